@@ -1,0 +1,15 @@
+/**
+ * The composition root: builds the commander program. Each command group lives in its own file under
+ * commands/ and registers itself here, so adding a command touches one line of this file.
+ */
+import { Command } from 'commander';
+import { registerStart } from './commands/start.js';
+
+export function buildProgram(): Command {
+  const program = new Command('cosell-sync')
+    .description("Keeps a partner's CRM and its Microsoft co-sell referrals in step")
+    .option('-c, --config <file>', 'config file', process.env.COSELL_CONFIG ?? 'config/default.yaml')
+    .showHelpAfterError();
+  registerStart(program);
+  return program;
+}

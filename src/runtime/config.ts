@@ -1,0 +1,245 @@
+/**
+ * The whole runtime configuration as one zod schema. A bad file fails at start with every bad key's path,
+ * position and what was expected. Secrets are never values here: only names of environment variables.
+ */
+import { resolve, dirname, isAbsolute } from 'node:path';
+import { z } from 'zod';
+import { loadYamlFile } from './yaml-file.js';
+import type { Env } from './secrets.js';
+
+const envName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected the NAME of an environment variable (secrets are never written in config)' });
+
+export const rateSchema = z.strictObject({
+  /** Requests in flight at once on this lane. */
+  concurrency: z.number().int().positive().default(10),
+  /** At most `intervalCap` calls started per `intervalMs`. */
+  intervalCap: z.number().int().positive().default(60),
+  intervalMs: z.number().int().positive().default(10_000),
+  /** Per-call timeout. */
+  timeoutMs: z.number().int().positive().default(30_000),
+  /** Retries of an idempotent call after 429/503/network errors. */
+  maxRetries: z.number().int().min(0).max(20).default(6),
+});
+export type RateConfig = z.infer<typeof rateSchema>;
+
+const port = z.number().int().min(0).max(65_535);
+
+const storeEmbeddedSchema = z.strictObject({
+  port: port.default(4700),
+  host: z.string().default('127.0.0.1'),
+  db: z.string().default('.cosell/store.db'),
+  /** Fill an empty store with demo referrals on first start. */
+  seed: z.boolean().default(true),
+  microsoftActor: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Share of co-sell invitations Microsoft's sellers accept (the rest are declined). */
+      acceptRate: z.number().min(0).max(1).default(0.7),
+      /** Days (store clock) sellers take to decide, within the 14-day window. */
+      decisionDays: z.number().min(0).max(14).default(2),
+      seed: z.number().int().default(42),
+    })
+    .prefault({}),
+});
+
+const referralsAuthSchema = z.discriminatedUnion('method', [
+  z.strictObject({ method: z.literal('api-key'), apiKeyEnv: envName.default('COSELL_STORE_API_KEY') }),
+  z.strictObject({
+    method: z.literal('refresh-token'),
+    tenantId: z.string().min(1),
+    clientId: z.string().min(1),
+    authority: z.url().optional(),
+    /** Where the rotated refresh token lives (written back atomically, mode 0600). */
+    refreshTokenFile: z.string().optional(),
+    /** Or the initial refresh token from the environment. */
+    refreshTokenEnv: envName.optional(),
+    /** The service account, named in errors so an admin knows whom to re-authenticate. */
+    account: z.string().optional(),
+  }),
+  z.strictObject({
+    method: z.literal('device-code'),
+    tenantId: z.string().min(1),
+    clientId: z.string().min(1),
+    authority: z.url().optional(),
+    refreshTokenFile: z.string().default('.cosell/partner-center.token'),
+    account: z.string().optional(),
+  }),
+  z.strictObject({
+    method: z.literal('password'),
+    tenantId: z.string().min(1),
+    clientId: z.string().min(1),
+    authority: z.url().optional(),
+    usernameEnv: envName,
+    passwordEnv: envName,
+  }),
+  z.strictObject({ method: z.literal('none') }),
+]);
+
+export const referralsSchema = z.strictObject({
+  target: z.enum(['store', 'partner-center']),
+  /** Base of the engagements API, e.g. https://api.partner.microsoft.com/v1.0/engagements. */
+  baseUrl: z.url().optional(),
+  /** When set (target store), `cosell-sync start` runs the store in this process. */
+  embedded: storeEmbeddedSchema.optional(),
+  auth: referralsAuthSchema,
+  rate: rateSchema.prefault({}),
+  incremental: z
+    .strictObject({
+      /** `filter`: `updatedDateTime ge`; `orderby`: walk newest-first to the high-water mark; `auto`: detect. */
+      mode: z.enum(['auto', 'filter', 'orderby']).default('auto'),
+      overlapSeconds: z.number().int().min(0).default(300),
+    })
+    .prefault({}),
+});
+
+const sandboxSchema = z.strictObject({
+  port: port.default(0),
+  /** Demo opportunities to seed on an empty sandbox. */
+  seed: z.number().int().min(0).default(200),
+  /** Light ongoing edits by simulated sales reps. */
+  activity: z.boolean().default(true),
+  db: z.string().optional(),
+});
+
+const budgetSchema = z.strictObject({
+  warnAt: z.number().min(0).max(1).default(0.8),
+  pauseAt: z.number().min(0).max(1).default(0.95),
+});
+
+export const salesforceCrmSchema = z.strictObject({
+  kind: z.literal('salesforce'),
+  /** The org's My Domain URL. */
+  instanceUrl: z.url().optional(),
+  loginUrl: z.url().optional(),
+  apiVersion: z.string().regex(/^\d+\.\d$/).default('62.0'),
+  auth: z.discriminatedUnion('method', [
+    z.strictObject({
+      method: z.literal('jwt'),
+      clientId: z.string().min(1),
+      username: z.string().min(1),
+      privateKeyEnv: envName,
+    }),
+    z.strictObject({ method: z.literal('client-credentials'), clientId: z.string().min(1), clientSecretEnv: envName }),
+    z.strictObject({
+      method: z.literal('refresh-token'),
+      clientId: z.string().min(1),
+      clientSecretEnv: envName.optional(),
+      refreshTokenEnv: envName,
+    }),
+    z.strictObject({
+      method: z.literal('password'),
+      clientId: z.string().min(1),
+      clientSecretEnv: envName,
+      username: z.string().min(1),
+      passwordEnv: envName,
+    }),
+  ]).optional(),
+  /** Run the local Salesforce sandbox in this process and connect to it (the embedded default). */
+  sandbox: sandboxSchema.optional(),
+  rate: rateSchema.prefault({ concurrency: 4, intervalCap: 100, intervalMs: 1000 }),
+  budget: budgetSchema.prefault({}),
+});
+
+export const dynamicsCrmSchema = z.strictObject({
+  kind: z.literal('dynamics365'),
+  /** Organization URL, e.g. https://contoso.crm.dynamics.com */
+  url: z.url().optional(),
+  apiVersion: z.string().default('9.2'),
+  auth: z
+    .strictObject({
+      method: z.literal('client-credentials'),
+      tenantId: z.string().min(1),
+      authority: z.url().optional(),
+      clientId: z.string().min(1),
+      clientSecretEnv: envName,
+      /** Extra CA certificate (PEM) to trust, e.g. a local sandbox's. */
+      caFile: z.string().optional(),
+    })
+    .optional(),
+  sandbox: sandboxSchema.optional(),
+  rate: rateSchema.prefault({ concurrency: 8, intervalCap: 100, intervalMs: 1000 }),
+});
+
+export const connectionSchema = z
+  .strictObject({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { error: 'expected a lower-case name like "salesforce-main"' }),
+    enabled: z.boolean().default(true),
+    crm: z.discriminatedUnion('kind', [salesforceCrmSchema, dynamicsCrmSchema]),
+    /** Mapping file, relative to the config file. */
+    mapping: z.string().min(1),
+    /** node-cron expression. */
+    schedule: z.string().default('*/5 * * * *'),
+    /** Records per page the engine plans and checkpoints at once. */
+    pageSize: z.number().int().min(1).max(2000).default(200),
+  })
+  .superRefine((c, ctx) => {
+    const crm = c.crm;
+    const hasTarget = crm.kind === 'salesforce' ? crm.instanceUrl || crm.loginUrl : crm.url;
+    if (!crm.sandbox && !hasTarget) {
+      ctx.addIssue({ code: 'custom', path: ['crm'], message: 'expected either a URL of the CRM or a `sandbox:` block' });
+    }
+    if (!crm.sandbox && !crm.auth) {
+      ctx.addIssue({ code: 'custom', path: ['crm', 'auth'], message: 'expected an `auth:` block for a real CRM' });
+    }
+  });
+
+export const configSchema = z
+  .strictObject({
+    state: z.strictObject({ path: z.string().default('.cosell/state.db') }).prefault({}),
+    log: z
+      .strictObject({
+        level: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
+        format: z.enum(['auto', 'json', 'pretty']).default('auto'),
+      })
+      .prefault({}),
+    referrals: referralsSchema,
+    connections: z.array(connectionSchema).min(1),
+  })
+  .superRefine((c, ctx) => {
+    const seen = new Set<string>();
+    c.connections.forEach((conn, i) => {
+      if (seen.has(conn.name)) {
+        ctx.addIssue({ code: 'custom', path: ['connections', i, 'name'], message: `duplicate connection name '${conn.name}'` });
+      }
+      seen.add(conn.name);
+    });
+  });
+
+export type Config = z.infer<typeof configSchema>;
+export type ConnectionConfig = Config['connections'][number];
+export type ReferralsConfig = z.infer<typeof referralsSchema>;
+export type SalesforceCrmConfig = z.infer<typeof salesforceCrmSchema>;
+export type DynamicsCrmConfig = z.infer<typeof dynamicsCrmSchema>;
+
+export interface LoadedConfig extends Config {
+  /** Absolute path of the file the config came from; relative paths in it resolve against its folder. */
+  file: string;
+  baseDir: string;
+}
+
+/** Environment overrides that are not secrets: handy for ops without editing the file. */
+function applyEnv(config: Config, env: Env): Config {
+  const level = env.COSELL_LOG_LEVEL;
+  const format = env.COSELL_LOG_FORMAT;
+  return {
+    ...config,
+    state: { path: env.COSELL_STATE_PATH ?? config.state.path },
+    log: {
+      level: (['error', 'warn', 'info', 'debug'] as const).find((l) => l === level) ?? config.log.level,
+      format: (['auto', 'json', 'pretty'] as const).find((f) => f === format) ?? config.log.format,
+    },
+  };
+}
+
+export function loadConfig(file: string, env: Env = process.env): LoadedConfig {
+  const abs = resolve(file);
+  const parsed = loadYamlFile(abs, configSchema, 'config');
+  return { ...applyEnv(parsed, env), file: abs, baseDir: dirname(abs) };
+}
+
+/** Resolve a path written in the config relative to the config file's folder. */
+export function resolveFromConfig(config: Pick<LoadedConfig, 'baseDir'>, p: string): string {
+  return isAbsolute(p) ? p : resolve(config.baseDir, p);
+}

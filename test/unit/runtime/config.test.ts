@@ -1,0 +1,73 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../../src/runtime/index.js';
+
+function write(text: string): string {
+  const dir = mkdtempSync(join(tmpdir(), 'cosell-config-'));
+  const file = join(dir, 'config.yaml');
+  writeFileSync(file, text);
+  return file;
+}
+
+const valid = `
+referrals:
+  target: store
+  auth: { method: api-key }
+connections:
+  - name: sf
+    crm: { kind: salesforce, sandbox: {} }
+    mapping: m.yaml
+`;
+
+function problemsOf(text: string) {
+  try {
+    loadConfig(write(text));
+  } catch (err) {
+    expect(err).toBeInstanceOf(ConfigError);
+    return err as ConfigError;
+  }
+  throw new Error('expected the config to be rejected');
+}
+
+describe('config loading', () => {
+  it('accepts the shipped default config', () => {
+    const c = loadConfig('config/default.yaml');
+    expect(c.connections.map((x) => x.name)).toEqual(['salesforce-demo', 'dynamics-demo']);
+    expect(c.referrals.rate.concurrency).toBe(10);
+  });
+
+  it('fills defaults and resolves the file location', () => {
+    const c = loadConfig(write(valid));
+    expect(c.state.path).toBe('.cosell/state.db');
+    expect(c.connections[0]?.schedule).toBe('*/5 * * * *');
+  });
+
+  it('rejects an unknown key naming its path and position', () => {
+    const err = problemsOf(valid.replace('mapping: m.yaml', 'mapping: m.yaml\n    schedul: "* * * * *"'));
+    expect(err.message).toMatch(/connections\.0: unknown key 'schedul'/);
+    expect(err.message).toMatch(/config\.yaml:9:5/);
+  });
+
+  it('rejects a wrong type naming the key path and what was expected', () => {
+    const err = problemsOf(valid.replace('crm: { kind: salesforce, sandbox: {} }', 'crm: { kind: salesforce, sandbox: { seed: many } }'));
+    expect(err.problems[0]?.path).toBe('connections.0.crm.sandbox.seed');
+    expect(err.message).toMatch(/expected number/);
+  });
+
+  it('refuses a secret written as a value instead of an environment variable name', () => {
+    const err = problemsOf(valid.replace('auth: { method: api-key }', 'auth: { method: api-key, apiKeyEnv: "s3cr3t-value!" }'));
+    expect(err.message).toMatch(/referrals\.auth\.apiKeyEnv: expected the NAME of an environment variable/);
+  });
+
+  it('reports every problem at once', () => {
+    const err = problemsOf(`referrals: { target: nowhere, auth: { method: api-key } }\nconnections: []\nextra: 1\n`);
+    expect(err.problems.map((p) => p.path).sort()).toEqual(['', 'connections', 'referrals.target'].sort());
+  });
+
+  it('reports YAML syntax errors with a position', () => {
+    const err = problemsOf('referrals: [unclosed\n');
+    expect(err.message).toMatch(/config\.yaml:\d+:\d+ .*YAML syntax/);
+  });
+});
