@@ -1,0 +1,201 @@
+/**
+ * The referral resource of the Partner Center Referrals API (referrals-api.md) as zod schemas. Two flavours
+ * share one definition: `loose` keeps unknown properties (reading what Partner Center returns, which grows
+ * over time) and `strict` rejects them (the referral store validating a client's body).
+ *
+ * Partner Center binds JSON case-insensitively (its own docs send `ConsentToContact`), so keys are normalised
+ * to camelCase first; the docs' misspelled consent key `consentToToShareInfoWithOthers` is accepted and mapped.
+ */
+import { z } from 'zod';
+import { STATUSES, SUBSTATUSES } from './lifecycle.js';
+import { SALES_STAGES } from './stages.js';
+
+export const HELP_TYPES = [
+  'GeneralOrOther',
+  'CustomerTechnicalArchitecture',
+  'ProofOfConceptOrDemo',
+  'QuotesOrLicensing',
+  'PostSalesCustomerSuccess',
+  'WorkloadSpecificValueProposition',
+] as const;
+export type HelpType = (typeof HELP_TYPES)[number];
+
+/** The Microsoft organization's id in `invitedBy` / `target`. */
+export const MICROSOFT_ORG_ID = 'msft';
+
+/** The documented (misspelled) consent key, written when talking to Partner Center. */
+export const DOCUMENTED_CONSENT_KEY = 'consentToToShareInfoWithOthers';
+
+function camel(key: string): string {
+  return key.length > 0 && key[0] !== key[0]!.toLowerCase() ? key[0]!.toLowerCase() + key.slice(1) : key;
+}
+
+/** Recursively lower-case the first letter of every key; map the misspelled consent key to its plain form. */
+export function normalizeKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(normalizeKeys);
+  if (value === null || typeof value !== 'object') return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+    let key = camel(k);
+    if (key === DOCUMENTED_CONSENT_KEY) key = 'consentToShareInfoWithOthers';
+    if (key in out && key === 'consentToShareInfoWithOthers') continue;
+    out[key] = normalizeKeys(v);
+  }
+  return out;
+}
+
+type ObjectFn = typeof z.strictObject;
+
+const isoDateTime = z.iso.datetime({ offset: true, local: false });
+/** Partner Center sometimes sends numbers as strings (its own PATCH example does: "10000"). */
+const money = z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?$/).transform(Number)]);
+
+function build(obj: ObjectFn) {
+  const member = obj({
+    firstName: z.string().nullish(),
+    lastName: z.string().nullish(),
+    phoneNumber: z.string().nullish(),
+    email: z.string().nullish(),
+    contactPreference: z
+      .looseObject({})
+      .or(z.string())
+      .nullish(),
+  });
+  const address = obj({
+    addressLine1: z.string().nullish(),
+    addressLine2: z.string().nullish(),
+    city: z.string().nullish(),
+    state: z.string().nullish(),
+    postalCode: z.string().nullish(),
+    country: z.string().nullish(),
+    region: z.string().nullish(),
+  });
+  const customerProfile = obj({
+    name: z.string().nullish(),
+    address: address.nullish(),
+    size: z.string().nullish(),
+    team: z.array(member).nullish(),
+    ids: z.array(obj({ profileType: z.string(), id: z.string() })).nullish(),
+  });
+  const consent = obj({
+    consentToShareInfoWithOthers: z.boolean().nullish(),
+    consentToContact: z.boolean().nullish(),
+    consentToMicrosoftToContactSpecificPartners: z.boolean().nullish(),
+    consentToShareReferralWithMicrosoftSellers: z.boolean().nullish(),
+  });
+  const solution = obj({
+    id: z.string(),
+    name: z.string().nullish(),
+    type: z.string().nullish(),
+    publisherName: z.string().nullish(),
+    solutionType: z.string().nullish(),
+  });
+  const requirements = obj({
+    industries: z.array(z.unknown()).nullish(),
+    products: z.array(z.unknown()).nullish(),
+    services: z.array(z.unknown()).nullish(),
+    solutions: z.array(solution).nullish(),
+    additionalRequirements: z.looseObject({}).nullish(),
+  });
+  const details = obj({
+    notes: z.string().nullish(),
+    dealValue: money.nullish(),
+    currency: z.string().nullish(),
+    closingDateTime: isoDateTime.nullish(),
+    requirements: requirements.nullish(),
+    /** Marketing campaign that led to the deal (seed: "Marketing campaign ID"). */
+    campaignId: z.string().nullish(),
+  });
+  const inviteContext = obj({
+    notes: z.string().nullish(),
+    assistanceRequestCode: z.enum(HELP_TYPES).nullish(),
+    invitedBy: obj({ organizationId: z.string().nullish(), organizationName: z.string().nullish() }).nullish(),
+  });
+  const target = obj({ type: z.enum(['BusinessProfileLocation', 'SolutionProfile']), id: z.string() });
+  const stageCompletion = obj({ salesStage: z.enum(SALES_STAGES), completedDateTime: isoDateTime });
+
+  const referral = obj({
+    id: z.string(),
+    engagementId: z.string().nullish(),
+    organizationId: z.string().nullish(),
+    organizationName: z.string().nullish(),
+    name: z.string().nullish(),
+    externalReferenceId: z.string().nullish(),
+    createdDateTime: isoDateTime.nullish(),
+    updatedDateTime: isoDateTime.nullish(),
+    expirationDateTime: isoDateTime.nullish(),
+    acceptedDateTime: isoDateTime.nullish(),
+    closedDateTime: isoDateTime.nullish(),
+    status: z.enum(STATUSES),
+    substatus: z.enum(SUBSTATUSES).nullish(),
+    statusReason: z.string().nullish(),
+    type: z.enum(['Independent', 'Shared']).nullish(),
+    qualification: z.enum(['None', 'Direct', 'MarketingQualified', 'SalesQualified']).nullish(),
+    direction: z.enum(['Incoming', 'Outgoing']).nullish(),
+    favorite: z.boolean().nullish(),
+    eTag: z.string().nullish(),
+    salesStage: z.enum(SALES_STAGES).nullish(),
+    customerProfile: customerProfile.nullish(),
+    consent: consent.nullish(),
+    details: details.nullish(),
+    team: z.array(member).nullish(),
+    inviteContext: inviteContext.nullish(),
+    target: z.array(target).nullish(),
+    trackingInfo: obj({ microsoftMsxId: z.string().nullish() }).nullish(),
+    registrations: z.array(z.unknown()).nullish(),
+    links: z.looseObject({}).nullish(),
+    /** (decision) The store records each stage's completion; Partner Center may omit it. */
+    stageHistory: z.array(stageCompletion).nullish(),
+    /** (decision) Derived deal type, as the store stores it. */
+    dealType: z.enum(['private', 'partner-led', 'co-sell', 'p2p', 'solution-assessment']).nullish(),
+    partnerRole: z.string().nullish(),
+    solutionArea: z.string().nullish(),
+    solutionPlay: z.string().nullish(),
+    referralSource: z.string().nullish(),
+    callToAction: z.string().nullish(),
+  });
+  return { member, address, customerProfile, consent, solution, details, inviteContext, target, referral };
+}
+
+const looseParts = build(z.looseObject as unknown as ObjectFn);
+const strictParts = build(z.strictObject);
+
+/** A referral as read from an API (unknown properties kept). */
+export const referralSchema = z.preprocess(normalizeKeys, looseParts.referral);
+/** The same, rejecting unknown properties (the store's input validation). */
+export const strictReferralSchema = z.preprocess(normalizeKeys, strictParts.referral);
+/** A create body: no id/timestamps yet; status/substatus optional (outbound starts Active/Accepted). */
+export const referralCreateSchema = z.preprocess(
+  normalizeKeys,
+  strictParts.referral.partial({ id: true, status: true }).omit({ eTag: true, createdDateTime: true, updatedDateTime: true }),
+);
+export const memberSchema = looseParts.member;
+export const solutionSchema = looseParts.solution;
+
+export type Referral = z.infer<typeof looseParts.referral>;
+export type ReferralCreate = z.infer<typeof referralCreateSchema>;
+export type Member = z.infer<typeof looseParts.member>;
+export type Solution = z.infer<typeof looseParts.solution>;
+
+/** A list response: `{ value, @odata.nextLink?, @odata.count? }`. */
+export const referralListSchema = z.looseObject({
+  value: z.array(z.unknown()),
+  '@odata.nextLink': z.string().nullish(),
+  '@odata.count': z.number().nullish(),
+});
+
+/** JSON Patch (RFC 6902) as Partner Center accepts it: `replace` and `add` only. */
+export const patchOpSchema = z.strictObject({
+  op: z.enum(['replace', 'add']),
+  path: z.string().regex(/^\/.*/, { error: 'expected a JSON Pointer starting with "/"' }),
+  value: z.unknown(),
+});
+export const patchSchema = z.array(patchOpSchema).min(1);
+export type PatchOp = z.infer<typeof patchOpSchema>;
+
+/** Serialize consent with the documented key, as Partner Center expects it on the wire. */
+export function toWireConsent(consent: Referral['consent']): Record<string, unknown> | undefined {
+  if (!consent) return undefined;
+  const { consentToShareInfoWithOthers, ...rest } = consent;
+  return consentToShareInfoWithOthers === undefined ? rest : { ...rest, [DOCUMENTED_CONSENT_KEY]: consentToShareInfoWithOthers };
+}
