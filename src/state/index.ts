@@ -1,0 +1,3 @@
+export type * from './types.js';
+export { emptyCounts } from './types.js';
+export { openSqliteState } from './sqlite.js';

@@ -1,0 +1,267 @@
+/**
+ * SQLite implementation of SyncState (better-sqlite3, WAL, one file). All I/O of the sync's memory lives here;
+ * no business logic.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { DealFields } from '../domain/index.js';
+import { MIGRATIONS } from './migrations.js';
+import type { Checkpoint, Conflict, Direction, Link, LinkState, PendingCreate, RecordIssue, Run, RunCounts, SyncState } from './types.js';
+
+interface LinkRow {
+  connection: string;
+  crm_id: string;
+  referral_id: string;
+  base: string;
+  referral_etag: string | null;
+  crm_version: string | null;
+  state: LinkState;
+  message: string | null;
+  written: string;
+  direction: 'Incoming' | 'Outgoing';
+  updated_at: string;
+}
+
+const toLink = (r: LinkRow): Link => ({
+  connection: r.connection,
+  crmId: r.crm_id,
+  referralId: r.referral_id,
+  base: JSON.parse(r.base) as DealFields,
+  referralEtag: r.referral_etag,
+  crmVersion: r.crm_version,
+  state: r.state,
+  message: r.message,
+  written: JSON.parse(r.written) as Record<string, unknown>,
+  direction: r.direction,
+  updatedAt: r.updated_at,
+});
+
+interface ConflictRow {
+  id: number;
+  connection: string;
+  crm_id: string;
+  referral_id: string;
+  field: string;
+  base_value: string | null;
+  crm_value: string | null;
+  referral_value: string | null;
+  created_at: string;
+  resolved_at: string | null;
+  resolution: 'crm' | 'referral' | null;
+}
+
+const parse = (s: string | null): unknown => (s === null ? null : JSON.parse(s));
+const toConflict = (r: ConflictRow): Conflict => ({
+  id: r.id,
+  connection: r.connection,
+  crmId: r.crm_id,
+  referralId: r.referral_id,
+  field: r.field,
+  baseValue: parse(r.base_value),
+  crmValue: parse(r.crm_value),
+  referralValue: parse(r.referral_value),
+  createdAt: r.created_at,
+  resolvedAt: r.resolved_at,
+  resolution: r.resolution,
+});
+
+/** SQLite caps bound parameters; chunk IN lists well below it. */
+const CHUNK = 500;
+function chunks<T>(items: T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
+  return out;
+}
+
+export function openSqliteState(file: string): SyncState {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  db.exec('CREATE TABLE IF NOT EXISTS migrations (id INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
+  const applied = new Set((db.prepare('SELECT id FROM migrations').all() as { id: number }[]).map((r) => r.id));
+  MIGRATIONS.forEach((sql, i) => {
+    if (applied.has(i + 1)) return;
+    db.transaction(() => {
+      db.exec(sql);
+      db.prepare('INSERT INTO migrations (id, applied_at) VALUES (?, ?)').run(i + 1, new Date().toISOString());
+    })();
+  });
+
+  const now = () => new Date().toISOString();
+  const upsertLink = db.prepare(`
+    INSERT INTO links (connection, crm_id, referral_id, base, referral_etag, crm_version, state, message, written, direction, updated_at)
+    VALUES (@connection, @crmId, @referralId, @base, @referralEtag, @crmVersion, @state, @message, @written, @direction, @updatedAt)
+    ON CONFLICT (connection, crm_id) DO UPDATE SET referral_id = excluded.referral_id, base = excluded.base,
+      referral_etag = excluded.referral_etag, crm_version = excluded.crm_version, state = excluded.state,
+      message = excluded.message, written = excluded.written, direction = excluded.direction, updated_at = excluded.updated_at`);
+  const deleteLink = db.prepare('DELETE FROM links WHERE connection = ? AND crm_id = ?');
+  const upsertCursor = db.prepare(`
+    INSERT INTO cursors (connection, direction, value, updated_at) VALUES (?, ?, ?, ?)
+    ON CONFLICT (connection, direction) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`);
+  const upsertIssue = db.prepare(`
+    INSERT INTO issues (connection, record_key, kind, message, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?)
+    ON CONFLICT (connection, record_key) DO UPDATE SET kind = excluded.kind, message = excluded.message,
+      last_seen = excluded.last_seen, attempts = attempts + 1, retry = 0`);
+  const clearIssue = db.prepare('DELETE FROM issues WHERE connection = ? AND record_key = ?');
+  const insertConflict = db.prepare(`
+    INSERT INTO conflicts (connection, crm_id, referral_id, field, base_value, crm_value, referral_value, created_at)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT (connection, crm_id, field) WHERE resolved_at IS NULL DO UPDATE SET
+      base_value = excluded.base_value, crm_value = excluded.crm_value, referral_value = excluded.referral_value`);
+  const addPending = db.prepare('INSERT OR IGNORE INTO pending_creates (connection, key, created_at) VALUES (?, ?, ?)');
+  const removePending = db.prepare('DELETE FROM pending_creates WHERE connection = ? AND key = ?');
+  const addRetry = db.prepare('INSERT OR IGNORE INTO retries (connection, record_key) VALUES (?, ?)');
+
+  const checkpoint = db.transaction((connection: string, cp: Checkpoint) => {
+    const t = now();
+    for (const l of cp.links ?? []) {
+      upsertLink.run({ ...l, connection, base: JSON.stringify(l.base), written: JSON.stringify(l.written), updatedAt: t });
+    }
+    for (const id of cp.unlink ?? []) deleteLink.run(connection, id);
+    if (cp.cursor) upsertCursor.run(connection, cp.cursor.direction, cp.cursor.value, t);
+    for (const i of cp.issues ?? []) upsertIssue.run(connection, i.recordKey, i.kind, i.message, t, t);
+    for (const k of cp.clearIssues ?? []) clearIssue.run(connection, k);
+    for (const c of cp.conflicts ?? []) {
+      insertConflict.run(connection, c.crmId, c.referralId, c.field, JSON.stringify(c.baseValue ?? null), JSON.stringify(c.crmValue ?? null), JSON.stringify(c.referralValue ?? null), t);
+    }
+    for (const p of cp.pending?.add ?? []) addPending.run(connection, p.key, p.createdAt);
+    for (const k of cp.pending?.remove ?? []) removePending.run(connection, k);
+    for (const k of cp.retry ?? []) addRetry.run(connection, k);
+  });
+
+  const linksWhere = (column: 'crm_id' | 'referral_id', connection: string, ids: string[]) => {
+    const out = new Map<string, Link>();
+    for (const part of chunks([...new Set(ids)])) {
+      const rows = db
+        .prepare(`SELECT * FROM links WHERE connection = ? AND ${column} IN (${part.map(() => '?').join(',')})`)
+        .all(connection, ...part) as LinkRow[];
+      for (const r of rows) out.set(column === 'crm_id' ? r.crm_id : r.referral_id, toLink(r));
+    }
+    return out;
+  };
+
+  const rowToRun = (r: { id: number; connection: string; correlation_id: string; started_at: string; ended_at: string | null; status: Run['status']; counts: string; error: string | null }): Run => ({
+    id: r.id,
+    connection: r.connection,
+    correlationId: r.correlation_id,
+    startedAt: r.started_at,
+    endedAt: r.ended_at,
+    status: r.status,
+    counts: JSON.parse(r.counts) as RunCounts,
+    error: r.error,
+  });
+
+  return {
+    async ensureConnection(name, kind) {
+      db.prepare('INSERT OR IGNORE INTO connections (name, kind, created_at) VALUES (?, ?, ?)').run(name, kind, now());
+    },
+    async getLinks(connection, crmIds) {
+      return linksWhere('crm_id', connection, crmIds);
+    },
+    async getLinksByReferral(connection, referralIds) {
+      return linksWhere('referral_id', connection, referralIds);
+    },
+    async getCursor(connection, direction: Direction) {
+      const row = db.prepare('SELECT value FROM cursors WHERE connection = ? AND direction = ?').get(connection, direction) as { value: string | null } | undefined;
+      return row?.value ?? null;
+    },
+    async checkpoint(connection, cp) {
+      checkpoint(connection, cp);
+    },
+    async pendingCreates(connection) {
+      return (db.prepare('SELECT key, created_at FROM pending_creates WHERE connection = ?').all(connection) as { key: string; created_at: string }[]).map(
+        (r): PendingCreate => ({ key: r.key, createdAt: r.created_at }),
+      );
+    },
+    async startRun(connection, correlationId) {
+      // A run left 'running' by a killed process is marked as such, so status tells the truth.
+      db.prepare("UPDATE runs SET status = 'interrupted', ended_at = ? WHERE connection = ? AND status = 'running'").run(now(), connection);
+      const info = db
+        .prepare("INSERT INTO runs (connection, correlation_id, started_at, status, counts) VALUES (?, ?, ?, 'running', '{}')")
+        .run(connection, correlationId, now());
+      return Number(info.lastInsertRowid);
+    },
+    async finishRun(id, status, counts, error) {
+      db.prepare('UPDATE runs SET ended_at = ?, status = ?, counts = ?, error = ? WHERE id = ?').run(now(), status, JSON.stringify(counts), error ?? null, id);
+    },
+    async lastRuns(connection, limit = 10) {
+      const rows = connection
+        ? db.prepare('SELECT * FROM runs WHERE connection = ? ORDER BY id DESC LIMIT ?').all(connection, limit)
+        : db.prepare('SELECT * FROM runs ORDER BY id DESC LIMIT ?').all(limit);
+      return (rows as Parameters<typeof rowToRun>[0][]).map(rowToRun);
+    },
+    async issues(connection) {
+      const rows = (connection
+        ? db.prepare('SELECT * FROM issues WHERE connection = ? ORDER BY last_seen DESC').all(connection)
+        : db.prepare('SELECT * FROM issues ORDER BY last_seen DESC').all()) as {
+        connection: string; record_key: string; kind: string; message: string; first_seen: string; last_seen: string; attempts: number; retry: number;
+      }[];
+      return rows.map((r): RecordIssue => ({
+        connection: r.connection,
+        recordKey: r.record_key,
+        kind: r.kind,
+        message: r.message,
+        firstSeen: r.first_seen,
+        lastSeen: r.last_seen,
+        attempts: r.attempts,
+        retry: r.retry === 1,
+      }));
+    },
+    async conflicts(connection, includeResolved = false) {
+      const where = [connection ? 'connection = ?' : '1=1', includeResolved ? '1=1' : 'resolved_at IS NULL'].join(' AND ');
+      const rows = db.prepare(`SELECT * FROM conflicts WHERE ${where} ORDER BY id`).all(...(connection ? [connection] : [])) as ConflictRow[];
+      return rows.map(toConflict);
+    },
+    async resolveConflict(id, take) {
+      const row = db.prepare('SELECT * FROM conflicts WHERE id = ? AND resolved_at IS NULL').get(id) as ConflictRow | undefined;
+      if (!row) return null;
+      const c = toConflict(row);
+      db.transaction(() => {
+        const link = db.prepare('SELECT * FROM links WHERE connection = ? AND crm_id = ?').get(c.connection, c.crmId) as LinkRow | undefined;
+        if (link) {
+          const base = JSON.parse(link.base) as Record<string, unknown>;
+          // The losing side's value becomes the base, so the winner is the only change next cycle.
+          base[c.field] = take === 'crm' ? c.referralValue : c.crmValue;
+          db.prepare('UPDATE links SET base = ?, crm_version = NULL WHERE connection = ? AND crm_id = ?').run(JSON.stringify(base), c.connection, c.crmId);
+        }
+        db.prepare('UPDATE conflicts SET resolved_at = ?, resolution = ? WHERE id = ?').run(now(), take, id);
+        addRetry.run(c.connection, `crm:${c.crmId}`);
+      })();
+      return { ...c, resolvedAt: now(), resolution: take };
+    },
+    async requestRetry(connection, recordKeys) {
+      const keys =
+        recordKeys ?? (db.prepare('SELECT record_key FROM issues WHERE connection = ?').all(connection) as { record_key: string }[]).map((r) => r.record_key);
+      db.transaction(() => {
+        for (const k of keys) {
+          addRetry.run(connection, k);
+          db.prepare('UPDATE issues SET retry = 1 WHERE connection = ? AND record_key = ?').run(connection, k);
+        }
+      })();
+      return keys.length;
+    },
+    async takeRetries(connection) {
+      return db.transaction(() => {
+        const keys = (db.prepare('SELECT record_key FROM retries WHERE connection = ?').all(connection) as { record_key: string }[]).map((r) => r.record_key);
+        db.prepare('DELETE FROM retries WHERE connection = ?').run(connection);
+        return keys;
+      })();
+    },
+    async linkCounts(connection) {
+      const out: Record<LinkState, number> = { ok: 0, blocked: 0, error: 0 };
+      for (const r of db.prepare('SELECT state, COUNT(*) n FROM links WHERE connection = ? GROUP BY state').all(connection) as { state: LinkState; n: number }[]) {
+        out[r.state] = r.n;
+      }
+      return out;
+    },
+    async resetCursors(connection) {
+      db.prepare('DELETE FROM cursors WHERE connection = ?').run(connection);
+    },
+    async close() {
+      db.close();
+    },
+  };
+}

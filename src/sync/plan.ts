@@ -1,0 +1,200 @@
+/**
+ * `plan`: the three-way merge at the heart of the sync, as a pure function of
+ * (base, CRM side, referral side, policy) → actions. No I/O, no clock, no randomness: the same inputs always
+ * give the same plan, so every rule is unit-testable and echo suppression falls out by construction (what the
+ * sync itself wrote is already in `base`, so it plans nothing).
+ */
+import {
+  buildPatch,
+  DEAL_FIELD_KEYS,
+  isTerminalStage,
+  sameValue,
+  type DealFieldKey,
+  type DealFields,
+  type DealStage,
+  type Issue,
+  type PatchOp,
+} from '../domain/index.js';
+
+export type FieldPolicy = 'crm-wins' | 'partner-center-wins' | 'manual';
+
+export interface PlanInput {
+  /** What both sides agreed on last time; null when the record is not linked yet. */
+  base: DealFields | null;
+  /** The CRM record mapped to deal fields; null when the CRM side did not change (then it equals base). */
+  crm: { deal: DealFields; problems: Issue[]; deleted: boolean } | null;
+  /** The referral canonicalized; null when it did not change since base. */
+  referral: { deal: DealFields } | null;
+  policy: (key: DealFieldKey) => FieldPolicy;
+  onDelete: 'ignore' | 'close-lost';
+}
+
+export interface Blocked {
+  keys: DealFieldKey[];
+  reason: string;
+}
+
+export interface FieldConflict {
+  key: DealFieldKey;
+  base: unknown;
+  crm: unknown;
+  referral: unknown;
+}
+
+export type Action =
+  /** A new outbound referral for an eligible CRM record. */
+  | { type: 'create-referral'; deal: DealFields }
+  /** Send these ops to the referral (JSON Patch, stage completions in order). */
+  | { type: 'patch-referral'; ops: PatchOp[]; keys: DealFieldKey[] }
+  /** Write these deal fields (values from `next`) to the CRM record. */
+  | { type: 'write-crm'; keys: DealFieldKey[] }
+  /** An inbound referral becomes a CRM opportunity. */
+  | { type: 'create-crm'; deal: DealFields }
+  | { type: 'unlink' };
+
+export interface Plan {
+  actions: Action[];
+  /** The base to store once every action succeeded. */
+  next: DealFields | null;
+  blocked: Blocked[];
+  conflicts: FieldConflict[];
+  /** Problems that kept CRM-side changes from being sent (bad or unmapped values). */
+  problems: Issue[];
+}
+
+const STAGE_WORD: Partial<Record<DealStage, string>> = { Won: 'Won', Lost: 'Lost', declined: 'Declined', expired: 'Expired' };
+const LOST_ON_DELETE = 'Opportunity deleted in the CRM';
+
+/** Stage moves a CRM may ask for, given where the referral is. */
+export function stageMoveProblem(from: DealStage, to: DealStage): string | null {
+  if (to === 'expired') return 'a referral expires on its own; it cannot be set to expired';
+  if (to === 'on-hold') return from === 'on-hold' ? null : 'an accepted referral cannot go back on hold';
+  if (to === 'declined' && from !== 'on-hold') return 'only an unanswered inbound referral can be declined';
+  if (from === 'on-hold' && to === 'initial') return null;
+  return null;
+}
+
+function planUnlinked(input: PlanInput): Plan {
+  const empty: Plan = { actions: [], next: null, blocked: [], conflicts: [], problems: [] };
+  if (input.crm && !input.crm.deleted) {
+    if (input.crm.problems.length) return { ...empty, problems: input.crm.problems };
+    const stage = input.crm.deal.stage;
+    if (stage === 'on-hold' || stage === 'declined' || stage === 'expired') {
+      return {
+        ...empty,
+        problems: [{ path: 'stage', message: `the ${stage} stage is for inbound referrals; move the opportunity to a sales stage to share it` }],
+      };
+    }
+    return { ...empty, actions: [{ type: 'create-referral', deal: input.crm.deal }], next: input.crm.deal };
+  }
+  if (input.referral && !isTerminalStage(input.referral.deal.stage)) {
+    return { ...empty, actions: [{ type: 'create-crm', deal: input.referral.deal }], next: input.referral.deal };
+  }
+  return empty;
+}
+
+export function plan(input: PlanInput): Plan {
+  const base = input.base;
+  if (!base) return planUnlinked(input);
+
+  const refDeal = input.referral?.deal ?? base;
+  const terminal = isTerminalStage(refDeal.stage);
+
+  if (input.crm?.deleted) {
+    if (input.onDelete === 'close-lost' && !terminal) {
+      const target: DealFields = { ...refDeal, stage: 'Lost', statusReason: LOST_ON_DELETE };
+      return {
+        actions: [{ type: 'patch-referral', ops: buildPatch(refDeal, target), keys: ['stage', 'statusReason'] }, { type: 'unlink' }],
+        next: target,
+        blocked: [],
+        conflicts: [],
+        problems: [],
+      };
+    }
+    return { actions: [{ type: 'unlink' }], next: refDeal, blocked: [], conflicts: [], problems: [] };
+  }
+
+  // With unusable CRM values, only the referral side may move; nothing from the CRM is sent.
+  const problems = input.crm?.problems ?? [];
+  const crmDeal = input.crm && problems.length === 0 ? input.crm.deal : base;
+
+  const next: DealFields = structuredClone(base);
+  const desired: DealFields = structuredClone(refDeal);
+  const toReferral: DealFieldKey[] = [];
+  const toCrm: DealFieldKey[] = [];
+  const blocked: Blocked[] = [];
+  const conflicts: FieldConflict[] = [];
+
+  const block = (key: DealFieldKey, reason: string) => {
+    const same = blocked.find((b) => b.reason === reason);
+    if (same) same.keys.push(key);
+    else blocked.push({ keys: [key], reason });
+  };
+
+  const sendToReferral = (key: DealFieldKey) => {
+    if (terminal) {
+      block(key, `the referral is ${STAGE_WORD[refDeal.stage] ?? refDeal.stage}: no edit of any kind after Won, Lost, Declined or Expired`);
+      return;
+    }
+    if (key === 'customer' && !sameValue(crmDeal.customer.country, base.customer.country)) {
+      block(key, 'the customer location (country) cannot change after the referral is created');
+      const rest = { ...crmDeal.customer, country: refDeal.customer.country };
+      if (!sameValue(rest, refDeal.customer)) {
+        desired.customer = rest;
+        next.customer = { ...rest };
+        toReferral.push(key);
+      }
+      return;
+    }
+    if (key === 'visibleToMicrosoft' && base.visibleToMicrosoft && !crmDeal.visibleToMicrosoft) {
+      block(key, 'visibility to Microsoft sellers cannot be revoked once granted');
+      return;
+    }
+    if (key === 'stage') {
+      const why = stageMoveProblem(refDeal.stage, crmDeal.stage);
+      if (why) {
+        block(key, why);
+        return;
+      }
+    }
+    (desired as Record<DealFieldKey, unknown>)[key] = structuredClone(crmDeal[key]);
+    (next as Record<DealFieldKey, unknown>)[key] = structuredClone(crmDeal[key]);
+    toReferral.push(key);
+  };
+
+  const takeReferral = (key: DealFieldKey) => {
+    (next as Record<DealFieldKey, unknown>)[key] = structuredClone(refDeal[key]);
+    toCrm.push(key);
+  };
+
+  for (const key of DEAL_FIELD_KEYS) {
+    const crmChanged = !sameValue(base[key], crmDeal[key]);
+    const refChanged = !sameValue(base[key], refDeal[key]);
+    if (!crmChanged && !refChanged) continue;
+    if (crmChanged && refChanged && sameValue(crmDeal[key], refDeal[key])) {
+      (next as Record<DealFieldKey, unknown>)[key] = structuredClone(refDeal[key]);
+      continue;
+    }
+    if (refChanged && !crmChanged) takeReferral(key);
+    else if (crmChanged && !refChanged) sendToReferral(key);
+    else {
+      // Both sides changed the same field to different values: the field's policy decides.
+      const policy = terminal ? 'partner-center-wins' : input.policy(key);
+      if (policy === 'crm-wins') sendToReferral(key);
+      else if (policy === 'partner-center-wins') takeReferral(key);
+      else conflicts.push({ key, base: base[key], crm: crmDeal[key], referral: refDeal[key] });
+    }
+  }
+
+  // A Lost/declined stage carries its reason in the same patch.
+  if (toReferral.includes('stage') && (desired.stage === 'Lost' || desired.stage === 'declined')) {
+    desired.statusReason = crmDeal.statusReason ?? refDeal.statusReason ?? `${desired.stage === 'Lost' ? 'Lost' : 'Declined'} in the CRM (no reason given)`;
+    next.statusReason = desired.statusReason;
+  }
+
+  const actions: Action[] = [];
+  const ops = toReferral.length ? buildPatch(refDeal, desired) : [];
+  if (ops.length) actions.push({ type: 'patch-referral', ops, keys: toReferral });
+  if (toCrm.length) actions.push({ type: 'write-crm', keys: toCrm });
+  return { actions, next, blocked, conflicts, problems };
+}

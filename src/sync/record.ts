@@ -1,0 +1,213 @@
+/**
+ * Syncing one record: plan it, make its referral calls (re-planning on a 412), and return what the page must
+ * write to the CRM and commit to the state. CRM writes are not made here: the page batches them.
+ */
+import type { CrmRecord } from '../../connectors/connector.js';
+import {
+  dealFieldsToCreate,
+  referralFacts,
+  referralToDealFields,
+  stageOps,
+  validateCreate,
+  invitesMicrosoft,
+  type DealFieldKey,
+  type DealFields,
+  type Issue,
+  type PatchOp,
+  type Referral,
+  type ReferralFacts,
+} from '../domain/index.js';
+import { ConflictError, NotFoundError, TerminalStateError, ValidationError } from '../runtime/index.js';
+import type { Link } from '../state/index.js';
+import { plan, type Blocked, type FieldConflict, type Plan } from './plan.js';
+import type { MappingPort, ReferralsPort, ReferralWithEtag } from './ports.js';
+
+/** A 412 is re-read and re-planned at most this many times, then reported. */
+export const MAX_REPLANS = 3;
+
+export interface RecordWork {
+  link: Link | null;
+  crmRecord: CrmRecord | null;
+  /** The referral as pulled or read (with its ETag), when the referral side is known to have changed. */
+  referral: ReferralWithEtag | null;
+  /** A create for this record may already have reached the referrals API (crash healing). */
+  createPending?: boolean;
+}
+
+export interface RecordOutcome {
+  crmId: string | null;
+  referralId: string | null;
+  /** Link to store (null = leave as is / nothing to link). */
+  link: Omit<Link, 'connection' | 'updatedAt'> | null;
+  unlink: boolean;
+  /** Deal fields to write to the CRM (values from `next`), plus the write-back facts. */
+  crmWrite: { keys: DealFieldKey[]; facts: ReferralFacts | null; close?: { outcome: 'won' | 'lost'; reason?: string } } | null;
+  /** An inbound referral that needs a new CRM opportunity. */
+  crmCreate: { deal: DealFields; facts: ReferralFacts } | null;
+  blocked: Blocked[];
+  conflicts: FieldConflict[];
+  problems: Issue[];
+  /** One short line for the rep (without the time): 'synced' or what went wrong. */
+  status: { ok: boolean; reason: string } | null;
+  counters: { created: number; updated: number; blocked: number };
+  /** The planned actions, for `cosell-sync plan`. */
+  planned: Plan['actions'];
+}
+
+export interface RecordContext {
+  mapping: MappingPort;
+  referrals: ReferralsPort;
+  /** Plan only: make no call that writes. */
+  dryRun: boolean;
+}
+
+function issueText(problems: Issue[]): string {
+  return problems.map((p) => `${p.path}: ${p.message}`).join('; ');
+}
+
+function etagOf(r: ReferralWithEtag): string | null {
+  return r.etag ?? r.referral.eTag ?? null;
+}
+
+async function createReferral(ctx: RecordContext, crmId: string, deal: DealFields, pending: boolean): Promise<ReferralWithEtag> {
+  // A create that may have reached the server before a crash is looked up first: never two referrals.
+  const existing = pending ? await ctx.referrals.findByExternalReference(crmId) : null;
+  let created = existing ?? (await ctx.referrals.create(dealFieldsToCreate(deal, crmId)));
+  // A deal already won or lost in the CRM is created open, then closed in order.
+  const from = referralToDealFields(created.referral).stage;
+  const ops: PatchOp[] = deal.stage === 'Won' || deal.stage === 'Lost' ? stageOps(from, deal.stage, deal.statusReason ?? `${deal.stage} in the CRM`) : [];
+  if (ops.length) created = await ctx.referrals.patch(created.referral.id, ops, etagOf(created));
+  return created;
+}
+
+export async function syncRecord(ctx: RecordContext, work: RecordWork): Promise<RecordOutcome> {
+  const crmId = work.link?.crmId ?? work.crmRecord?.id ?? null;
+  const mapped = work.crmRecord && !work.crmRecord.deleted ? ctx.mapping.toDeal(work.crmRecord) : null;
+  const crmSide = work.crmRecord
+    ? { deal: mapped?.deal ?? work.link?.base ?? (null as never), problems: mapped?.problems ?? [], deleted: work.crmRecord.deleted }
+    : null;
+  let referral = work.referral;
+
+  const outcome: RecordOutcome = {
+    crmId,
+    referralId: work.link?.referralId ?? referral?.referral.id ?? null,
+    link: null,
+    unlink: false,
+    crmWrite: null,
+    crmCreate: null,
+    blocked: [],
+    conflicts: [],
+    problems: [],
+    status: null,
+    counters: { created: 0, updated: 0, blocked: 0 },
+    planned: [],
+  };
+
+  for (let attempt = 0; ; attempt++) {
+    const p = plan({
+      base: work.link?.base ?? null,
+      crm: crmSide,
+      referral: referral ? { deal: referralToDealFields(referral.referral) } : null,
+      policy: (k) => ctx.mapping.policy(k),
+      onDelete: ctx.mapping.onDelete,
+    });
+    outcome.planned = p.actions;
+    outcome.blocked = p.blocked;
+    outcome.conflicts = p.conflicts;
+    outcome.problems = [...p.problems];
+
+    // Create-time rules are checked before any call, so the rep reads the reason instead of a rejected call.
+    const create = p.actions.find((a) => a.type === 'create-referral');
+    if (create && create.type === 'create-referral') {
+      const body = dealFieldsToCreate(create.deal, crmId!);
+      const invalid = validateCreate(body, { microsoftInvited: invitesMicrosoft(body) });
+      if (invalid.length) {
+        outcome.problems.push(...invalid);
+        outcome.status = { ok: false, reason: issueText(invalid) };
+        return outcome;
+      }
+    }
+    if (ctx.dryRun) return outcome;
+
+    try {
+      let result: ReferralWithEtag | null = referral;
+      for (const action of p.actions) {
+        if (action.type === 'create-referral') {
+          result = await createReferral(ctx, crmId!, action.deal, work.createPending === true);
+          outcome.counters.created++;
+        } else if (action.type === 'patch-referral') {
+          result = await ctx.referrals.patch(work.link!.referralId, action.ops, work.link?.referralEtag ?? (referral ? etagOf(referral) : null));
+          outcome.counters.updated++;
+        } else if (action.type === 'unlink') {
+          outcome.unlink = true;
+        }
+      }
+      return finish(ctx, work, p, result, outcome);
+    } catch (err) {
+      if ((err instanceof ConflictError || err instanceof TerminalStateError) && attempt < MAX_REPLANS && work.link) {
+        // Someone changed the referral meanwhile: read it again and plan against what is really there.
+        referral = await ctx.referrals.read(work.link.referralId);
+        if (!referral) throw new NotFoundError(`referral ${work.link.referralId} no longer exists`);
+        continue;
+      }
+      if (err instanceof ConflictError) {
+        outcome.problems.push({ path: 'referral', message: `the referral kept changing while syncing (${MAX_REPLANS} re-plans); will retry` });
+      } else if (err instanceof ValidationError) {
+        outcome.problems.push(...(err.problems.length ? err.problems : [{ path: 'referral', message: err.message }]));
+      } else if (err instanceof TerminalStateError || err instanceof NotFoundError) {
+        outcome.problems.push({ path: 'referral', message: err.message });
+      } else {
+        throw err;
+      }
+      outcome.status = { ok: false, reason: `Partner Center rejected the change: ${issueText(outcome.problems)}` };
+      return outcome;
+    }
+  }
+}
+
+function finish(ctx: RecordContext, work: RecordWork, p: Plan, result: ReferralWithEtag | null, outcome: RecordOutcome): RecordOutcome {
+  const referral: Referral | null = result?.referral ?? null;
+  const facts = referral ? { ...referralFacts(referral, ctx.referrals.linkFor(referral.id)), eTag: etagOf(result!) } : null;
+  const next = p.next;
+  const crmId = outcome.crmId;
+  outcome.counters.blocked = p.blocked.length ? 1 : 0;
+  outcome.status = statusOf(p, outcome.problems);
+
+  if (p.actions.some((a) => a.type === 'create-crm')) {
+    outcome.crmCreate = next && facts ? { deal: next, facts } : null;
+    outcome.referralId = referral?.id ?? null;
+    return outcome;
+  }
+  const referralId = referral?.id ?? work.link?.referralId ?? null;
+  if (!referralId || !next || !crmId || outcome.unlink) return outcome;
+
+  const write = p.actions.find((a) => a.type === 'write-crm');
+  const keys = write && write.type === 'write-crm' ? write.keys : [];
+  const close = keys.includes('stage') ? ctx.mapping.closeFor?.(next.stage) : undefined;
+  outcome.crmWrite = { keys, facts, ...(close ? { close } : {}) };
+  outcome.referralId = referralId;
+  outcome.link = {
+    crmId,
+    referralId,
+    base: next,
+    referralEtag: facts?.eTag ?? work.link?.referralEtag ?? null,
+    crmVersion: work.crmRecord?.version ?? work.link?.crmVersion ?? null,
+    state: p.blocked.length ? 'blocked' : outcome.problems.length || p.conflicts.length ? 'error' : 'ok',
+    message: work.link?.message ?? null,
+    written: work.link?.written ?? {},
+    direction: referral?.direction ?? work.link?.direction ?? 'Outgoing',
+  };
+  return outcome;
+}
+
+export function statusOf(p: Pick<Plan, 'blocked' | 'conflicts'>, problems: Issue[]): { ok: boolean; reason: string } {
+  if (problems.length) return { ok: false, reason: issueText(problems) };
+  if (p.blocked.length) return { ok: false, reason: `blocked: ${p.blocked.map((b) => `${b.reason} (${b.keys.join(', ')})`).join('; ')}` };
+  if (p.conflicts.length) {
+    return {
+      ok: false,
+      reason: `conflict on ${p.conflicts.map((c) => c.key).join(', ')}: changed on both sides; resolve with cosell-sync conflicts`,
+    };
+  }
+  return { ok: true, reason: 'synced' };
+}
