@@ -5,3 +5,4 @@ export * from './redact.js';
 export * from './logger.js';
 export * from './yaml-file.js';
 export * from './lane.js';
+export * from './scheduler.js';

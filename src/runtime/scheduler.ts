@@ -1,0 +1,72 @@
+/**
+ * Runs each connection's cycle on its cron schedule (node-cron, `noOverlap`: a cycle still running skips the
+ * next tick rather than running twice), and shuts down gracefully: on SIGINT/SIGTERM the running cycles are
+ * asked to stop after their current page (they checkpoint), then the process exits 0.
+ */
+import cron from 'node-cron';
+import type { Logger } from './logger.js';
+
+export interface ScheduledJob {
+  name: string;
+  schedule: string;
+  run(signal: AbortSignal): Promise<void>;
+}
+
+export interface Scheduler {
+  /** Resolves once every job has stopped after `stop()`. */
+  stop(): Promise<void>;
+  /** Run every job once now (respecting no-overlap). */
+  runAllNow(): Promise<void>;
+}
+
+export function startScheduler(jobs: ScheduledJob[], log: Logger): Scheduler {
+  const controller = new AbortController();
+  const running = new Map<string, Promise<void>>();
+
+  const trigger = (job: ScheduledJob): Promise<void> => {
+    const current = running.get(job.name);
+    if (current) {
+      log.debug('cycle still running; tick skipped', { connection: job.name });
+      return current;
+    }
+    const p = job
+      .run(controller.signal)
+      .catch((err: unknown) => {
+        log.error('cycle failed', { connection: job.name, error: (err as Error).message });
+      })
+      .finally(() => running.delete(job.name));
+    running.set(job.name, p);
+    return p;
+  };
+
+  const tasks = jobs.map((job) => {
+    if (!cron.validate(job.schedule)) throw new Error(`connection ${job.name}: invalid schedule '${job.schedule}'`);
+    return cron.schedule(job.schedule, () => void trigger(job), { name: job.name, noOverlap: true });
+  });
+
+  return {
+    async stop() {
+      for (const t of tasks) await t.stop();
+      controller.abort();
+      await Promise.all(running.values());
+    },
+    async runAllNow() {
+      await Promise.all(jobs.map(trigger));
+    },
+  };
+}
+
+/** Resolve when the process is asked to stop (first SIGINT/SIGTERM). */
+export function onShutdownSignal(handler: (signal: NodeJS.Signals) => void): () => void {
+  const once = (sig: NodeJS.Signals) => {
+    process.off('SIGINT', once);
+    process.off('SIGTERM', once);
+    handler(sig);
+  };
+  process.on('SIGINT', once);
+  process.on('SIGTERM', once);
+  return () => {
+    process.off('SIGINT', once);
+    process.off('SIGTERM', once);
+  };
+}
