@@ -3,6 +3,7 @@
  * commands/ and registers itself here, so adding a command touches one line of this file.
  */
 import { Command } from 'commander';
+import { registerOps } from './commands/ops.js';
 import { registerStart } from './commands/start.js';
 
 export function buildProgram(): Command {
@@ -11,5 +12,6 @@ export function buildProgram(): Command {
     .option('-c, --config <file>', 'config file', process.env.COSELL_CONFIG ?? 'config/default.yaml')
     .showHelpAfterError();
   registerStart(program);
+  registerOps(program);
   return program;
 }

@@ -62,6 +62,10 @@ export interface RunCounts {
   conflicts: number;
   issues: number;
   unchanged: number;
+  /** API calls this run made on each side, and the CRM's daily budget as last seen ("used/max"). */
+  crmCalls: number;
+  referralCalls: number;
+  crmBudget: string | null;
 }
 
 export interface Run {
@@ -126,5 +130,5 @@ export interface SyncState {
 }
 
 export function emptyCounts(): RunCounts {
-  return { pulledCrm: 0, pulledReferrals: 0, created: 0, updated: 0, writtenBack: 0, createdInCrm: 0, blocked: 0, conflicts: 0, issues: 0, unchanged: 0 };
+  return { pulledCrm: 0, pulledReferrals: 0, created: 0, updated: 0, writtenBack: 0, createdInCrm: 0, blocked: 0, conflicts: 0, issues: 0, unchanged: 0, crmCalls: 0, referralCalls: 0, crmBudget: null };
 }

@@ -350,13 +350,22 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
     }
   };
 
+  const callsAtStart = { crm: crm.calls(), referrals: referrals.calls() };
+  const tally = () => {
+    counts.crmCalls = crm.calls() - callsAtStart.crm;
+    counts.referralCalls = referrals.calls() - callsAtStart.referrals;
+    const usage = crm.usage();
+    counts.crmBudget = usage ? `${usage.used}/${usage.max}` : null;
+  };
   try {
     await phaseRetries();
     if (!stopped()) await phaseReferrals();
     if (!stopped()) await phaseCrm();
+    tally();
     if (!deps.dryRun) await state.finishRun(runId, stopped() ? 'interrupted' : 'ok', counts);
     return { counts, planned, interrupted: stopped() };
   } catch (err) {
+    tally();
     if (!deps.dryRun) await state.finishRun(runId, 'failed', counts, describeError(err));
     throw err;
   }
