@@ -34,6 +34,7 @@ function fromFastify(err: FastifyError): ApiError {
 export function buildApp(ctx: StoreContext, defaultOrgId: string): FastifyInstance {
   const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT, forceCloseConnections: true, genReqId: () => randomUUID() });
   // Partner Center clients send JSON Patch as application/json-patch+json; treat any +json type as JSON.
+  app.removeContentTypeParser('text/plain');
   app.addContentTypeParser(/^application\/[a-z.-]+\+json/i, { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
 
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
