@@ -128,12 +128,12 @@ export function invitationReferral(source: Referral, inviter: Organization, invi
 
 /** The referral as the API returns it: documented consent key, current ETag, links. */
 export function render(s: Stored, base: string): Record<string, unknown> {
-  const { consent, ...r } = s.referral;
-  const self = `${base}/referrals/${encodeURIComponent(r.id)}`;
-  const related = `${base}/referrals?$filter=${encodeURIComponent(`engagementId eq '${r.engagementId ?? r.id}'`)}`;
+  const { consent, id, engagementId, ...r } = s.referral;
+  const self = `${base}/referrals/${encodeURIComponent(id)}`;
+  const related = `${base}/referrals?$filter=${encodeURIComponent(`engagementId eq '${engagementId ?? id}'`)}`;
   return {
-    id: r.id,
-    engagementId: r.engagementId,
+    id,
+    engagementId,
     ...r,
     consent: toWireConsent(consent) ?? null,
     eTag: s.etag,
