@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { registerStart } from './commands/start.js';
+import { registerStore } from './commands/store.js';
 
 export function buildProgram(): Command {
   const program = new Command('cosell-sync')
@@ -11,5 +12,6 @@ export function buildProgram(): Command {
     .option('-c, --config <file>', 'config file', process.env.COSELL_CONFIG ?? 'config/default.yaml')
     .showHelpAfterError();
   registerStart(program);
+  registerStore(program);
   return program;
 }

@@ -3,6 +3,7 @@
  * organizations and their keys exist, optionally seeds demo data, starts the HTTP server and the background
  * timer that runs expiry and Microsoft's decisions. Options are parsed by zod at this boundary.
  */
+import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
@@ -63,30 +64,45 @@ function pick(option: string | undefined, env: string | undefined, prefix: strin
   return { key: generateKey(prefix), source: 'generated' };
 }
 
+/** Open (create, migrate) the store file and make sure the Microsoft and default organizations exist. */
+function openStore(dbFile: string, start: string | undefined, organizationName: string) {
+  if (start && Number.isNaN(new Date(start).getTime())) throw new Error(`COSELL_NOW: '${start}' is not a date/time`);
+  if (dbFile !== ':memory:') mkdirSync(dirname(dbFile), { recursive: true });
+  const repo = new Repository(dbFile);
+  const clock = createClock(start ? new Date(start) : null);
+  clock.observe(repo.newestStamp());
+  const nowIso = clock.now().toISOString();
+  const defaultOrgId = repo.transaction(() => {
+    if (!repo.getOrg(MICROSOFT_ORG_ID)) repo.insertOrg({ id: MICROSOFT_ORG_ID, name: 'Microsoft', solutionAssessmentVetted: true }, nowIso);
+    let id = repo.meta('defaultOrgId');
+    if (!id) {
+      id = randomUUID();
+      repo.insertOrg({ id, name: organizationName, solutionAssessmentVetted: true }, nowIso);
+      repo.setMeta('defaultOrgId', id);
+    }
+    return id;
+  });
+  return { repo, clock, defaultOrgId, nowIso };
+}
+
+/** Fill a store file with demo data if it has no referrals yet (`cosell-sync store seed`). */
+export function seedReferralStore(dbFile: string, now?: string): { seeded: boolean; referrals: number } {
+  const { repo, clock, defaultOrgId } = openStore(dbFile, now ?? process.env.COSELL_NOW, 'Contoso Partner');
+  try {
+    if (repo.total() > 0) return { seeded: false, referrals: repo.total() };
+    return { seeded: true, referrals: seedDemoData(new ReferralService(repo, clock), repo, defaultOrgId) };
+  } finally {
+    repo.close();
+  }
+}
+
 export async function startReferralStore(input: ReferralStoreOptions): Promise<ReferralStoreHandle> {
   const parsed = optionsSchema.safeParse(input);
   if (!parsed.success) throw new Error(`referral store options: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   const opts = parsed.data;
   const log = opts.log ?? silentLogger;
   const env = process.env;
-  if (opts.dbFile !== ':memory:') mkdirSync(dirname(opts.dbFile), { recursive: true });
-  const repo = new Repository(opts.dbFile);
-  const start = opts.now ?? env.COSELL_NOW;
-  if (start && Number.isNaN(new Date(start).getTime())) throw new Error(`COSELL_NOW: '${start}' is not a date/time`);
-  const clock = createClock(start ? new Date(start) : null);
-  clock.observe(repo.newestStamp());
-
-  const nowIso = clock.now().toISOString();
-  const defaultOrgId = repo.transaction(() => {
-    if (!repo.getOrg(MICROSOFT_ORG_ID)) repo.insertOrg({ id: MICROSOFT_ORG_ID, name: 'Microsoft', solutionAssessmentVetted: true }, nowIso);
-    let id = repo.meta('defaultOrgId');
-    if (!id) {
-      id = crypto.randomUUID();
-      repo.insertOrg({ id, name: opts.organizationName, solutionAssessmentVetted: true }, nowIso);
-      repo.setMeta('defaultOrgId', id);
-    }
-    return id;
-  });
+  const { repo, clock, defaultOrgId, nowIso } = openStore(opts.dbFile, opts.now ?? env.COSELL_NOW, opts.organizationName);
   const api = pick(opts.apiKey, env.COSELL_STORE_API_KEY, 'cs');
   const admin = pick(opts.adminKey, env.COSELL_STORE_ADMIN_KEY, 'csadmin');
   // A generated key replaces the previous generated one; configured keys stay valid until removed.
@@ -125,7 +141,12 @@ export async function startReferralStore(input: ReferralStoreOptions): Promise<R
   }
 
   const app = buildApp(ctx, defaultOrgId);
-  await app.listen({ port: opts.port, host: opts.host });
+  try {
+    await app.listen({ port: opts.port, host: opts.host });
+  } catch (err) {
+    repo.close();
+    throw err;
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
