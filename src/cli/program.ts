@@ -5,6 +5,7 @@
 import { Command } from 'commander';
 import { registerOps } from './commands/ops.js';
 import { registerStart } from './commands/start.js';
+import { registerStore } from './commands/store.js';
 
 export function buildProgram(): Command {
   const program = new Command('cosell-sync')
@@ -13,5 +14,6 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerStart(program);
   registerOps(program);
+  registerStore(program);
   return program;
 }

@@ -1,0 +1,42 @@
+/**
+ * The store clock: starts at a given instant (COSELL_NOW) or real time, runs at real speed, and can be moved
+ * forward by whole days for tests and demos. `stamp()` gives write timestamps that are strictly increasing
+ * per store at millisecond precision, which incremental pulls (`updatedDateTime ge …`) rely on.
+ */
+const DAY_MS = 86_400_000;
+
+export interface StoreClock {
+  now(): Date;
+  advance(ms: number): void;
+  /** A write timestamp: the clock's now, bumped past the previous stamp if needed. */
+  stamp(): string;
+  /** Never hand out a stamp at or before `iso` (the newest one already in the database). */
+  observe(iso: string | null | undefined): void;
+}
+
+export function createClock(start: Date | null): StoreClock {
+  const realStart = Date.now();
+  const base = start ? start.getTime() : realStart;
+  let offset = 0;
+  let last = 0;
+  const nowMs = () => base + (Date.now() - realStart) + offset;
+  return {
+    now: () => new Date(nowMs()),
+    advance: (ms) => {
+      offset += ms;
+    },
+    stamp: () => {
+      last = Math.max(nowMs(), last + 1);
+      return new Date(last).toISOString();
+    },
+    observe: (iso) => {
+      if (iso) last = Math.max(last, new Date(iso).getTime());
+    },
+  };
+}
+
+export const days = (n: number) => n * DAY_MS;
+
+export function addDays(iso: string, n: number): string {
+  return new Date(new Date(iso).getTime() + days(n)).toISOString();
+}

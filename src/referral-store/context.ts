@@ -1,0 +1,23 @@
+/** What the HTTP layer needs from the running store, passed to each route module. */
+import type { Logger } from '../runtime/index.js';
+import type { StoreClock } from './clock.js';
+import type { Faults } from './faults.js';
+import type { MicrosoftActorConfig } from './microsoft-actor.js';
+import type { Repository } from './repository.js';
+import type { ReferralService } from './service.js';
+
+export interface StoreContext {
+  repo: Repository;
+  service: ReferralService;
+  clock: StoreClock;
+  faults: Faults;
+  actor: MicrosoftActorConfig;
+  log: Logger;
+  adminKeyHash: string;
+  /** `http://host:port/v1.0/engagements`, known once the server listens. */
+  base(): string;
+  /** Run expiry and Microsoft's due decisions now. */
+  tick(): Promise<{ expired: number; decided: number }>;
+  advanceDays(n: number): Promise<void>;
+  stats: { requests: number; byRoute: Record<string, number> };
+}

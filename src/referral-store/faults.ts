@@ -1,0 +1,95 @@
+/**
+ * Fault injection for the reliability tests: error rate (500), 429 with Retry-After, 503, added latency,
+ * dropped connections and stalls. Off by default; set programmatically or with `COSELL_STORE_FAULTS` (JSON of
+ * the same shape). A seeded PRNG makes a run repeatable: the same seed and request order give the same faults.
+ */
+import { z } from 'zod';
+
+export const faultConfigSchema = z.strictObject({
+  /** Share of requests answered 500 `internalError`. */
+  errorRate: z.number().min(0).max(1).default(0),
+  /** Share answered 429 with `Retry-After: retryAfterSeconds`. */
+  rate429: z.number().min(0).max(1).default(0),
+  /** Share answered 503 with `Retry-After`. */
+  rate503: z.number().min(0).max(1).default(0),
+  retryAfterSeconds: z.number().int().min(0).default(1),
+  /** Added to every API request, in milliseconds. */
+  latencyMs: z.number().int().min(0).default(0),
+  /** Share of requests whose connection is destroyed without an answer. */
+  dropRate: z.number().min(0).max(1).default(0),
+  /** Share of requests held for `stallMs` and then dropped (a hung server). */
+  stallRate: z.number().min(0).max(1).default(0),
+  stallMs: z.number().int().min(0).default(30_000),
+  seed: z.number().int().default(1),
+});
+export type FaultConfig = z.infer<typeof faultConfigSchema>;
+export type FaultInput = z.input<typeof faultConfigSchema>;
+
+export type FaultAction =
+  | { kind: 'none' }
+  | { kind: 'error'; status: number; code: string; retryAfter?: number }
+  | { kind: 'drop' }
+  | { kind: 'stall'; ms: number };
+
+/** mulberry32: tiny, fast, good enough for choosing faults. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface Faults {
+  configure(input: FaultInput): FaultConfig;
+  reset(): void;
+  current(): FaultConfig;
+  /** What to do with the next API request. */
+  next(): { latencyMs: number; action: FaultAction };
+}
+
+export function createFaults(initial: FaultInput = {}): Faults {
+  let config = faultConfigSchema.parse(initial);
+  let random = prng(config.seed);
+  return {
+    configure(input) {
+      config = faultConfigSchema.parse(input);
+      random = prng(config.seed);
+      return config;
+    },
+    reset() {
+      config = faultConfigSchema.parse({});
+      random = prng(config.seed);
+    },
+    current: () => config,
+    next() {
+      const c = config;
+      const roll = random();
+      let edge = 0;
+      const hit = (rate: number) => rate > 0 && roll < (edge += rate);
+      let action: FaultAction = { kind: 'none' };
+      if (hit(c.dropRate)) action = { kind: 'drop' };
+      else if (hit(c.stallRate)) action = { kind: 'stall', ms: c.stallMs };
+      else if (hit(c.rate429)) action = { kind: 'error', status: 429, code: 'tooManyRequests', retryAfter: c.retryAfterSeconds };
+      else if (hit(c.rate503)) action = { kind: 'error', status: 503, code: 'serviceUnavailable', retryAfter: c.retryAfterSeconds };
+      else if (hit(c.errorRate)) action = { kind: 'error', status: 500, code: 'internalError' };
+      return { latencyMs: c.latencyMs, action };
+    },
+  };
+}
+
+export function faultsFromEnv(value: string | undefined): FaultInput {
+  if (!value) return {};
+  let json: unknown;
+  try {
+    json = JSON.parse(value);
+  } catch {
+    throw new Error('COSELL_STORE_FAULTS must be a JSON object, e.g. {"rate429":0.1,"seed":7}');
+  }
+  const parsed = faultConfigSchema.safeParse(json);
+  if (!parsed.success) throw new Error(`COSELL_STORE_FAULTS: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}

@@ -1,0 +1,105 @@
+/**
+ * `GET /referrals`: `$filter` (compiled to SQL), `$orderby` on one key, `$top` ≤ 100, `$count`, and keyset
+ * paging. The `$skiptoken` carries the last item's sort value and id, so a page continues after exactly that
+ * item: with a stable sort key (the default, createdDateTime) no item is skipped or repeated however many
+ * others are created or updated meanwhile. (Ordering by updatedDateTime moves an item that changes to the end,
+ * which is what an incremental pull wants.)
+ *
+ * (decision) What a list shows: the caller's own referrals. Invitations it sent (related referrals owned by
+ * the invited organization) appear only in a related-referrals query, i.e. with `engagementId eq '…'`.
+ */
+import { z } from 'zod';
+import { ApiError } from './errors.js';
+import { compileFilter, FilterError } from './odata-filter.js';
+import type { Organization, Repository, Stored } from './repository.js';
+
+export const PAGE_SIZE = 100;
+
+const SORT_KEYS: Record<string, string> = { createdDateTime: 'r.created', updatedDateTime: 'r.updated', name: 'r.name' };
+
+export const listQuerySchema = z.looseObject({
+  $filter: z.string().optional(),
+  $orderby: z.string().optional(),
+  $top: z.string().regex(/^\d+$/, { error: 'expected a whole number from 1 to 100' }).optional(),
+  $count: z.enum(['true', 'false']).optional(),
+  $skiptoken: z.string().optional(),
+});
+export type ListQuery = z.infer<typeof listQuerySchema>;
+
+interface Cursor {
+  o: string;
+  d: 'asc' | 'desc';
+  k: string;
+  i: string;
+}
+
+export interface ListPage {
+  items: Stored[];
+  count?: number;
+  /** The query string of the next page, when there is one. */
+  next?: string;
+}
+
+const bad = (target: string, message: string) => new ApiError(400, 'invalidRequest', message, target);
+
+function parseOrder(text: string | undefined): { key: string; dir: 'asc' | 'desc' } {
+  if (!text) return { key: 'createdDateTime', dir: 'asc' };
+  const m = /^\s*([A-Za-z]+)(?:\s+(asc|desc))?\s*$/i.exec(text);
+  if (!m || !SORT_KEYS[m[1]!]) throw bad('$orderby', `$orderby supports one of ${Object.keys(SORT_KEYS).join(', ')} with asc or desc (got '${text}')`);
+  return { key: m[1]!, dir: (m[2]?.toLowerCase() ?? 'asc') as 'asc' | 'desc' };
+}
+
+function decodeToken(token: string, key: string, dir: string): Cursor {
+  try {
+    const c = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Cursor;
+    if (c.o === key && c.d === dir && typeof c.k === 'string' && typeof c.i === 'string') return c;
+  } catch {
+    /* falls through to the error below */
+  }
+  throw bad('$skiptoken', '$skiptoken is not valid for this query: follow @odata.nextLink unchanged');
+}
+
+export function listReferrals(repo: Repository, caller: Organization, q: ListQuery): ListPage {
+  const top = q.$top === undefined ? PAGE_SIZE : Number(q.$top);
+  if (top < 1 || top > PAGE_SIZE) throw bad('$top', `$top must be from 1 to ${PAGE_SIZE}`);
+  let filter;
+  try {
+    filter = q.$filter ? compileFilter(q.$filter) : null;
+  } catch (err) {
+    if (err instanceof FilterError) throw bad('$filter', err.message);
+    throw err;
+  }
+  const { key, dir } = parseOrder(q.$orderby);
+  const col = SORT_KEYS[key]!;
+  const related = (filter?.engagementIds.length ?? 0) > 0;
+  const where = [related ? '(r.org_id = ? OR r.inviter_org_id = ?)' : 'r.org_id = ?'];
+  const params: unknown[] = related ? [caller.id, caller.id] : [caller.id];
+  if (filter) {
+    where.push(filter.sql);
+    params.push(...filter.params);
+  }
+  const count = q.$count === 'true' ? repo.countWhere(where.join(' AND '), params) : undefined;
+  if (q.$skiptoken) {
+    const c = decodeToken(q.$skiptoken, key, dir);
+    const cmp = dir === 'asc' ? '>' : '<';
+    where.push(`(${col} ${cmp} ? OR (${col} = ? AND r.id ${cmp} ?))`);
+    params.push(c.k, c.k, c.i);
+  }
+  const rows = repo.select(where.join(' AND '), params, `${col} ${dir}, r.id ${dir}`, top + 1);
+  const items = rows.slice(0, top);
+  const page: ListPage = { items, ...(count !== undefined ? { count } : {}) };
+  if (rows.length > top) {
+    const last = items[items.length - 1]!.referral;
+    const k = key === 'createdDateTime' ? last.createdDateTime! : key === 'updatedDateTime' ? last.updatedDateTime! : (last.name ?? '');
+    const token = Buffer.from(JSON.stringify({ o: key, d: dir, k, i: last.id } satisfies Cursor)).toString('base64url');
+    const parts = [
+      ...(q.$filter ? [`$filter=${encodeURIComponent(q.$filter)}`] : []),
+      ...(q.$orderby ? [`$orderby=${encodeURIComponent(q.$orderby)}`] : []),
+      ...(q.$top ? [`$top=${q.$top}`] : []),
+      ...(q.$count ? [`$count=${q.$count}`] : []),
+      `$skiptoken=${token}`,
+    ];
+    page.next = parts.join('&');
+  }
+  return page;
+}

@@ -1,0 +1,194 @@
+/**
+ * All SQL of the store (no business rules here): organizations and their hashed API keys, referral rows with
+ * their indexed columns derived from the JSON body, the event outbox and a small key/value meta table.
+ */
+import Database from 'better-sqlite3';
+import type { Referral } from '../domain/index.js';
+import { migrate } from './migrations.js';
+
+/** A referral as the store keeps it: the resource plus who owns it and who invited it. */
+export interface Stored {
+  referral: Referral;
+  orgId: string;
+  /** The organization that sent this invitation (Microsoft or a partner); null for a partner's own deal. */
+  inviterOrgId: string | null;
+  /** The inviting organization's referral in the same engagement. */
+  sourceId: string | null;
+  etag: string;
+}
+
+interface Row {
+  id: string;
+  org_id: string;
+  inviter_org_id: string | null;
+  source_id: string | null;
+  etag: string;
+  body: string;
+}
+
+export interface Organization {
+  id: string;
+  name: string;
+  solutionAssessmentVetted: boolean;
+}
+
+export interface EventRecord {
+  id: number;
+  name: string;
+  referralId: string;
+  orgId: string;
+  created: string;
+  recipients: unknown[];
+}
+
+const fromRow = (r: Row): Stored => ({
+  referral: JSON.parse(r.body) as Referral,
+  orgId: r.org_id,
+  inviterOrgId: r.inviter_org_id,
+  sourceId: r.source_id,
+  etag: r.etag,
+});
+
+function columns(s: Stored) {
+  const r = s.referral;
+  return {
+    id: r.id,
+    org_id: s.orgId,
+    engagement_id: r.engagementId ?? r.id,
+    inviter_org_id: s.inviterOrgId,
+    source_id: s.sourceId,
+    direction: r.direction ?? 'Outgoing',
+    status: r.status,
+    substatus: r.substatus ?? null,
+    favorite: r.favorite ? 1 : 0,
+    name: r.name ?? '',
+    external_reference_id: r.externalReferenceId ?? null,
+    deal_type: r.dealType ?? 'private',
+    created: r.createdDateTime!,
+    updated: r.updatedDateTime!,
+    expires: r.status === 'New' ? (r.expirationDateTime ?? null) : null,
+    etag: s.etag,
+    body: JSON.stringify(r),
+  };
+}
+
+const COLS = 'id, org_id, inviter_org_id, source_id, etag, body';
+
+export class Repository {
+  readonly db: Database.Database;
+  private readonly stmts;
+
+  constructor(file: string) {
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    migrate(this.db);
+    const db = this.db;
+    this.stmts = {
+      getOrg: db.prepare('SELECT id, name, sa_vetted FROM organizations WHERE id = ?'),
+      listOrgs: db.prepare('SELECT id, name, sa_vetted FROM organizations ORDER BY created, id'),
+      insertOrg: db.prepare('INSERT INTO organizations (id, name, sa_vetted, created) VALUES (?, ?, ?, ?)'),
+      orgByKey: db.prepare('SELECT org_id FROM api_keys WHERE hash = ?'),
+      insertKey: db.prepare('INSERT OR REPLACE INTO api_keys (hash, org_id, source, created) VALUES (?, ?, ?, ?)'),
+      dropKeys: db.prepare('DELETE FROM api_keys WHERE org_id = ? AND source = ?'),
+      get: db.prepare(`SELECT ${COLS} FROM referrals WHERE id = ?`),
+      insert: db.prepare(`INSERT INTO referrals (id, org_id, engagement_id, inviter_org_id, source_id, direction, status, substatus, favorite,
+        name, external_reference_id, deal_type, created, updated, expires, etag, body) VALUES (@id, @org_id, @engagement_id, @inviter_org_id,
+        @source_id, @direction, @status, @substatus, @favorite, @name, @external_reference_id, @deal_type, @created, @updated, @expires, @etag, @body)`),
+      update: db.prepare(`UPDATE referrals SET status = @status, substatus = @substatus, favorite = @favorite, name = @name,
+        external_reference_id = @external_reference_id, deal_type = @deal_type, updated = @updated, expires = @expires, etag = @etag,
+        body = @body, direction = @direction WHERE id = @id`),
+      byEngagement: db.prepare(`SELECT ${COLS} FROM referrals WHERE engagement_id = ? ORDER BY created, id`),
+      dueExpiry: db.prepare(`SELECT ${COLS} FROM referrals WHERE status = 'New' AND expires IS NOT NULL AND expires <= ? ORDER BY expires`),
+      openInvitations: db.prepare(`SELECT ${COLS} FROM referrals WHERE org_id = ? AND status = 'New' AND inviter_org_id IS NOT NULL AND created <= ? ORDER BY created, id`),
+      insertEvent: db.prepare('INSERT INTO events (name, referral_id, org_id, created, recipients) VALUES (?, ?, ?, ?, ?)'),
+      events: db.prepare('SELECT id, name, referral_id, org_id, created, recipients FROM events WHERE id > ? ORDER BY id LIMIT ?'),
+      getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
+      setMeta: db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
+      maxStamp: db.prepare('SELECT max(updated) AS m FROM referrals'),
+      count: db.prepare('SELECT count(*) AS n FROM referrals'),
+    };
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  getOrg(id: string): Organization | undefined {
+    const r = this.stmts.getOrg.get(id) as { id: string; name: string; sa_vetted: number } | undefined;
+    return r && { id: r.id, name: r.name, solutionAssessmentVetted: r.sa_vetted === 1 };
+  }
+  listOrgs(): Organization[] {
+    return (this.stmts.listOrgs.all() as { id: string; name: string; sa_vetted: number }[]).map((r) => ({
+      id: r.id,
+      name: r.name,
+      solutionAssessmentVetted: r.sa_vetted === 1,
+    }));
+  }
+  insertOrg(o: Organization, created: string): void {
+    this.stmts.insertOrg.run(o.id, o.name, o.solutionAssessmentVetted ? 1 : 0, created);
+  }
+  orgIdByKeyHash(hash: string): string | undefined {
+    return (this.stmts.orgByKey.get(hash) as { org_id: string } | undefined)?.org_id;
+  }
+  /** `source` tells configured keys from generated ones, so a restart can replace its own generated key. */
+  addKey(hash: string, orgId: string, source: string, created: string, replaceSameSource = false): void {
+    if (replaceSameSource) this.stmts.dropKeys.run(orgId, source);
+    this.stmts.insertKey.run(hash, orgId, source, created);
+  }
+
+  get(id: string): Stored | undefined {
+    const r = this.stmts.get.get(id) as Row | undefined;
+    return r && fromRow(r);
+  }
+  insert(s: Stored): void {
+    this.stmts.insert.run(columns(s));
+  }
+  update(s: Stored): void {
+    this.stmts.update.run(columns(s));
+  }
+  byEngagement(engagementId: string): Stored[] {
+    return (this.stmts.byEngagement.all(engagementId) as Row[]).map(fromRow);
+  }
+  dueForExpiry(nowIso: string): Stored[] {
+    return (this.stmts.dueExpiry.all(nowIso) as Row[]).map(fromRow);
+  }
+  /** Unanswered invitations owned by `orgId` created at or before `cutoffIso`. */
+  openInvitations(orgId: string, cutoffIso: string): Stored[] {
+    return (this.stmts.openInvitations.all(orgId, cutoffIso) as Row[]).map(fromRow);
+  }
+  select(where: string, params: unknown[], orderBy: string, limit: number): Stored[] {
+    const sql = `SELECT ${COLS} FROM referrals AS r WHERE ${where} ORDER BY ${orderBy} LIMIT ${limit}`;
+    return (this.db.prepare(sql).all(...params) as Row[]).map(fromRow);
+  }
+  countWhere(where: string, params: unknown[]): number {
+    return (this.db.prepare(`SELECT count(*) AS n FROM referrals AS r WHERE ${where}`).get(...params) as { n: number }).n;
+  }
+  total(): number {
+    return (this.stmts.count.get() as { n: number }).n;
+  }
+  newestStamp(): string | null {
+    return (this.stmts.maxStamp.get() as { m: string | null }).m;
+  }
+
+  addEvent(name: string, referralId: string, orgId: string, created: string, recipients: unknown[]): void {
+    this.stmts.insertEvent.run(name, referralId, orgId, created, JSON.stringify(recipients));
+  }
+  eventsAfter(after: number, limit: number): EventRecord[] {
+    return (this.stmts.events.all(after, limit) as { id: number; name: string; referral_id: string; org_id: string; created: string; recipients: string }[]).map(
+      (e) => ({ id: e.id, name: e.name, referralId: e.referral_id, orgId: e.org_id, created: e.created, recipients: JSON.parse(e.recipients) as unknown[] }),
+    );
+  }
+
+  meta(key: string): string | undefined {
+    return (this.stmts.getMeta.get(key) as { value: string } | undefined)?.value;
+  }
+  setMeta(key: string, value: string): void {
+    this.stmts.setMeta.run(key, value);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}

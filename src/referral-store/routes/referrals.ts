@@ -1,0 +1,59 @@
+/** The Partner Center Referrals REST contract (referrals-api.md), served under /v1.0/engagements/referrals. */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError, invalidRequest, zodIssues } from '../errors.js';
+import { listQuerySchema, listReferrals } from '../listing.js';
+import { render } from '../model.js';
+import type { Organization, Stored } from '../repository.js';
+import type { StoreContext } from '../context.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    org?: Organization;
+  }
+}
+
+const caller = (req: FastifyRequest): Organization => {
+  if (!req.org) throw new ApiError(401, 'unauthenticated', 'missing or invalid API key', 'Authorization');
+  return req.org;
+};
+
+const header = (req: FastifyRequest, name: string): string | undefined => {
+  const v = req.headers[name];
+  return Array.isArray(v) ? v.join(',') : v;
+};
+
+const wantsRepresentation = (req: FastifyRequest) => /return\s*=\s*representation/i.test(header(req, 'prefer') ?? '');
+
+export function referralRoutes(app: FastifyInstance, ctx: StoreContext): void {
+  const prefix = '/v1.0/engagements/referrals';
+  const send = (reply: FastifyReply, status: number, s: Stored) => reply.code(status).header('ETag', s.etag).send(render(s, ctx.base()));
+
+  app.get(prefix, async (req) => {
+    const q = listQuerySchema.safeParse(req.query);
+    if (!q.success) throw invalidRequest('invalid query', zodIssues(q.error.issues));
+    const page = listReferrals(ctx.repo, caller(req), q.data);
+    return {
+      ...(page.count !== undefined ? { '@odata.count': page.count } : {}),
+      value: page.items.map((s) => render(s, ctx.base())),
+      ...(page.next ? { '@odata.nextLink': `${ctx.base()}/referrals?${page.next}` } : {}),
+    };
+  });
+
+  app.get<{ Params: { id: string } }>(`${prefix}/:id`, async (req, reply) => send(reply, 200, ctx.service.visible(caller(req), req.params.id)));
+
+  app.post(prefix, async (req, reply) => {
+    const { stored, created } = ctx.service.create(caller(req), req.body);
+    reply.header('Location', `${ctx.base()}/referrals/${encodeURIComponent(stored.referral.id)}`);
+    return send(reply, created ? 201 : 200, stored);
+  });
+
+  app.patch<{ Params: { id: string } }>(`${prefix}/:id`, async (req, reply) => {
+    const s = ctx.service.patch(caller(req), req.params.id, req.body, header(req, 'if-match'));
+    if (wantsRepresentation(req)) return send(reply, 200, s);
+    return reply.code(204).header('ETag', s.etag).send();
+  });
+
+  app.put<{ Params: { id: string } }>(`${prefix}/:id`, async (req, reply) =>
+    send(reply, 200, ctx.service.put(caller(req), req.params.id, req.body, header(req, 'if-match'))),
+  );
+}

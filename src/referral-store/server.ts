@@ -1,0 +1,93 @@
+/**
+ * The fastify app: JSON (and JSON Patch) bodies up to 1 MB, request ids and echoed correlation headers,
+ * bearer-key auth per organization, fault injection on the API routes, and one error renderer so every
+ * failure has the documented `{ error: { code, message, target } }` body.
+ */
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { ApiError } from './errors.js';
+import { bearer, hashKey, sameHash } from './auth.js';
+import type { StoreContext } from './context.js';
+import { adminRoutes } from './routes/admin.js';
+import { referralRoutes } from './routes/referrals.js';
+
+export const BODY_LIMIT = 1_048_576;
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
+/** Fastify's own errors mapped to the API's codes. */
+function fromFastify(err: FastifyError): ApiError {
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new ApiError(413, 'payloadTooLarge', `the request body is larger than ${BODY_LIMIT} bytes`, 'body');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new ApiError(415, 'unsupportedMediaType', 'the request body must be JSON (Content-Type: application/json)', 'Content-Type');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new ApiError(400, 'invalidRequest', 'the request body is empty', 'body');
+    default:
+      if (err instanceof SyntaxError || err.statusCode === 400) return new ApiError(400, 'invalidRequest', `malformed JSON body: ${err.message}`, 'body');
+      if (err.statusCode && err.statusCode < 500) return new ApiError(err.statusCode, 'invalidRequest', err.message, null);
+      return new ApiError(500, 'internalError', 'internal error', null);
+  }
+}
+
+export function buildApp(ctx: StoreContext, defaultOrgId: string): FastifyInstance {
+  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT, forceCloseConnections: true, genReqId: () => randomUUID() });
+  // Partner Center clients send JSON Patch as application/json-patch+json; treat any +json type as JSON.
+  app.removeContentTypeParser('text/plain');
+  app.addContentTypeParser(/^application\/[a-z.-]+\+json/i, { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+
+  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+    reply.header('request-id', req.id);
+    for (const h of ['client-request-id', 'ms-correlationid']) {
+      const v = req.headers[h];
+      if (typeof v === 'string') reply.header(h === 'ms-correlationid' ? 'MS-CorrelationId' : h, v);
+    }
+    ctx.stats.requests++;
+    const route = `${req.method} ${req.routeOptions.url ?? '(unmatched)'}`;
+    ctx.stats.byRoute[route] = (ctx.stats.byRoute[route] ?? 0) + 1;
+
+    const url = req.url;
+    if (url.startsWith('/_admin')) {
+      const key = bearer(req.headers.authorization);
+      if (!key) throw new ApiError(401, 'unauthenticated', 'the admin key is required (Authorization: Bearer <admin key>)', 'Authorization');
+      const h = hashKey(key);
+      if (!sameHash(h, ctx.adminKeyHash)) {
+        if (ctx.repo.orgIdByKeyHash(h)) throw new ApiError(403, 'accessDenied', 'an organization key cannot use admin endpoints', 'Authorization');
+        throw new ApiError(401, 'unauthenticated', 'invalid admin key', 'Authorization');
+      }
+      return;
+    }
+    if (!url.startsWith('/v1.0/')) return;
+    const fault = ctx.faults.next();
+    if (fault.latencyMs) await sleep(fault.latencyMs);
+    const a = fault.action;
+    if (a.kind === 'drop' || a.kind === 'stall') {
+      if (a.kind === 'stall') await sleep(a.ms);
+      reply.hijack();
+      req.raw.socket.destroy();
+      return;
+    }
+    if (a.kind === 'error') {
+      throw new ApiError(a.status, a.code, `injected fault (${a.status})`, null, [], a.retryAfter !== undefined ? { 'Retry-After': String(a.retryAfter) } : {});
+    }
+    const key = bearer(req.headers.authorization);
+    const orgId = key ? ctx.repo.orgIdByKeyHash(hashKey(key)) : undefined;
+    const org = orgId ? ctx.repo.getOrg(orgId) : undefined;
+    if (!org) throw new ApiError(401, 'unauthenticated', key ? 'invalid API key' : 'missing API key (Authorization: Bearer <key>)', 'Authorization');
+    req.org = org;
+  });
+
+  app.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
+    const api = err instanceof ApiError ? err : fromFastify(err);
+    if (api.status >= 500 && !(err instanceof ApiError)) ctx.log.error('referral store request failed', { requestId: req.id, error: (err as Error).message });
+    void reply.code(api.status).headers(api.headers).send(api.body());
+  });
+  app.setNotFoundHandler((req, reply) => {
+    void reply.code(404).send(new ApiError(404, 'itemNotFound', `no route ${req.method} ${req.url.split('?')[0]}`, null).body());
+  });
+
+  referralRoutes(app, ctx);
+  adminRoutes(app, ctx, defaultOrgId);
+  return app;
+}

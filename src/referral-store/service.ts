@@ -1,0 +1,354 @@
+/**
+ * The store's business logic: create, read, update (JSON Patch and legacy PUT), invitations and the system
+ * moves (expiry, Microsoft's decisions, Microsoft-sent referrals). Every rule comes from `src/domain`; this
+ * module decides which rule applies to which request and records the outcome and its events atomically.
+ */
+import { randomUUID, createHash } from 'node:crypto';
+import {
+  MICROSOFT_ORG_ID,
+  canInvite,
+  canUpdate,
+  checkTransition,
+  invitesMicrosoft,
+  isSolutionAssessment,
+  isTerminal,
+  patchSchema,
+  referralCreateSchema,
+  strictReferralSchema,
+  validateCreate,
+  type Issue,
+  type PatchOp,
+  type Referral,
+  type ReferralCreate,
+  type SalesStage,
+} from '../domain/index.js';
+import type { StoreClock } from './clock.js';
+import { ApiError, invalidRequest, notFound, zodIssues } from './errors.js';
+import { emit, newInboundRecipients, toOrg, toSender } from './events.js';
+import { applyPatch } from './json-patch.js';
+import { canonicalDate, dealTypeOf, etagMatches, invitationReferral, newEtag, outboundReferral, stageEntries } from './model.js';
+import type { Organization, Repository, Stored } from './repository.js';
+
+const UPDATE_STATUS: Record<string, number> = { terminalState: 409, invalidTransition: 409, stagesIncomplete: 409, immutableField: 400, invalidValue: 400 };
+
+export interface CreateResult {
+  stored: Stored;
+  /** false when an idempotent invitation already existed */
+  created: boolean;
+}
+
+export class ReferralService {
+  constructor(
+    private readonly repo: Repository,
+    private readonly clock: StoreClock,
+  ) {}
+
+  org(id: string): Organization {
+    const o = this.repo.getOrg(id);
+    if (!o) throw notFound(`organization '${id}'`, 'organizationId');
+    return o;
+  }
+
+  /** A referral the caller may see: its own, or an invitation it sent. Anything else is "not found". */
+  visible(caller: Organization, id: string): Stored {
+    const s = this.repo.get(id);
+    if (!s || (s.orgId !== caller.id && s.inviterOrgId !== caller.id)) throw notFound(`referral '${id}'`);
+    return s;
+  }
+
+  // ---- create -------------------------------------------------------------------------------------------
+
+  create(caller: Organization, body: unknown): CreateResult {
+    const parsed = referralCreateSchema.safeParse(body);
+    if (!parsed.success) throw invalidRequest('the referral is not valid', zodIssues(parsed.error.issues));
+    const input = parsed.data;
+    return this.repo.transaction(() => {
+      if (input.engagementId) {
+        const target = input.target?.[0];
+        if (!target) throw invalidRequest('an invitation into an existing engagement needs a target', [{ path: 'target', message: "name the invited organization: [{ type: 'BusinessProfileLocation', id }]" }]);
+        return this.invite(caller, input.engagementId, target.id, input);
+      }
+      const partnerTarget = (input.target ?? []).find((t) => t.id !== MICROSOFT_ORG_ID);
+      if (partnerTarget) {
+        throw invalidRequest('partners are invited into an existing deal', [
+          { path: 'target', message: 'create the deal first, then POST the invitation with its engagementId' },
+        ]);
+      }
+      if (input.status && input.status !== 'Active' && input.status !== 'New') {
+        throw invalidRequest('a new deal starts Active/Accepted', [{ path: 'status', message: `a new outbound deal cannot be created ${input.status}` }]);
+      }
+      const coSell = invitesMicrosoft(input);
+      const issues = validateCreate(input, { microsoftInvited: coSell, solutionAssessmentAllowed: caller.solutionAssessmentVetted });
+      if (issues.length) throw invalidRequest('the referral is not valid', issues);
+      const now = this.clock.stamp();
+      const stored: Stored = { referral: outboundReferral(input, caller, now, coSell), orgId: caller.id, inviterOrgId: null, sourceId: null, etag: newEtag() };
+      stored.referral.dealType = dealTypeOf(stored, []);
+      this.repo.insert(stored);
+      emit(this.repo, 'referral-created', stored.referral, caller.id, now, [toOrg(caller.id)]);
+      if (coSell) this.inviteMicrosoftFor(stored, caller, now);
+      return { stored: this.repo.get(stored.referral.id)!, created: true };
+    });
+  }
+
+  /** A P2P or Microsoft invitation: a related referral in the caller's engagement (cosell-rules §2, §3). */
+  private invite(caller: Organization, engagementId: string, inviteeId: string, input: ReferralCreate): CreateResult {
+    const rows = this.repo.byEngagement(engagementId);
+    const source = rows.find((r) => r.orgId === caller.id);
+    if (!source) throw notFound(`engagement '${engagementId}'`, 'engagementId');
+    const existing = rows.find((r) => r.orgId === inviteeId && r.inviterOrgId === caller.id);
+    if (existing) return { stored: existing, created: false };
+    if (inviteeId === caller.id) throw invalidRequest('an organization cannot invite itself', [{ path: 'target[0].id', message: 'name another organization' }]);
+    const invitee = this.repo.getOrg(inviteeId);
+    if (!invitee) throw invalidRequest('the invited partner does not exist', [{ path: 'target[0].id', message: `no organization '${inviteeId}' in the co-sell ecosystem` }]);
+    const microsoft = inviteeId === MICROSOFT_ORG_ID;
+    const verdict = canInvite(
+      {
+        type: dealTypeOf(source, rows),
+        direction: source.referral.direction ?? 'Outgoing',
+        terminal: isTerminal(source.referral),
+        microsoftInvited: rows.some((r) => r.orgId === MICROSOFT_ORG_ID && r.inviterOrgId === caller.id),
+      },
+      microsoft ? 'microsoft' : 'partner',
+    );
+    if (!verdict.ok) throw new ApiError(409, isTerminal(source.referral) ? 'terminalState' : 'invalidTransition', verdict.reason, 'target');
+    const now = this.clock.stamp();
+    if (microsoft) return { stored: this.inviteMicrosoftFor(source, caller, now), created: true };
+
+    // The invitation's own details (close date, value, team, solutions) are validated as a deal of their own.
+    const draft = invitationReferral(source.referral, caller, invitee, {
+      ...(input.details ? { details: input.details } : {}),
+      ...(input.team ? { team: input.team } : {}),
+      notes: input.inviteContext?.notes ?? null,
+      helpType: input.inviteContext?.assistanceRequestCode ?? null,
+    }, now);
+    if (!input.details || !input.team) {
+      throw invalidRequest('the invitation is not complete', [
+        ...(!input.details ? [{ path: 'details', message: 'close date, estimated value, currency and at least one solution are required for each invited partner' }] : []),
+        ...(!input.team ? [{ path: 'team', message: "the inviter's team for this partner is required" }] : []),
+      ]);
+    }
+    const issues = validateCreate(draft as ReferralCreate, { microsoftInvited: false, solutionAssessmentAllowed: true }).filter((i) => !i.path.startsWith('customerProfile'));
+    if (issues.length) throw invalidRequest('the invitation is not valid', issues);
+    return { stored: this.insertInvitation(source, caller, invitee, draft, now), created: true };
+  }
+
+  /** Create Microsoft's related referral for a co-sell deal (once) and make the deal Shared and visible. */
+  private inviteMicrosoftFor(source: Stored, inviter: Organization, now: string): Stored {
+    const rows = this.repo.byEngagement(source.referral.engagementId!);
+    const existing = rows.find((r) => r.orgId === MICROSOFT_ORG_ID && r.inviterOrgId === inviter.id);
+    if (existing) return existing;
+    const msft = this.org(MICROSOFT_ORG_ID);
+    const draft = invitationReferral(source.referral, inviter, msft, { notes: source.referral.inviteContext?.notes ?? null }, now);
+    const inv = this.insertInvitation(source, inviter, msft, draft, now);
+    const r = source.referral;
+    if (r.type !== 'Shared' || r.consent?.consentToShareReferralWithMicrosoftSellers !== true) {
+      const after: Referral = { ...r, type: 'Shared', consent: { ...r.consent, consentToShareReferralWithMicrosoftSellers: true } };
+      this.save(source, after, now, rows.concat(inv));
+    } else {
+      this.refreshDealType(source, now);
+    }
+    return inv;
+  }
+
+  private insertInvitation(source: Stored, inviter: Organization, invitee: Organization, draft: Referral, now: string): Stored {
+    const stored: Stored = { referral: draft, orgId: invitee.id, inviterOrgId: inviter.id, sourceId: source.referral.id, etag: newEtag() };
+    stored.referral.dealType = dealTypeOf(stored, []);
+    this.repo.insert(stored);
+    emit(this.repo, 'referral-created', draft, invitee.id, now, newInboundRecipients(invitee.id, draft));
+    emit(this.repo, 'related-referral-created', draft, inviter.id, now, [toOrg(inviter.id)]);
+    if (source.referral.id !== draft.id) this.refreshDealType(source, now);
+    return stored;
+  }
+
+  /** Re-derive the source's deal type after its engagement changed (e.g. a partner was invited). */
+  private refreshDealType(source: Stored, now: string): void {
+    const current = this.repo.get(source.referral.id)!;
+    const type = dealTypeOf(current, this.repo.byEngagement(current.referral.engagementId!));
+    if (type !== current.referral.dealType) this.save(current, { ...current.referral, dealType: type }, now);
+  }
+
+  // ---- update ---------------------------------------------------------------------------------------------
+
+  patch(caller: Organization, id: string, body: unknown, ifMatch: string | undefined): Stored {
+    return this.repo.transaction(() => {
+      const current = this.visible(caller, id);
+      this.checkPrecondition(current, ifMatch);
+      const ops = patchSchema.safeParse(body);
+      if (!ops.success) throw invalidRequest('the body must be a JSON Patch array of add/replace operations', zodIssues(ops.error.issues));
+      this.rejectIfTerminal(current, ops.data.map((o) => o.path.slice(1).replace(/\//g, '.')));
+      // Each successive /salesStage value within one request records its completion.
+      const stages: ReturnType<typeof stageEntries> = [];
+      const now = this.clock.stamp();
+      let stage = current.referral.salesStage ?? null;
+      const result = applyPatch(current.referral as Record<string, unknown>, ops.data as PatchOp[], (doc) => {
+        const next = (doc.salesStage ?? null) as SalesStage | null;
+        if (next !== stage) {
+          stages.push(...stageEntries(stage, next, now));
+          stage = next;
+        }
+      });
+      if (!result.ok) throw invalidRequest('the patch cannot be applied', [{ path: result.path, message: result.message }]);
+      return this.update(caller, current, result.doc, now, stages);
+    });
+  }
+
+  put(caller: Organization, id: string, body: unknown, ifMatch: string | undefined): Stored {
+    return this.repo.transaction(() => {
+      const current = this.visible(caller, id);
+      if (!ifMatch) throw new ApiError(428, 'preconditionRequired', 'PUT requires an If-Match header with the referral ETag', 'If-Match');
+      this.checkPrecondition(current, ifMatch);
+      this.rejectIfTerminal(current, []);
+      if (body && typeof body === 'object' && !Array.isArray(body) && Object.keys(body).some((k) => k.toLowerCase() === 'links')) {
+        throw invalidRequest('a PUT body must not carry links', [{ path: 'links', message: 'remove links from the body' }]);
+      }
+      const now = this.clock.stamp();
+      const doc = { ...(body as Record<string, unknown>) };
+      const stages = stageEntries(current.referral.salesStage, (doc.salesStage ?? doc.SalesStage ?? null) as SalesStage | null, now);
+      return this.update(caller, current, doc, now, stages);
+    });
+  }
+
+  private checkPrecondition(current: Stored, ifMatch: string | undefined): void {
+    if (ifMatch && !etagMatches(ifMatch, current.etag)) {
+      throw new ApiError(412, 'preconditionFailed', 'the referral was changed since it was read (ETag mismatch): read it again and reapply the change', 'If-Match');
+    }
+  }
+
+  private rejectIfTerminal(current: Stored, paths: string[]): void {
+    if (!isTerminal(current.referral)) return;
+    const verdict = canUpdate(current.referral, { ...current.referral, status: 'Active' });
+    const message = verdict.ok ? 'terminal referral' : verdict.issues[0]!.message;
+    throw new ApiError(409, 'terminalState', message, paths[0] ?? 'status');
+  }
+
+  /** Validate `doc` as the referral's next state (domain `canUpdate`), apply side effects, save. */
+  private update(caller: Organization, current: Stored, doc: Record<string, unknown>, now: string, stages: ReturnType<typeof stageEntries>): Stored {
+    const before = current.referral;
+    // Partner Center clients accept with `/status: Active` alone; Active has one substatus.
+    if (doc.status === 'Active' && before.status !== 'Active' && doc.substatus === before.substatus) doc.substatus = 'Accepted';
+    const parsed = strictReferralSchema.safeParse(doc);
+    if (!parsed.success) throw invalidRequest('the updated referral is not valid', zodIssues(parsed.error.issues));
+    const after: Referral = { ...parsed.data, stageHistory: [...(before.stageHistory ?? []), ...stages] };
+    if (after.details?.closingDateTime) after.details = { ...after.details, closingDateTime: canonicalDate(after.details.closingDateTime) };
+
+    // Won on a deal short of Negotiated: complete the skipped stages now, unless stages are mandatory (SA).
+    if (after.substatus === 'Won' && before.substatus !== 'Won' && after.salesStage !== 'Close') {
+      if ((after.details?.requirements?.solutions ?? []).some(isSolutionAssessment)) {
+        throw new ApiError(409, 'stagesIncomplete', 'a solution assessment can only be Won after every sales stage (Qualify, Develop, Propose, Close) is marked complete', 'salesStage');
+      }
+      after.stageHistory = [...(after.stageHistory ?? []), ...stageEntries(after.salesStage, 'Won', now)];
+      after.salesStage = 'Close';
+    }
+    const actor = current.orgId === caller.id ? 'owner' : 'inviter';
+    const verdict = canUpdate(before, after, { actor });
+    if (!verdict.ok) {
+      const status = UPDATE_STATUS[verdict.code] ?? 400;
+      throw status === 400
+        ? invalidRequest('the update is not allowed', verdict.issues)
+        : new ApiError(status, verdict.code, verdict.issues.map((i) => i.message).join('; '), verdict.issues[0]?.path ?? null, verdict.issues.map((i) => ({ code: verdict.code, message: i.message, target: i.path })));
+    }
+    if (before.status === 'New' && after.status === 'Active') after.acceptedDateTime = now;
+    if (after.status === 'Closed' && before.status !== 'Closed') after.closedDateTime = now;
+
+    const wantsMicrosoft =
+      after.direction !== 'Incoming' &&
+      ((after.inviteContext?.assistanceRequestCode != null && before.inviteContext?.assistanceRequestCode == null) || (after.type === 'Shared' && before.type !== 'Shared'));
+    if (wantsMicrosoft) this.checkMicrosoftInvite(current, after);
+    const saved = this.save(current, after, now);
+    if (wantsMicrosoft) this.inviteMicrosoftFor(saved, this.org(saved.orgId), now);
+    return this.repo.get(saved.referral.id)!;
+  }
+
+  /** Turning a deal into co-sell invites Microsoft: the combinations table and the contact rules apply. */
+  private checkMicrosoftInvite(current: Stored, after: Referral): void {
+    const rows = this.repo.byEngagement(after.engagementId!);
+    const microsoftInvited = rows.some((r) => r.orgId === MICROSOFT_ORG_ID && r.inviterOrgId === current.orgId);
+    if (microsoftInvited) return;
+    const verdict = canInvite({ type: dealTypeOf(current, rows), direction: after.direction ?? 'Outgoing', terminal: false }, 'microsoft');
+    if (!verdict.ok) throw new ApiError(409, 'invalidTransition', verdict.reason, 'inviteContext.assistanceRequestCode');
+    const issues: Issue[] = validateCreate(after as ReferralCreate, { microsoftInvited: true, solutionAssessmentAllowed: true }).filter(
+      (i) => i.path.startsWith('customerProfile.team') || i.path.startsWith('consent'),
+    );
+    if (issues.length) throw invalidRequest('Microsoft sellers can only be invited with a customer contact', issues);
+  }
+
+  /**
+   * Write the next state with a fresh stamp and ETag, and record the events: the owner's `referral-updated`,
+   * and `related-referral-updated` for the other organizations of the engagement (the sender is told as such
+   * on a decline or an expiry).
+   */
+  private save(current: Stored, next: Referral, now: string, engagement?: Stored[]): Stored {
+    const rows = engagement ?? this.repo.byEngagement(next.engagementId ?? next.id);
+    const stored: Stored = { ...current, referral: { ...next, updatedDateTime: now }, etag: newEtag() };
+    delete (stored.referral as { eTag?: unknown }).eTag;
+    delete (stored.referral as { links?: unknown }).links;
+    stored.referral.dealType = dealTypeOf(stored, rows);
+    this.repo.update(stored);
+    const closedBySide = next.status === 'Closed' && current.referral.status === 'New';
+    emit(this.repo, 'referral-updated', stored.referral, stored.orgId, now, [toOrg(stored.orgId)]);
+    const others = new Set(rows.map((r) => r.orgId).filter((o) => o !== stored.orgId));
+    if (stored.inviterOrgId) others.add(stored.inviterOrgId);
+    for (const org of others) {
+      const isSender = org === stored.inviterOrgId && closedBySide;
+      emit(this.repo, 'related-referral-updated', stored.referral, org, now, [isSender ? toSender(org) : toOrg(org)]);
+    }
+    return stored;
+  }
+
+  // ---- system moves ---------------------------------------------------------------------------------------
+
+  /** Unanswered referrals past their 14-day window become Closed/Expired; the sender is notified. */
+  expireDue(): number {
+    return this.repo.transaction(() => {
+      const due = this.repo.dueForExpiry(this.clock.now().toISOString());
+      for (const s of due) {
+        const now = this.clock.stamp();
+        this.save(s, { ...s.referral, status: 'Closed', substatus: 'Expired', statusReason: 'No answer within 14 days', closedDateTime: now }, now);
+      }
+      return due.length;
+    });
+  }
+
+  /** Microsoft's sellers accept or decline a co-sell invitation (the `msft` referral of an engagement). */
+  decideForMicrosoft(invitation: Stored, decision: 'accept' | 'decline', reason?: string): Stored {
+    return this.repo.transaction(() => {
+      const s = this.repo.get(invitation.referral.id)!;
+      if (s.orgId !== MICROSOFT_ORG_ID || !s.inviterOrgId) throw invalidRequest('not a co-sell invitation to Microsoft', [{ path: 'referralId', message: 'name the Microsoft referral of a co-sell engagement' }]);
+      const to = decision === 'accept' ? ({ status: 'Active', substatus: 'Accepted' } as const) : ({ status: 'Closed', substatus: 'Declined' } as const);
+      const t = checkTransition({ status: s.referral.status, substatus: s.referral.substatus ?? null }, to);
+      if (!t.ok || s.referral.status !== 'New') throw new ApiError(409, t.ok ? 'invalidTransition' : t.code, t.ok ? `Microsoft already answered this invitation (${s.referral.substatus})` : t.reason, 'decision');
+      const now = this.clock.stamp();
+      if (decision === 'decline') {
+        return this.save(s, { ...s.referral, ...to, statusReason: reason ?? 'Microsoft sellers declined the co-sell invitation', closedDateTime: now }, now);
+      }
+      const msx = `MSX-${createHash('sha256').update(s.referral.engagementId ?? s.referral.id).digest('hex').slice(0, 10).toUpperCase()}`;
+      const accepted = this.save(s, { ...s.referral, ...to, acceptedDateTime: now, trackingInfo: { microsoftMsxId: msx } }, now);
+      const source = s.sourceId ? this.repo.get(s.sourceId) : undefined;
+      if (source && !isTerminal(source.referral)) this.save(source, { ...source.referral, trackingInfo: { microsoftMsxId: msx } }, now);
+      return accepted;
+    });
+  }
+
+  /** Microsoft's sellers send a referral to a partner: an Incoming co-sell referral waiting for an answer. */
+  sendFromMicrosoft(to: Organization, body: ReferralCreate): Stored {
+    return this.repo.transaction(() => {
+      const msft = this.org(MICROSOFT_ORG_ID);
+      const now = this.clock.stamp();
+      const source: Stored = {
+        referral: { ...outboundReferral(body, msft, now, true), type: 'Shared' },
+        orgId: MICROSOFT_ORG_ID,
+        inviterOrgId: null,
+        sourceId: null,
+        etag: newEtag(),
+      };
+      source.referral.dealType = 'co-sell';
+      this.repo.insert(source);
+      const draft = invitationReferral(source.referral, msft, to, { notes: body.inviteContext?.notes ?? null, helpType: body.inviteContext?.assistanceRequestCode ?? 'GeneralOrOther' }, now);
+      return this.insertInvitation(source, msft, to, draft, now);
+    });
+  }
+
+  newOrganizationId(): string {
+    return randomUUID();
+  }
+}

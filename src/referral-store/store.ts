@@ -1,0 +1,183 @@
+/**
+ * `startReferralStore`: opens (and migrates) the SQLite file, makes sure the Microsoft and default
+ * organizations and their keys exist, optionally seeds demo data, starts the HTTP server and the background
+ * timer that runs expiry and Microsoft's decisions. Options are parsed by zod at this boundary.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { z } from 'zod';
+import { MICROSOFT_ORG_ID } from '../domain/index.js';
+import { silentLogger, type Logger } from '../runtime/index.js';
+import { generateKey, hashKey } from './auth.js';
+import { createClock, days } from './clock.js';
+import type { StoreContext } from './context.js';
+import { createFaults, faultsFromEnv, type FaultConfig, type FaultInput } from './faults.js';
+import { DEFAULT_ACTOR, runMicrosoftActor } from './microsoft-actor.js';
+import { Repository } from './repository.js';
+import { seedDemoData } from './seed.js';
+import { buildApp } from './server.js';
+import { ReferralService } from './service.js';
+
+const optionsSchema = z.strictObject({
+  port: z.number().int().min(0).max(65_535).default(0),
+  host: z.string().min(1).default('127.0.0.1'),
+  dbFile: z.string().min(1),
+  apiKey: z.string().min(8).optional(),
+  adminKey: z.string().min(8).optional(),
+  now: z.iso.datetime({ offset: true }).optional(),
+  microsoftActor: z
+    .strictObject({ enabled: z.boolean(), acceptRate: z.number().min(0).max(1), decisionDays: z.number().min(0).max(14), seed: z.number().int() })
+    .optional(),
+  seed: z.boolean().default(false),
+  /** Name of the default organization when the store file is new. */
+  organizationName: z.string().min(1).default('Contoso Partner'),
+  /** How often the background timer runs expiry and Microsoft's decisions. */
+  tickIntervalMs: z.number().int().min(10).default(60_000),
+  faults: z.looseObject({}).optional(),
+  log: z.custom<Logger>().optional(),
+});
+export type ReferralStoreOptions = z.input<typeof optionsSchema> & { faults?: FaultInput };
+
+export type KeySource = 'option' | 'env' | 'generated';
+
+export interface ReferralStoreHandle {
+  /** e.g. http://127.0.0.1:4700/v1.0/engagements */
+  url: string;
+  origin: string;
+  apiKey: string;
+  adminKey: string;
+  defaultOrgId: string;
+  /** Where each key came from (a generated key must be shown to the operator once). */
+  keySources: { apiKey: KeySource; adminKey: KeySource };
+  clock: { now(): Date; advanceDays(n: number): Promise<void> };
+  /** Run expiry and the Microsoft actor now. */
+  tick(): Promise<void>;
+  stats(): { requests: number; byRoute: Record<string, number> };
+  faults: { configure(input: FaultInput): FaultConfig; reset(): void; current(): FaultConfig };
+  close(): Promise<void>;
+}
+
+function pick(option: string | undefined, env: string | undefined, prefix: string): { key: string; source: KeySource } {
+  if (option) return { key: option, source: 'option' };
+  if (env) return { key: env, source: 'env' };
+  return { key: generateKey(prefix), source: 'generated' };
+}
+
+/** Open (create, migrate) the store file and make sure the Microsoft and default organizations exist. */
+function openStore(dbFile: string, start: string | undefined, organizationName: string) {
+  if (start && Number.isNaN(new Date(start).getTime())) throw new Error(`COSELL_NOW: '${start}' is not a date/time`);
+  if (dbFile !== ':memory:') mkdirSync(dirname(dbFile), { recursive: true });
+  const repo = new Repository(dbFile);
+  const clock = createClock(start ? new Date(start) : null);
+  clock.observe(repo.newestStamp());
+  const nowIso = clock.now().toISOString();
+  const defaultOrgId = repo.transaction(() => {
+    if (!repo.getOrg(MICROSOFT_ORG_ID)) repo.insertOrg({ id: MICROSOFT_ORG_ID, name: 'Microsoft', solutionAssessmentVetted: true }, nowIso);
+    let id = repo.meta('defaultOrgId');
+    if (!id) {
+      id = randomUUID();
+      repo.insertOrg({ id, name: organizationName, solutionAssessmentVetted: true }, nowIso);
+      repo.setMeta('defaultOrgId', id);
+    }
+    return id;
+  });
+  return { repo, clock, defaultOrgId, nowIso };
+}
+
+/** Fill a store file with demo data if it has no referrals yet (`cosell-sync store seed`). */
+export function seedReferralStore(dbFile: string, now?: string): { seeded: boolean; referrals: number } {
+  const { repo, clock, defaultOrgId } = openStore(dbFile, now ?? process.env.COSELL_NOW, 'Contoso Partner');
+  try {
+    if (repo.total() > 0) return { seeded: false, referrals: repo.total() };
+    return { seeded: true, referrals: seedDemoData(new ReferralService(repo, clock), repo, defaultOrgId) };
+  } finally {
+    repo.close();
+  }
+}
+
+export async function startReferralStore(input: ReferralStoreOptions): Promise<ReferralStoreHandle> {
+  const parsed = optionsSchema.safeParse(input);
+  if (!parsed.success) throw new Error(`referral store options: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  const opts = parsed.data;
+  const log = opts.log ?? silentLogger;
+  const env = process.env;
+  const { repo, clock, defaultOrgId, nowIso } = openStore(opts.dbFile, opts.now ?? env.COSELL_NOW, opts.organizationName);
+  const api = pick(opts.apiKey, env.COSELL_STORE_API_KEY, 'cs');
+  const admin = pick(opts.adminKey, env.COSELL_STORE_ADMIN_KEY, 'csadmin');
+  // A generated key replaces the previous generated one; configured keys stay valid until removed.
+  repo.addKey(hashKey(api.key), defaultOrgId, api.source === 'generated' ? 'generated' : 'configured', nowIso, api.source === 'generated');
+
+  const actor = opts.microsoftActor ?? DEFAULT_ACTOR;
+  const service = new ReferralService(repo, clock);
+  const faults = createFaults({ ...faultsFromEnv(env.COSELL_STORE_FAULTS), ...(input.faults ?? {}) });
+  let base = '';
+  const tick = async () => {
+    const decided = runMicrosoftActor(repo, service, clock, actor);
+    const expired = service.expireDue();
+    if (decided || expired) log.info('referral store tick', { decided, expired });
+    return { expired, decided };
+  };
+  const advanceDays = async (n: number) => {
+    clock.advance(days(n));
+    await tick();
+  };
+  const ctx: StoreContext = {
+    repo,
+    service,
+    clock,
+    faults,
+    actor,
+    log,
+    adminKeyHash: hashKey(admin.key),
+    base: () => base,
+    tick,
+    advanceDays,
+    stats: { requests: 0, byRoute: {} },
+  };
+  if (opts.seed && repo.total() === 0) {
+    const n = seedDemoData(service, repo, defaultOrgId);
+    log.info('referral store seeded with demo data', { referrals: n });
+  }
+
+  const app = buildApp(ctx, defaultOrgId);
+  try {
+    await app.listen({ port: opts.port, host: opts.host });
+  } catch (err) {
+    repo.close();
+    throw err;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : opts.port;
+  const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+  const origin = `http://${host}:${port}`;
+  base = `${origin}/v1.0/engagements`;
+  const timer = setInterval(() => {
+    tick().catch((err: unknown) => log.error('referral store tick failed', { error: (err as Error).message }));
+  }, opts.tickIntervalMs);
+  timer.unref();
+  log.info('referral store listening', { url: base, db: opts.dbFile });
+
+  let closed = false;
+  return {
+    url: base,
+    origin,
+    apiKey: api.key,
+    adminKey: admin.key,
+    defaultOrgId,
+    keySources: { apiKey: api.source, adminKey: admin.source },
+    clock: { now: () => clock.now(), advanceDays },
+    tick: async () => {
+      await tick();
+    },
+    stats: () => structuredClone(ctx.stats),
+    faults,
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      clearInterval(timer);
+      await app.close();
+      repo.close();
+    },
+  };
+}
