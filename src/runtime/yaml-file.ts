@@ -95,9 +95,23 @@ function zodMessage(issue: z.core.$ZodIssue): { message: string; hint?: string }
   }
 }
 
+/**
+ * A value that fits none of a union's shapes: report the shape it came closest to (the branch whose issues go
+ * deepest), so "convert: dollars" says "expected one of text, money…" rather than "invalid input".
+ */
+function unwrapUnions(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] {
+  return issues.flatMap((issue) => {
+    if (issue.code !== 'invalid_union' || !('errors' in issue) || issue.errors.length === 0) return [issue];
+    const depth = (branch: readonly z.core.$ZodIssue[]) => Math.max(...branch.map((i) => i.path.length));
+    const best = [...issue.errors].sort((a, b) => depth(b) - depth(a) || a.length - b.length)[0]!;
+    if (depth(best) === 0) return [issue];
+    return unwrapUnions(best.map((i) => ({ ...i, path: [...issue.path, ...i.path] }) as z.core.$ZodIssue));
+  });
+}
+
 /** Turn zod issues into located problems against a parsed document. */
-export function locateIssues(parsed: ParsedYaml, file: string, issues: readonly z.core.$ZodIssue[]): LocatedProblem[] {
-  return issues.map((issue) => {
+export function locateIssues(parsed: ParsedYaml, file: string, rawIssues: readonly z.core.$ZodIssue[]): LocatedProblem[] {
+  return unwrapUnions(rawIssues).map((issue) => {
     const path = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0] ?? ''] : issue.path;
     const { line, column } = locate(parsed.doc, parsed.counter, path, issue.code === 'unrecognized_keys');
     const { message, hint } = zodMessage(issue);

@@ -1,0 +1,383 @@
+/**
+ * Compiles a mapping once into plain functions (paths split, converters chosen, maps inverted), so mapping a
+ * record is a few property reads. Nothing here throws on bad data: problems are returned with the CRM field.
+ */
+import type { CrmRecord } from '../../connectors/connector.js';
+import {
+  emptyDealFields,
+  HELP_TYPES,
+  type DealFieldKey,
+  type DealFields,
+  type DealStage,
+  type Issue,
+  type Person,
+  type ReferralFacts,
+} from '../domain/index.js';
+import { converter, type Converted, type ConverterName } from './convert.js';
+import { DEFAULT_POLICIES, type Mapping, type Source, type StageTarget } from './schema.js';
+
+type Getter = (fields: Record<string, unknown>) => unknown;
+
+/** `Account.BillingCountry` → reads nested objects; a flat key containing dots is tried first. */
+export function compilePath(path: string): Getter {
+  const parts = path.split('.');
+  if (parts.length === 1) return (f) => f[path];
+  return (f) => {
+    if (path in f) return f[path];
+    let v: unknown = f;
+    for (const p of parts) {
+      if (v === null || typeof v !== 'object') return undefined;
+      v = (v as Record<string, unknown>)[p];
+    }
+    return v;
+  };
+}
+
+interface CompiledSource {
+  /** CRM field paths read (for the connector's pull and for `check`). */
+  reads: string[];
+  /** The plain CRM field this source could be written back to (no relationship path, no template). */
+  writable: string | null;
+  get(fields: Record<string, unknown>): Converted;
+  /** Deal value → CRM value (inverse map; dates and numbers as they are). */
+  toCrm(value: unknown): unknown;
+  label: string;
+}
+
+const TEMPLATE_VAR = /\{([^}]+)\}/g;
+
+function compileSource(src: Source, defaultConvert: ConverterName, opts: { timeZone: string }): CompiledSource {
+  if (typeof src === 'string') return compileSource({ field: src }, defaultConvert, opts);
+  if ('value' in src) {
+    return { reads: [], writable: null, get: () => ({ ok: true, value: src.value }), toCrm: (v) => v, label: `constant ${JSON.stringify(src.value)}` };
+  }
+  if ('template' in src) {
+    const vars = [...src.template.matchAll(TEMPLATE_VAR)].map((m) => m[1]!);
+    const getters = vars.map((v) => [v, compilePath(v)] as const);
+    const conv = converter(src.convert ?? defaultConvert, opts);
+    return {
+      reads: vars,
+      writable: null,
+      get: (f) => {
+        const values = new Map(getters.map(([name, g]) => [name, g(f)]));
+        return conv(src.template.replace(TEMPLATE_VAR, (_m, name: string) => String(values.get(name) ?? '')).trim());
+      },
+      toCrm: (v) => v,
+      label: `template "${src.template}"`,
+    };
+  }
+  const get = compilePath(src.field);
+  const conv = converter(src.convert ?? defaultConvert, opts);
+  const map = src.map;
+  const inverse = map ? new Map(Object.entries(map).map(([k, v]) => [String(v), k])) : null;
+  const fallback = src.default;
+  return {
+    reads: [src.field],
+    writable: src.field.includes('.') ? null : src.field,
+    get: (f) => {
+      let raw = get(f);
+      if ((raw === null || raw === undefined || raw === '') && fallback !== undefined) raw = fallback;
+      if (map && raw !== null && raw !== undefined) {
+        const key = String(raw);
+        if (key in map) raw = map[key];
+      }
+      const r = conv(raw);
+      return r.ok ? r : { ok: false, problem: `${src.field}: ${r.problem}` };
+    },
+    toCrm: (v) => (inverse && v !== null && v !== undefined ? (inverse.get(String(v)) ?? v) : v),
+    label: src.field,
+  };
+}
+
+/** Per deal field: its converter when the admin names none. */
+const DEFAULT_CONVERT: Record<string, ConverterName> = {
+  value: 'money',
+  currency: 'currency',
+  closeDate: 'date',
+  'customer.country': 'country',
+  solutions: 'list',
+  'contact.email': 'email',
+  'contact.phone': 'phone',
+  'team.email': 'email',
+  'team.phone': 'phone',
+};
+
+/** Required for a new referral; an empty one is named by its CRM field so the admin knows what to fill in. */
+const REQUIRED: Record<string, string> = {
+  name: 'the deal name',
+  'customer.name': "the customer's name",
+  'customer.country': "the customer's country",
+  value: 'the estimated value',
+  currency: 'the currency',
+  closeDate: 'the estimated close date',
+};
+
+export interface StageRead {
+  stage: DealStage | null;
+  problem?: string;
+}
+
+export interface CompiledMapping {
+  readonly crm: Mapping['crm'];
+  readonly fieldsToRead: string[];
+  readonly eligibility: { flagField?: string; linkedField?: string };
+  readonly referralIdField: string;
+  readonly onDelete: Mapping['onDelete'];
+  readonly statusField: { field: string; maxLength: number } | null;
+  toDeal(record: CrmRecord): { deal: DealFields; problems: Issue[] };
+  stageOf(fields: Record<string, unknown>): StageRead;
+  eligible(record: CrmRecord): boolean;
+  fromDeal(deal: DealFields, keys: DealFieldKey[]): Record<string, unknown>;
+  writeBackFields(facts: ReferralFacts): Record<string, unknown>;
+  inboundCreate(deal: DealFields, facts: ReferralFacts): Record<string, unknown>;
+  policy(key: DealFieldKey): 'crm-wins' | 'partner-center-wins' | 'manual';
+  crmStageFor(stage: DealStage): { fields: Record<string, unknown>; close?: 'won' | 'lost' };
+  closeFor(stage: DealStage): { outcome: 'won' | 'lost'; reason?: string } | undefined;
+  /** Every deal field with the CRM source it comes from (for `preview`). */
+  sources(): { key: string; source: string }[];
+  /** Stage values the mapping names (for `check`). */
+  mappedStageValues(): string[];
+}
+
+export function compileMapping(m: Mapping, now: () => Date = () => new Date()): CompiledMapping {
+  const opts = { timeZone: m.timeZone };
+  const flat: [string, CompiledSource][] = [];
+  const add = (key: string, src: Source | undefined) => {
+    if (src !== undefined) flat.push([key, compileSource(src, DEFAULT_CONVERT[key] ?? 'text', opts)]);
+  };
+  const f = m.fields;
+  add('name', f.name);
+  for (const k of ['name', 'country', 'city', 'state', 'postalCode', 'addressLine1', 'duns'] as const) add(`customer.${k}`, f.customer?.[k]);
+  for (const k of ['firstName', 'lastName', 'email', 'phone'] as const) add(`contact.${k}`, f.contact?.[k]);
+  for (const k of ['firstName', 'lastName', 'email', 'phone'] as const) add(`team.${k}`, f.team?.[k]);
+  add('value', f.value);
+  add('currency', f.currency);
+  add('closeDate', f.closeDate);
+  add('notes', f.notes);
+  add('campaignId', f.campaignId);
+  add('statusReason', f.statusReason);
+  add('solutions', f.solutions);
+  const byKey = new Map(flat);
+
+  const stageGet = compilePath(m.stages.field);
+  const rules = m.stages.rules.map((r) => ({ get: compilePath(r.field), equals: String(r.equals), stage: r.stage }));
+  const prob = m.stages.byProbability ? { get: compilePath(m.stages.byProbability.field), ranges: m.stages.byProbability.ranges } : null;
+  const stageMap = new Map(Object.entries(m.stages.map));
+
+  const stageOf = (fields: Record<string, unknown>): StageRead => {
+    const resolve = (t: StageTarget): StageRead => (t === 'ignore' ? { stage: null } : { stage: t });
+    for (const r of rules) if (String(r.get(fields) ?? '') === r.equals) return resolve(r.stage);
+    const raw = stageGet(fields);
+    const value = raw === null || raw === undefined ? '' : String(raw);
+    const hit = stageMap.get(value);
+    if (hit) return resolve(hit);
+    if (prob) {
+      const p = Number(prob.get(fields));
+      const range = Number.isFinite(p) ? prob.ranges.find((r) => p >= r.min && p <= r.max) : undefined;
+      if (range) return resolve(range.stage);
+    }
+    return { stage: null, problem: `${m.stages.field} '${value}' is not mapped to a co-sell stage (add it under stages.map)` };
+  };
+
+  const help = m.dealType.helpType;
+  const helpGet = help ? compilePath(help.field) : null;
+  const vis = m.dealType.visibility;
+  const visGet = vis ? compilePath(vis.field) : null;
+  const visConv = converter('boolean');
+  const solutionMap = new Map(Object.entries(m.solutions.map));
+  const solutionInverse = new Map(Object.entries(m.solutions.map).map(([k, v]) => [v, k]));
+  const flagGet = m.eligibility.flag ? compilePath(m.eligibility.flag) : null;
+  const linkedGet = compilePath(m.writeBack.referralId);
+  const filters = m.eligibility.filter.map((c) => ({ ...c, get: compilePath(c.field) }));
+
+  const helpInverse = help?.map ? new Map(Object.entries(help.map).map(([k, v]) => [v, k])) : null;
+
+  const toDeal = (record: CrmRecord): { deal: DealFields; problems: Issue[] } => {
+    const fields = record.fields;
+    const deal = emptyDealFields();
+    const problems: Issue[] = [];
+    const values = new Map<string, unknown>();
+    for (const [key, src] of flat) {
+      const r = src.get(fields);
+      if (r.ok) values.set(key, r.value);
+      else problems.push({ path: key, message: r.problem });
+    }
+    for (const [key, what] of Object.entries(REQUIRED)) {
+      const src = byKey.get(key);
+      const v = values.get(key);
+      if (src && values.has(key) && (v === null || v === undefined || v === '')) {
+        problems.push({ path: key, message: `${src.label} is empty: ${what} is required` });
+      }
+    }
+    const s = (k: string) => (values.get(k) ?? null) as never;
+    deal.name = s('name');
+    deal.customer = {
+      name: s('customer.name'),
+      country: s('customer.country'),
+      city: s('customer.city'),
+      state: s('customer.state'),
+      postalCode: s('customer.postalCode'),
+      addressLine1: s('customer.addressLine1'),
+      duns: s('customer.duns'),
+    };
+    const person = (prefix: string): Person | null => {
+      const p = { firstName: s(`${prefix}.firstName`), lastName: s(`${prefix}.lastName`), email: s(`${prefix}.email`), phone: s(`${prefix}.phone`) };
+      return Object.values(p).some((v) => v !== null) ? p : null;
+    };
+    deal.contact = person('contact');
+    const member = person('team');
+    deal.team = member ? [member] : [];
+    deal.value = s('value');
+    deal.currency = s('currency');
+    deal.closeDate = s('closeDate');
+    deal.notes = s('notes');
+    deal.campaignId = s('campaignId');
+    deal.statusReason = s('statusReason');
+    deal.solutions = ((values.get('solutions') as string[] | undefined) ?? []).map((v) => solutionMap.get(v) ?? v);
+    const st = stageOf(fields);
+    if (st.problem) problems.push({ path: 'stage', message: st.problem });
+    deal.stage = st.stage ?? 'initial';
+    if (helpGet) {
+      const raw = helpGet(fields);
+      const key = raw === null || raw === undefined ? '' : String(raw);
+      const mapped = help?.map?.[key] ?? (key === '' ? 'None' : key);
+      if (mapped === 'None' || (HELP_TYPES as readonly string[]).includes(mapped)) deal.helpType = mapped as DealFields['helpType'];
+      else problems.push({ path: 'helpType', message: `${help!.field} '${key}' is not a help type (map it under dealType.helpType.map)` });
+    }
+    if (visGet) {
+      const raw = visGet(fields);
+      const mapped = vis?.map && raw !== null && raw !== undefined && String(raw) in vis.map ? vis.map[String(raw)] : undefined;
+      const r = mapped !== undefined ? { ok: true as const, value: mapped } : visConv(raw);
+      if (r.ok) deal.visibleToMicrosoft = r.value === true;
+      else problems.push({ path: 'visibleToMicrosoft', message: `${vis!.field}: ${r.problem}` });
+    }
+    return { deal, problems };
+  };
+
+  const derivedWrite = new Map<string, string>();
+  for (const [value, target] of Object.entries(m.stages.map)) if (!derivedWrite.has(target)) derivedWrite.set(target, value);
+
+  const crmStageFor = (stage: DealStage): { fields: Record<string, unknown>; close?: 'won' | 'lost' } => {
+    const explicit = m.stages.write[stage];
+    if (explicit !== undefined) {
+      if (typeof explicit === 'object' && explicit !== null) return { fields: { ...explicit.fields }, ...(explicit.close ? { close: explicit.close } : {}) };
+      return { fields: { [m.stages.field]: explicit } };
+    }
+    const value = derivedWrite.get(stage) ?? (stage === 'expired' || stage === 'declined' ? derivedWrite.get('Lost') : undefined);
+    return value === undefined ? { fields: {} } : { fields: { [m.stages.field]: value } };
+  };
+
+  const fromDeal = (deal: DealFields, keys: DealFieldKey[]): Record<string, unknown> => {
+    const out: Record<string, unknown> = {};
+    const put = (key: string, value: unknown) => {
+      const src = byKey.get(key);
+      if (src?.writable) out[src.writable] = src.toCrm(value);
+    };
+    for (const key of keys) {
+      switch (key) {
+        case 'customer':
+          for (const [k, v] of Object.entries(deal.customer)) put(`customer.${k}`, v);
+          break;
+        case 'contact':
+          for (const [k, v] of Object.entries(deal.contact ?? {})) put(`contact.${k}`, v);
+          break;
+        case 'team':
+          for (const [k, v] of Object.entries(deal.team[0] ?? {})) put(`team.${k}`, v);
+          break;
+        case 'solutions':
+          put('solutions', deal.solutions.map((s) => solutionInverse.get(s) ?? s).join(';'));
+          break;
+        case 'stage':
+          Object.assign(out, crmStageFor(deal.stage).fields);
+          break;
+        case 'helpType':
+          if (help && !help.field.includes('.')) out[help.field] = helpInverse?.get(deal.helpType) ?? deal.helpType;
+          break;
+        case 'visibleToMicrosoft':
+          if (vis && !vis.field.includes('.')) out[vis.field] = deal.visibleToMicrosoft;
+          break;
+        default:
+          put(key, deal[key]);
+      }
+    }
+    return out;
+  };
+
+  const wb = m.writeBack;
+  const writeBackFields = (facts: ReferralFacts): Record<string, unknown> => {
+    const out: Record<string, unknown> = { [wb.referralId]: facts.referralId };
+    if (wb.link) out[wb.link] = facts.link;
+    if (wb.status) out[wb.status] = facts.status;
+    if (wb.substatus) out[wb.substatus] = facts.substatus;
+    if (wb.salesStage) out[wb.salesStage] = facts.salesStage;
+    if (wb.engagementId) out[wb.engagementId] = facts.engagementId;
+    if (wb.microsoftCrmId) out[wb.microsoftCrmId] = facts.microsoftMsxId;
+    return out;
+  };
+
+  const allKeys: DealFieldKey[] = ['name', 'value', 'currency', 'closeDate', 'notes', 'campaignId', 'helpType', 'visibleToMicrosoft', 'solutions', 'statusReason', 'stage'];
+  const inboundCreate = (deal: DealFields, facts: ReferralFacts): Record<string, unknown> => {
+    const closeDate = deal.closeDate ?? new Date(now().getTime() + m.inbound.closeDateDays * 86_400_000).toISOString().slice(0, 10);
+    const fields = fromDeal({ ...deal, closeDate, name: deal.name ?? `Microsoft referral ${facts.referralId}` }, allKeys);
+    return { ...fields, ...m.inbound.fields };
+  };
+
+  const reads = new Set<string>([m.stages.field, ...rules.map((_, i) => m.stages.rules[i]!.field)]);
+  for (const [, src] of flat) for (const r of src.reads) reads.add(r);
+  if (m.stages.byProbability) reads.add(m.stages.byProbability.field);
+  if (help) reads.add(help.field);
+  if (vis) reads.add(vis.field);
+  if (m.eligibility.flag) reads.add(m.eligibility.flag);
+  for (const c of m.eligibility.filter) reads.add(c.field);
+  for (const v of Object.values(wb)) if (typeof v === 'string') reads.add(v);
+  if (wb.statusLine) reads.add(wb.statusLine.field);
+
+  const passes = (fields: Record<string, unknown>) =>
+    filters.every((c) => {
+      const v = c.get(fields);
+      switch (c.op) {
+        case 'eq':
+          return String(v) === String(c.value);
+        case 'ne':
+          return String(v) !== String(c.value);
+        case 'in':
+          return Array.isArray(c.value) && c.value.map(String).includes(String(v));
+        case 'gt':
+          return Number(v) > Number(c.value);
+        case 'lt':
+          return Number(v) < Number(c.value);
+        case 'empty':
+          return v === null || v === undefined || v === '';
+        case 'notEmpty':
+          return !(v === null || v === undefined || v === '');
+      }
+    });
+
+  return {
+    crm: m.crm,
+    fieldsToRead: [...reads],
+    eligibility: { ...(m.eligibility.flag ? { flagField: m.eligibility.flag } : {}), linkedField: wb.referralId },
+    referralIdField: wb.referralId,
+    onDelete: m.onDelete,
+    statusField: wb.statusLine ? { field: wb.statusLine.field, maxLength: wb.statusLine.maxLength } : null,
+    toDeal,
+    stageOf,
+    eligible(record) {
+      const linked = linkedGet(record.fields);
+      if (linked !== null && linked !== undefined && linked !== '') return true;
+      const flagged = flagGet ? converter('boolean')(flagGet(record.fields)) : { ok: true as const, value: true };
+      return flagged.ok && flagged.value === true && passes(record.fields);
+    },
+    fromDeal,
+    writeBackFields,
+    inboundCreate,
+    policy: (key) => m.conflicts.fields[key] ?? DEFAULT_POLICIES[key] ?? m.conflicts.default,
+    crmStageFor,
+    closeFor(stage) {
+      const w = crmStageFor(stage);
+      return w.close ? { outcome: w.close } : undefined;
+    },
+    sources: () => flat.map(([key, src]) => ({ key, source: src.label })),
+    mappedStageValues: () => [...stageMap.keys()],
+  };
+}

@@ -1,0 +1,140 @@
+/**
+ * Value converters between CRM fields and deal fields. Each returns a value or a problem in words an admin
+ * understands; none throws. Country names and codes go through i18n-iso-countries, phones through
+ * libphonenumber-js.
+ */
+import countries from 'i18n-iso-countries';
+import en from 'i18n-iso-countries/langs/en.json' with { type: 'json' };
+import { parsePhoneNumberFromString } from 'libphonenumber-js';
+import { isEmail, isIsoCurrency } from '../domain/index.js';
+
+countries.registerLocale(en);
+
+export const CONVERTERS = ['text', 'number', 'money', 'date', 'datetime', 'country', 'currency', 'phone', 'email', 'list', 'boolean'] as const;
+export type ConverterName = (typeof CONVERTERS)[number];
+
+export type Converted = { ok: true; value: unknown } | { ok: false; problem: string };
+const ok = (value: unknown): Converted => ({ ok: true, value });
+const bad = (problem: string): Converted => ({ ok: false, problem });
+
+const EMPTY = (v: unknown) => v === null || v === undefined || (typeof v === 'string' && v.trim() === '');
+
+/** Common alternative names an ISO list does not know. */
+const COUNTRY_ALIASES: Record<string, string> = { USA: 'US', UK: 'GB', 'GREAT BRITAIN': 'GB', ENGLAND: 'GB', HOLLAND: 'NL', 'THE NETHERLANDS': 'NL', 'KOREA, REPUBLIC OF': 'KR' };
+
+export function toCountry(v: unknown): Converted {
+  if (EMPTY(v)) return ok(null);
+  const s = String(v).trim();
+  const upper = s.toUpperCase();
+  if (/^[A-Z]{2}$/.test(upper) && countries.isValid(upper)) return ok(upper);
+  if (/^[A-Z]{3}$/.test(upper)) {
+    const a2 = countries.alpha3ToAlpha2(upper);
+    if (a2) return ok(a2);
+  }
+  const alias = COUNTRY_ALIASES[upper];
+  if (alias) return ok(alias);
+  const code = countries.getAlpha2Code(s, 'en');
+  return code ? ok(code) : bad(`'${s}' is not a country (use a country name like "Netherlands" or an ISO code like "NL")`);
+}
+
+export function toMoney(v: unknown): Converted {
+  if (EMPTY(v)) return ok(null);
+  if (typeof v === 'number') return Number.isFinite(v) ? ok(Math.round(v * 100) / 100) : bad(`${v} is not an amount`);
+  // Accept "12,500.00", "12.500,00", "€ 12 500": the last separator followed by 1–2 digits is the decimal one.
+  const s = String(v).replace(/[^\d.,-]/g, '');
+  const m = /^(-?[\d.,]*?)(?:[.,](\d{1,2}))?$/.exec(s);
+  if (!m || !m[1] || !/\d/.test(m[1])) return bad(`'${String(v)}' is not an amount`);
+  const n = Number(`${m[1].replace(/[.,]/g, '')}.${m[2] ?? '0'}`);
+  return Number.isFinite(n) ? ok(Math.round(n * 100) / 100) : bad(`'${String(v)}' is not an amount`);
+}
+
+export function toNumber(v: unknown): Converted {
+  if (EMPTY(v)) return ok(null);
+  const n = typeof v === 'number' ? v : Number(String(v).trim());
+  return Number.isFinite(n) ? ok(n) : bad(`'${String(v)}' is not a number`);
+}
+
+/** A date-only value (YYYY-MM-DD). Datetimes are read in `timeZone` (default UTC) so 23:30 at -05:00 keeps its day. */
+export function toDate(v: unknown, timeZone = 'UTC'): Converted {
+  if (EMPTY(v)) return ok(null);
+  const s = String(v).trim();
+  if (/^\d{4}-\d{2}-\d{2}$/.test(s)) return Number.isNaN(Date.parse(`${s}T00:00:00Z`)) ? bad(`'${s}' is not a date`) : ok(s);
+  const t = Date.parse(s.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
+  if (Number.isNaN(t)) return bad(`'${s}' is not a date (expected YYYY-MM-DD or an ISO date-time)`);
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(t));
+  return ok(parts);
+}
+
+export function toDateTime(v: unknown): Converted {
+  if (EMPTY(v)) return ok(null);
+  const t = Date.parse(String(v).trim().replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
+  return Number.isNaN(t) ? bad(`'${String(v)}' is not a date-time`) : ok(new Date(t).toISOString());
+}
+
+export function toCurrency(v: unknown): Converted {
+  if (EMPTY(v)) return ok(null);
+  const s = String(v).trim().toUpperCase();
+  return isIsoCurrency(s) ? ok(s) : bad(`'${String(v)}' is not an ISO 4217 currency code (e.g. USD, EUR)`);
+}
+
+export function toPhone(v: unknown, defaultCountry?: string): Converted {
+  if (EMPTY(v)) return ok(null);
+  const s = String(v).trim();
+  const p = parsePhoneNumberFromString(s, (defaultCountry as never) ?? undefined);
+  if (p?.isPossible()) return ok(p.number);
+  return /^\+?[\d\s().-]{6,}$/.test(s) ? ok(s) : bad(`'${s}' is not a phone number`);
+}
+
+export function toEmail(v: unknown): Converted {
+  if (EMPTY(v)) return ok(null);
+  const s = String(v).trim();
+  return isEmail(s) ? ok(s.toLowerCase()) : bad(`'${s}' is not an e-mail address`);
+}
+
+export function toList(v: unknown): Converted {
+  if (EMPTY(v)) return ok([]);
+  if (Array.isArray(v)) return ok(v.map(String).filter((x) => x.trim() !== ''));
+  return ok(String(v).split(/[;,\n]/).map((x) => x.trim()).filter(Boolean));
+}
+
+export function toBoolean(v: unknown): Converted {
+  if (EMPTY(v)) return ok(false);
+  if (typeof v === 'boolean') return ok(v);
+  if (typeof v === 'number') return ok(v !== 0);
+  const s = String(v).trim().toLowerCase();
+  if (['true', 'yes', 'y', '1', 'ja'].includes(s)) return ok(true);
+  if (['false', 'no', 'n', '0', 'nee'].includes(s)) return ok(false);
+  return bad(`'${String(v)}' is not yes/no`);
+}
+
+export function toText(v: unknown): Converted {
+  if (EMPTY(v)) return ok(null);
+  return ok(typeof v === 'string' ? v.trim() : String(v));
+}
+
+export function converter(name: ConverterName, opts: { timeZone?: string; defaultCountry?: string } = {}): (v: unknown) => Converted {
+  switch (name) {
+    case 'text':
+      return toText;
+    case 'number':
+      return toNumber;
+    case 'money':
+      return toMoney;
+    case 'date':
+      return (v) => toDate(v, opts.timeZone);
+    case 'datetime':
+      return toDateTime;
+    case 'country':
+      return toCountry;
+    case 'currency':
+      return toCurrency;
+    case 'phone':
+      return (v) => toPhone(v, opts.defaultCountry);
+    case 'email':
+      return toEmail;
+    case 'list':
+      return toList;
+    case 'boolean':
+      return toBoolean;
+  }
+}
