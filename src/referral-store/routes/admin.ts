@@ -77,6 +77,22 @@ export function adminRoutes(app: FastifyInstance, ctx: StoreContext, defaultOrgI
 
   app.get('/_admin/organizations', async () => ({ value: ctx.repo.listOrgs() }));
 
+  // A new API key for an organization, creating it on first use: lets a host process (cosell-sync start) give
+  // each embedded connection its own organization across restarts without ever storing a key.
+  app.post<{ Params: { id: string } }>('/_admin/organizations/:id/keys', async (req, reply) => {
+    const b = parse(organizationBody.partial({ name: true }), req.body ?? {}, 'organization');
+    const id = req.params.id;
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(id) || id === MICROSOFT_ORG_ID) throw invalidRequest('invalid organization id', [{ path: 'id', message: 'letters, digits, . _ - only' }]);
+    const apiKey = generateKey('cs');
+    const now = ctx.clock.now().toISOString();
+    const existing = ctx.repo.getOrg(id);
+    ctx.repo.transaction(() => {
+      if (!existing) ctx.repo.insertOrg({ id, name: b.name ?? id, solutionAssessmentVetted: b.solutionAssessmentVetted ?? false }, now);
+      ctx.repo.addKey(hashKey(apiKey), id, 'admin', now);
+    });
+    return reply.code(existing ? 200 : 201).send({ id, name: existing?.name ?? b.name ?? id, apiKey });
+  });
+
   app.get('/_admin/clock', async () => ({ now: ctx.clock.now().toISOString() }));
   app.post('/_admin/clock', async (req) => {
     const b = parse(clockBody, req.body, 'clock change');
