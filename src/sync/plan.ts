@@ -27,7 +27,12 @@ export interface PlanInput {
   referral: { deal: DealFields } | null;
   policy: (key: DealFieldKey) => FieldPolicy;
   onDelete: 'ignore' | 'close-lost';
+  /** Incoming referrals keep what their sender set (customer, contact, help type, visibility). */
+  direction?: 'Incoming' | 'Outgoing';
 }
+
+/** Fields of an inbound referral that only its sender sets: CRM differences there are not sent (nor errors). */
+export const SENDER_OWNED: readonly DealFieldKey[] = ['customer', 'contact', 'helpType', 'visibleToMicrosoft'];
 
 export interface Blocked {
   keys: DealFieldKey[];
@@ -167,8 +172,9 @@ export function plan(input: PlanInput): Plan {
     toCrm.push(key);
   };
 
+  const senderOwned = input.direction === 'Incoming' ? SENDER_OWNED : [];
   for (const key of DEAL_FIELD_KEYS) {
-    const crmChanged = !sameValue(base[key], crmDeal[key]);
+    const crmChanged = !senderOwned.includes(key) && !sameValue(base[key], crmDeal[key]);
     const refChanged = !sameValue(base[key], refDeal[key]);
     if (!crmChanged && !refChanged) continue;
     if (crmChanged && refChanged && sameValue(crmDeal[key], refDeal[key])) {

@@ -110,6 +110,7 @@ export async function syncRecord(ctx: RecordContext, work: RecordWork): Promise<
       referral: referral ? { deal: referralToDealFields(referral.referral) } : null,
       policy: (k) => ctx.mapping.policy(k),
       onDelete: ctx.mapping.onDelete,
+      direction: work.link?.direction ?? referral?.referral.direction ?? 'Outgoing',
     });
     outcome.planned = p.actions;
     outcome.blocked = p.blocked;

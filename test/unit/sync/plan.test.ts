@@ -192,3 +192,14 @@ describe('plan: three-way merge', () => {
     expect(p.actions).toEqual([{ type: 'unlink' }]);
   });
 });
+
+describe('plan: inbound referrals', () => {
+  it('does not send what only the sender of an inbound referral sets (customer, contact, help type, visibility)', () => {
+    const base = deal({ stage: 'on-hold' });
+    const crmSide = { ...base, stage: 'Qualify' as const, customer: { ...base.customer, name: 'Other name' }, helpType: 'GeneralOrOther' as const };
+    const p = plan({ base, crm: { deal: crmSide, problems: [], deleted: false }, referral: null, policy: () => 'crm-wins', onDelete: 'ignore', direction: 'Incoming' });
+    const ops = p.actions[0]!.type === 'patch-referral' ? p.actions[0]!.ops : [];
+    expect(ops.map((o) => o.path)).toEqual(['/status', '/substatus', '/salesStage']);
+    expect(p.blocked).toEqual([]);
+  });
+});
