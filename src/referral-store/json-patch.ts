@@ -28,7 +28,7 @@ const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof
 function applyOne(doc: Record<string, unknown>, op: PatchOp): string | null {
   const segs = parsePointer(op.path);
   if (segs.length === 0) return 'the whole document cannot be replaced';
-  const value = normalizeKeys(structuredClone(op.value));
+  const value = normalizeKeys(op.value);
   let node: unknown = doc;
   for (let i = 0; i < segs.length - 1; i++) {
     const seg = segs[i]!;
@@ -69,7 +69,8 @@ function arrayIndex(seg: string, max: number): number | null {
 
 /** Apply ops in order; `onStep` sees the document after each op (to record successive stage moves). */
 export function applyPatch(doc: Record<string, unknown>, ops: readonly PatchOp[], onStep?: (doc: Record<string, unknown>) => void): PatchResult {
-  const out = structuredClone(doc);
+  // JSON round trip: the documents are JSON already, and this is much faster than structuredClone.
+  const out = JSON.parse(JSON.stringify(doc)) as Record<string, unknown>;
   for (const [i, op] of ops.entries()) {
     const problem = applyOne(out, op);
     if (problem) return { ok: false, path: `[${i}].path`, message: `${op.path}: ${problem}` };

@@ -11,7 +11,7 @@
 import { z } from 'zod';
 import { ApiError } from './errors.js';
 import { compileFilter, FilterError } from './odata-filter.js';
-import type { Organization, Repository, Stored } from './repository.js';
+import type { Organization, RawRow, Repository } from './repository.js';
 
 export const PAGE_SIZE = 100;
 
@@ -34,7 +34,7 @@ interface Cursor {
 }
 
 export interface ListPage {
-  items: Stored[];
+  items: RawRow[];
   count?: number;
   /** The query string of the next page, when there is one. */
   next?: string;
@@ -85,12 +85,12 @@ export function listReferrals(repo: Repository, caller: Organization, q: ListQue
     where.push(`(${col} ${cmp} ? OR (${col} = ? AND r.id ${cmp} ?))`);
     params.push(c.k, c.k, c.i);
   }
-  const rows = repo.select(where.join(' AND '), params, `${col} ${dir}, r.id ${dir}`, top + 1);
+  const rows = repo.selectRaw(where.join(' AND '), params, `${col} ${dir}, r.id ${dir}`, top + 1);
   const items = rows.slice(0, top);
   const page: ListPage = { items, ...(count !== undefined ? { count } : {}) };
   if (rows.length > top) {
-    const last = items[items.length - 1]!.referral;
-    const k = key === 'createdDateTime' ? last.createdDateTime! : key === 'updatedDateTime' ? last.updatedDateTime! : (last.name ?? '');
+    const last = items[items.length - 1]!;
+    const k = key === 'createdDateTime' ? last.created : key === 'updatedDateTime' ? last.updated : last.name;
     const token = Buffer.from(JSON.stringify({ o: key, d: dir, k, i: last.id } satisfies Cursor)).toString('base64url');
     const parts = [
       ...(q.$filter ? [`$filter=${encodeURIComponent(q.$filter)}`] : []),

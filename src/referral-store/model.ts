@@ -10,7 +10,7 @@ import {
   isSolutionAssessment,
   responseDeadline,
   stagesToComplete,
-  toWireConsent,
+  DOCUMENTED_CONSENT_KEY,
   type DealType,
   type HelpType,
   type Referral,
@@ -19,7 +19,10 @@ import {
 } from '../domain/index.js';
 import type { Organization, Stored } from './repository.js';
 
-export const newEtag = () => `"${randomBytes(8).toString('hex')}"`;
+/** ETags are opaque to clients; unique per write (a per-process random prefix and a counter). */
+const etagPrefix = randomBytes(4).toString('hex');
+let etagCounter = 0;
+export const newEtag = () => `"${etagPrefix}${(++etagCounter).toString(36)}"`;
 
 /** `If-Match` matches when it is `*` or names the current ETag (weak or strong, quoted or not). */
 export function etagMatches(ifMatch: string, current: string): boolean {
@@ -126,20 +129,18 @@ export function invitationReferral(source: Referral, inviter: Organization, invi
   };
 }
 
-/** The referral as the API returns it: documented consent key, current ETag, links. */
-export function render(s: Stored, base: string): Record<string, unknown> {
-  const { consent, id, engagementId, ...r } = s.referral;
+/**
+ * The referral as the API returns it, built from its stored JSON text: the documented consent key, the
+ * current ETag and links appended. Working on the text lets a list page skip a parse/serialize round trip.
+ * (Inside JSON text a key is `"name":`; the same characters inside a string value would be escaped as `\"`.)
+ */
+export function renderJson(body: string, id: string, engagementId: string, etag: string, base: string): string {
   const self = `${base}/referrals/${encodeURIComponent(id)}`;
-  const related = `${base}/referrals?$filter=${encodeURIComponent(`engagementId eq '${engagementId ?? id}'`)}`;
-  return {
-    id,
-    engagementId,
-    ...r,
-    consent: toWireConsent(consent) ?? null,
-    eTag: s.etag,
-    links: {
-      self: { uri: self, method: 'GET', headers: [] },
-      relatedReferrals: { uri: related, method: 'GET', headers: [] },
-    },
-  };
+  const related = `${base}/referrals?$filter=${encodeURIComponent(`engagementId eq '${engagementId}'`)}`;
+  const links = { self: { uri: self, method: 'GET', headers: [] }, relatedReferrals: { uri: related, method: 'GET', headers: [] } };
+  const wire = body.replace('"consentToShareInfoWithOthers":', `"${DOCUMENTED_CONSENT_KEY}":`);
+  return `${wire.slice(0, -1)},"eTag":${JSON.stringify(etag)},"links":${JSON.stringify(links)}}`;
 }
+
+export const render = (s: Stored, base: string): string =>
+  renderJson(JSON.stringify(s.referral), s.referral.id, s.referral.engagementId ?? s.referral.id, s.etag, base);

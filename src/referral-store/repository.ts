@@ -26,6 +26,16 @@ interface Row {
   body: string;
 }
 
+export interface RawRow {
+  id: string;
+  engagement_id: string;
+  created: string;
+  updated: string;
+  name: string;
+  etag: string;
+  body: string;
+}
+
 export interface Organization {
   id: string;
   name: string;
@@ -62,7 +72,7 @@ function columns(s: Stored) {
     substatus: r.substatus ?? null,
     favorite: r.favorite ? 1 : 0,
     name: r.name ?? '',
-    external_reference_id: r.externalReferenceId ?? null,
+    external_reference_id: r.externalReferenceId || null,
     deal_type: r.dealType ?? 'private',
     created: r.createdDateTime!,
     updated: r.updatedDateTime!,
@@ -85,6 +95,7 @@ export class Repository {
     this.db.pragma('busy_timeout = 5000');
     migrate(this.db);
     const db = this.db;
+    this.tx = db.transaction((fn: () => unknown) => fn());
     this.stmts = {
       getOrg: db.prepare('SELECT id, name, sa_vetted FROM organizations WHERE id = ?'),
       listOrgs: db.prepare('SELECT id, name, sa_vetted FROM organizations ORDER BY created, id'),
@@ -111,8 +122,22 @@ export class Repository {
     };
   }
 
+  private readonly tx: (fn: () => unknown) => unknown;
+  private readonly dynamic = new Map<string, Database.Statement>();
+
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    return this.tx(fn) as T;
+  }
+
+  /** Statements built from a compiled `$filter`: the same shapes recur, so compile each once (bounded). */
+  private prepared(sql: string): Database.Statement {
+    let st = this.dynamic.get(sql);
+    if (!st) {
+      if (this.dynamic.size >= 500) this.dynamic.clear();
+      st = this.db.prepare(sql);
+      this.dynamic.set(sql, st);
+    }
+    return st;
   }
 
   getOrg(id: string): Organization | undefined {
@@ -158,12 +183,13 @@ export class Repository {
   openInvitations(orgId: string, cutoffIso: string): Stored[] {
     return (this.stmts.openInvitations.all(orgId, cutoffIso) as Row[]).map(fromRow);
   }
-  select(where: string, params: unknown[], orderBy: string, limit: number): Stored[] {
-    const sql = `SELECT ${COLS} FROM referrals AS r WHERE ${where} ORDER BY ${orderBy} LIMIT ${limit}`;
-    return (this.db.prepare(sql).all(...params) as Row[]).map(fromRow);
+  /** A page of raw rows (the JSON body unparsed: lists render it as is). */
+  selectRaw(where: string, params: unknown[], orderBy: string, limit: number): RawRow[] {
+    const sql = `SELECT r.id, r.engagement_id, r.created, r.updated, r.name, r.etag, r.body FROM referrals AS r WHERE ${where} ORDER BY ${orderBy} LIMIT ${limit}`;
+    return this.prepared(sql).all(...params) as RawRow[];
   }
   countWhere(where: string, params: unknown[]): number {
-    return (this.db.prepare(`SELECT count(*) AS n FROM referrals AS r WHERE ${where}`).get(...params) as { n: number }).n;
+    return (this.prepared(`SELECT count(*) AS n FROM referrals AS r WHERE ${where}`).get(...params) as { n: number }).n;
   }
   total(): number {
     return (this.stmts.count.get() as { n: number }).n;

@@ -143,9 +143,9 @@ export class ReferralService {
     const r = source.referral;
     if (r.type !== 'Shared' || r.consent?.consentToShareReferralWithMicrosoftSellers !== true) {
       const after: Referral = { ...r, type: 'Shared', consent: { ...r.consent, consentToShareReferralWithMicrosoftSellers: true } };
-      this.save(source, after, now, rows.concat(inv));
+      this.save(source, after, rows.concat(inv));
     } else {
-      this.refreshDealType(source, now);
+      this.refreshDealType(source);
     }
     return inv;
   }
@@ -156,15 +156,15 @@ export class ReferralService {
     this.repo.insert(stored);
     emit(this.repo, 'referral-created', draft, invitee.id, now, newInboundRecipients(invitee.id, draft));
     emit(this.repo, 'related-referral-created', draft, inviter.id, now, [toOrg(inviter.id)]);
-    if (source.referral.id !== draft.id) this.refreshDealType(source, now);
+    if (source.referral.id !== draft.id) this.refreshDealType(source);
     return stored;
   }
 
   /** Re-derive the source's deal type after its engagement changed (e.g. a partner was invited). */
-  private refreshDealType(source: Stored, now: string): void {
+  private refreshDealType(source: Stored): void {
     const current = this.repo.get(source.referral.id)!;
     const type = dealTypeOf(current, this.repo.byEngagement(current.referral.engagementId!));
-    if (type !== current.referral.dealType) this.save(current, { ...current.referral, dealType: type }, now);
+    if (type !== current.referral.dealType) this.save(current, { ...current.referral, dealType: type });
   }
 
   // ---- update ---------------------------------------------------------------------------------------------
@@ -254,8 +254,9 @@ export class ReferralService {
       after.direction !== 'Incoming' &&
       ((after.inviteContext?.assistanceRequestCode != null && before.inviteContext?.assistanceRequestCode == null) || (after.type === 'Shared' && before.type !== 'Shared'));
     if (wantsMicrosoft) this.checkMicrosoftInvite(current, after);
-    const saved = this.save(current, after, now);
-    if (wantsMicrosoft) this.inviteMicrosoftFor(saved, this.org(saved.orgId), now);
+    const saved = this.save(current, after);
+    if (!wantsMicrosoft) return saved;
+    this.inviteMicrosoftFor(saved, this.org(saved.orgId), now);
     return this.repo.get(saved.referral.id)!;
   }
 
@@ -277,20 +278,22 @@ export class ReferralService {
    * and `related-referral-updated` for the other organizations of the engagement (the sender is told as such
    * on a decline or an expiry).
    */
-  private save(current: Stored, next: Referral, now: string, engagement?: Stored[]): Stored {
+  private save(current: Stored, next: Referral, engagement?: Stored[]): Stored {
     const rows = engagement ?? this.repo.byEngagement(next.engagementId ?? next.id);
-    const stored: Stored = { ...current, referral: { ...next, updatedDateTime: now }, etag: newEtag() };
+    // Every write gets its own stamp, so updatedDateTime strictly increases even within one request.
+    const stamp = this.clock.stamp();
+    const stored: Stored = { ...current, referral: { ...next, updatedDateTime: stamp }, etag: newEtag() };
     delete (stored.referral as { eTag?: unknown }).eTag;
     delete (stored.referral as { links?: unknown }).links;
     stored.referral.dealType = dealTypeOf(stored, rows);
     this.repo.update(stored);
     const closedBySide = next.status === 'Closed' && current.referral.status === 'New';
-    emit(this.repo, 'referral-updated', stored.referral, stored.orgId, now, [toOrg(stored.orgId)]);
+    emit(this.repo, 'referral-updated', stored.referral, stored.orgId, stamp, [toOrg(stored.orgId)]);
     const others = new Set(rows.map((r) => r.orgId).filter((o) => o !== stored.orgId));
     if (stored.inviterOrgId) others.add(stored.inviterOrgId);
     for (const org of others) {
       const isSender = org === stored.inviterOrgId && closedBySide;
-      emit(this.repo, 'related-referral-updated', stored.referral, org, now, [isSender ? toSender(org) : toOrg(org)]);
+      emit(this.repo, 'related-referral-updated', stored.referral, org, stamp, [isSender ? toSender(org) : toOrg(org)]);
     }
     return stored;
   }
@@ -303,7 +306,7 @@ export class ReferralService {
       const due = this.repo.dueForExpiry(this.clock.now().toISOString());
       for (const s of due) {
         const now = this.clock.stamp();
-        this.save(s, { ...s.referral, status: 'Closed', substatus: 'Expired', statusReason: 'No answer within 14 days', closedDateTime: now }, now);
+        this.save(s, { ...s.referral, status: 'Closed', substatus: 'Expired', statusReason: 'No answer within 14 days', closedDateTime: now });
       }
       return due.length;
     });
@@ -319,12 +322,12 @@ export class ReferralService {
       if (!t.ok || s.referral.status !== 'New') throw new ApiError(409, t.ok ? 'invalidTransition' : t.code, t.ok ? `Microsoft already answered this invitation (${s.referral.substatus})` : t.reason, 'decision');
       const now = this.clock.stamp();
       if (decision === 'decline') {
-        return this.save(s, { ...s.referral, ...to, statusReason: reason ?? 'Microsoft sellers declined the co-sell invitation', closedDateTime: now }, now);
+        return this.save(s, { ...s.referral, ...to, statusReason: reason ?? 'Microsoft sellers declined the co-sell invitation', closedDateTime: now });
       }
       const msx = `MSX-${createHash('sha256').update(s.referral.engagementId ?? s.referral.id).digest('hex').slice(0, 10).toUpperCase()}`;
-      const accepted = this.save(s, { ...s.referral, ...to, acceptedDateTime: now, trackingInfo: { microsoftMsxId: msx } }, now);
+      const accepted = this.save(s, { ...s.referral, ...to, acceptedDateTime: now, trackingInfo: { microsoftMsxId: msx } });
       const source = s.sourceId ? this.repo.get(s.sourceId) : undefined;
-      if (source && !isTerminal(source.referral)) this.save(source, { ...source.referral, trackingInfo: { microsoftMsxId: msx } }, now);
+      if (source && !isTerminal(source.referral)) this.save(source, { ...source.referral, trackingInfo: { microsoftMsxId: msx } });
       return accepted;
     });
   }

@@ -112,10 +112,10 @@ export function adminRoutes(app: FastifyInstance, ctx: StoreContext, defaultOrgI
       inviteContext: { notes: b.notes ?? null, assistanceRequestCode: b.helpType ?? 'GeneralOrOther' },
     };
     const s = ctx.service.sendFromMicrosoft(to, body);
-    return reply.code(201).header('ETag', s.etag).send(render(s, ctx.base()));
+    return reply.code(201).header('ETag', s.etag).type('application/json; charset=utf-8').send(render(s, ctx.base()));
   });
 
-  app.post('/_admin/microsoft/decisions', async (req) => {
+  app.post('/_admin/microsoft/decisions', async (req, reply) => {
     const b = parse(decisionBody, req.body, 'decision');
     const target = b.referralId
       ? ctx.repo.get(b.referralId)
@@ -123,7 +123,7 @@ export function adminRoutes(app: FastifyInstance, ctx: StoreContext, defaultOrgI
         ?? ctx.repo.byEngagement(b.engagementId!).find((s) => s.orgId === MICROSOFT_ORG_ID && s.inviterOrgId !== null);
     if (!target) throw notFound(b.referralId ? `referral '${b.referralId}'` : `a Microsoft invitation in engagement '${b.engagementId}'`, b.referralId ? 'referralId' : 'engagementId');
     const s = ctx.service.decideForMicrosoft(target, b.decision, b.reason);
-    return render(s, ctx.base());
+    return reply.type('application/json; charset=utf-8').send(render(s, ctx.base()));
   });
 
   app.get('/_admin/events', async (req) => {
