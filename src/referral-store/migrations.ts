@@ -55,8 +55,10 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX referrals_engagement ON referrals(engagement_id);
       CREATE INDEX referrals_org_external ON referrals(org_id, external_reference_id) WHERE external_reference_id IS NOT NULL;
       CREATE INDEX referrals_open ON referrals(status, expires) WHERE status = 'New';
+      -- Rowids of a table nothing is deleted from only grow, so the outbox needs no AUTOINCREMENT (an extra
+      -- page write per event).
       CREATE TABLE events (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        id INTEGER PRIMARY KEY,
         name TEXT NOT NULL,
         referral_id TEXT NOT NULL,
         org_id TEXT NOT NULL,

@@ -17,7 +17,7 @@ import {
   type ReferralCreate,
   type SalesStage,
 } from '../domain/index.js';
-import type { Organization, Stored } from './repository.js';
+import type { EngagementMember, Organization, Stored } from './repository.js';
 
 /** ETags are opaque to clients; unique per write (a per-process random prefix and a counter). */
 const etagPrefix = randomBytes(4).toString('hex');
@@ -44,10 +44,10 @@ export function canonicalDate(v: string | null | undefined): string | null | und
 }
 
 /** The deal type of a row, from its own fields and the other rows of its engagement. */
-export function dealTypeOf(s: Pick<Stored, 'referral' | 'orgId' | 'inviterOrgId'>, engagement: readonly Stored[]): DealType {
+export function dealTypeOf(s: Pick<Stored, 'referral' | 'orgId' | 'inviterOrgId'>, engagement: readonly EngagementMember[]): DealType {
   const r = s.referral;
   if (s.orgId === MICROSOFT_ORG_ID) return 'co-sell';
-  const invited = engagement.filter((e) => e.inviterOrgId === s.orgId && e.referral.id !== r.id);
+  const invited = engagement.filter((e) => e.inviterOrgId === s.orgId && e.id !== r.id);
   const inbound = s.inviterOrgId ? (s.inviterOrgId === MICROSOFT_ORG_ID ? 'microsoft' : 'partner') : null;
   return deriveDealType({
     // A partner's invitation carries the help its sender asks of that partner, not of Microsoft.

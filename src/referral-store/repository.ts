@@ -26,6 +26,15 @@ interface Row {
   body: string;
 }
 
+/** Who takes part in an engagement: enough to derive deal types and address events. */
+export interface EngagementMember {
+  id: string;
+  orgId: string;
+  inviterOrgId: string | null;
+}
+
+export const memberOf = (s: Stored): EngagementMember => ({ id: s.referral.id, orgId: s.orgId, inviterOrgId: s.inviterOrgId });
+
 export interface RawRow {
   id: string;
   engagement_id: string;
@@ -93,6 +102,9 @@ export class Repository {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
+    // Checkpoint the WAL every ~40 MB instead of ~4 MB: each checkpoint syncs the file, and every write here
+    // touches several pages (row, indexes, outbox), so the default checkpoints very often under load.
+    this.db.pragma('wal_autocheckpoint = 10000');
     migrate(this.db);
     const db = this.db;
     this.tx = db.transaction((fn: () => unknown) => fn());
@@ -111,6 +123,7 @@ export class Repository {
         external_reference_id = @external_reference_id, deal_type = @deal_type, updated = @updated, expires = @expires, etag = @etag,
         body = @body, direction = @direction WHERE id = @id`),
       byEngagement: db.prepare(`SELECT ${COLS} FROM referrals WHERE engagement_id = ? ORDER BY created, id`),
+      members: db.prepare('SELECT id, org_id AS orgId, inviter_org_id AS inviterOrgId FROM referrals WHERE engagement_id = ?'),
       dueExpiry: db.prepare(`SELECT ${COLS} FROM referrals WHERE status = 'New' AND expires IS NOT NULL AND expires <= ? ORDER BY expires`),
       openInvitations: db.prepare(`SELECT ${COLS} FROM referrals WHERE org_id = ? AND status = 'New' AND inviter_org_id IS NOT NULL AND created <= ? ORDER BY created, id`),
       insertEvent: db.prepare('INSERT INTO events (name, referral_id, org_id, created, recipients) VALUES (?, ?, ?, ?, ?)'),
@@ -175,6 +188,9 @@ export class Repository {
   }
   byEngagement(engagementId: string): Stored[] {
     return (this.stmts.byEngagement.all(engagementId) as Row[]).map(fromRow);
+  }
+  members(engagementId: string): EngagementMember[] {
+    return this.stmts.members.all(engagementId) as EngagementMember[];
   }
   dueForExpiry(nowIso: string): Stored[] {
     return (this.stmts.dueExpiry.all(nowIso) as Row[]).map(fromRow);

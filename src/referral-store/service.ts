@@ -27,7 +27,7 @@ import { ApiError, invalidRequest, notFound, zodIssues } from './errors.js';
 import { emit, newInboundRecipients, toOrg, toSender } from './events.js';
 import { applyPatch } from './json-patch.js';
 import { canonicalDate, dealTypeOf, etagMatches, invitationReferral, newEtag, outboundReferral, stageEntries } from './model.js';
-import type { Organization, Repository, Stored } from './repository.js';
+import { memberOf, type EngagementMember, type Organization, type Repository, type Stored } from './repository.js';
 
 const UPDATE_STATUS: Record<string, number> = { terminalState: 409, invalidTransition: 409, stagesIncomplete: 409, immutableField: 400, invalidValue: 400 };
 
@@ -103,7 +103,7 @@ export class ReferralService {
     const microsoft = inviteeId === MICROSOFT_ORG_ID;
     const verdict = canInvite(
       {
-        type: dealTypeOf(source, rows),
+        type: dealTypeOf(source, rows.map(memberOf)),
         direction: source.referral.direction ?? 'Outgoing',
         terminal: isTerminal(source.referral),
         microsoftInvited: rows.some((r) => r.orgId === MICROSOFT_ORG_ID && r.inviterOrgId === caller.id),
@@ -143,7 +143,7 @@ export class ReferralService {
     const r = source.referral;
     if (r.type !== 'Shared' || r.consent?.consentToShareReferralWithMicrosoftSellers !== true) {
       const after: Referral = { ...r, type: 'Shared', consent: { ...r.consent, consentToShareReferralWithMicrosoftSellers: true } };
-      this.save(source, after, rows.concat(inv));
+      this.save(source, after, [...rows, inv].map(memberOf));
     } else {
       this.refreshDealType(source);
     }
@@ -163,7 +163,7 @@ export class ReferralService {
   /** Re-derive the source's deal type after its engagement changed (e.g. a partner was invited). */
   private refreshDealType(source: Stored): void {
     const current = this.repo.get(source.referral.id)!;
-    const type = dealTypeOf(current, this.repo.byEngagement(current.referral.engagementId!));
+    const type = dealTypeOf(current, this.repo.members(current.referral.engagementId!));
     if (type !== current.referral.dealType) this.save(current, { ...current.referral, dealType: type });
   }
 
@@ -265,7 +265,7 @@ export class ReferralService {
     const rows = this.repo.byEngagement(after.engagementId!);
     const microsoftInvited = rows.some((r) => r.orgId === MICROSOFT_ORG_ID && r.inviterOrgId === current.orgId);
     if (microsoftInvited) return;
-    const verdict = canInvite({ type: dealTypeOf(current, rows), direction: after.direction ?? 'Outgoing', terminal: false }, 'microsoft');
+    const verdict = canInvite({ type: dealTypeOf(current, rows.map(memberOf)), direction: after.direction ?? 'Outgoing', terminal: false }, 'microsoft');
     if (!verdict.ok) throw new ApiError(409, 'invalidTransition', verdict.reason, 'inviteContext.assistanceRequestCode');
     const issues: Issue[] = validateCreate(after as ReferralCreate, { microsoftInvited: true, solutionAssessmentAllowed: true }).filter(
       (i) => i.path.startsWith('customerProfile.team') || i.path.startsWith('consent'),
@@ -278,8 +278,8 @@ export class ReferralService {
    * and `related-referral-updated` for the other organizations of the engagement (the sender is told as such
    * on a decline or an expiry).
    */
-  private save(current: Stored, next: Referral, engagement?: Stored[]): Stored {
-    const rows = engagement ?? this.repo.byEngagement(next.engagementId ?? next.id);
+  private save(current: Stored, next: Referral, engagement?: EngagementMember[]): Stored {
+    const rows = engagement ?? this.repo.members(next.engagementId ?? next.id);
     // Every write gets its own stamp, so updatedDateTime strictly increases even within one request.
     const stamp = this.clock.stamp();
     const stored: Stored = { ...current, referral: { ...next, updatedDateTime: stamp }, etag: newEtag() };
