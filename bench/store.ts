@@ -47,17 +47,17 @@ interface Target {
   headers: Record<string, string>;
 }
 
-async function measure(t: Target) {
+async function measure(t: Target, n = N) {
   const ids: string[] = [];
   const h = { ...t.headers, 'content-type': 'application/json' };
-  const create = await run(N, async (i) => {
+  const create = await run(n, async (i) => {
     const r = await call(`${t.base}/referrals`, { method: 'POST', headers: h, body: JSON.stringify(body(i)) }, 201, true);
     ids[i] = r.id;
   });
-  const patch = await run(N, async (i) => {
+  const patch = await run(n, async (i) => {
     await call(`${t.base}/referrals/${ids[i]}`, { method: 'PATCH', headers: h, body: JSON.stringify([{ op: 'replace', path: '/name', value: `Renamed ${i}` }]) }, 204);
   });
-  const list = await run(Math.ceil(N / 4), async () => {
+  const list = await run(Math.ceil(n / 4), async () => {
     await call(`${t.base}/referrals`, { headers: t.headers }, 200);
   });
   return { create, patch, list };
@@ -67,10 +67,13 @@ const dir = mkdtempSync(join(tmpdir(), 'cosell-bench-'));
 try {
   const store = await startReferralStore({ dbFile: join(dir, 'store.db'), apiKey: 'bench-key-000001', microsoftActor: { enabled: false, acceptRate: 0, decisionDays: 2, seed: 1 } });
   const baseline = await startBaseline(join(dir, 'baseline.db'));
-  // Warm up both (JIT, connection pool), then measure baseline and store in the same run.
-  await measure({ base: baseline.url, headers: {} }).catch(() => undefined);
-  const base = await measure({ base: baseline.url, headers: {} });
-  const st = await measure({ base: store.url, headers: { authorization: `Bearer ${store.apiKey}` } });
+  const storeTarget = { base: store.url, headers: { authorization: `Bearer ${store.apiKey}` } };
+  const baseTarget = { base: baseline.url, headers: {} };
+  // Warm up both the same way (JIT, connection pool), then measure both in the same run.
+  await measure(baseTarget, N / 2);
+  await measure(storeTarget, N / 2);
+  const base = await measure(baseTarget);
+  const st = await measure(storeTarget);
   await store.close();
   await baseline.close();
 

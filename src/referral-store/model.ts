@@ -135,11 +135,11 @@ export function invitationReferral(source: Referral, inviter: Organization, invi
  * (Inside JSON text a key is `"name":`; the same characters inside a string value would be escaped as `\"`.)
  */
 export function renderJson(body: string, id: string, engagementId: string, etag: string, base: string): string {
-  const self = `${base}/referrals/${encodeURIComponent(id)}`;
-  const related = `${base}/referrals?$filter=${encodeURIComponent(`engagementId eq '${engagementId}'`)}`;
-  const links = { self: { uri: self, method: 'GET', headers: [] }, relatedReferrals: { uri: related, method: 'GET', headers: [] } };
+  // Ids are store-generated UUIDs (URL- and JSON-safe); they are still encoded for the rare foreign id.
+  const self = JSON.stringify(`${base}/referrals/${encodeURIComponent(id)}`);
+  const related = JSON.stringify(`${base}/referrals?$filter=engagementId%20eq%20'${encodeURIComponent(engagementId)}'`);
   const wire = body.replace('"consentToShareInfoWithOthers":', `"${DOCUMENTED_CONSENT_KEY}":`);
-  return `${wire.slice(0, -1)},"eTag":${JSON.stringify(etag)},"links":${JSON.stringify(links)}}`;
+  return `${wire.slice(0, -1)},"eTag":${JSON.stringify(etag)},"links":{"self":{"uri":${self},"method":"GET","headers":[]},"relatedReferrals":{"uri":${related},"method":"GET","headers":[]}}}`;
 }
 
 export const render = (s: Stored, base: string): string =>

@@ -188,7 +188,8 @@ export class ReferralService {
         }
       });
       if (!result.ok) throw invalidRequest('the patch cannot be applied', [{ path: result.path, message: result.message }]);
-      return this.update(caller, current, result.doc, now, stages);
+      // The patched document is already normalised (stored form + normalised values): skip the key pass.
+      return this.update(caller, current, result.doc, now, stages, strictReferralSchema.out);
     });
   }
 
@@ -204,7 +205,7 @@ export class ReferralService {
       const now = this.clock.stamp();
       const doc = { ...(body as Record<string, unknown>) };
       const stages = stageEntries(current.referral.salesStage, (doc.salesStage ?? doc.SalesStage ?? null) as SalesStage | null, now);
-      return this.update(caller, current, doc, now, stages);
+      return this.update(caller, current, doc, now, stages, strictReferralSchema);
     });
   }
 
@@ -222,11 +223,18 @@ export class ReferralService {
   }
 
   /** Validate `doc` as the referral's next state (domain `canUpdate`), apply side effects, save. */
-  private update(caller: Organization, current: Stored, doc: Record<string, unknown>, now: string, stages: ReturnType<typeof stageEntries>): Stored {
+  private update(
+    caller: Organization,
+    current: Stored,
+    doc: Record<string, unknown>,
+    now: string,
+    stages: ReturnType<typeof stageEntries>,
+    schema: typeof strictReferralSchema | typeof strictReferralSchema.out,
+  ): Stored {
     const before = current.referral;
     // Partner Center clients accept with `/status: Active` alone; Active has one substatus.
     if (doc.status === 'Active' && before.status !== 'Active' && doc.substatus === before.substatus) doc.substatus = 'Accepted';
-    const parsed = strictReferralSchema.safeParse(doc);
+    const parsed = schema.safeParse(doc);
     if (!parsed.success) throw invalidRequest('the updated referral is not valid', zodIssues(parsed.error.issues));
     const after: Referral = { ...parsed.data, stageHistory: [...(before.stageHistory ?? []), ...stages] };
     if (after.details?.closingDateTime) after.details = { ...after.details, closingDateTime: canonicalDate(after.details.closingDateTime) };
