@@ -106,6 +106,11 @@ export class Repository {
     // touches several pages (row, indexes, outbox), so the default checkpoints very often under load.
     this.db.pragma('wal_autocheckpoint = 10000');
     migrate(this.db);
+    // Planner statistics: without them an equality lookup (externalReferenceId eq '…') may walk the
+    // created-order index of a large organization instead of its own index. Bounded analysis at open, then
+    // `optimize()` from the store's periodic tick refreshes them as tables grow.
+    this.db.pragma('analysis_limit = 1000');
+    this.db.pragma('optimize = 0x10002');
     const db = this.db;
     this.tx = db.transaction((fn: () => unknown) => fn());
     this.stmts = {
@@ -228,6 +233,11 @@ export class Repository {
   }
   setMeta(key: string, value: string): void {
     this.stmts.setMeta.run(key, value);
+  }
+
+  /** Refresh planner statistics where tables changed a lot (cheap when nothing did). */
+  optimize(): void {
+    this.db.pragma('optimize');
   }
 
   close(): void {

@@ -153,6 +153,7 @@ export async function startReferralStore(input: ReferralStoreOptions): Promise<R
   const origin = `http://${host}:${port}`;
   base = `${origin}/v1.0/engagements`;
   const timer = setInterval(() => {
+    repo.optimize();
     tick().catch((err: unknown) => log.error('referral store tick failed', { error: (err as Error).message }));
   }, opts.tickIntervalMs);
   timer.unref();

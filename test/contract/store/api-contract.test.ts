@@ -79,6 +79,13 @@ describe('Partner Center doc examples', () => {
     expect(r.headers.get('etag')).not.toBe(created.headers.get('etag'));
   });
 
+  it("keys as the docs' property tables spell them (ExternalReferenceID, PascalCase) bind like camelCase", async () => {
+    const { externalReferenceId: _x, name: _n, ...rest } = deal();
+    const r = await t.api.post('/referrals', { ...rest, Name: 'Pascal deal', ExternalReferenceID: 'CRM-PASCAL-1' });
+    expect(r.status).toBe(201);
+    expect(r.body).toMatchObject({ name: 'Pascal deal', externalReferenceId: 'CRM-PASCAL-1' });
+  });
+
   it('PATCH without Prefer answers 204 with the new ETag; JSON Patch content type is accepted', async () => {
     const created = await t.api.post('/referrals', deal());
     const r = await t.api.patch(`/referrals/${created.body.id}`, [replace('/details/notes', 'x')], { 'content-type': 'application/json-patch+json' });
