@@ -8,6 +8,7 @@ import {
   MICROSOFT_ORG_ID,
   canInvite,
   canUpdate,
+  changedPaths,
   checkTransition,
   invitesMicrosoft,
   isSolutionAssessment,
@@ -29,6 +30,7 @@ import { applyPatch } from './json-patch.js';
 import { canonicalDate, dealTypeOf, etagMatches, invitationReferral, newEtag, outboundReferral, stageEntries } from './model.js';
 import { memberOf, type EngagementMember, type Organization, type Repository, type Stored } from './repository.js';
 
+const INVITEE_ONLY = ['status', 'substatus', 'statusReason', 'salesStage', 'favorite', 'externalReferenceId', 'trackingInfo'];
 const UPDATE_STATUS: Record<string, number> = { terminalState: 409, invalidTransition: 409, stagesIncomplete: 409, immutableField: 400, invalidValue: 400 };
 
 export interface CreateResult {
@@ -248,6 +250,7 @@ export class ReferralService {
       after.salesStage = 'Close';
     }
     const actor = current.orgId === caller.id ? 'owner' : 'inviter';
+    if (actor === 'inviter') this.rejectInviteeOnly(before, after);
     const verdict = canUpdate(before, after, { actor });
     if (!verdict.ok) {
       const status = UPDATE_STATUS[verdict.code] ?? 400;
@@ -266,6 +269,17 @@ export class ReferralService {
     if (!wantsMicrosoft) return saved;
     this.inviteMicrosoftFor(saved, this.org(saved.orgId), now);
     return this.repo.get(saved.referral.id)!;
+  }
+
+  /**
+   * (decision) The answer to an invitation and the invitee's own bookkeeping belong to the invited
+   * organization: the inviter cannot accept, decline, stage or favourite the invitee's referral (403).
+   */
+  private rejectInviteeOnly(before: Referral, after: Referral): void {
+    const owned = changedPaths(before, after).filter((p) => INVITEE_ONLY.some((r) => p === r || p.startsWith(`${r}.`)));
+    if (owned.length) {
+      throw new ApiError(403, 'accessDenied', `only the invited organization can change ${owned.join(', ')} of its referral`, owned[0]!);
+    }
   }
 
   /** Turning a deal into co-sell invites Microsoft: the combinations table and the contact rules apply. */
