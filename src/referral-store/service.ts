@@ -13,6 +13,7 @@ import {
   invitesMicrosoft,
   isSolutionAssessment,
   isTerminal,
+  normalizeKeys,
   patchSchema,
   referralCreateSchema,
   strictReferralSchema,
@@ -66,9 +67,13 @@ export class ReferralService {
     const input = parsed.data;
     return this.repo.transaction(() => {
       if (input.engagementId) {
-        const target = input.target?.[0];
-        if (!target) throw invalidRequest('an invitation into an existing engagement needs a target', [{ path: 'target', message: "name the invited organization: [{ type: 'BusinessProfileLocation', id }]" }]);
-        return this.invite(caller, input.engagementId, target.id, input);
+        const targets = input.target ?? [];
+        if (targets.length !== 1) {
+          throw invalidRequest('an invitation into an existing engagement names one organization', [
+            { path: 'target', message: "name exactly one invited organization: [{ type: 'BusinessProfileLocation', id }]" },
+          ]);
+        }
+        return this.invite(caller, input.engagementId, targets[0]!.id, input);
       }
       const partnerTarget = (input.target ?? []).find((t) => t.id !== MICROSOFT_ORG_ID);
       if (partnerTarget) {
@@ -114,7 +119,10 @@ export class ReferralService {
     );
     if (!verdict.ok) throw new ApiError(409, isTerminal(source.referral) ? 'terminalState' : 'invalidTransition', verdict.reason, 'target');
     const now = this.clock.stamp();
-    if (microsoft) return { stored: this.inviteMicrosoftFor(source, caller, now), created: true };
+    if (microsoft) {
+      this.checkMicrosoftContact(source.referral);
+      return { stored: this.inviteMicrosoftFor(source, caller, now), created: true };
+    }
 
     // The invitation's own details (close date, value, team, solutions) are validated as a deal of their own.
     const draft = invitationReferral(source.referral, caller, invitee, {
@@ -190,8 +198,7 @@ export class ReferralService {
         }
       });
       if (!result.ok) throw invalidRequest('the patch cannot be applied', [{ path: result.path, message: result.message }]);
-      // The patched document is already normalised (stored form + normalised values): skip the key pass.
-      return this.update(caller, current, result.doc, now, stages, strictReferralSchema.out);
+      return this.update(caller, current, result.doc, now, stages);
     });
   }
 
@@ -201,13 +208,15 @@ export class ReferralService {
       if (!ifMatch) throw new ApiError(428, 'preconditionRequired', 'PUT requires an If-Match header with the referral ETag', 'If-Match');
       this.checkPrecondition(current, ifMatch);
       this.rejectIfTerminal(current, []);
-      if (body && typeof body === 'object' && !Array.isArray(body) && Object.keys(body).some((k) => k.toLowerCase() === 'links')) {
-        throw invalidRequest('a PUT body must not carry links', [{ path: 'links', message: 'remove links from the body' }]);
+      const doc = normalizeKeys(body);
+      if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+        throw invalidRequest('a PUT body is the whole referral', [{ path: '(body)', message: 'expected a JSON object' }]);
       }
+      const next = doc as Record<string, unknown>;
+      if ('links' in next) throw invalidRequest('a PUT body must not carry links', [{ path: 'links', message: 'remove links from the body' }]);
       const now = this.clock.stamp();
-      const doc = { ...(body as Record<string, unknown>) };
-      const stages = stageEntries(current.referral.salesStage, (doc.salesStage ?? doc.SalesStage ?? null) as SalesStage | null, now);
-      return this.update(caller, current, doc, now, stages, strictReferralSchema);
+      const stages = stageEntries(current.referral.salesStage, (next.salesStage ?? null) as SalesStage | null, now);
+      return this.update(caller, current, next, now, stages);
     });
   }
 
@@ -217,11 +226,12 @@ export class ReferralService {
     }
   }
 
+  /** A terminal referral takes no change of any kind: refuse before looking at the request's content. */
   private rejectIfTerminal(current: Stored, paths: string[]): void {
-    if (!isTerminal(current.referral)) return;
-    const verdict = canUpdate(current.referral, { ...current.referral, status: 'Active' });
-    const message = verdict.ok ? 'terminal referral' : verdict.issues[0]!.message;
-    throw new ApiError(409, 'terminalState', message, paths[0] ?? 'status');
+    const r = current.referral;
+    if (!isTerminal(r)) return;
+    const verdict = checkTransition({ status: r.status, substatus: r.substatus ?? null }, { status: 'Active' });
+    throw new ApiError(409, 'terminalState', verdict.ok ? `the referral is ${r.substatus}` : verdict.reason, paths[0] ?? 'status');
   }
 
   /** Validate `doc` as the referral's next state (domain `canUpdate`), apply side effects, save. */
@@ -231,12 +241,13 @@ export class ReferralService {
     doc: Record<string, unknown>,
     now: string,
     stages: ReturnType<typeof stageEntries>,
-    schema: typeof strictReferralSchema | typeof strictReferralSchema.out,
   ): Stored {
     const before = current.referral;
     // Partner Center clients accept with `/status: Active` alone; Active has one substatus.
     if (doc.status === 'Active' && before.status !== 'Active' && doc.substatus === before.substatus) doc.substatus = 'Accepted';
-    const parsed = schema.safeParse(doc);
+    // `doc` is normalised already (stored form + normalised patch values, or a normalised PUT body), so the
+    // schema's own key pass is skipped.
+    const parsed = strictReferralSchema.out.safeParse(doc);
     if (!parsed.success) throw invalidRequest('the updated referral is not valid', zodIssues(parsed.error.issues));
     const after: Referral = { ...parsed.data, stageHistory: [...(before.stageHistory ?? []), ...stages] };
     if (after.details?.closingDateTime) after.details = { ...after.details, closingDateTime: canonicalDate(after.details.closingDateTime) };
@@ -289,7 +300,12 @@ export class ReferralService {
     if (microsoftInvited) return;
     const verdict = canInvite({ type: dealTypeOf(current, rows.map(memberOf)), direction: after.direction ?? 'Outgoing', terminal: false }, 'microsoft');
     if (!verdict.ok) throw new ApiError(409, 'invalidTransition', verdict.reason, 'inviteContext.assistanceRequestCode');
-    const issues: Issue[] = validateCreate(after as ReferralCreate, { microsoftInvited: true, solutionAssessmentAllowed: true }).filter(
+    this.checkMicrosoftContact(after);
+  }
+
+  /** Inviting Microsoft sellers needs a complete customer contact, shared with the customer's consent (§3). */
+  private checkMicrosoftContact(r: Referral): void {
+    const issues: Issue[] = validateCreate(r as ReferralCreate, { microsoftInvited: true, solutionAssessmentAllowed: true }).filter(
       (i) => i.path.startsWith('customerProfile.team') || i.path.startsWith('consent'),
     );
     if (issues.length) throw invalidRequest('Microsoft sellers can only be invited with a customer contact', issues);
