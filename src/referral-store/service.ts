@@ -355,9 +355,10 @@ export class ReferralService {
     return this.repo.transaction(() => {
       const s = this.repo.get(invitation.referral.id)!;
       if (s.orgId !== MICROSOFT_ORG_ID || !s.inviterOrgId) throw invalidRequest('not a co-sell invitation to Microsoft', [{ path: 'referralId', message: 'name the Microsoft referral of a co-sell engagement' }]);
+      if (s.referral.status !== 'New') {
+        throw new ApiError(409, isTerminal(s.referral) ? 'terminalState' : 'invalidTransition', `Microsoft already answered this invitation (${s.referral.substatus})`, 'decision');
+      }
       const to = decision === 'accept' ? ({ status: 'Active', substatus: 'Accepted' } as const) : ({ status: 'Closed', substatus: 'Declined' } as const);
-      const t = checkTransition({ status: s.referral.status, substatus: s.referral.substatus ?? null }, to);
-      if (!t.ok || s.referral.status !== 'New') throw new ApiError(409, t.ok ? 'invalidTransition' : t.code, t.ok ? `Microsoft already answered this invitation (${s.referral.substatus})` : t.reason, 'decision');
       const now = this.clock.stamp();
       if (decision === 'decline') {
         return this.save(s, { ...s.referral, ...to, statusReason: reason ?? 'Microsoft sellers declined the co-sell invitation', closedDateTime: now });
