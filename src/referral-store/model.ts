@@ -62,12 +62,11 @@ export function dealTypeOf(s: Pick<Stored, 'referral' | 'orgId' | 'inviterOrgId'
 
 /** A partner's new outbound deal: Active/Accepted from the start (cosell-rules §4). */
 export function outboundReferral(body: ReferralCreate, org: Organization, now: string, coSell: boolean): Referral {
-  const { id: _id, status: _s, substatus: _ss, stageHistory: _h, dealType: _d, trackingInfo: _t, links: _l, target: _target, ...rest } = body;
-  const id = randomUUID();
+  const { id: _id, engagementId: _e, status: _s, substatus: _ss, stageHistory: _h, dealType: _d, trackingInfo: _t, links: _l, target: _target, ...rest } = body;
   return {
-    ...rest,
-    id,
+    id: randomUUID(),
     engagementId: randomUUID(),
+    ...rest,
     organizationId: org.id,
     organizationName: org.name,
     createdDateTime: now,

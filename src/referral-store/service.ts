@@ -92,7 +92,7 @@ export class ReferralService {
       stored.referral.dealType = dealTypeOf(stored, []);
       this.repo.insert(stored);
       emit(this.repo, 'referral-created', stored.referral, caller.id, now, [toOrg(caller.id)]);
-      if (coSell) this.inviteMicrosoftFor(stored, caller, now);
+      if (coSell) this.inviteMicrosoftFor(stored, caller);
       return { stored: this.repo.get(stored.referral.id)!, created: true };
     });
   }
@@ -118,11 +118,11 @@ export class ReferralService {
       microsoft ? 'microsoft' : 'partner',
     );
     if (!verdict.ok) throw new ApiError(409, isTerminal(source.referral) ? 'terminalState' : 'invalidTransition', verdict.reason, 'target');
-    const now = this.clock.stamp();
     if (microsoft) {
       this.checkMicrosoftContact(source.referral);
-      return { stored: this.inviteMicrosoftFor(source, caller, now), created: true };
+      return { stored: this.inviteMicrosoftFor(source, caller), created: true };
     }
+    const now = this.clock.stamp();
 
     // The invitation's own details (close date, value, team, solutions) are validated as a deal of their own.
     const draft = invitationReferral(source.referral, caller, invitee, {
@@ -143,11 +143,12 @@ export class ReferralService {
   }
 
   /** Create Microsoft's related referral for a co-sell deal (once) and make the deal Shared and visible. */
-  private inviteMicrosoftFor(source: Stored, inviter: Organization, now: string): Stored {
+  private inviteMicrosoftFor(source: Stored, inviter: Organization): Stored {
     const rows = this.repo.byEngagement(source.referral.engagementId!);
     const existing = rows.find((r) => r.orgId === MICROSOFT_ORG_ID && r.inviterOrgId === inviter.id);
     if (existing) return existing;
     const msft = this.org(MICROSOFT_ORG_ID);
+    const now = this.clock.stamp();
     const draft = invitationReferral(source.referral, inviter, msft, { notes: source.referral.inviteContext?.notes ?? null }, now);
     const inv = this.insertInvitation(source, inviter, msft, draft, now);
     const r = source.referral;
@@ -278,7 +279,7 @@ export class ReferralService {
     if (wantsMicrosoft) this.checkMicrosoftInvite(current, after);
     const saved = this.save(current, after);
     if (!wantsMicrosoft) return saved;
-    this.inviteMicrosoftFor(saved, this.org(saved.orgId), now);
+    this.inviteMicrosoftFor(saved, this.org(saved.orgId));
     return this.repo.get(saved.referral.id)!;
   }
 
@@ -385,8 +386,9 @@ export class ReferralService {
       };
       source.referral.dealType = 'co-sell';
       this.repo.insert(source);
-      const draft = invitationReferral(source.referral, msft, to, { notes: body.inviteContext?.notes ?? null, helpType: body.inviteContext?.assistanceRequestCode ?? 'GeneralOrOther' }, now);
-      return this.insertInvitation(source, msft, to, draft, now);
+      const sent = this.clock.stamp();
+      const draft = invitationReferral(source.referral, msft, to, { notes: body.inviteContext?.notes ?? null, helpType: body.inviteContext?.assistanceRequestCode ?? 'GeneralOrOther' }, sent);
+      return this.insertInvitation(source, msft, to, draft, sent);
     });
   }
 
