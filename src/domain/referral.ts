@@ -51,6 +51,9 @@ export function normalizeKeys(value: unknown): unknown {
 
 type ObjectFn = typeof z.strictObject;
 
+const emptyObjectAsList = (v: unknown) =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0 ? [] : v;
+
 const isoDateTime = z.iso.datetime({ offset: true, local: false });
 /** Partner Center sometimes sends numbers as strings (its own PATCH example does: "10000"). */
 const money = z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?$/).transform(Number)]);
@@ -80,7 +83,8 @@ function build(obj: ObjectFn) {
     address: address.nullish(),
     size: z.string().nullish(),
     team: z.array(member).nullish(),
-    ids: z.array(obj({ profileType: z.string(), id: z.string() })).nullish(),
+    // Older Partner Center examples send `"ids": {}` for "no ids".
+    ids: z.preprocess(emptyObjectAsList, z.array(obj({ profileType: z.string(), id: z.string() })).nullish()),
   });
   const consent = obj({
     consentToShareInfoWithOthers: z.boolean().nullish(),
