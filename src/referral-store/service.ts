@@ -31,6 +31,10 @@ import { applyPatch } from './json-patch.js';
 import { canonicalDate, dealTypeOf, etagMatches, invitationReferral, newEtag, outboundReferral, stageEntries } from './model.js';
 import { memberOf, type EngagementMember, type Organization, type Repository, type Stored } from './repository.js';
 
+const PUT_KEPT = [
+  'id', 'engagementId', 'organizationId', 'organizationName', 'createdDateTime', 'updatedDateTime', 'expirationDateTime',
+  'acceptedDateTime', 'closedDateTime', 'direction', 'stageHistory', 'dealType', 'trackingInfo',
+] as const satisfies readonly (keyof Referral)[];
 const INVITEE_ONLY = ['status', 'substatus', 'statusReason', 'salesStage', 'favorite', 'externalReferenceId', 'trackingInfo'];
 const UPDATE_STATUS: Record<string, number> = { terminalState: 409, invalidTransition: 409, stagesIncomplete: 409, immutableField: 400, invalidValue: 400 };
 
@@ -213,8 +217,10 @@ export class ReferralService {
       if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
         throw invalidRequest('a PUT body is the whole referral', [{ path: '(body)', message: 'expected a JSON object' }]);
       }
-      const next = doc as Record<string, unknown>;
-      if ('links' in next) throw invalidRequest('a PUT body must not carry links', [{ path: 'links', message: 'remove links from the body' }]);
+      if ('links' in doc) throw invalidRequest('a PUT body must not carry links', [{ path: 'links', message: 'remove links from the body' }]);
+      // Fields the store keeps (ids, timestamps, bookkeeping) may be left out of a PUT body: they are kept.
+      const kept = Object.fromEntries(PUT_KEPT.filter((k) => !(k in doc) && current.referral[k] != null).map((k) => [k, current.referral[k]]));
+      const next = { ...kept, ...(doc as Record<string, unknown>) };
       const now = this.clock.stamp();
       const stages = stageEntries(current.referral.salesStage, (next.salesStage ?? null) as SalesStage | null, now);
       return this.update(caller, current, next, now, stages);
