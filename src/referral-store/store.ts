@@ -12,7 +12,7 @@ import { silentLogger, type Logger } from '../runtime/index.js';
 import { generateKey, hashKey } from './auth.js';
 import { createClock, days } from './clock.js';
 import type { StoreContext } from './context.js';
-import { createFaults, faultsFromEnv, type FaultConfig, type FaultInput } from './faults.js';
+import { createFaults, faultConfigSchema, faultsFromEnv, type FaultConfig, type FaultInput } from './faults.js';
 import { DEFAULT_ACTOR, runMicrosoftActor } from './microsoft-actor.js';
 import { Repository } from './repository.js';
 import { seedDemoData } from './seed.js';
@@ -34,10 +34,11 @@ const optionsSchema = z.strictObject({
   organizationName: z.string().min(1).default('Contoso Partner'),
   /** How often the background timer runs expiry and Microsoft's decisions. */
   tickIntervalMs: z.number().int().min(10).default(60_000),
-  faults: z.looseObject({}).optional(),
+  /** Initial fault injection (merged over COSELL_STORE_FAULTS). */
+  faults: z.custom<FaultInput>((v) => faultConfigSchema.safeParse(v).success, { error: 'invalid fault settings (see faults.ts)' }).optional(),
   log: z.custom<Logger>().optional(),
 });
-export type ReferralStoreOptions = z.input<typeof optionsSchema> & { faults?: FaultInput };
+export type ReferralStoreOptions = z.input<typeof optionsSchema>;
 
 export type KeySource = 'option' | 'env' | 'generated';
 
@@ -90,7 +91,7 @@ export function seedReferralStore(dbFile: string, now?: string): { seeded: boole
   const { repo, clock, defaultOrgId } = openStore(dbFile, now ?? process.env.COSELL_NOW, 'Contoso Partner');
   try {
     if (repo.total() > 0) return { seeded: false, referrals: repo.total() };
-    return { seeded: true, referrals: seedDemoData(new ReferralService(repo, clock), repo, defaultOrgId) };
+    return { seeded: true, referrals: seedDemoData(new ReferralService(repo, clock), repo, defaultOrgId, clock.now()) };
   } finally {
     repo.close();
   }
@@ -110,7 +111,7 @@ export async function startReferralStore(input: ReferralStoreOptions): Promise<R
 
   const actor = opts.microsoftActor ?? DEFAULT_ACTOR;
   const service = new ReferralService(repo, clock);
-  const faults = createFaults({ ...faultsFromEnv(env.COSELL_STORE_FAULTS), ...(input.faults ?? {}) });
+  const faults = createFaults({ ...faultsFromEnv(env.COSELL_STORE_FAULTS), ...(opts.faults ?? {}) });
   let base = '';
   const tick = async () => {
     const decided = runMicrosoftActor(repo, service, clock, actor);
@@ -136,7 +137,7 @@ export async function startReferralStore(input: ReferralStoreOptions): Promise<R
     stats: { requests: 0, byRoute: {} },
   };
   if (opts.seed && repo.total() === 0) {
-    const n = seedDemoData(service, repo, defaultOrgId);
+    const n = seedDemoData(service, repo, defaultOrgId, clock.now());
     log.info('referral store seeded with demo data', { referrals: n });
   }
 
