@@ -12,6 +12,11 @@ export interface StoreClock {
   stamp(): string;
   /** Never hand out a stamp at or before `iso` (the newest one already in the database). */
   observe(iso: string | null | undefined): void;
+  /**
+   * The instant due-checks (expiry, Microsoft's decisions) use: the clock, or the newest stamp when bursts of
+   * writes pushed stamps a few milliseconds ahead of it — so a write is never "in the future" for them.
+   */
+  latest(): Date;
 }
 
 export function createClock(start: Date | null): StoreClock {
@@ -29,6 +34,7 @@ export function createClock(start: Date | null): StoreClock {
       last = Math.max(nowMs(), last + 1);
       return new Date(last).toISOString();
     },
+    latest: () => new Date(Math.max(nowMs(), last)),
     observe: (iso) => {
       if (iso) last = Math.max(last, new Date(iso).getTime());
     },

@@ -348,7 +348,7 @@ export class ReferralService {
   /** Unanswered referrals past their 14-day window become Closed/Expired; the sender is notified. */
   expireDue(): number {
     return this.repo.transaction(() => {
-      const due = this.repo.dueForExpiry(this.clock.now().toISOString());
+      const due = this.repo.dueForExpiry(this.clock.latest().toISOString());
       for (const s of due) {
         const now = this.clock.stamp();
         this.save(s, { ...s.referral, status: 'Closed', substatus: 'Expired', statusReason: 'No answer within 14 days', closedDateTime: now });
