@@ -1,7 +1,8 @@
 /**
  * Referral store throughput at concurrency 16 — create, patch, list — as a ratio against a bare fastify route
  * doing the same SQLite work in the same run (target ≥ 0.6), plus the raw numbers.
- * Run: node --import tsx bench/store.ts [--n 2000]
+ * Run: node --import tsx bench/store.ts [--n 2000] [--scale 100000]
+ * `--scale N` also fills a store with N referrals (over HTTP, so it takes a while) and prints list latencies.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,8 @@ import { startBaseline } from './store-baseline.js';
 const CONCURRENCY = 16;
 const argN = process.argv.indexOf('--n');
 const N = argN > 0 ? Number(process.argv[argN + 1]) : 2000;
+const argScale = process.argv.indexOf('--scale');
+const SCALE = argScale > 0 ? Number(process.argv[argScale + 1]) : 0;
 
 const body = (i: number) => ({
   name: `Bench deal ${i}`,
@@ -88,6 +91,40 @@ try {
   for (const r of rows) {
     process.stdout.write(`${r.op.padEnd(8)} ${r.store.toFixed(0).padStart(11)}   ${r.baseline.toFixed(0).padStart(14)}   ${r.ratio.toFixed(2)}${r.ratio >= 0.6 ? '' : '  below target'}\n`);
   }
+  if (SCALE > 0) await listLatencies(join(dir, 'scale.db'));
 } finally {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/** List latency with SCALE referrals in one organization: the queries the sync and the views use. */
+async function listLatencies(dbFile: string): Promise<void> {
+  const store = await startReferralStore({ dbFile, apiKey: 'bench-key-000001', microsoftActor: { enabled: false, acceptRate: 0, decisionDays: 2, seed: 1 } });
+  const h = { authorization: `Bearer ${store.apiKey}`, 'content-type': 'application/json' };
+  await run(SCALE, async (i) => {
+    await call(`${store.url}/referrals`, { method: 'POST', headers: h, body: JSON.stringify(body(i)) }, 201);
+  });
+  await store.tick(); // lets the store refresh its planner statistics, as its timer would
+  const f = (expr: string) => `$filter=${encodeURIComponent(expr)}`;
+  const since = new Date(Date.now() - 5_000).toISOString();
+  const queries: [string, string][] = [
+    ['first page (default order)', ''],
+    ['$count=true', '$count=true'],
+    ['updatedDateTime desc', '$orderby=updatedDateTime desc'],
+    ['updatedDateTime ge (incremental pull)', `${f(`updatedDateTime ge ${since}`)}&$orderby=updatedDateTime desc`],
+    ["externalReferenceId eq (idempotency)", f(`externalReferenceId eq 'BENCH-${Math.floor(SCALE / 2)}'`)],
+    ["nested path + status", f("customerProfile/address/country eq 'US' and status eq 'Active'")],
+    ['team/any(...)', f("team/any(t:t/email eq 'john@partner.example')")],
+  ];
+  process.stdout.write(`\nlist latency with ${SCALE} referrals (median of 5)\n`);
+  for (const [label, q] of queries) {
+    const times: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const t0 = performance.now();
+      await call(`${store.url}/referrals?${q}`, { headers: h }, 200);
+      times.push(performance.now() - t0);
+    }
+    times.sort((a, b) => a - b);
+    process.stdout.write(`${label.padEnd(40)} ${times[2]!.toFixed(1).padStart(8)} ms\n`);
+  }
+  await store.close();
 }

@@ -107,10 +107,8 @@ export class Repository {
     this.db.pragma('wal_autocheckpoint = 10000');
     migrate(this.db);
     // Planner statistics: without them an equality lookup (externalReferenceId eq '…') may walk the
-    // created-order index of a large organization instead of its own index. Bounded analysis at open, then
-    // `optimize()` from the store's periodic tick refreshes them as tables grow.
+    // created-order index of a large organization instead of its own index. Sampled (bounded) analysis.
     this.db.pragma('analysis_limit = 1000');
-    this.db.pragma('optimize = 0x10002');
     const db = this.db;
     this.tx = db.transaction((fn: () => unknown) => fn());
     this.stmts = {
@@ -235,9 +233,14 @@ export class Repository {
     this.stmts.setMeta.run(key, value);
   }
 
-  /** Refresh planner statistics where tables changed a lot (cheap when nothing did). */
-  optimize(): void {
-    this.db.pragma('optimize');
+  private analyzedAt = -1;
+
+  /** Refresh planner statistics when the referrals table has doubled since the last analysis. */
+  refreshStatistics(): void {
+    const n = this.total();
+    if (n < 1000 || (this.analyzedAt > 0 && n < 2 * this.analyzedAt)) return;
+    this.db.exec('ANALYZE');
+    this.analyzedAt = n;
   }
 
   close(): void {

@@ -104,6 +104,7 @@ export async function startReferralStore(input: ReferralStoreOptions): Promise<R
   const log = opts.log ?? silentLogger;
   const env = process.env;
   const { repo, clock, defaultOrgId, nowIso } = openStore(opts.dbFile, opts.now ?? env.COSELL_NOW, opts.organizationName);
+  repo.refreshStatistics();
   const api = pick(opts.apiKey, env.COSELL_STORE_API_KEY, 'cs');
   const admin = pick(opts.adminKey, env.COSELL_STORE_ADMIN_KEY, 'csadmin');
   // A generated key replaces the previous generated one; configured keys stay valid until removed.
@@ -114,6 +115,7 @@ export async function startReferralStore(input: ReferralStoreOptions): Promise<R
   const faults = createFaults({ ...faultsFromEnv(env.COSELL_STORE_FAULTS), ...(opts.faults ?? {}) });
   let base = '';
   const tick = async () => {
+    repo.refreshStatistics();
     const decided = runMicrosoftActor(repo, service, clock, actor);
     const expired = service.expireDue();
     if (decided || expired) log.info('referral store tick', { decided, expired });
@@ -154,7 +156,6 @@ export async function startReferralStore(input: ReferralStoreOptions): Promise<R
   const origin = `http://${host}:${port}`;
   base = `${origin}/v1.0/engagements`;
   const timer = setInterval(() => {
-    repo.optimize();
     tick().catch((err: unknown) => log.error('referral store tick failed', { error: (err as Error).message }));
   }, opts.tickIntervalMs);
   timer.unref();
