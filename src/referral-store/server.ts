@@ -44,7 +44,13 @@ export function buildApp(ctx: StoreContext, defaultOrgId: string): FastifyInstan
     }
     return org;
   };
-  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT, forceCloseConnections: true, genReqId: () => randomUUID() });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: BODY_LIMIT,
+    forceCloseConnections: true,
+    genReqId: () => randomUUID(),
+    routerOptions: { ignoreTrailingSlash: true },
+  });
   // Partner Center clients send JSON Patch as application/json-patch+json; treat any +json type as JSON.
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser(/^application\/[a-z.-]+\+json/i, { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
