@@ -19,7 +19,7 @@ export interface StoreClock {
   latest(): Date;
 }
 
-export function createClock(start: Date | null): StoreClock {
+export function createClock(start: Date | null = null): StoreClock {
   const realStart = Date.now();
   const base = start ? start.getTime() : realStart;
   let offset = 0;

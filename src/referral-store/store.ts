@@ -70,8 +70,11 @@ function openStore(dbFile: string, start: string | undefined, organizationName: 
   if (start && Number.isNaN(new Date(start).getTime())) throw new Error(`COSELL_NOW: '${start}' is not a date/time`);
   if (dbFile !== ':memory:') mkdirSync(dirname(dbFile), { recursive: true });
   const repo = new Repository(dbFile);
-  const clock = createClock(start ? new Date(start) : null);
-  clock.observe(repo.newestStamp());
+  // The store's time never runs backwards across restarts: days advanced before a restart stay advanced.
+  const newest = repo.newestStamp();
+  const from = Math.max(start ? new Date(start).getTime() : Date.now(), newest ? new Date(newest).getTime() : 0);
+  const clock = createClock(new Date(from));
+  clock.observe(newest);
   const nowIso = clock.now().toISOString();
   const defaultOrgId = repo.transaction(() => {
     if (!repo.getOrg(MICROSOFT_ORG_ID)) repo.insertOrg({ id: MICROSOFT_ORG_ID, name: 'Microsoft', solutionAssessmentVetted: true }, nowIso);

@@ -35,6 +35,17 @@ describe('SQLite file, migrations and restarts', () => {
     await second.close();
   });
 
+  it('the store clock never runs backwards across a restart (advanced days stay advanced)', async () => {
+    const dbFile = join(dir, 'clock.db');
+    const first = await startReferralStore({ dbFile, apiKey: 'clock-key-00001', now: '2026-02-01T00:00:00Z' });
+    await first.clock.advanceDays(10);
+    await client(first.url, first.apiKey).post('/referrals', deal());
+    await first.close();
+    const second = await startReferralStore({ dbFile, apiKey: 'clock-key-00001', now: '2026-02-01T00:00:00Z' });
+    expect(second.clock.now().getTime()).toBeGreaterThanOrEqual(Date.parse('2026-02-11T00:00:00Z'));
+    await second.close();
+  });
+
   it('a generated key is reported as generated and replaces the previous generated one', async () => {
     const dbFile = join(dir, 'generated.db');
     const saved = process.env.COSELL_STORE_API_KEY;
