@@ -9,6 +9,7 @@
  * the invited organization) appear only in a related-referrals query, i.e. with `engagementId eq '…'`.
  */
 import { z } from 'zod';
+import { normalizeKey } from '../domain/index.js';
 import { ApiError } from './errors.js';
 import { compileFilter, FilterError } from './odata-filter.js';
 import type { Organization, RawRow, Repository } from './repository.js';
@@ -45,8 +46,9 @@ const bad = (target: string, message: string) => new ApiError(400, 'invalidReque
 function parseOrder(text: string | undefined): { key: string; dir: 'asc' | 'desc' } {
   if (!text) return { key: 'createdDateTime', dir: 'asc' };
   const m = /^\s*([A-Za-z]+)(?:\s+(asc|desc))?\s*$/i.exec(text);
-  if (!m || !SORT_KEYS[m[1]!]) throw bad('$orderby', `$orderby supports one of ${Object.keys(SORT_KEYS).join(', ')} with asc or desc (got '${text}')`);
-  return { key: m[1]!, dir: (m[2]?.toLowerCase() ?? 'asc') as 'asc' | 'desc' };
+  const key = m ? normalizeKey(m[1]!) : '';
+  if (!m || !SORT_KEYS[key]) throw bad('$orderby', `$orderby supports one of ${Object.keys(SORT_KEYS).join(', ')} with asc or desc (got '${text}')`);
+  return { key, dir: (m[2]?.toLowerCase() ?? 'asc') as 'asc' | 'desc' };
 }
 
 function decodeToken(token: string, key: string, dir: string): Cursor {
