@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { MICROSOFT_ORG_ID } from '../domain/index.js';
-import { silentLogger, type Logger } from '../runtime/index.js';
+import { registerSecret, silentLogger, type Logger } from '../runtime/index.js';
 import { generateKey, hashKey } from './auth.js';
 import { createClock, days } from './clock.js';
 import type { StoreContext } from './context.js';
@@ -110,6 +110,12 @@ export async function startReferralStore(input: ReferralStoreOptions): Promise<R
   repo.refreshStatistics();
   const api = pick(opts.apiKey, env.COSELL_STORE_API_KEY, 'cs');
   const admin = pick(opts.adminKey, env.COSELL_STORE_ADMIN_KEY, 'csadmin');
+  // Keys are secrets: masked in every log line from here on; a generated one is shown by the caller (CLI).
+  registerSecret(api.key);
+  registerSecret(admin.key);
+  for (const [what, k, envName] of [['API key', api, 'COSELL_STORE_API_KEY'], ['admin key', admin, 'COSELL_STORE_ADMIN_KEY']] as const) {
+    if (k.source === 'generated') log.warn(`referral store: ${envName} is not set; generated an ${what} for this run`);
+  }
   // A generated key replaces the previous generated one; configured keys stay valid until removed.
   repo.addKey(hashKey(api.key), defaultOrgId, api.source === 'generated' ? 'generated' : 'configured', nowIso, api.source === 'generated');
 
