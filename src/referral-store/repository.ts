@@ -131,6 +131,7 @@ export class Repository {
       openInvitations: db.prepare(`SELECT ${COLS} FROM referrals WHERE org_id = ? AND status = 'New' AND inviter_org_id IS NOT NULL AND created <= ? ORDER BY created, id`),
       insertEvent: db.prepare('INSERT INTO events (name, referral_id, org_id, created, recipients) VALUES (?, ?, ?, ?, ?)'),
       events: db.prepare('SELECT id, name, referral_id, org_id, created, recipients FROM events WHERE id > ? ORDER BY id LIMIT ?'),
+      orgEvents: db.prepare('SELECT id, name, referral_id, org_id, created, recipients FROM events WHERE id > ? AND org_id = ? ORDER BY id LIMIT ?'),
       getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
       setMeta: db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
       maxStamp: db.prepare('SELECT max(updated) AS m FROM referrals'),
@@ -220,8 +221,9 @@ export class Repository {
   addEvent(name: string, referralId: string, orgId: string, created: string, recipients: unknown[]): void {
     this.stmts.insertEvent.run(name, referralId, orgId, created, JSON.stringify(recipients));
   }
-  eventsAfter(after: number, limit: number): EventRecord[] {
-    return (this.stmts.events.all(after, limit) as { id: number; name: string; referral_id: string; org_id: string; created: string; recipients: string }[]).map(
+  eventsAfter(after: number, limit: number, orgId?: string): EventRecord[] {
+    const rows = orgId ? this.stmts.orgEvents.all(after, orgId, limit) : this.stmts.events.all(after, limit);
+    return (rows as { id: number; name: string; referral_id: string; org_id: string; created: string; recipients: string }[]).map(
       (e) => ({ id: e.id, name: e.name, referralId: e.referral_id, orgId: e.org_id, created: e.created, recipients: JSON.parse(e.recipients) as unknown[] }),
     );
   }

@@ -53,6 +53,8 @@ const decisionBody = z
 const eventsQuery = z.looseObject({
   after: z.coerce.number().int().min(0).default(0),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
+  /** Only the events one organization's webhook would receive. */
+  organizationId: z.string().min(1).optional(),
 });
 
 function parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
@@ -128,7 +130,7 @@ export function adminRoutes(app: FastifyInstance, ctx: StoreContext, defaultOrgI
 
   app.get('/_admin/events', async (req) => {
     const q = parse(eventsQuery, req.query, 'query');
-    const events = ctx.repo.eventsAfter(q.after, q.limit);
+    const events = ctx.repo.eventsAfter(q.after, q.limit, q.organizationId);
     return { value: events.map((e) => eventPayload(e, ctx.base())), lastId: events.at(-1)?.id ?? q.after };
   });
 

@@ -397,5 +397,8 @@ describe('§7 views, favorites, events', () => {
     for (const e of events) expect(e).toMatchObject({ ResourceName: 'referral', ResourceChangeUtcDate: expect.any(String) });
     const ids = events.map((e: any) => e.id);
     expect(ids).toEqual([...ids].sort((a: number, b: number) => a - b));
+    const msftOnly = (await t.admin.get(`/_admin/events?after=${mark}&organizationId=msft`)).body.value;
+    expect(msftOnly.length).toBeGreaterThan(0);
+    expect(msftOnly.every((e: any) => e.organizationId === 'msft')).toBe(true);
   });
 });
