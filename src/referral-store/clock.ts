@@ -28,7 +28,9 @@ export function createClock(start: Date | null = null): StoreClock {
   return {
     now: () => new Date(nowMs()),
     advance: (ms) => {
+      // The whole timeline moves, including the floor of stamps that bursts pushed ahead of the clock.
       offset += ms;
+      if (last > 0) last += ms;
     },
     stamp: () => {
       last = Math.max(nowMs(), last + 1);

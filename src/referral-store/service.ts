@@ -380,6 +380,8 @@ export class ReferralService {
 
   /** Microsoft's sellers send a referral to a partner: an Incoming co-sell referral waiting for an answer. */
   sendFromMicrosoft(to: Organization, body: ReferralCreate): Stored {
+    const issues = validateCreate(body, { microsoftInvited: false, solutionAssessmentAllowed: true });
+    if (issues.length) throw invalidRequest("Microsoft's referral is not valid", issues);
     return this.repo.transaction(() => {
       const msft = this.org(MICROSOFT_ORG_ID);
       const now = this.clock.stamp();

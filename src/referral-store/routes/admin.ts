@@ -21,20 +21,23 @@ const organizationBody = z.strictObject({
 
 const clockBody = z.strictObject({ advanceDays: z.number().min(0).max(3650) });
 
+const customerBody = z.strictObject({
+  name: z.string().min(1).optional(),
+  country: z.string().length(2).optional(),
+  city: z.string().optional(),
+  contact: memberSchema.optional(),
+});
+
+/** What Microsoft's seller sends; every field has a sensible default. `value`/`closeDate` are accepted aliases. */
 const microsoftReferralBody = z.strictObject({
   organizationId: z.string().optional(),
   name: z.string().min(1).optional(),
-  customer: z
-    .strictObject({
-      name: z.string().min(1).optional(),
-      country: z.string().length(2).optional(),
-      city: z.string().optional(),
-      contact: memberSchema.optional(),
-    })
-    .optional(),
+  customer: z.union([z.string().min(1).transform((name) => ({ name })), customerBody]).optional(),
   dealValue: z.number().positive().optional(),
+  value: z.number().positive().optional(),
   currency: z.string().length(3).optional(),
   closingDateTime: z.iso.datetime({ offset: true }).optional(),
+  closeDate: z.iso.date().optional(),
   notes: z.string().optional(),
   helpType: z.enum(HELP_TYPES).optional(),
   team: z.array(memberSchema).min(1).optional(),
@@ -92,20 +95,21 @@ export function adminRoutes(app: FastifyInstance, ctx: StoreContext, defaultOrgI
     const b = parse(microsoftReferralBody, req.body, 'Microsoft referral');
     const to = ctx.repo.getOrg(b.organizationId ?? defaultOrgId);
     if (!to || to.id === MICROSOFT_ORG_ID) throw invalidRequest('unknown organization', [{ path: 'organizationId', message: `no partner organization '${b.organizationId}'` }]);
-    const close = b.closingDateTime ?? new Date(ctx.clock.now().getTime() + 60 * 86_400_000).toISOString();
+    const close = b.closingDateTime ?? (b.closeDate ? `${b.closeDate}T00:00:00Z` : new Date(ctx.clock.now().getTime() + 60 * 86_400_000).toISOString());
+    const customer: z.infer<typeof customerBody> = b.customer ?? {};
     const body: ReferralCreate = {
-      name: b.name ?? `${b.customer?.name ?? 'Adatum Corporation'} — Microsoft co-sell opportunity`,
+      name: b.name ?? `${customer.name ?? 'Adatum Corporation'} — Microsoft co-sell opportunity`,
       qualification: 'SalesQualified',
       type: 'Shared',
       customerProfile: {
-        name: b.customer?.name ?? 'Adatum Corporation',
-        address: { country: b.customer?.country ?? 'US', city: b.customer?.city ?? 'Seattle' },
-        team: [b.customer?.contact ?? { firstName: 'Avery', lastName: 'Howard', phoneNumber: '+1 425 555 0101', email: 'avery.howard@adatum.example' }],
+        name: customer.name ?? 'Adatum Corporation',
+        address: { country: customer.country ?? 'US', city: customer.city ?? 'Seattle' },
+        team: [customer.contact ?? { firstName: 'Avery', lastName: 'Howard', phoneNumber: '+1 425 555 0101', email: 'avery.howard@adatum.example' }],
       },
       consent: { consentToShareInfoWithOthers: true, consentToContact: true, consentToShareReferralWithMicrosoftSellers: true },
       details: {
         notes: b.notes ?? 'Customer asked Microsoft for a partner to help with this project.',
-        dealValue: b.dealValue ?? 75_000,
+        dealValue: b.dealValue ?? b.value ?? 75_000,
         currency: b.currency ?? 'USD',
         closingDateTime: close,
         requirements: { solutions: b.solutions ?? [{ id: 'SOL-MS-AZURE-MIGRATION', name: 'Azure migration' }] },
