@@ -44,7 +44,3 @@ export function createClock(start: Date | null = null): StoreClock {
 }
 
 export const days = (n: number) => n * DAY_MS;
-
-export function addDays(iso: string, n: number): string {
-  return new Date(new Date(iso).getTime() + days(n)).toISOString();
-}
