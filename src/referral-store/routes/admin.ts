@@ -123,10 +123,9 @@ export function adminRoutes(app: FastifyInstance, ctx: StoreContext, defaultOrgI
 
   app.post('/_admin/microsoft/decisions', async (req, reply) => {
     const b = parse(decisionBody, req.body, 'decision');
-    const target = b.referralId
-      ? ctx.repo.get(b.referralId)
-      : ctx.repo.byEngagement(b.engagementId!).find((s) => s.orgId === MICROSOFT_ORG_ID && s.inviterOrgId !== null && s.referral.status === 'New')
-        ?? ctx.repo.byEngagement(b.engagementId!).find((s) => s.orgId === MICROSOFT_ORG_ID && s.inviterOrgId !== null);
+    // By engagement: Microsoft's invitation in it, preferring one still waiting for an answer.
+    const invitations = b.referralId ? [] : ctx.repo.byEngagement(b.engagementId!).filter((s) => s.orgId === MICROSOFT_ORG_ID && s.inviterOrgId !== null);
+    const target = b.referralId ? ctx.repo.get(b.referralId) : (invitations.find((s) => s.referral.status === 'New') ?? invitations[0]);
     if (!target) throw notFound(b.referralId ? `referral '${b.referralId}'` : `a Microsoft invitation in engagement '${b.engagementId}'`, b.referralId ? 'referralId' : 'engagementId');
     const s = ctx.service.decideForMicrosoft(target, b.decision, b.reason);
     return reply.type('application/json; charset=utf-8').send(render(s, ctx.base()));
