@@ -91,7 +91,11 @@ export function buildApp(ctx: StoreContext, defaultOrgId: string): FastifyInstan
     }
     const key = bearer(req.headers.authorization);
     const org = key ? organizationOf(hashKey(key)) : undefined;
-    if (!org) throw new ApiError(401, 'unauthenticated', key ? 'invalid API key' : 'missing API key (Authorization: Bearer <key>)', 'Authorization');
+    if (!org) {
+      throw new ApiError(401, 'unauthenticated', key ? 'invalid API key' : 'missing API key (Authorization: Bearer <key>)', 'Authorization', [], {
+        'WWW-Authenticate': 'Bearer',
+      });
+    }
     req.org = org;
   });
 

@@ -161,6 +161,7 @@ describe('auth and headers', () => {
       const r = await client(t.store.url, key).get('/referrals');
       expect(r.status).toBe(401);
       expect(r.body.error.code).toBe('unauthenticated');
+      expect(r.headers.get('www-authenticate')).toBe('Bearer');
     }
   });
 
