@@ -38,6 +38,17 @@ const PUT_KEPT = [
 const INVITEE_ONLY = ['status', 'substatus', 'statusReason', 'salesStage', 'favorite', 'externalReferenceId', 'trackingInfo'];
 const UPDATE_STATUS: Record<string, number> = { terminalState: 409, invalidTransition: 409, stagesIncomplete: 409, immutableField: 400, invalidValue: 400 };
 
+/**
+ * (decision) Read-only properties the store sets itself (older doc examples send them in a create body) are
+ * ignored rather than rejected; anything else unknown is still a 400.
+ */
+const READ_ONLY_ON_CREATE = ['createdDateTime', 'updatedDateTime', 'eTag', 'links'];
+function withoutReadOnly(body: unknown): unknown {
+  const doc = normalizeKeys(body);
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return doc;
+  return Object.fromEntries(Object.entries(doc).filter(([k]) => !READ_ONLY_ON_CREATE.includes(k)));
+}
+
 export interface CreateResult {
   stored: Stored;
   /** false when an idempotent invitation already existed */
@@ -66,7 +77,7 @@ export class ReferralService {
   // ---- create -------------------------------------------------------------------------------------------
 
   create(caller: Organization, body: unknown): CreateResult {
-    const parsed = referralCreateSchema.safeParse(body);
+    const parsed = referralCreateSchema.safeParse(withoutReadOnly(body));
     if (!parsed.success) throw invalidRequest('the referral is not valid', zodIssues(parsed.error.issues));
     const input = parsed.data;
     return this.repo.transaction(() => {

@@ -107,6 +107,13 @@ describe('Partner Center doc examples', () => {
     expect(r.body.customerProfile.team[0].contactPreference).toEqual({ locale: 'en-us', disableNotifications: false });
   });
 
+  it('read-only properties in a create body (createdDateTime, updatedDateTime, eTag) are ignored', async () => {
+    const r = await t.api.post('/referrals', deal({ createdDateTime: '2018-11-06T18:40:42.6178337Z', updatedDateTime: '2018-11-06T18:40:42.6178337Z', eTag: '"x"' }));
+    expect(r.status).toBe(201);
+    expect(r.body.createdDateTime).not.toBe('2018-11-06T18:40:42.6178337Z');
+    expect(r.body.createdDateTime.startsWith('2026-')).toBe(true);
+  });
+
   it('"Update a referral (obsolete)" PUT example: whole body, PascalCase Substatus, Won completes the stages', async () => {
     const created = (await t.api.post('/referrals', deal({ type: 'Shared', inviteContext: { assistanceRequestCode: 'GeneralOrOther' } }))).body;
     const docsBody = {
