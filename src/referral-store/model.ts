@@ -80,6 +80,8 @@ export function outboundReferral(body: ReferralCreate, org: Organization, now: s
     qualification: body.qualification ?? 'SalesQualified',
     consent: { ...body.consent, ...(coSell ? { consentToShareReferralWithMicrosoftSellers: true } : {}) },
     details: body.details ? { ...body.details, closingDateTime: canonicalDate(body.details.closingDateTime) } : body.details,
+    // Who invited whom is the store's record, never the client's claim.
+    ...(body.inviteContext ? { inviteContext: { notes: body.inviteContext.notes ?? null, assistanceRequestCode: body.inviteContext.assistanceRequestCode ?? null } } : {}),
     target: [],
     stageHistory: stageEntries(null, body.salesStage, now),
   };
