@@ -26,18 +26,23 @@ export const MICROSOFT_ORG_ID = 'msft';
 /** The documented (misspelled) consent key, written when talking to Partner Center. */
 export const DOCUMENTED_CONSENT_KEY = 'consentToToShareInfoWithOthers';
 
-function camel(key: string): string {
-  return key.length > 0 && key[0] !== key[0]!.toLowerCase() ? key[0]!.toLowerCase() + key.slice(1) : key;
+/**
+ * One key in the API's camelCase: first letter lower-cased, the docs' `ID` spelling (`ID`, `EngagementID`,
+ * `ExternalReferenceID`) read as `id`/`…Id`, and the misspelled consent key mapped to its plain form.
+ */
+export function normalizeKey(key: string): string {
+  let k = key === 'ID' ? 'id' : key.length > 2 && key.endsWith('ID') ? `${key.slice(0, -2)}Id` : key;
+  k = k.length > 0 && k[0] !== k[0]!.toLowerCase() ? k[0]!.toLowerCase() + k.slice(1) : k;
+  return k === DOCUMENTED_CONSENT_KEY ? 'consentToShareInfoWithOthers' : k;
 }
 
-/** Recursively lower-case the first letter of every key; map the misspelled consent key to its plain form. */
+/** Recursively normalise every key (see `normalizeKey`). */
 export function normalizeKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(normalizeKeys);
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    let key = camel(k);
-    if (key === DOCUMENTED_CONSENT_KEY) key = 'consentToShareInfoWithOthers';
+    const key = normalizeKey(k);
     if (key in out && key === 'consentToShareInfoWithOthers') continue;
     out[key] = normalizeKeys(v);
   }
@@ -45,6 +50,9 @@ export function normalizeKeys(value: unknown): unknown {
 }
 
 type ObjectFn = typeof z.strictObject;
+
+const emptyObjectAsList = (v: unknown) =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0 ? [] : v;
 
 const isoDateTime = z.iso.datetime({ offset: true, local: false });
 /** Partner Center sometimes sends numbers as strings (its own PATCH example does: "10000"). */
@@ -75,7 +83,8 @@ function build(obj: ObjectFn) {
     address: address.nullish(),
     size: z.string().nullish(),
     team: z.array(member).nullish(),
-    ids: z.array(obj({ profileType: z.string(), id: z.string() })).nullish(),
+    // Older Partner Center examples send `"ids": {}` for "no ids".
+    ids: z.preprocess(emptyObjectAsList, z.array(obj({ profileType: z.string(), id: z.string() })).nullish()),
   });
   const consent = obj({
     consentToShareInfoWithOthers: z.boolean().nullish(),

@@ -12,9 +12,14 @@ export interface StoreClock {
   stamp(): string;
   /** Never hand out a stamp at or before `iso` (the newest one already in the database). */
   observe(iso: string | null | undefined): void;
+  /**
+   * The instant due-checks (expiry, Microsoft's decisions) use: the clock, or the newest stamp when bursts of
+   * writes pushed stamps a few milliseconds ahead of it — so a write is never "in the future" for them.
+   */
+  latest(): Date;
 }
 
-export function createClock(start: Date | null): StoreClock {
+export function createClock(start: Date | null = null): StoreClock {
   const realStart = Date.now();
   const base = start ? start.getTime() : realStart;
   let offset = 0;
@@ -23,12 +28,15 @@ export function createClock(start: Date | null): StoreClock {
   return {
     now: () => new Date(nowMs()),
     advance: (ms) => {
+      // The whole timeline moves, including the floor of stamps that bursts pushed ahead of the clock.
       offset += ms;
+      if (last > 0) last += ms;
     },
     stamp: () => {
       last = Math.max(nowMs(), last + 1);
       return new Date(last).toISOString();
     },
+    latest: () => new Date(Math.max(nowMs(), last)),
     observe: (iso) => {
       if (iso) last = Math.max(last, new Date(iso).getTime());
     },
@@ -36,7 +44,3 @@ export function createClock(start: Date | null): StoreClock {
 }
 
 export const days = (n: number) => n * DAY_MS;
-
-export function addDays(iso: string, n: number): string {
-  return new Date(new Date(iso).getTime() + days(n)).toISOString();
-}

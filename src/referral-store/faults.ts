@@ -51,6 +51,9 @@ export interface Faults {
   next(): { latencyMs: number; action: FaultAction };
 }
 
+const NONE = { latencyMs: 0, action: { kind: 'none' } } as const;
+const active = (c: FaultConfig) => c.latencyMs > 0 || c.errorRate + c.rate429 + c.rate503 + c.dropRate + c.stallRate > 0;
+
 export function createFaults(initial: FaultInput = {}): Faults {
   let config = faultConfigSchema.parse(initial);
   let random = prng(config.seed);
@@ -67,6 +70,7 @@ export function createFaults(initial: FaultInput = {}): Faults {
     current: () => config,
     next() {
       const c = config;
+      if (!active(c)) return NONE;
       const roll = random();
       let edge = 0;
       const hit = (rate: number) => rate > 0 && roll < (edge += rate);

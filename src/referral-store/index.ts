@@ -4,3 +4,5 @@ export type { ReferralStoreHandle, ReferralStoreOptions, KeySource } from './sto
 export type { FaultConfig, FaultInput } from './faults.js';
 export type { MicrosoftActorConfig } from './microsoft-actor.js';
 export { policyDecision } from './microsoft-actor.js';
+/** The store's schema migrations, for tools that open a store file directly (the benchmark's baseline). */
+export { migrate as migrateStoreDatabase } from './migrations.js';

@@ -9,9 +9,10 @@
  * the invited organization) appear only in a related-referrals query, i.e. with `engagementId eq '…'`.
  */
 import { z } from 'zod';
+import { normalizeKey } from '../domain/index.js';
 import { ApiError } from './errors.js';
 import { compileFilter, FilterError } from './odata-filter.js';
-import type { Organization, Repository, Stored } from './repository.js';
+import type { Organization, RawRow, Repository } from './repository.js';
 
 export const PAGE_SIZE = 100;
 
@@ -34,7 +35,7 @@ interface Cursor {
 }
 
 export interface ListPage {
-  items: Stored[];
+  items: RawRow[];
   count?: number;
   /** The query string of the next page, when there is one. */
   next?: string;
@@ -45,8 +46,9 @@ const bad = (target: string, message: string) => new ApiError(400, 'invalidReque
 function parseOrder(text: string | undefined): { key: string; dir: 'asc' | 'desc' } {
   if (!text) return { key: 'createdDateTime', dir: 'asc' };
   const m = /^\s*([A-Za-z]+)(?:\s+(asc|desc))?\s*$/i.exec(text);
-  if (!m || !SORT_KEYS[m[1]!]) throw bad('$orderby', `$orderby supports one of ${Object.keys(SORT_KEYS).join(', ')} with asc or desc (got '${text}')`);
-  return { key: m[1]!, dir: (m[2]?.toLowerCase() ?? 'asc') as 'asc' | 'desc' };
+  const key = m ? normalizeKey(m[1]!) : '';
+  if (!m || !SORT_KEYS[key]) throw bad('$orderby', `$orderby supports one of ${Object.keys(SORT_KEYS).join(', ')} with asc or desc (got '${text}')`);
+  return { key, dir: (m[2]?.toLowerCase() ?? 'asc') as 'asc' | 'desc' };
 }
 
 function decodeToken(token: string, key: string, dir: string): Cursor {
@@ -85,12 +87,12 @@ export function listReferrals(repo: Repository, caller: Organization, q: ListQue
     where.push(`(${col} ${cmp} ? OR (${col} = ? AND r.id ${cmp} ?))`);
     params.push(c.k, c.k, c.i);
   }
-  const rows = repo.select(where.join(' AND '), params, `${col} ${dir}, r.id ${dir}`, top + 1);
+  const rows = repo.selectRaw(where.join(' AND '), params, `${col} ${dir}, r.id ${dir}`, top + 1);
   const items = rows.slice(0, top);
   const page: ListPage = { items, ...(count !== undefined ? { count } : {}) };
   if (rows.length > top) {
-    const last = items[items.length - 1]!.referral;
-    const k = key === 'createdDateTime' ? last.createdDateTime! : key === 'updatedDateTime' ? last.updatedDateTime! : (last.name ?? '');
+    const last = items[items.length - 1]!;
+    const k = key === 'createdDateTime' ? last.created : key === 'updatedDateTime' ? last.updated : last.name;
     const token = Buffer.from(JSON.stringify({ o: key, d: dir, k, i: last.id } satisfies Cursor)).toString('base64url');
     const parts = [
       ...(q.$filter ? [`$filter=${encodeURIComponent(q.$filter)}`] : []),

@@ -27,7 +27,7 @@ export function policyDecision(seed: number, referralId: string, acceptRate: num
 /** Decide every invitation whose decision time has come; returns how many were decided. */
 export function runMicrosoftActor(repo: Repository, service: ReferralService, clock: StoreClock, config: MicrosoftActorConfig): number {
   if (!config.enabled) return 0;
-  const cutoff = new Date(clock.now().getTime() - days(config.decisionDays)).toISOString();
+  const cutoff = new Date(clock.latest().getTime() - days(config.decisionDays)).toISOString();
   const due = repo.openInvitations(MICROSOFT_ORG_ID, cutoff);
   for (const s of due) service.decideForMicrosoft(s, policyDecision(config.seed, s.referral.id, config.acceptRate));
   return due.length;

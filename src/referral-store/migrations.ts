@@ -27,6 +27,8 @@ export const MIGRATIONS: readonly Migration[] = [
         source TEXT NOT NULL,
         created TEXT NOT NULL
       );
+      -- Indexes serve the hot paths only (list by created/updated, related referrals, idempotency lookups,
+      -- open referrals for expiry): each extra index costs every write.
       -- One row per organization's referral. Invitations (to Microsoft or another partner) are rows owned by
       -- the invited organization, with inviter_org_id and source_id pointing back at the inviting referral.
       CREATE TABLE referrals (
@@ -50,13 +52,13 @@ export const MIGRATIONS: readonly Migration[] = [
       );
       CREATE INDEX referrals_org_created ON referrals(org_id, created, id);
       CREATE INDEX referrals_org_updated ON referrals(org_id, updated, id);
-      CREATE INDEX referrals_org_name ON referrals(org_id, name, id);
       CREATE INDEX referrals_engagement ON referrals(engagement_id);
-      CREATE INDEX referrals_org_external ON referrals(org_id, external_reference_id);
-      CREATE INDEX referrals_inviter ON referrals(inviter_org_id, engagement_id);
+      CREATE INDEX referrals_org_external ON referrals(org_id, external_reference_id) WHERE external_reference_id IS NOT NULL;
       CREATE INDEX referrals_open ON referrals(status, expires) WHERE status = 'New';
+      -- Rowids of a table nothing is deleted from only grow, so the outbox needs no AUTOINCREMENT (an extra
+      -- page write per event).
       CREATE TABLE events (
-        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        id INTEGER PRIMARY KEY,
         name TEXT NOT NULL,
         referral_id TEXT NOT NULL,
         org_id TEXT NOT NULL,

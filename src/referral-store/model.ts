@@ -10,16 +10,19 @@ import {
   isSolutionAssessment,
   responseDeadline,
   stagesToComplete,
-  toWireConsent,
+  DOCUMENTED_CONSENT_KEY,
   type DealType,
   type HelpType,
   type Referral,
   type ReferralCreate,
   type SalesStage,
 } from '../domain/index.js';
-import type { Organization, Stored } from './repository.js';
+import type { EngagementMember, Organization, Stored } from './repository.js';
 
-export const newEtag = () => `"${randomBytes(8).toString('hex')}"`;
+/** ETags are opaque to clients; unique per write (a per-process random prefix and a counter). */
+const etagPrefix = randomBytes(4).toString('hex');
+let etagCounter = 0;
+export const newEtag = () => `"${etagPrefix}${(++etagCounter).toString(36)}"`;
 
 /** `If-Match` matches when it is `*` or names the current ETag (weak or strong, quoted or not). */
 export function etagMatches(ifMatch: string, current: string): boolean {
@@ -41,10 +44,10 @@ export function canonicalDate(v: string | null | undefined): string | null | und
 }
 
 /** The deal type of a row, from its own fields and the other rows of its engagement. */
-export function dealTypeOf(s: Pick<Stored, 'referral' | 'orgId' | 'inviterOrgId'>, engagement: readonly Stored[]): DealType {
+export function dealTypeOf(s: Pick<Stored, 'referral' | 'orgId' | 'inviterOrgId'>, engagement: readonly EngagementMember[]): DealType {
   const r = s.referral;
   if (s.orgId === MICROSOFT_ORG_ID) return 'co-sell';
-  const invited = engagement.filter((e) => e.inviterOrgId === s.orgId && e.referral.id !== r.id);
+  const invited = engagement.filter((e) => e.inviterOrgId === s.orgId && e.id !== r.id);
   const inbound = s.inviterOrgId ? (s.inviterOrgId === MICROSOFT_ORG_ID ? 'microsoft' : 'partner') : null;
   return deriveDealType({
     // A partner's invitation carries the help its sender asks of that partner, not of Microsoft.
@@ -59,12 +62,11 @@ export function dealTypeOf(s: Pick<Stored, 'referral' | 'orgId' | 'inviterOrgId'
 
 /** A partner's new outbound deal: Active/Accepted from the start (cosell-rules §4). */
 export function outboundReferral(body: ReferralCreate, org: Organization, now: string, coSell: boolean): Referral {
-  const { id: _id, status: _s, substatus: _ss, stageHistory: _h, dealType: _d, trackingInfo: _t, links: _l, target: _target, ...rest } = body;
-  const id = randomUUID();
+  const { id: _id, engagementId: _e, status: _s, substatus: _ss, stageHistory: _h, dealType: _d, trackingInfo: _t, links: _l, target: _target, ...rest } = body;
   return {
-    ...rest,
-    id,
+    id: randomUUID(),
     engagementId: randomUUID(),
+    ...rest,
     organizationId: org.id,
     organizationName: org.name,
     createdDateTime: now,
@@ -78,6 +80,8 @@ export function outboundReferral(body: ReferralCreate, org: Organization, now: s
     qualification: body.qualification ?? 'SalesQualified',
     consent: { ...body.consent, ...(coSell ? { consentToShareReferralWithMicrosoftSellers: true } : {}) },
     details: body.details ? { ...body.details, closingDateTime: canonicalDate(body.details.closingDateTime) } : body.details,
+    // Who invited whom is the store's record, never the client's claim.
+    ...(body.inviteContext ? { inviteContext: { notes: body.inviteContext.notes ?? null, assistanceRequestCode: body.inviteContext.assistanceRequestCode ?? null } } : {}),
     target: [],
     stageHistory: stageEntries(null, body.salesStage, now),
   };
@@ -126,20 +130,18 @@ export function invitationReferral(source: Referral, inviter: Organization, invi
   };
 }
 
-/** The referral as the API returns it: documented consent key, current ETag, links. */
-export function render(s: Stored, base: string): Record<string, unknown> {
-  const { consent, id, engagementId, ...r } = s.referral;
-  const self = `${base}/referrals/${encodeURIComponent(id)}`;
-  const related = `${base}/referrals?$filter=${encodeURIComponent(`engagementId eq '${engagementId ?? id}'`)}`;
-  return {
-    id,
-    engagementId,
-    ...r,
-    consent: toWireConsent(consent) ?? null,
-    eTag: s.etag,
-    links: {
-      self: { uri: self, method: 'GET', headers: [] },
-      relatedReferrals: { uri: related, method: 'GET', headers: [] },
-    },
-  };
+/**
+ * The referral as the API returns it, built from its stored JSON text: the documented consent key, the
+ * current ETag and links appended. Working on the text lets a list page skip a parse/serialize round trip.
+ * (Inside JSON text a key is `"name":`; the same characters inside a string value would be escaped as `\"`.)
+ */
+export function renderJson(body: string, id: string, engagementId: string, etag: string, base: string): string {
+  // Ids are store-generated UUIDs (URL- and JSON-safe); they are still encoded for the rare foreign id.
+  const self = JSON.stringify(`${base}/referrals/${encodeURIComponent(id)}`);
+  const related = JSON.stringify(`${base}/referrals?$filter=engagementId%20eq%20'${encodeURIComponent(engagementId)}'`);
+  const wire = body.replace('"consentToShareInfoWithOthers":', `"${DOCUMENTED_CONSENT_KEY}":`);
+  return `${wire.slice(0, -1)},"eTag":${JSON.stringify(etag)},"links":{"self":{"uri":${self},"method":"GET","headers":[]},"relatedReferrals":{"uri":${related},"method":"GET","headers":[]}}}`;
 }
+
+export const render = (s: Stored, base: string): string =>
+  renderJson(JSON.stringify(s.referral), s.referral.id, s.referral.engagementId ?? s.referral.id, s.etag, base);

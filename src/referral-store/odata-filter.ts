@@ -6,7 +6,7 @@
  * one; everything else reads the JSON body with `json_extract`. Errors carry the character position.
  */
 import odata from 'odata-v4-parser';
-import { referralSchema } from '../domain/index.js';
+import { normalizeKey, referralSchema } from '../domain/index.js';
 
 export class FilterError extends Error {
   constructor(
@@ -218,10 +218,13 @@ function memberPath(node: Node, scope: Scope): MemberPath {
         out.base = sql;
         return;
       }
-      case 'ODataIdentifier':
-        if (/^[A-Za-z_][A-Za-z0-9_]*$/.test((v.value as { name: string }).name)) out.path.push((v.value as { name: string }).name);
-        else throw new FilterError(`'${v.raw}' is not a property name`, v.position);
+      case 'ODataIdentifier': {
+        // Property names bind like body keys (`Status`, `ExternalReferenceID` → `status`, `externalReferenceId`).
+        const name = (v.value as { name: string }).name;
+        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new FilterError(`'${v.raw}' is not a property name`, v.position);
+        out.path.push(normalizeKey(name));
         return;
+      }
       case 'AnyExpression':
       case 'AllExpression': {
         const val = v.value as { variable?: Node; predicate?: Node };

@@ -26,6 +26,25 @@ interface Row {
   body: string;
 }
 
+/** Who takes part in an engagement: enough to derive deal types and address events. */
+export interface EngagementMember {
+  id: string;
+  orgId: string;
+  inviterOrgId: string | null;
+}
+
+export const memberOf = (s: Stored): EngagementMember => ({ id: s.referral.id, orgId: s.orgId, inviterOrgId: s.inviterOrgId });
+
+export interface RawRow {
+  id: string;
+  engagement_id: string;
+  created: string;
+  updated: string;
+  name: string;
+  etag: string;
+  body: string;
+}
+
 export interface Organization {
   id: string;
   name: string;
@@ -62,7 +81,7 @@ function columns(s: Stored) {
     substatus: r.substatus ?? null,
     favorite: r.favorite ? 1 : 0,
     name: r.name ?? '',
-    external_reference_id: r.externalReferenceId ?? null,
+    external_reference_id: r.externalReferenceId || null,
     deal_type: r.dealType ?? 'private',
     created: r.createdDateTime!,
     updated: r.updatedDateTime!,
@@ -83,8 +102,15 @@ export class Repository {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
+    // Checkpoint the WAL every ~40 MB instead of ~4 MB: each checkpoint syncs the file, and every write here
+    // touches several pages (row, indexes, outbox), so the default checkpoints very often under load.
+    this.db.pragma('wal_autocheckpoint = 10000');
     migrate(this.db);
+    // Planner statistics: without them an equality lookup (externalReferenceId eq '…') may walk the
+    // created-order index of a large organization instead of its own index. Sampled (bounded) analysis.
+    this.db.pragma('analysis_limit = 1000');
     const db = this.db;
+    this.tx = db.transaction((fn: () => unknown) => fn());
     this.stmts = {
       getOrg: db.prepare('SELECT id, name, sa_vetted FROM organizations WHERE id = ?'),
       listOrgs: db.prepare('SELECT id, name, sa_vetted FROM organizations ORDER BY created, id'),
@@ -100,10 +126,12 @@ export class Repository {
         external_reference_id = @external_reference_id, deal_type = @deal_type, updated = @updated, expires = @expires, etag = @etag,
         body = @body, direction = @direction WHERE id = @id`),
       byEngagement: db.prepare(`SELECT ${COLS} FROM referrals WHERE engagement_id = ? ORDER BY created, id`),
+      members: db.prepare('SELECT id, org_id AS orgId, inviter_org_id AS inviterOrgId FROM referrals WHERE engagement_id = ?'),
       dueExpiry: db.prepare(`SELECT ${COLS} FROM referrals WHERE status = 'New' AND expires IS NOT NULL AND expires <= ? ORDER BY expires`),
       openInvitations: db.prepare(`SELECT ${COLS} FROM referrals WHERE org_id = ? AND status = 'New' AND inviter_org_id IS NOT NULL AND created <= ? ORDER BY created, id`),
       insertEvent: db.prepare('INSERT INTO events (name, referral_id, org_id, created, recipients) VALUES (?, ?, ?, ?, ?)'),
       events: db.prepare('SELECT id, name, referral_id, org_id, created, recipients FROM events WHERE id > ? ORDER BY id LIMIT ?'),
+      orgEvents: db.prepare('SELECT id, name, referral_id, org_id, created, recipients FROM events WHERE id > ? AND org_id = ? ORDER BY id LIMIT ?'),
       getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
       setMeta: db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
       maxStamp: db.prepare('SELECT max(updated) AS m FROM referrals'),
@@ -111,8 +139,22 @@ export class Repository {
     };
   }
 
+  private readonly tx: (fn: () => unknown) => unknown;
+  private readonly dynamic = new Map<string, Database.Statement>();
+
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    return this.tx(fn) as T;
+  }
+
+  /** Statements built from a compiled `$filter`: the same shapes recur, so compile each once (bounded). */
+  private prepared(sql: string): Database.Statement {
+    let st = this.dynamic.get(sql);
+    if (!st) {
+      if (this.dynamic.size >= 500) this.dynamic.clear();
+      st = this.db.prepare(sql);
+      this.dynamic.set(sql, st);
+    }
+    return st;
   }
 
   getOrg(id: string): Organization | undefined {
@@ -151,6 +193,9 @@ export class Repository {
   byEngagement(engagementId: string): Stored[] {
     return (this.stmts.byEngagement.all(engagementId) as Row[]).map(fromRow);
   }
+  members(engagementId: string): EngagementMember[] {
+    return this.stmts.members.all(engagementId) as EngagementMember[];
+  }
   dueForExpiry(nowIso: string): Stored[] {
     return (this.stmts.dueExpiry.all(nowIso) as Row[]).map(fromRow);
   }
@@ -158,12 +203,13 @@ export class Repository {
   openInvitations(orgId: string, cutoffIso: string): Stored[] {
     return (this.stmts.openInvitations.all(orgId, cutoffIso) as Row[]).map(fromRow);
   }
-  select(where: string, params: unknown[], orderBy: string, limit: number): Stored[] {
-    const sql = `SELECT ${COLS} FROM referrals AS r WHERE ${where} ORDER BY ${orderBy} LIMIT ${limit}`;
-    return (this.db.prepare(sql).all(...params) as Row[]).map(fromRow);
+  /** A page of raw rows (the JSON body unparsed: lists render it as is). */
+  selectRaw(where: string, params: unknown[], orderBy: string, limit: number): RawRow[] {
+    const sql = `SELECT r.id, r.engagement_id, r.created, r.updated, r.name, r.etag, r.body FROM referrals AS r WHERE ${where} ORDER BY ${orderBy} LIMIT ${limit}`;
+    return this.prepared(sql).all(...params) as RawRow[];
   }
   countWhere(where: string, params: unknown[]): number {
-    return (this.db.prepare(`SELECT count(*) AS n FROM referrals AS r WHERE ${where}`).get(...params) as { n: number }).n;
+    return (this.prepared(`SELECT count(*) AS n FROM referrals AS r WHERE ${where}`).get(...params) as { n: number }).n;
   }
   total(): number {
     return (this.stmts.count.get() as { n: number }).n;
@@ -175,8 +221,9 @@ export class Repository {
   addEvent(name: string, referralId: string, orgId: string, created: string, recipients: unknown[]): void {
     this.stmts.insertEvent.run(name, referralId, orgId, created, JSON.stringify(recipients));
   }
-  eventsAfter(after: number, limit: number): EventRecord[] {
-    return (this.stmts.events.all(after, limit) as { id: number; name: string; referral_id: string; org_id: string; created: string; recipients: string }[]).map(
+  eventsAfter(after: number, limit: number, orgId?: string): EventRecord[] {
+    const rows = orgId ? this.stmts.orgEvents.all(after, orgId, limit) : this.stmts.events.all(after, limit);
+    return (rows as { id: number; name: string; referral_id: string; org_id: string; created: string; recipients: string }[]).map(
       (e) => ({ id: e.id, name: e.name, referralId: e.referral_id, orgId: e.org_id, created: e.created, recipients: JSON.parse(e.recipients) as unknown[] }),
     );
   }
@@ -186,6 +233,16 @@ export class Repository {
   }
   setMeta(key: string, value: string): void {
     this.stmts.setMeta.run(key, value);
+  }
+
+  private analyzedAt = -1;
+
+  /** Refresh planner statistics when the referrals table has doubled since the last analysis. */
+  refreshStatistics(): void {
+    const n = this.total();
+    if (n < 1000 || (this.analyzedAt > 0 && n < 2 * this.analyzedAt)) return;
+    this.db.exec('ANALYZE');
+    this.analyzedAt = n;
   }
 
   close(): void {

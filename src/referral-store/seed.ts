@@ -58,9 +58,8 @@ function deal(i: number, spec: DealSpec, now: Date): ReferralCreate {
   };
 }
 
-export function seedDemoData(service: ReferralService, repo: Repository, defaultOrgId: string): number {
+export function seedDemoData(service: ReferralService, repo: Repository, defaultOrgId: string, now: Date): number {
   const me = service.org(defaultOrgId);
-  const now = new Date();
   const partner = (id: string, name: string): Organization => {
     if (!repo.getOrg(id)) repo.insertOrg({ id, name, solutionAssessmentVetted: false }, now.toISOString());
     return service.org(id);

@@ -8,6 +8,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, ty
 import { ApiError } from './errors.js';
 import { bearer, hashKey, sameHash } from './auth.js';
 import type { StoreContext } from './context.js';
+import type { Organization } from './repository.js';
 import { adminRoutes } from './routes/admin.js';
 import { referralRoutes } from './routes/referrals.js';
 
@@ -32,7 +33,24 @@ function fromFastify(err: FastifyError): ApiError {
 }
 
 export function buildApp(ctx: StoreContext, defaultOrgId: string): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT, forceCloseConnections: true, genReqId: () => randomUUID() });
+  // Keys and organizations are only ever added, so a found key can be remembered (unknown ones are not).
+  const known = new Map<string, Organization>();
+  const organizationOf = (hash: string): Organization | undefined => {
+    let org = known.get(hash);
+    if (!org) {
+      const id = ctx.repo.orgIdByKeyHash(hash);
+      org = id ? ctx.repo.getOrg(id) : undefined;
+      if (org) known.set(hash, org);
+    }
+    return org;
+  };
+  const app = Fastify({
+    logger: false,
+    bodyLimit: BODY_LIMIT,
+    forceCloseConnections: true,
+    genReqId: () => randomUUID(),
+    routerOptions: { ignoreTrailingSlash: true },
+  });
   // Partner Center clients send JSON Patch as application/json-patch+json; treat any +json type as JSON.
   app.removeContentTypeParser('text/plain');
   app.addContentTypeParser(/^application\/[a-z.-]+\+json/i, { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
@@ -72,9 +90,12 @@ export function buildApp(ctx: StoreContext, defaultOrgId: string): FastifyInstan
       throw new ApiError(a.status, a.code, `injected fault (${a.status})`, null, [], a.retryAfter !== undefined ? { 'Retry-After': String(a.retryAfter) } : {});
     }
     const key = bearer(req.headers.authorization);
-    const orgId = key ? ctx.repo.orgIdByKeyHash(hashKey(key)) : undefined;
-    const org = orgId ? ctx.repo.getOrg(orgId) : undefined;
-    if (!org) throw new ApiError(401, 'unauthenticated', key ? 'invalid API key' : 'missing API key (Authorization: Bearer <key>)', 'Authorization');
+    const org = key ? organizationOf(hashKey(key)) : undefined;
+    if (!org) {
+      throw new ApiError(401, 'unauthenticated', key ? 'invalid API key' : 'missing API key (Authorization: Bearer <key>)', 'Authorization', [], {
+        'WWW-Authenticate': 'Bearer',
+      });
+    }
     req.org = org;
   });
 

@@ -8,10 +8,12 @@ import {
   MICROSOFT_ORG_ID,
   canInvite,
   canUpdate,
+  changedPaths,
   checkTransition,
   invitesMicrosoft,
   isSolutionAssessment,
   isTerminal,
+  normalizeKeys,
   patchSchema,
   referralCreateSchema,
   strictReferralSchema,
@@ -27,9 +29,25 @@ import { ApiError, invalidRequest, notFound, zodIssues } from './errors.js';
 import { emit, newInboundRecipients, toOrg, toSender } from './events.js';
 import { applyPatch } from './json-patch.js';
 import { canonicalDate, dealTypeOf, etagMatches, invitationReferral, newEtag, outboundReferral, stageEntries } from './model.js';
-import type { Organization, Repository, Stored } from './repository.js';
+import { memberOf, type EngagementMember, type Organization, type Repository, type Stored } from './repository.js';
 
+const PUT_KEPT = [
+  'id', 'engagementId', 'organizationId', 'organizationName', 'createdDateTime', 'updatedDateTime', 'expirationDateTime',
+  'acceptedDateTime', 'closedDateTime', 'direction', 'stageHistory', 'dealType', 'trackingInfo',
+] as const satisfies readonly (keyof Referral)[];
+const INVITEE_ONLY = ['status', 'substatus', 'statusReason', 'salesStage', 'favorite', 'externalReferenceId', 'trackingInfo'];
 const UPDATE_STATUS: Record<string, number> = { terminalState: 409, invalidTransition: 409, stagesIncomplete: 409, immutableField: 400, invalidValue: 400 };
+
+/**
+ * (decision) Read-only properties the store sets itself (older doc examples send them in a create body) are
+ * ignored rather than rejected; anything else unknown is still a 400.
+ */
+const READ_ONLY_ON_CREATE = ['createdDateTime', 'updatedDateTime', 'eTag', 'links'];
+function withoutReadOnly(body: unknown): unknown {
+  const doc = normalizeKeys(body);
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return doc;
+  return Object.fromEntries(Object.entries(doc).filter(([k]) => !READ_ONLY_ON_CREATE.includes(k)));
+}
 
 export interface CreateResult {
   stored: Stored;
@@ -59,14 +77,18 @@ export class ReferralService {
   // ---- create -------------------------------------------------------------------------------------------
 
   create(caller: Organization, body: unknown): CreateResult {
-    const parsed = referralCreateSchema.safeParse(body);
+    const parsed = referralCreateSchema.safeParse(withoutReadOnly(body));
     if (!parsed.success) throw invalidRequest('the referral is not valid', zodIssues(parsed.error.issues));
     const input = parsed.data;
     return this.repo.transaction(() => {
       if (input.engagementId) {
-        const target = input.target?.[0];
-        if (!target) throw invalidRequest('an invitation into an existing engagement needs a target', [{ path: 'target', message: "name the invited organization: [{ type: 'BusinessProfileLocation', id }]" }]);
-        return this.invite(caller, input.engagementId, target.id, input);
+        const targets = input.target ?? [];
+        if (targets.length !== 1) {
+          throw invalidRequest('an invitation into an existing engagement names one organization', [
+            { path: 'target', message: "name exactly one invited organization: [{ type: 'BusinessProfileLocation', id }]" },
+          ]);
+        }
+        return this.invite(caller, input.engagementId, targets[0]!.id, input);
       }
       const partnerTarget = (input.target ?? []).find((t) => t.id !== MICROSOFT_ORG_ID);
       if (partnerTarget) {
@@ -85,7 +107,7 @@ export class ReferralService {
       stored.referral.dealType = dealTypeOf(stored, []);
       this.repo.insert(stored);
       emit(this.repo, 'referral-created', stored.referral, caller.id, now, [toOrg(caller.id)]);
-      if (coSell) this.inviteMicrosoftFor(stored, caller, now);
+      if (coSell) this.inviteMicrosoftFor(stored, caller);
       return { stored: this.repo.get(stored.referral.id)!, created: true };
     });
   }
@@ -103,7 +125,7 @@ export class ReferralService {
     const microsoft = inviteeId === MICROSOFT_ORG_ID;
     const verdict = canInvite(
       {
-        type: dealTypeOf(source, rows),
+        type: dealTypeOf(source, rows.map(memberOf)),
         direction: source.referral.direction ?? 'Outgoing',
         terminal: isTerminal(source.referral),
         microsoftInvited: rows.some((r) => r.orgId === MICROSOFT_ORG_ID && r.inviterOrgId === caller.id),
@@ -111,8 +133,11 @@ export class ReferralService {
       microsoft ? 'microsoft' : 'partner',
     );
     if (!verdict.ok) throw new ApiError(409, isTerminal(source.referral) ? 'terminalState' : 'invalidTransition', verdict.reason, 'target');
+    if (microsoft) {
+      this.checkMicrosoftContact(source.referral);
+      return { stored: this.inviteMicrosoftFor(source, caller), created: true };
+    }
     const now = this.clock.stamp();
-    if (microsoft) return { stored: this.inviteMicrosoftFor(source, caller, now), created: true };
 
     // The invitation's own details (close date, value, team, solutions) are validated as a deal of their own.
     const draft = invitationReferral(source.referral, caller, invitee, {
@@ -133,19 +158,20 @@ export class ReferralService {
   }
 
   /** Create Microsoft's related referral for a co-sell deal (once) and make the deal Shared and visible. */
-  private inviteMicrosoftFor(source: Stored, inviter: Organization, now: string): Stored {
+  private inviteMicrosoftFor(source: Stored, inviter: Organization): Stored {
     const rows = this.repo.byEngagement(source.referral.engagementId!);
     const existing = rows.find((r) => r.orgId === MICROSOFT_ORG_ID && r.inviterOrgId === inviter.id);
     if (existing) return existing;
     const msft = this.org(MICROSOFT_ORG_ID);
+    const now = this.clock.stamp();
     const draft = invitationReferral(source.referral, inviter, msft, { notes: source.referral.inviteContext?.notes ?? null }, now);
     const inv = this.insertInvitation(source, inviter, msft, draft, now);
     const r = source.referral;
     if (r.type !== 'Shared' || r.consent?.consentToShareReferralWithMicrosoftSellers !== true) {
       const after: Referral = { ...r, type: 'Shared', consent: { ...r.consent, consentToShareReferralWithMicrosoftSellers: true } };
-      this.save(source, after, now, rows.concat(inv));
+      this.save(source, after, [...rows, inv].map(memberOf));
     } else {
-      this.refreshDealType(source, now);
+      this.refreshDealType(source);
     }
     return inv;
   }
@@ -156,15 +182,15 @@ export class ReferralService {
     this.repo.insert(stored);
     emit(this.repo, 'referral-created', draft, invitee.id, now, newInboundRecipients(invitee.id, draft));
     emit(this.repo, 'related-referral-created', draft, inviter.id, now, [toOrg(inviter.id)]);
-    if (source.referral.id !== draft.id) this.refreshDealType(source, now);
+    if (source.referral.id !== draft.id) this.refreshDealType(source);
     return stored;
   }
 
   /** Re-derive the source's deal type after its engagement changed (e.g. a partner was invited). */
-  private refreshDealType(source: Stored, now: string): void {
+  private refreshDealType(source: Stored): void {
     const current = this.repo.get(source.referral.id)!;
-    const type = dealTypeOf(current, this.repo.byEngagement(current.referral.engagementId!));
-    if (type !== current.referral.dealType) this.save(current, { ...current.referral, dealType: type }, now);
+    const type = dealTypeOf(current, this.repo.members(current.referral.engagementId!));
+    if (type !== current.referral.dealType) this.save(current, { ...current.referral, dealType: type });
   }
 
   // ---- update ---------------------------------------------------------------------------------------------
@@ -198,13 +224,17 @@ export class ReferralService {
       if (!ifMatch) throw new ApiError(428, 'preconditionRequired', 'PUT requires an If-Match header with the referral ETag', 'If-Match');
       this.checkPrecondition(current, ifMatch);
       this.rejectIfTerminal(current, []);
-      if (body && typeof body === 'object' && !Array.isArray(body) && Object.keys(body).some((k) => k.toLowerCase() === 'links')) {
-        throw invalidRequest('a PUT body must not carry links', [{ path: 'links', message: 'remove links from the body' }]);
+      const doc = normalizeKeys(body);
+      if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+        throw invalidRequest('a PUT body is the whole referral', [{ path: '(body)', message: 'expected a JSON object' }]);
       }
+      if ('links' in doc) throw invalidRequest('a PUT body must not carry links', [{ path: 'links', message: 'remove links from the body' }]);
+      // Fields the store keeps (ids, timestamps, bookkeeping) may be left out of a PUT body: they are kept.
+      const kept = Object.fromEntries(PUT_KEPT.filter((k) => !(k in doc) && current.referral[k] != null).map((k) => [k, current.referral[k]]));
+      const next = { ...kept, ...(doc as Record<string, unknown>) };
       const now = this.clock.stamp();
-      const doc = { ...(body as Record<string, unknown>) };
-      const stages = stageEntries(current.referral.salesStage, (doc.salesStage ?? doc.SalesStage ?? null) as SalesStage | null, now);
-      return this.update(caller, current, doc, now, stages);
+      const stages = stageEntries(current.referral.salesStage, (next.salesStage ?? null) as SalesStage | null, now);
+      return this.update(caller, current, next, now, stages);
     });
   }
 
@@ -214,19 +244,28 @@ export class ReferralService {
     }
   }
 
+  /** A terminal referral takes no change of any kind: refuse before looking at the request's content. */
   private rejectIfTerminal(current: Stored, paths: string[]): void {
-    if (!isTerminal(current.referral)) return;
-    const verdict = canUpdate(current.referral, { ...current.referral, status: 'Active' });
-    const message = verdict.ok ? 'terminal referral' : verdict.issues[0]!.message;
-    throw new ApiError(409, 'terminalState', message, paths[0] ?? 'status');
+    const r = current.referral;
+    if (!isTerminal(r)) return;
+    const verdict = checkTransition({ status: r.status, substatus: r.substatus ?? null }, { status: 'Active' });
+    throw new ApiError(409, 'terminalState', verdict.ok ? `the referral is ${r.substatus}` : verdict.reason, paths[0] ?? 'status');
   }
 
   /** Validate `doc` as the referral's next state (domain `canUpdate`), apply side effects, save. */
-  private update(caller: Organization, current: Stored, doc: Record<string, unknown>, now: string, stages: ReturnType<typeof stageEntries>): Stored {
+  private update(
+    caller: Organization,
+    current: Stored,
+    doc: Record<string, unknown>,
+    now: string,
+    stages: ReturnType<typeof stageEntries>,
+  ): Stored {
     const before = current.referral;
     // Partner Center clients accept with `/status: Active` alone; Active has one substatus.
     if (doc.status === 'Active' && before.status !== 'Active' && doc.substatus === before.substatus) doc.substatus = 'Accepted';
-    const parsed = strictReferralSchema.safeParse(doc);
+    // `doc` is normalised already (stored form + normalised patch values, or a normalised PUT body), so the
+    // schema's own key pass is skipped.
+    const parsed = strictReferralSchema.out.safeParse(doc);
     if (!parsed.success) throw invalidRequest('the updated referral is not valid', zodIssues(parsed.error.issues));
     const after: Referral = { ...parsed.data, stageHistory: [...(before.stageHistory ?? []), ...stages] };
     if (after.details?.closingDateTime) after.details = { ...after.details, closingDateTime: canonicalDate(after.details.closingDateTime) };
@@ -240,6 +279,7 @@ export class ReferralService {
       after.salesStage = 'Close';
     }
     const actor = current.orgId === caller.id ? 'owner' : 'inviter';
+    if (actor === 'inviter') this.rejectInviteeOnly(before, after);
     const verdict = canUpdate(before, after, { actor });
     if (!verdict.ok) {
       const status = UPDATE_STATUS[verdict.code] ?? 400;
@@ -254,9 +294,21 @@ export class ReferralService {
       after.direction !== 'Incoming' &&
       ((after.inviteContext?.assistanceRequestCode != null && before.inviteContext?.assistanceRequestCode == null) || (after.type === 'Shared' && before.type !== 'Shared'));
     if (wantsMicrosoft) this.checkMicrosoftInvite(current, after);
-    const saved = this.save(current, after, now);
-    if (wantsMicrosoft) this.inviteMicrosoftFor(saved, this.org(saved.orgId), now);
+    const saved = this.save(current, after);
+    if (!wantsMicrosoft) return saved;
+    this.inviteMicrosoftFor(saved, this.org(saved.orgId));
     return this.repo.get(saved.referral.id)!;
+  }
+
+  /**
+   * (decision) The answer to an invitation and the invitee's own bookkeeping belong to the invited
+   * organization: the inviter cannot accept, decline, stage or favourite the invitee's referral (403).
+   */
+  private rejectInviteeOnly(before: Referral, after: Referral): void {
+    const owned = changedPaths(before, after).filter((p) => INVITEE_ONLY.some((r) => p === r || p.startsWith(`${r}.`)));
+    if (owned.length) {
+      throw new ApiError(403, 'accessDenied', `only the invited organization can change ${owned.join(', ')} of its referral`, owned[0]!);
+    }
   }
 
   /** Turning a deal into co-sell invites Microsoft: the combinations table and the contact rules apply. */
@@ -264,9 +316,14 @@ export class ReferralService {
     const rows = this.repo.byEngagement(after.engagementId!);
     const microsoftInvited = rows.some((r) => r.orgId === MICROSOFT_ORG_ID && r.inviterOrgId === current.orgId);
     if (microsoftInvited) return;
-    const verdict = canInvite({ type: dealTypeOf(current, rows), direction: after.direction ?? 'Outgoing', terminal: false }, 'microsoft');
+    const verdict = canInvite({ type: dealTypeOf(current, rows.map(memberOf)), direction: after.direction ?? 'Outgoing', terminal: false }, 'microsoft');
     if (!verdict.ok) throw new ApiError(409, 'invalidTransition', verdict.reason, 'inviteContext.assistanceRequestCode');
-    const issues: Issue[] = validateCreate(after as ReferralCreate, { microsoftInvited: true, solutionAssessmentAllowed: true }).filter(
+    this.checkMicrosoftContact(after);
+  }
+
+  /** Inviting Microsoft sellers needs a complete customer contact, shared with the customer's consent (§3). */
+  private checkMicrosoftContact(r: Referral): void {
+    const issues: Issue[] = validateCreate(r as ReferralCreate, { microsoftInvited: true, solutionAssessmentAllowed: true }).filter(
       (i) => i.path.startsWith('customerProfile.team') || i.path.startsWith('consent'),
     );
     if (issues.length) throw invalidRequest('Microsoft sellers can only be invited with a customer contact', issues);
@@ -277,20 +334,22 @@ export class ReferralService {
    * and `related-referral-updated` for the other organizations of the engagement (the sender is told as such
    * on a decline or an expiry).
    */
-  private save(current: Stored, next: Referral, now: string, engagement?: Stored[]): Stored {
-    const rows = engagement ?? this.repo.byEngagement(next.engagementId ?? next.id);
-    const stored: Stored = { ...current, referral: { ...next, updatedDateTime: now }, etag: newEtag() };
+  private save(current: Stored, next: Referral, engagement?: EngagementMember[]): Stored {
+    const rows = engagement ?? this.repo.members(next.engagementId ?? next.id);
+    // Every write gets its own stamp, so updatedDateTime strictly increases even within one request.
+    const stamp = this.clock.stamp();
+    const stored: Stored = { ...current, referral: { ...next, updatedDateTime: stamp }, etag: newEtag() };
     delete (stored.referral as { eTag?: unknown }).eTag;
     delete (stored.referral as { links?: unknown }).links;
     stored.referral.dealType = dealTypeOf(stored, rows);
     this.repo.update(stored);
     const closedBySide = next.status === 'Closed' && current.referral.status === 'New';
-    emit(this.repo, 'referral-updated', stored.referral, stored.orgId, now, [toOrg(stored.orgId)]);
+    emit(this.repo, 'referral-updated', stored.referral, stored.orgId, stamp, [toOrg(stored.orgId)]);
     const others = new Set(rows.map((r) => r.orgId).filter((o) => o !== stored.orgId));
     if (stored.inviterOrgId) others.add(stored.inviterOrgId);
     for (const org of others) {
       const isSender = org === stored.inviterOrgId && closedBySide;
-      emit(this.repo, 'related-referral-updated', stored.referral, org, now, [isSender ? toSender(org) : toOrg(org)]);
+      emit(this.repo, 'related-referral-updated', stored.referral, org, stamp, [isSender ? toSender(org) : toOrg(org)]);
     }
     return stored;
   }
@@ -300,10 +359,10 @@ export class ReferralService {
   /** Unanswered referrals past their 14-day window become Closed/Expired; the sender is notified. */
   expireDue(): number {
     return this.repo.transaction(() => {
-      const due = this.repo.dueForExpiry(this.clock.now().toISOString());
+      const due = this.repo.dueForExpiry(this.clock.latest().toISOString());
       for (const s of due) {
         const now = this.clock.stamp();
-        this.save(s, { ...s.referral, status: 'Closed', substatus: 'Expired', statusReason: 'No answer within 14 days', closedDateTime: now }, now);
+        this.save(s, { ...s.referral, status: 'Closed', substatus: 'Expired', statusReason: 'No answer within 14 days', closedDateTime: now });
       }
       return due.length;
     });
@@ -314,23 +373,26 @@ export class ReferralService {
     return this.repo.transaction(() => {
       const s = this.repo.get(invitation.referral.id)!;
       if (s.orgId !== MICROSOFT_ORG_ID || !s.inviterOrgId) throw invalidRequest('not a co-sell invitation to Microsoft', [{ path: 'referralId', message: 'name the Microsoft referral of a co-sell engagement' }]);
+      if (s.referral.status !== 'New') {
+        throw new ApiError(409, isTerminal(s.referral) ? 'terminalState' : 'invalidTransition', `Microsoft already answered this invitation (${s.referral.substatus})`, 'decision');
+      }
       const to = decision === 'accept' ? ({ status: 'Active', substatus: 'Accepted' } as const) : ({ status: 'Closed', substatus: 'Declined' } as const);
-      const t = checkTransition({ status: s.referral.status, substatus: s.referral.substatus ?? null }, to);
-      if (!t.ok || s.referral.status !== 'New') throw new ApiError(409, t.ok ? 'invalidTransition' : t.code, t.ok ? `Microsoft already answered this invitation (${s.referral.substatus})` : t.reason, 'decision');
       const now = this.clock.stamp();
       if (decision === 'decline') {
-        return this.save(s, { ...s.referral, ...to, statusReason: reason ?? 'Microsoft sellers declined the co-sell invitation', closedDateTime: now }, now);
+        return this.save(s, { ...s.referral, ...to, statusReason: reason ?? 'Microsoft sellers declined the co-sell invitation', closedDateTime: now });
       }
       const msx = `MSX-${createHash('sha256').update(s.referral.engagementId ?? s.referral.id).digest('hex').slice(0, 10).toUpperCase()}`;
-      const accepted = this.save(s, { ...s.referral, ...to, acceptedDateTime: now, trackingInfo: { microsoftMsxId: msx } }, now);
+      const accepted = this.save(s, { ...s.referral, ...to, acceptedDateTime: now, trackingInfo: { microsoftMsxId: msx } });
       const source = s.sourceId ? this.repo.get(s.sourceId) : undefined;
-      if (source && !isTerminal(source.referral)) this.save(source, { ...source.referral, trackingInfo: { microsoftMsxId: msx } }, now);
+      if (source && !isTerminal(source.referral)) this.save(source, { ...source.referral, trackingInfo: { microsoftMsxId: msx } });
       return accepted;
     });
   }
 
   /** Microsoft's sellers send a referral to a partner: an Incoming co-sell referral waiting for an answer. */
   sendFromMicrosoft(to: Organization, body: ReferralCreate): Stored {
+    const issues = validateCreate(body, { microsoftInvited: false, solutionAssessmentAllowed: true });
+    if (issues.length) throw invalidRequest("Microsoft's referral is not valid", issues);
     return this.repo.transaction(() => {
       const msft = this.org(MICROSOFT_ORG_ID);
       const now = this.clock.stamp();
@@ -343,8 +405,9 @@ export class ReferralService {
       };
       source.referral.dealType = 'co-sell';
       this.repo.insert(source);
-      const draft = invitationReferral(source.referral, msft, to, { notes: body.inviteContext?.notes ?? null, helpType: body.inviteContext?.assistanceRequestCode ?? 'GeneralOrOther' }, now);
-      return this.insertInvitation(source, msft, to, draft, now);
+      const sent = this.clock.stamp();
+      const draft = invitationReferral(source.referral, msft, to, { notes: body.inviteContext?.notes ?? null, helpType: body.inviteContext?.assistanceRequestCode ?? 'GeneralOrOther' }, sent);
+      return this.insertInvitation(source, msft, to, draft, sent);
     });
   }
 

@@ -8,11 +8,11 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { MICROSOFT_ORG_ID } from '../domain/index.js';
-import { silentLogger, type Logger } from '../runtime/index.js';
+import { registerSecret, silentLogger, type Logger } from '../runtime/index.js';
 import { generateKey, hashKey } from './auth.js';
 import { createClock, days } from './clock.js';
 import type { StoreContext } from './context.js';
-import { createFaults, faultsFromEnv, type FaultConfig, type FaultInput } from './faults.js';
+import { createFaults, faultConfigSchema, faultsFromEnv, type FaultConfig, type FaultInput } from './faults.js';
 import { DEFAULT_ACTOR, runMicrosoftActor } from './microsoft-actor.js';
 import { Repository } from './repository.js';
 import { seedDemoData } from './seed.js';
@@ -34,10 +34,11 @@ const optionsSchema = z.strictObject({
   organizationName: z.string().min(1).default('Contoso Partner'),
   /** How often the background timer runs expiry and Microsoft's decisions. */
   tickIntervalMs: z.number().int().min(10).default(60_000),
-  faults: z.looseObject({}).optional(),
+  /** Initial fault injection (merged over COSELL_STORE_FAULTS). */
+  faults: z.custom<FaultInput>((v) => faultConfigSchema.safeParse(v).success, { error: 'invalid fault settings (see faults.ts)' }).optional(),
   log: z.custom<Logger>().optional(),
 });
-export type ReferralStoreOptions = z.input<typeof optionsSchema> & { faults?: FaultInput };
+export type ReferralStoreOptions = z.input<typeof optionsSchema>;
 
 export type KeySource = 'option' | 'env' | 'generated';
 
@@ -69,8 +70,11 @@ function openStore(dbFile: string, start: string | undefined, organizationName: 
   if (start && Number.isNaN(new Date(start).getTime())) throw new Error(`COSELL_NOW: '${start}' is not a date/time`);
   if (dbFile !== ':memory:') mkdirSync(dirname(dbFile), { recursive: true });
   const repo = new Repository(dbFile);
-  const clock = createClock(start ? new Date(start) : null);
-  clock.observe(repo.newestStamp());
+  // The store's time never runs backwards across restarts: days advanced before a restart stay advanced.
+  const newest = repo.newestStamp();
+  const from = Math.max(start ? new Date(start).getTime() : Date.now(), newest ? new Date(newest).getTime() : 0);
+  const clock = createClock(new Date(from));
+  clock.observe(newest);
   const nowIso = clock.now().toISOString();
   const defaultOrgId = repo.transaction(() => {
     if (!repo.getOrg(MICROSOFT_ORG_ID)) repo.insertOrg({ id: MICROSOFT_ORG_ID, name: 'Microsoft', solutionAssessmentVetted: true }, nowIso);
@@ -90,7 +94,7 @@ export function seedReferralStore(dbFile: string, now?: string): { seeded: boole
   const { repo, clock, defaultOrgId } = openStore(dbFile, now ?? process.env.COSELL_NOW, 'Contoso Partner');
   try {
     if (repo.total() > 0) return { seeded: false, referrals: repo.total() };
-    return { seeded: true, referrals: seedDemoData(new ReferralService(repo, clock), repo, defaultOrgId) };
+    return { seeded: true, referrals: seedDemoData(new ReferralService(repo, clock), repo, defaultOrgId, clock.now()) };
   } finally {
     repo.close();
   }
@@ -103,16 +107,24 @@ export async function startReferralStore(input: ReferralStoreOptions): Promise<R
   const log = opts.log ?? silentLogger;
   const env = process.env;
   const { repo, clock, defaultOrgId, nowIso } = openStore(opts.dbFile, opts.now ?? env.COSELL_NOW, opts.organizationName);
+  repo.refreshStatistics();
   const api = pick(opts.apiKey, env.COSELL_STORE_API_KEY, 'cs');
   const admin = pick(opts.adminKey, env.COSELL_STORE_ADMIN_KEY, 'csadmin');
+  // Keys are secrets: masked in every log line from here on; a generated one is shown by the caller (CLI).
+  registerSecret(api.key);
+  registerSecret(admin.key);
+  for (const [what, k, envName] of [['API key', api, 'COSELL_STORE_API_KEY'], ['admin key', admin, 'COSELL_STORE_ADMIN_KEY']] as const) {
+    if (k.source === 'generated') log.warn(`referral store: ${envName} is not set; generated an ${what} for this run`);
+  }
   // A generated key replaces the previous generated one; configured keys stay valid until removed.
   repo.addKey(hashKey(api.key), defaultOrgId, api.source === 'generated' ? 'generated' : 'configured', nowIso, api.source === 'generated');
 
   const actor = opts.microsoftActor ?? DEFAULT_ACTOR;
   const service = new ReferralService(repo, clock);
-  const faults = createFaults({ ...faultsFromEnv(env.COSELL_STORE_FAULTS), ...(input.faults ?? {}) });
+  const faults = createFaults({ ...faultsFromEnv(env.COSELL_STORE_FAULTS), ...(opts.faults ?? {}) });
   let base = '';
   const tick = async () => {
+    repo.refreshStatistics();
     const decided = runMicrosoftActor(repo, service, clock, actor);
     const expired = service.expireDue();
     if (decided || expired) log.info('referral store tick', { decided, expired });
@@ -136,7 +148,7 @@ export async function startReferralStore(input: ReferralStoreOptions): Promise<R
     stats: { requests: 0, byRoute: {} },
   };
   if (opts.seed && repo.total() === 0) {
-    const n = seedDemoData(service, repo, defaultOrgId);
+    const n = seedDemoData(service, repo, defaultOrgId, clock.now());
     log.info('referral store seeded with demo data', { referrals: n });
   }
 

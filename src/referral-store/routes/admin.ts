@@ -21,20 +21,23 @@ const organizationBody = z.strictObject({
 
 const clockBody = z.strictObject({ advanceDays: z.number().min(0).max(3650) });
 
+const customerBody = z.strictObject({
+  name: z.string().min(1).optional(),
+  country: z.string().length(2).optional(),
+  city: z.string().optional(),
+  contact: memberSchema.optional(),
+});
+
+/** What Microsoft's seller sends; every field has a sensible default. `value`/`closeDate` are accepted aliases. */
 const microsoftReferralBody = z.strictObject({
   organizationId: z.string().optional(),
   name: z.string().min(1).optional(),
-  customer: z
-    .strictObject({
-      name: z.string().min(1).optional(),
-      country: z.string().length(2).optional(),
-      city: z.string().optional(),
-      contact: memberSchema.optional(),
-    })
-    .optional(),
+  customer: z.union([z.string().min(1).transform((name) => ({ name })), customerBody]).optional(),
   dealValue: z.number().positive().optional(),
+  value: z.number().positive().optional(),
   currency: z.string().length(3).optional(),
   closingDateTime: z.iso.datetime({ offset: true }).optional(),
+  closeDate: z.iso.date().optional(),
   notes: z.string().optional(),
   helpType: z.enum(HELP_TYPES).optional(),
   team: z.array(memberSchema).min(1).optional(),
@@ -53,6 +56,8 @@ const decisionBody = z
 const eventsQuery = z.looseObject({
   after: z.coerce.number().int().min(0).default(0),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
+  /** Only the events one organization's webhook would receive. */
+  organizationId: z.string().min(1).optional(),
 });
 
 function parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
@@ -106,20 +111,21 @@ export function adminRoutes(app: FastifyInstance, ctx: StoreContext, defaultOrgI
     const b = parse(microsoftReferralBody, req.body, 'Microsoft referral');
     const to = ctx.repo.getOrg(b.organizationId ?? defaultOrgId);
     if (!to || to.id === MICROSOFT_ORG_ID) throw invalidRequest('unknown organization', [{ path: 'organizationId', message: `no partner organization '${b.organizationId}'` }]);
-    const close = b.closingDateTime ?? new Date(ctx.clock.now().getTime() + 60 * 86_400_000).toISOString();
+    const close = b.closingDateTime ?? (b.closeDate ? `${b.closeDate}T00:00:00Z` : new Date(ctx.clock.now().getTime() + 60 * 86_400_000).toISOString());
+    const customer: z.infer<typeof customerBody> = b.customer ?? {};
     const body: ReferralCreate = {
-      name: b.name ?? `${b.customer?.name ?? 'Adatum Corporation'} — Microsoft co-sell opportunity`,
+      name: b.name ?? `${customer.name ?? 'Adatum Corporation'} — Microsoft co-sell opportunity`,
       qualification: 'SalesQualified',
       type: 'Shared',
       customerProfile: {
-        name: b.customer?.name ?? 'Adatum Corporation',
-        address: { country: b.customer?.country ?? 'US', city: b.customer?.city ?? 'Seattle' },
-        team: [b.customer?.contact ?? { firstName: 'Avery', lastName: 'Howard', phoneNumber: '+1 425 555 0101', email: 'avery.howard@adatum.example' }],
+        name: customer.name ?? 'Adatum Corporation',
+        address: { country: customer.country ?? 'US', city: customer.city ?? 'Seattle' },
+        team: [customer.contact ?? { firstName: 'Avery', lastName: 'Howard', phoneNumber: '+1 425 555 0101', email: 'avery.howard@adatum.example' }],
       },
       consent: { consentToShareInfoWithOthers: true, consentToContact: true, consentToShareReferralWithMicrosoftSellers: true },
       details: {
         notes: b.notes ?? 'Customer asked Microsoft for a partner to help with this project.',
-        dealValue: b.dealValue ?? 75_000,
+        dealValue: b.dealValue ?? b.value ?? 75_000,
         currency: b.currency ?? 'USD',
         closingDateTime: close,
         requirements: { solutions: b.solutions ?? [{ id: 'SOL-MS-AZURE-MIGRATION', name: 'Azure migration' }] },
@@ -128,23 +134,22 @@ export function adminRoutes(app: FastifyInstance, ctx: StoreContext, defaultOrgI
       inviteContext: { notes: b.notes ?? null, assistanceRequestCode: b.helpType ?? 'GeneralOrOther' },
     };
     const s = ctx.service.sendFromMicrosoft(to, body);
-    return reply.code(201).header('ETag', s.etag).send(render(s, ctx.base()));
+    return reply.code(201).header('ETag', s.etag).type('application/json; charset=utf-8').send(render(s, ctx.base()));
   });
 
-  app.post('/_admin/microsoft/decisions', async (req) => {
+  app.post('/_admin/microsoft/decisions', async (req, reply) => {
     const b = parse(decisionBody, req.body, 'decision');
-    const target = b.referralId
-      ? ctx.repo.get(b.referralId)
-      : ctx.repo.byEngagement(b.engagementId!).find((s) => s.orgId === MICROSOFT_ORG_ID && s.inviterOrgId !== null && s.referral.status === 'New')
-        ?? ctx.repo.byEngagement(b.engagementId!).find((s) => s.orgId === MICROSOFT_ORG_ID && s.inviterOrgId !== null);
+    // By engagement: Microsoft's invitation in it, preferring one still waiting for an answer.
+    const invitations = b.referralId ? [] : ctx.repo.byEngagement(b.engagementId!).filter((s) => s.orgId === MICROSOFT_ORG_ID && s.inviterOrgId !== null);
+    const target = b.referralId ? ctx.repo.get(b.referralId) : (invitations.find((s) => s.referral.status === 'New') ?? invitations[0]);
     if (!target) throw notFound(b.referralId ? `referral '${b.referralId}'` : `a Microsoft invitation in engagement '${b.engagementId}'`, b.referralId ? 'referralId' : 'engagementId');
     const s = ctx.service.decideForMicrosoft(target, b.decision, b.reason);
-    return render(s, ctx.base());
+    return reply.type('application/json; charset=utf-8').send(render(s, ctx.base()));
   });
 
   app.get('/_admin/events', async (req) => {
     const q = parse(eventsQuery, req.query, 'query');
-    const events = ctx.repo.eventsAfter(q.after, q.limit);
+    const events = ctx.repo.eventsAfter(q.after, q.limit, q.organizationId);
     return { value: events.map((e) => eventPayload(e, ctx.base())), lastId: events.at(-1)?.id ?? q.after };
   });
 

@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, invalidRequest, zodIssues } from '../errors.js';
 import { listQuerySchema, listReferrals } from '../listing.js';
-import { render } from '../model.js';
+import { render, renderJson } from '../model.js';
 import type { Organization, Stored } from '../repository.js';
 import type { StoreContext } from '../context.js';
 
@@ -26,17 +26,19 @@ const wantsRepresentation = (req: FastifyRequest) => /return\s*=\s*representatio
 
 export function referralRoutes(app: FastifyInstance, ctx: StoreContext): void {
   const prefix = '/v1.0/engagements/referrals';
-  const send = (reply: FastifyReply, status: number, s: Stored) => reply.code(status).header('ETag', s.etag).send(render(s, ctx.base()));
+  const send = (reply: FastifyReply, status: number, s: Stored) =>
+    reply.code(status).header('ETag', s.etag).type('application/json; charset=utf-8').send(render(s, ctx.base()));
 
-  app.get(prefix, async (req) => {
+  app.get(prefix, async (req, reply) => {
     const q = listQuerySchema.safeParse(req.query);
     if (!q.success) throw invalidRequest('invalid query', zodIssues(q.error.issues));
     const page = listReferrals(ctx.repo, caller(req), q.data);
-    return {
-      ...(page.count !== undefined ? { '@odata.count': page.count } : {}),
-      value: page.items.map((s) => render(s, ctx.base())),
-      ...(page.next ? { '@odata.nextLink': `${ctx.base()}/referrals?${page.next}` } : {}),
-    };
+    const base = ctx.base();
+    // Assembled as text from the stored JSON (see renderJson): no parse/serialize round trip per item.
+    const value = page.items.map((r) => renderJson(r.body, r.id, r.engagement_id, r.etag, base)).join(',');
+    const count = page.count !== undefined ? `"@odata.count":${page.count},` : '';
+    const next = page.next ? `,"@odata.nextLink":${JSON.stringify(`${base}/referrals?${page.next}`)}` : '';
+    return reply.type('application/json; charset=utf-8').send(`{${count}"value":[${value}]${next}}`);
   });
 
   app.get<{ Params: { id: string } }>(`${prefix}/:id`, async (req, reply) => send(reply, 200, ctx.service.visible(caller(req), req.params.id)));

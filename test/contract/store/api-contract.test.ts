@@ -79,6 +79,79 @@ describe('Partner Center doc examples', () => {
     expect(r.headers.get('etag')).not.toBe(created.headers.get('etag'));
   });
 
+  it('older doc example: contactPreference objects, "ids": {}, industries/products/services', async () => {
+    const r = await t.api.post('/referrals', {
+      ...deal(),
+      customerProfile: {
+        name: 'Contoso',
+        address: { addressLine1: 'One Microsoft Way', city: 'Redmond', state: 'WA', postalCode: '98052', country: 'US' },
+        size: '10to50employees',
+        team: [{ contactPreference: { locale: 'en-us', disableNotifications: false }, firstName: 'Sue', lastName: 'Smith', phoneNumber: '1234567890', email: 'sue.smith@contoso.com' }],
+        ids: {},
+      },
+      details: {
+        notes: 'Customer is looking to leverage Dynamics 365 to manage their supply chain.',
+        dealValue: 50000,
+        currency: 'USD',
+        closingDateTime: '2018-11-14T00:00:00Z',
+        requirements: {
+          industries: [{ id: 'Manufacturing' }],
+          products: [{ id: 'Dynamics365Enterprise' }],
+          services: [{ id: 'DeploymentOrMigration' }],
+          solutions: [{ name: 'Dynamics 365 for Field Service', type: 'Category', id: 'Dynamics365forFieldService' }],
+        },
+      },
+    });
+    expect(r.status).toBe(201);
+    expect(r.body.customerProfile.ids).toEqual([]);
+    expect(r.body.customerProfile.team[0].contactPreference).toEqual({ locale: 'en-us', disableNotifications: false });
+  });
+
+  it('read-only properties in a create body (createdDateTime, updatedDateTime, eTag) are ignored', async () => {
+    const r = await t.api.post('/referrals', deal({ createdDateTime: '2018-11-06T18:40:42.6178337Z', updatedDateTime: '2018-11-06T18:40:42.6178337Z', eTag: '"x"' }));
+    expect(r.status).toBe(201);
+    expect(r.body.createdDateTime).not.toBe('2018-11-06T18:40:42.6178337Z');
+    expect(r.body.createdDateTime.startsWith('2026-')).toBe(true);
+  });
+
+  it('"Update a referral (obsolete)" PUT example: whole body, PascalCase Substatus, Won completes the stages', async () => {
+    const created = (await t.api.post('/referrals', deal({ type: 'Shared', inviteContext: { assistanceRequestCode: 'GeneralOrOther' } }))).body;
+    const docsBody = {
+      id: created.id,
+      externalReferenceId: 'mycrmid1234',
+      status: 'Closed',
+      Substatus: 'Won',
+      StatusReason: 'Customer engagement was a success!',
+      qualification: 'SalesQualified',
+      type: 'Shared',
+      customerProfile: {
+        name: 'AdventureWorks',
+        address: { addressLine1: 'One Microsoft Way', addressLine2: '34', city: 'Redmond', state: 'WA', postalCode: '98052', country: 'US' },
+        size: '10to50employees',
+        team: [
+          { firstName: 'John', lastName: 'Doe', phoneNumber: '1234567890', email: 'john.doe@adventure-works.com' },
+          { firstName: 'Dawn', lastName: 'Smith', phoneNumber: '4035698759', email: 'dawn.smith@adventure-works.com' },
+        ],
+        ids: {},
+      },
+      consent: { consentToToShareInfoWithOthers: true, consentToContact: true, consentToMicrosoftToContactSpecificPartners: true, consentToShareReferralWithMicrosoftSellers: true },
+      details: { notes: 'Customer is looking to leverage Microsoft 365 in their bicycle store chain.', requirements: {} },
+      team: [{ firstName: 'Luke', lastName: 'Johnson', phoneNumber: '1231231234', email: 'luke.johnson@fabrikam.com' }],
+      inviteContext: { assistanceRequestCode: 'GeneralOrOther' },
+    };
+    const r = await t.api.req('PUT', `/referrals/${created.id}`, docsBody, { 'If-Match': created.eTag });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ status: 'Closed', substatus: 'Won', statusReason: 'Customer engagement was a success!', salesStage: 'Close', engagementId: created.engagementId });
+    expect(r.body.stageHistory.map((h: { salesStage: string }) => h.salesStage)).toEqual(['Qualify', 'Develop', 'Propose', 'Close']);
+  });
+
+  it("keys as the docs' property tables spell them (ExternalReferenceID, PascalCase) bind like camelCase", async () => {
+    const { externalReferenceId: _x, name: _n, ...rest } = deal();
+    const r = await t.api.post('/referrals', { ...rest, Name: 'Pascal deal', ExternalReferenceID: 'CRM-PASCAL-1' });
+    expect(r.status).toBe(201);
+    expect(r.body).toMatchObject({ name: 'Pascal deal', externalReferenceId: 'CRM-PASCAL-1' });
+  });
+
   it('PATCH without Prefer answers 204 with the new ETag; JSON Patch content type is accepted', async () => {
     const created = await t.api.post('/referrals', deal());
     const r = await t.api.patch(`/referrals/${created.body.id}`, [replace('/details/notes', 'x')], { 'content-type': 'application/json-patch+json' });
@@ -95,6 +168,7 @@ describe('auth and headers', () => {
       const r = await client(t.store.url, key).get('/referrals');
       expect(r.status).toBe(401);
       expect(r.body.error.code).toBe('unauthenticated');
+      expect(r.headers.get('www-authenticate')).toBe('Bearer');
     }
   });
 

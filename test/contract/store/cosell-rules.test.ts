@@ -205,6 +205,17 @@ describe('§3 P2P invitation fields: the invitee may edit, the inviter may not',
     expect(solutions.status).toBe(200);
   });
 
+  it("the inviter cannot answer or stage the invitee's referral (403), nor Microsoft's", async () => {
+    const r = await create(t.api, deal());
+    const inv = (await invite(t.api, r.engagementId, fabrikam.id)).body;
+    const accept = await patch(t.api, inv.id, [replace('/status', 'Active'), replace('/substatus', 'Accepted')]);
+    expect(accept.status).toBe(403);
+    expect(accept.body.error).toMatchObject({ code: 'accessDenied', target: 'status' });
+    const ms = (await invite(t.api, r.engagementId, 'msft')).body;
+    expect((await patch(t.api, ms.id, [replace('/favorite', true)])).status).toBe(403);
+    expect((await get(fabrikam.api, inv.id)).status).toBe('New');
+  });
+
   it('the invitee declines with a reason; the inviter is notified as the sender', async () => {
     const r = await create(t.api, deal());
     const inv = (await invite(t.api, r.engagementId, fabrikam.id)).body;
@@ -386,5 +397,8 @@ describe('§7 views, favorites, events', () => {
     for (const e of events) expect(e).toMatchObject({ ResourceName: 'referral', ResourceChangeUtcDate: expect.any(String) });
     const ids = events.map((e: any) => e.id);
     expect(ids).toEqual([...ids].sort((a: number, b: number) => a - b));
+    const msftOnly = (await t.admin.get(`/_admin/events?after=${mark}&organizationId=msft`)).body.value;
+    expect(msftOnly.length).toBeGreaterThan(0);
+    expect(msftOnly.every((e: any) => e.organizationId === 'msft')).toBe(true);
   });
 });

@@ -39,6 +39,19 @@ describe('§4 a referral nobody answers expires after 14 days (store clock)', ()
   });
 });
 
+describe('Microsoft sends a referral (admin)', () => {
+  it('takes customer, value and close date (with sensible defaults) and validates them', async () => {
+    const r = await t.admin.post('/_admin/microsoft/referrals', { customer: 'Northwind Health', value: 12345, closeDate: '2026-08-01' });
+    expect(r.status).toBe(201);
+    expect(r.body).toMatchObject({ customerProfile: expect.objectContaining({ name: 'Northwind Health' }), details: expect.objectContaining({ dealValue: 12345, closingDateTime: '2026-08-01T00:00:00.000Z' }) });
+    const bad = await t.admin.post('/_admin/microsoft/referrals', { customer: { name: 'X', country: 'XX' }, currency: 'ABC' });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.details.map((d: any) => d.target)).toEqual(expect.arrayContaining(['customerProfile.address.country', 'details.currency']));
+    const unknownOrg = await t.admin.post('/_admin/microsoft/referrals', { organizationId: 'nobody' });
+    expect(unknownOrg.status).toBe(400);
+  });
+});
+
 describe('§1 Microsoft sellers decide on co-sell invitations within the window', () => {
   it('the actor accepts after decisionDays: msft referral Active, microsoftMsxId on the partner referral', async () => {
     const r = (await t.api.post('/referrals', coSellDeal())).body;

@@ -47,3 +47,14 @@ describe('JSON Patch add/replace (RFC 6902 over RFC 6901 pointers)', () => {
     expect(seen).toEqual(['Qualify', 'Develop']);
   });
 });
+
+describe('JSON Patch on missing containers and doc-style keys', () => {
+  it('creates an array for /team/- when the referral has no team yet', () => {
+    const r = applyPatch({ name: 'a' }, [{ op: 'add', path: '/team/-', value: { email: 'x' } }]);
+    expect(r.ok && r.doc.team).toEqual([{ email: 'x' }]);
+  });
+
+  it("reads the docs' ID spelling as camelCase (/ExternalReferenceID → externalReferenceId)", () => {
+    expect(parsePointer('/ExternalReferenceID')).toEqual(['externalReferenceId']);
+  });
+});

@@ -7,6 +7,10 @@ describe('compileFilter ($filter → SQL)', () => {
     expect(compileFilter("customerProfile/address/country eq 'US'").sql).toBe("(json_extract(r.body, '$.customerProfile.address.country') = ?)");
   });
 
+  it('binds property names like body keys (PascalCase, the docs\' ID spelling)', () => {
+    expect(compileFilter("Status eq 'New' and ExternalReferenceID eq 'x'").sql).toBe('((r.status = ?) AND (r.external_reference_id = ?))');
+  });
+
   it('ne and null use IS NOT / IS NULL so missing values compare like OData', () => {
     expect(compileFilter("substatus ne 'Won'").sql).toBe('(r.substatus IS NOT ?)');
     expect(compileFilter('statusReason eq null').sql).toBe("(json_extract(r.body, '$.statusReason') IS NULL)");
