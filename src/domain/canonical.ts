@@ -4,7 +4,7 @@
  */
 import type { DealFields, DealStage, Person, ReferralFacts } from './deal-fields.js';
 import { changedKeys } from './deal-fields.js';
-import type { Member, PatchOp, Referral, ReferralCreate } from './referral.js';
+import { HELP_TYPES, type Member, type PatchOp, type Referral, type ReferralCreate } from './referral.js';
 import { SALES_STAGES, stagesToComplete, type SalesStage } from './stages.js';
 
 function person(m: Member | null | undefined): Person | null {
@@ -55,7 +55,7 @@ export function referralToDealFields(r: Referral): DealFields {
     campaignId: r.details?.campaignId ?? null,
     stage: dealStageOf(r),
     statusReason: r.statusReason ?? null,
-    helpType: r.inviteContext?.assistanceRequestCode ?? 'None',
+    helpType: helpTypeOf(r),
     visibleToMicrosoft: r.consent?.consentToShareReferralWithMicrosoftSellers ?? false,
     team: (r.team ?? []).map((m) => person(m)!),
     solutions: (r.details?.requirements?.solutions ?? []).map((s) => s.id),
@@ -74,6 +74,14 @@ export function referralFacts(r: Referral, link: string | null = null): Referral
     direction: r.direction ?? null,
     eTag: r.eTag ?? null,
   };
+}
+
+/** A help type outside the documented list (Partner Center's "Unknown") still means help was asked for on a shared deal. */
+function helpTypeOf(r: Referral): DealFields['helpType'] {
+  const code = r.inviteContext?.assistanceRequestCode;
+  if (!code) return 'None';
+  if ((HELP_TYPES as readonly string[]).includes(code)) return code as DealFields['helpType'];
+  return r.type === 'Shared' ? 'GeneralOrOther' : 'None';
 }
 
 const toDateTime = (d: string | null) => (d ? `${d}T00:00:00Z` : null);

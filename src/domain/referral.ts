@@ -20,6 +20,12 @@ export const HELP_TYPES = [
 ] as const;
 export type HelpType = (typeof HELP_TYPES)[number];
 
+/** A documented help type for any code read from an API ("Unknown" and other strays mean help of some kind). */
+export function asHelpType(code: string | null | undefined): HelpType | null {
+  if (!code || code === 'None') return null;
+  return (HELP_TYPES as readonly string[]).includes(code) ? (code as HelpType) : 'GeneralOrOther';
+}
+
 /** The Microsoft organization's id in `invitedBy` / `target`. */
 export const MICROSOFT_ORG_ID = 'msft';
 
@@ -58,7 +64,7 @@ const isoDateTime = z.iso.datetime({ offset: true, local: false });
 /** Partner Center sometimes sends numbers as strings (its own PATCH example does: "10000"). */
 const money = z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?$/).transform(Number)]);
 
-function build(obj: ObjectFn) {
+function build(obj: ObjectFn, strict: boolean) {
   const member = obj({
     firstName: z.string().nullish(),
     lastName: z.string().nullish(),
@@ -117,7 +123,8 @@ function build(obj: ObjectFn) {
   });
   const inviteContext = obj({
     notes: z.string().nullish(),
-    assistanceRequestCode: z.enum(HELP_TYPES).nullish(),
+    // Partner Center itself answers with values outside the documented list ("Unknown"): read them, never write them.
+    assistanceRequestCode: (strict ? z.enum(HELP_TYPES) : z.string()).nullish(),
     invitedBy: obj({ organizationId: z.string().nullish(), organizationName: z.string().nullish() }).nullish(),
   });
   const target = obj({ type: z.enum(['BusinessProfileLocation', 'SolutionProfile']), id: z.string() });
@@ -166,8 +173,8 @@ function build(obj: ObjectFn) {
   return { member, address, customerProfile, consent, solution, details, inviteContext, target, referral };
 }
 
-const looseParts = build(z.looseObject as unknown as ObjectFn);
-const strictParts = build(z.strictObject);
+const looseParts = build(z.looseObject as unknown as ObjectFn, false);
+const strictParts = build(z.strictObject, true);
 
 /** A referral as read from an API (unknown properties kept). */
 export const referralSchema = z.preprocess(normalizeKeys, looseParts.referral);

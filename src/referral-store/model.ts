@@ -5,6 +5,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
+  asHelpType,
   MICROSOFT_ORG_ID,
   deriveDealType,
   isSolutionAssessment,
@@ -51,7 +52,7 @@ export function dealTypeOf(s: Pick<Stored, 'referral' | 'orgId' | 'inviterOrgId'
   const inbound = s.inviterOrgId ? (s.inviterOrgId === MICROSOFT_ORG_ID ? 'microsoft' : 'partner') : null;
   return deriveDealType({
     // A partner's invitation carries the help its sender asks of that partner, not of Microsoft.
-    helpType: inbound === 'partner' ? null : (r.inviteContext?.assistanceRequestCode ?? null),
+    helpType: inbound === 'partner' ? null : asHelpType(r.inviteContext?.assistanceRequestCode),
     visibleToMicrosoft: r.consent?.consentToShareReferralWithMicrosoftSellers === true,
     microsoftInvited: invited.some((e) => e.orgId === MICROSOFT_ORG_ID),
     partnersInvited: invited.filter((e) => e.orgId !== MICROSOFT_ORG_ID).length,

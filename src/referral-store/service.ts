@@ -5,6 +5,7 @@
  */
 import { randomUUID, createHash } from 'node:crypto';
 import {
+  asHelpType,
   MICROSOFT_ORG_ID,
   canInvite,
   canUpdate,
@@ -144,7 +145,7 @@ export class ReferralService {
       ...(input.details ? { details: input.details } : {}),
       ...(input.team ? { team: input.team } : {}),
       notes: input.inviteContext?.notes ?? null,
-      helpType: input.inviteContext?.assistanceRequestCode ?? null,
+      helpType: asHelpType(input.inviteContext?.assistanceRequestCode),
     }, now);
     if (!input.details || !input.team) {
       throw invalidRequest('the invitation is not complete', [
@@ -406,7 +407,7 @@ export class ReferralService {
       source.referral.dealType = 'co-sell';
       this.repo.insert(source);
       const sent = this.clock.stamp();
-      const draft = invitationReferral(source.referral, msft, to, { notes: body.inviteContext?.notes ?? null, helpType: body.inviteContext?.assistanceRequestCode ?? 'GeneralOrOther' }, sent);
+      const draft = invitationReferral(source.referral, msft, to, { notes: body.inviteContext?.notes ?? null, helpType: asHelpType(body.inviteContext?.assistanceRequestCode) ?? 'GeneralOrOther' }, sent);
       return this.insertInvitation(source, msft, to, draft, sent);
     });
   }
