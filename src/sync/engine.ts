@@ -180,6 +180,11 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
       results.forEach((r, i) => {
         const { update, outcome } = updates[i]!;
         const link = cp.links.find((l) => l.crmId === update.id);
+        // A closed Dataverse row is read-only until reopened: the deal is over, so that is not a failure.
+        if (!r.ok && r.code === 'RECORD_CLOSED') {
+          log.info('crm record closed; write-back skipped', { connection, crmId: update.id });
+          return;
+        }
         if (r.ok) {
           counts.writtenBack++;
           if (link) {

@@ -1,0 +1,336 @@
+/**
+ * The Dynamics 365 connector (Dataverse Web API v9.2, axios + msal-node): change tracking as the cursor with a
+ * full, reconciled resync when a delta link expires; related rows (account, owner, currency) read in follow-up
+ * queries because $expand is not allowed with change tracking; writes in `$batch` with continue-on-error and
+ * If-Match; Won/Lost through the Win/LoseOpportunity actions. Every call goes through one rate lane.
+ */
+import { randomUUID } from 'node:crypto';
+import axios, { AxiosError, type AxiosInstance, type AxiosResponse } from 'axios';
+import {
+  AuthError,
+  createLane,
+  RateLimitedError,
+  RemoteError,
+  TransportError,
+  ValidationError,
+  silentLogger,
+  type Logger,
+  type RateConfig,
+} from '../../src/runtime/index.js';
+import type { CrmConnector, CrmCreate, CrmRecord, CrmUpdate, FieldInfo, Page, PullOptions, StageInfo, WriteResult } from '../connector.js';
+import { clientCredentialTokens, httpsAgent, type DynamicsAuth } from './auth.js';
+import { buildBatch, parseBatch, type BatchPart } from './batch-client.js';
+
+export interface DynamicsConnectorOptions {
+  /** Organization URL, e.g. https://contoso.crm.dynamics.com */
+  url: string;
+  apiVersion: string;
+  auth: DynamicsAuth;
+  rate: RateConfig;
+  log?: Logger;
+}
+
+/** Navigation properties the mapping may read through (`parentaccountid.address1_country`). */
+const NAVS: Record<string, { lookup: string; set: string; key: string }> = {
+  parentaccountid: { lookup: '_parentaccountid_value', set: 'accounts', key: 'accountid' },
+  owninguser: { lookup: '_ownerid_value', set: 'systemusers', key: 'systemuserid' },
+  ownerid: { lookup: '_ownerid_value', set: 'systemusers', key: 'systemuserid' },
+  transactioncurrencyid: { lookup: '_transactioncurrencyid_value', set: 'transactioncurrencies', key: 'transactioncurrencyid' },
+};
+const KEY = 'opportunityid';
+const IN_CHUNK = 100;
+const BATCH_MAX = 1000;
+
+/** An OData string literal (`O'Brien` → `'O''Brien'`). */
+export function odataString(v: string): string {
+  return `'${v.replace(/'/g, "''")}'`;
+}
+
+function inFilter(property: string, values: string[]): string {
+  return `Microsoft.Dynamics.CRM.In(PropertyName=${odataString(property)},PropertyValues=[${values.map(odataString).join(',')}])`;
+}
+
+const cursorOf = (text: string | null): { delta: string } | null => {
+  if (!text) return null;
+  try {
+    const c = JSON.parse(text) as { delta?: unknown };
+    return typeof c.delta === 'string' ? { delta: c.delta } : null;
+  } catch {
+    return null;
+  }
+};
+
+export function createDynamicsConnector(opts: DynamicsConnectorOptions): CrmConnector {
+  const log = opts.log ?? silentLogger;
+  const org = opts.url.replace(/\/+$/, '');
+  const api = `${org}/api/data/v${opts.apiVersion}/`;
+  const agent = httpsAgent(opts.auth.caPem);
+  const tokens = clientCredentialTokens(opts.auth, org, agent);
+  const lane = createLane({ name: `dynamics365 ${new URL(org).host}`, ...opts.rate, log });
+  const http: AxiosInstance = axios.create({ httpsAgent: agent, timeout: opts.rate.timeoutMs, validateStatus: () => true, transformResponse: (r: unknown) => r, maxContentLength: 200 * 1024 * 1024 });
+  let calls = 0;
+
+  const typed = (label: string, res: AxiosResponse): Error => {
+    let body: { error?: { code?: string; message?: string } } = {};
+    try {
+      body = typeof res.data === 'string' && res.data ? JSON.parse(res.data) : {};
+    } catch {
+      // not JSON: described below by status
+    }
+    const msg = body.error?.message ?? (typeof res.data === 'string' && res.data ? res.data.slice(0, 160) : `HTTP ${res.status}`);
+    const what = `Dynamics 365 ${label}: ${msg}`;
+    if (res.status === 429 || res.status === 503) {
+      const ra = Number(res.headers['retry-after']);
+      return new RateLimitedError(what, Number.isFinite(ra) ? ra : undefined, res.status);
+    }
+    if (res.status === 400) return new ValidationError(what, [{ path: body.error?.code ?? '', message: msg }], label);
+    if (res.status === 403) return new AuthError(`${what} (the application user needs a security role with access to opportunities)`, tokens.account);
+    return new RemoteError(what, res.status, body.error?.code);
+  };
+
+  /** One HTTP call with a bearer token; a 401 refreshes the token once (skipping msal's cache), then gives up. */
+  const send = async (label: string, method: string, url: string, headers: Record<string, string>, data: string | undefined, signal: AbortSignal): Promise<AxiosResponse<string>> => {
+    const attempt = async (force: boolean) => {
+      try {
+        return await http.request<string>({
+          method,
+          url,
+          data,
+          signal,
+          headers: { Accept: 'application/json', 'OData-MaxVersion': '4.0', 'OData-Version': '4.0', Authorization: `Bearer ${await tokens.token(force)}`, ...headers },
+        });
+      } catch (err) {
+        const e = err as AxiosError;
+        throw new TransportError(`Dynamics 365 ${label}: ${e.code ?? e.message}`, e.code === 'ECONNABORTED' || e.code === 'ETIMEDOUT' ? 'timeout' : e.code === 'ECONNREFUSED' ? 'refused' : 'reset');
+      }
+    };
+    calls++;
+    let res = await attempt(false);
+    if (res.status === 401) {
+      calls++;
+      res = await attempt(true);
+      if (res.status === 401) throw new AuthError(`Dynamics 365 rejected a fresh token for ${tokens.account} (${label}); check that the app is an application user with a security role`, tokens.account);
+    }
+    return res;
+  };
+
+  const getJson = (label: string, url: string, prefer?: string) =>
+    lane.run(async (signal) => {
+      const res = await send(label, 'GET', url.startsWith('http') ? url : `${api}${url}`, prefer ? { Prefer: prefer } : {}, undefined, signal);
+      if (res.status >= 400) throw typed(label, res);
+      try {
+        return JSON.parse(res.data) as { value?: Record<string, unknown>[]; '@odata.nextLink'?: string; '@odata.deltaLink'?: string } & Record<string, unknown>;
+      } catch {
+        throw new RemoteError(`Dynamics 365 ${label}: the response is not valid JSON (truncated?)`, res.status);
+      }
+    }, { idempotent: true, label });
+
+  const splitFields = (fields: string[]) => {
+    const direct = new Set<string>([KEY, 'modifiedon']);
+    const related = new Map<string, Set<string>>();
+    for (const f of fields) {
+      const [head, ...rest] = f.split('.');
+      if (rest.length === 0) direct.add(head!);
+      else {
+        const nav = NAVS[head!];
+        if (!nav) continue;
+        direct.add(nav.lookup);
+        const set = related.get(head!) ?? new Set<string>();
+        set.add(rest.join('.'));
+        related.set(head!, set);
+      }
+    }
+    return { direct: [...direct], related };
+  };
+
+  /** Fetch the related rows a page needs and nest them under their navigation property. */
+  const attachRelated = async (rows: Record<string, unknown>[], related: Map<string, Set<string>>) => {
+    for (const [navName, fields] of related) {
+      const nav = NAVS[navName]!;
+      const ids = [...new Set(rows.map((r) => r[nav.lookup]).filter((v): v is string => typeof v === 'string'))];
+      const found = new Map<string, Record<string, unknown>>();
+      for (let i = 0; i < ids.length; i += IN_CHUNK) {
+        const chunk = ids.slice(i, i + IN_CHUNK);
+        const q = `${nav.set}?$select=${[nav.key, ...fields].join(',')}&$filter=${encodeURIComponent(inFilter(nav.key, chunk))}`;
+        let page = await getJson(`read ${nav.set}`, q);
+        for (;;) {
+          for (const r of page.value ?? []) found.set(String(r[nav.key]).toLowerCase(), r);
+          if (!page['@odata.nextLink']) break;
+          page = await getJson(`read ${nav.set}`, page['@odata.nextLink']);
+        }
+      }
+      for (const r of rows) {
+        const id = r[nav.lookup];
+        r[navName] = typeof id === 'string' ? (found.get(id.toLowerCase()) ?? null) : null;
+      }
+    }
+  };
+
+  const toRecord = (r: Record<string, unknown>): CrmRecord => ({
+    id: String(r[KEY]),
+    version: String(r['@odata.etag'] ?? ''),
+    modifiedAt: String(r.modifiedon ?? ''),
+    deleted: false,
+    fields: r,
+  });
+
+  const isExpiredDelta = (err: unknown) => err instanceof ValidationError && /expired|full sync|delta ?token|version stamp/i.test(err.message);
+
+  const eligible = (r: Record<string, unknown>, e: PullOptions['eligibility']) => {
+    if (!e || (!e.flagField && !e.linkedField)) return true;
+    return (e.flagField !== undefined && r[e.flagField] === true) || (e.linkedField !== undefined && r[e.linkedField] !== null && r[e.linkedField] !== undefined && r[e.linkedField] !== '');
+  };
+
+  const byFilter = async (filter: string, fields: string[], label: string): Promise<CrmRecord[]> => {
+    const { direct, related } = splitFields(fields);
+    const out: Record<string, unknown>[] = [];
+    let page = await getJson(label, `opportunities?$select=${direct.join(',')}&$filter=${encodeURIComponent(filter)}`, 'odata.maxpagesize=5000');
+    for (;;) {
+      out.push(...(page.value ?? []));
+      if (!page['@odata.nextLink']) break;
+      page = await getJson(label, page['@odata.nextLink'], 'odata.maxpagesize=5000');
+    }
+    await attachRelated(out, related);
+    return out.map(toRecord);
+  };
+
+  const inChunks = async (property: string, values: string[], fields: string[], label: string) => {
+    const out: CrmRecord[] = [];
+    const unique = [...new Set(values)];
+    for (let i = 0; i < unique.length; i += IN_CHUNK) out.push(...(await byFilter(inFilter(property, unique.slice(i, i + IN_CHUNK)), fields, label)));
+    return out;
+  };
+
+  /** Send parts in $batch requests of up to 1,000, continue-on-error; one result per part. */
+  const batch = async (label: string, parts: BatchPart[], idempotent: boolean) => {
+    const out: { status: number; headers: Record<string, string>; body: string }[] = [];
+    for (let i = 0; i < parts.length; i += BATCH_MAX) {
+      const chunk = parts.slice(i, i + BATCH_MAX);
+      const boundary = `batch_${randomUUID()}`;
+      const results = await lane.run(async (signal) => {
+        const res = await send(label, 'POST', `${api}$batch`, { 'Content-Type': `multipart/mixed; boundary=${boundary}`, Prefer: 'odata.continue-on-error' }, buildBatch(boundary, `/api/data/v${opts.apiVersion}/`, chunk), signal);
+        if (res.status >= 400) throw typed(label, res);
+        const parsed = parseBatch(String(res.headers['content-type'] ?? ''), res.data);
+        if (parsed.length !== chunk.length) throw new RemoteError(`Dynamics 365 ${label}: the batch response holds ${parsed.length} answers for ${chunk.length} requests (truncated?)`);
+        return parsed;
+      }, { idempotent, label });
+      out.push(...results);
+    }
+    return out;
+  };
+
+  const errorOf = (r: { status: number; body: string }): { code: string; message: string } => {
+    try {
+      const e = (JSON.parse(r.body) as { error?: { code?: string; message?: string } }).error;
+      return { code: r.status === 412 ? 'preconditionFailed' : /cannot be updated because it is (won|lost)|already closed/i.test(e?.message ?? '') ? 'RECORD_CLOSED' : (e?.code ?? String(r.status)), message: e?.message ?? `HTTP ${r.status}` };
+    } catch {
+      return { code: String(r.status), message: `HTTP ${r.status}` };
+    }
+  };
+
+  return {
+    kind: 'dynamics365',
+    async *pull(cursor: string | null, o: PullOptions): AsyncIterable<Page<CrmRecord>> {
+      const { direct, related } = splitFields(o.fields);
+      const size = Math.min(5000, o.pageSize ?? 500);
+      const prefer = `odata.track-changes,odata.maxpagesize=${size}`;
+      const start = o.full ? null : cursorOf(cursor);
+      let fullResync = false;
+      let page;
+      if (start) {
+        try {
+          page = await getJson('read changes', start.delta, `odata.maxpagesize=${size}`);
+        } catch (err) {
+          if (!isExpiredDelta(err)) throw err;
+          log.warn('dynamics 365 delta link expired: full resync (reconciled, no duplicates)', { error: (err as Error).message });
+          fullResync = true;
+          page = null;
+        }
+      }
+      page ??= await getJson('read opportunities', `opportunities?$select=${direct.join(',')}`, prefer);
+      for (;;) {
+        const rows = (page.value ?? []).filter((r) => !String(r['@odata.context'] ?? '').includes('$deletedEntity') && r.reason !== 'deleted');
+        const deleted = (page.value ?? []).filter((r) => String(r['@odata.context'] ?? '').includes('$deletedEntity') || r.reason === 'deleted');
+        const wanted = rows.filter((r) => eligible(r, o.eligibility));
+        await attachRelated(wanted, related);
+        const records = [
+          ...wanted.map(toRecord),
+          ...deleted.map((d): CrmRecord => ({ id: String(d.id), version: `deleted:${String(d.id)}`, modifiedAt: '', deleted: true, fields: { [KEY]: d.id } })),
+        ];
+        const delta = page['@odata.deltaLink'];
+        // Until the delta link arrives with the last page, the stored cursor stays (null = keep it).
+        yield { records, cursor: delta ? JSON.stringify({ delta }) : null, ...(fullResync ? { fullResync: true } : {}) };
+        const next = page['@odata.nextLink'];
+        if (!next || o.signal?.aborted) return;
+        page = await getJson('read opportunities', next, prefer);
+      }
+    },
+    read: (ids, fields) => inChunks(KEY, ids, fields, 'read opportunities'),
+    findBy: (field, values, fields) => inChunks(field, values, fields, `find opportunities by ${field}`),
+    async writeBack(updates: CrmUpdate[]): Promise<WriteResult[]> {
+      // One PATCH per record (If-Match: its version, or * = update only, never an accidental create), then its close action.
+      const parts: { part: BatchPart; index: number }[] = [];
+      updates.forEach((u, index) => {
+        if (Object.keys(u.fields).length) {
+          parts.push({ index, part: { method: 'PATCH', path: `opportunities(${u.id})`, headers: { 'If-Match': u.version ?? '*' }, body: u.fields } });
+        }
+        if (u.close) {
+          parts.push({
+            index,
+            part: {
+              method: 'POST',
+              path: u.close.outcome === 'won' ? 'WinOpportunity' : 'LoseOpportunity',
+              body: { Status: u.close.outcome === 'won' ? 3 : 4, OpportunityClose: { subject: u.close.reason ?? (u.close.outcome === 'won' ? 'Won (co-sell sync)' : 'Lost (co-sell sync)'), 'opportunityid@odata.bind': `/opportunities(${u.id})` } },
+            },
+          });
+        }
+      });
+      const res = parts.length ? await batch('update opportunities', parts.map((p) => p.part), true) : [];
+      const out: WriteResult[] = updates.map((u) => ({ id: u.id, ok: true }));
+      res.forEach((r, i) => {
+        const idx = parts[i]!.index;
+        if (r.status >= 400 && out[idx]!.ok) out[idx] = { id: updates[idx]!.id, ok: false, ...errorOf(r) };
+        else if (r.headers.etag && out[idx]!.ok) out[idx] = { id: updates[idx]!.id, ok: true, version: r.headers.etag };
+      });
+      return out;
+    },
+    async create(records: CrmCreate[]): Promise<WriteResult[]> {
+      const res = records.length ? await batch('create opportunities', records.map((r) => ({ method: 'POST', path: 'opportunities', body: r.fields })), false) : [];
+      return res.map((r, i) => {
+        const id = /\(([0-9a-fA-F-]{36})\)\s*$/.exec(r.headers['odata-entityid'] ?? '')?.[1];
+        return r.status < 300 && id ? { id, ref: records[i]!.ref, ok: true } : { ref: records[i]!.ref, ok: false, ...errorOf(r) };
+      });
+    },
+    async describeStages(): Promise<StageInfo[]> {
+      const meta = (attr: string, kind: string) => getJson(`describe ${attr}`, `EntityDefinitions(LogicalName='opportunity')/Attributes(LogicalName='${attr}')/Microsoft.Dynamics.CRM.${kind}?$select=LogicalName&$expand=OptionSet`);
+      const label = (o: { Label?: { UserLocalizedLabel?: { Label?: string } } }) => o.Label?.UserLocalizedLabel?.Label ?? '';
+      const sales = (await meta('salesstage', 'PicklistAttributeMetadata')).OptionSet as { Options: { Value: number; Label?: { UserLocalizedLabel?: { Label?: string } } }[] };
+      const status = (await meta('statuscode', 'StatusAttributeMetadata')).OptionSet as { Options: { Value: number; State?: number; Label?: { UserLocalizedLabel?: { Label?: string } } }[] };
+      const pct = [20, 40, 60, 80];
+      const steps = new Set<string>();
+      let page = await getJson('read step names', `opportunities?$select=stepname&$filter=stepname ne null`, 'odata.maxpagesize=5000');
+      for (const r of page.value ?? []) steps.add(String(r.stepname));
+      return [
+        ...sales.Options.map((o, i) => ({ value: String(o.Value), label: label(o), probability: pct[i] ?? 0, isClosed: false, isWon: false, active: true, field: 'salesstage' })),
+        ...status.Options.map((o) => ({ value: String(o.Value), label: label(o), isClosed: (o.State ?? 0) !== 0, isWon: o.State === 1, active: true, field: 'statuscode' })),
+        ...[...steps].map((s) => ({ value: s, label: s, isClosed: false, isWon: false, active: true, field: 'stepname' })),
+      ];
+    },
+    async describeFields(): Promise<FieldInfo[]> {
+      const res = await getJson('describe opportunity', `EntityDefinitions(LogicalName='opportunity')/Attributes`);
+      return (res.value ?? []).map((a) => ({
+        name: String(a.LogicalName),
+        label: String((a.DisplayName as { UserLocalizedLabel?: { Label?: string } } | undefined)?.UserLocalizedLabel?.Label ?? a.LogicalName),
+        type: String(a.AttributeType ?? 'String'),
+        custom: a.IsCustomAttribute === true,
+        updateable: a.IsValidForUpdate !== false,
+      }));
+    },
+    usage: () => undefined,
+    calls: () => calls,
+    async close() {
+      await lane.onIdle();
+      agent.destroy();
+    },
+  };
+}
