@@ -36,6 +36,7 @@ const NAVS: Record<string, { lookup: string; set: string; key: string }> = {
   owninguser: { lookup: '_ownerid_value', set: 'systemusers', key: 'systemuserid' },
   ownerid: { lookup: '_ownerid_value', set: 'systemusers', key: 'systemuserid' },
   transactioncurrencyid: { lookup: '_transactioncurrencyid_value', set: 'transactioncurrencies', key: 'transactioncurrencyid' },
+  parentcontactid: { lookup: '_parentcontactid_value', set: 'contacts', key: 'contactid' },
 };
 const KEY = 'opportunityid';
 const IN_CHUNK = 100;

@@ -3,6 +3,7 @@
  * commands/ and registers itself here, so adding a command touches one line of this file.
  */
 import { Command } from 'commander';
+import { registerMappings } from './commands/mappings.js';
 import { registerOps } from './commands/ops.js';
 import { registerStart } from './commands/start.js';
 import { registerStore } from './commands/store.js';
@@ -14,6 +15,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerStart(program);
   registerOps(program);
+  registerMappings(program);
   registerStore(program);
   return program;
 }

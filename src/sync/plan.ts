@@ -84,6 +84,8 @@ function planUnlinked(input: PlanInput): Plan {
   if (input.crm && !input.crm.deleted) {
     if (input.crm.problems.length) return { ...empty, problems: input.crm.problems };
     const stage = input.crm.deal.stage;
+    // (decision) Deals are shared while they are worked on; one already won or lost when first seen is left alone.
+    if (stage === 'Won' || stage === 'Lost') return empty;
     if (stage === 'on-hold' || stage === 'declined' || stage === 'expired') {
       return {
         ...empty,
@@ -137,6 +139,9 @@ export function plan(input: PlanInput): Plan {
   };
 
   const sendToReferral = (key: DealFieldKey) => {
+    // A deal needs at least one team member and one solution: an empty list in the CRM means "not recorded
+    // there" (no owner mapped, field blank), never "remove everyone".
+    if ((key === 'team' || key === 'solutions') && crmDeal[key].length === 0) return;
     if (terminal) {
       block(key, `the referral is ${STAGE_WORD[refDeal.stage] ?? refDeal.stage}: no edit of any kind after Won, Lost, Declined or Expired`);
       return;

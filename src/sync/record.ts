@@ -7,19 +7,17 @@ import {
   dealFieldsToCreate,
   referralFacts,
   referralToDealFields,
-  stageOps,
   validateCreate,
   invitesMicrosoft,
   type DealFieldKey,
   type DealFields,
   type Issue,
-  type PatchOp,
   type Referral,
   type ReferralFacts,
 } from '../domain/index.js';
 import { ConflictError, NotFoundError, TerminalStateError, ValidationError } from '../runtime/index.js';
 import type { Link } from '../state/index.js';
-import { plan, type Blocked, type FieldConflict, type Plan } from './plan.js';
+import { plan, SENDER_OWNED, type Blocked, type FieldConflict, type Plan } from './plan.js';
 import type { MappingPort, ReferralsPort, ReferralWithEtag } from './ports.js';
 
 /** A 412 is re-read and re-planned at most this many times, then reported. */
@@ -72,17 +70,20 @@ function etagOf(r: ReferralWithEtag): string | null {
 async function createReferral(ctx: RecordContext, crmId: string, deal: DealFields, pending: boolean): Promise<ReferralWithEtag> {
   // A create that may have reached the server before a crash is looked up first: never two referrals.
   const existing = pending ? await ctx.referrals.findByExternalReference(crmId) : null;
-  let created = existing ?? (await ctx.referrals.create(dealFieldsToCreate(deal, crmId)));
-  // A deal already won or lost in the CRM is created open, then closed in order.
-  const from = referralToDealFields(created.referral).stage;
-  const ops: PatchOp[] = deal.stage === 'Won' || deal.stage === 'Lost' ? stageOps(from, deal.stage, deal.statusReason ?? `${deal.stage} in the CRM`) : [];
-  if (ops.length) created = await ctx.referrals.patch(created.referral.id, ops, etagOf(created));
-  return created;
+  return existing ?? (await ctx.referrals.create(dealFieldsToCreate(deal, crmId)));
+}
+
+/** On an inbound referral the sender owns the customer and contact: gaps there in the CRM are not problems. */
+function senderOwnedIgnored(m: { deal: DealFields; problems: Issue[] }, direction: string): { deal: DealFields; problems: Issue[] } {
+  if (direction !== 'Incoming') return m;
+  const owned = SENDER_OWNED as readonly string[];
+  return { deal: m.deal, problems: m.problems.filter((p) => !owned.includes(p.path.split('.')[0]!)) };
 }
 
 export async function syncRecord(ctx: RecordContext, work: RecordWork): Promise<RecordOutcome> {
   const crmId = work.link?.crmId ?? work.crmRecord?.id ?? null;
-  const mapped = work.crmRecord && !work.crmRecord.deleted ? ctx.mapping.toDeal(work.crmRecord) : null;
+  const direction = work.link?.direction ?? work.referral?.referral.direction ?? 'Outgoing';
+  const mapped = work.crmRecord && !work.crmRecord.deleted ? senderOwnedIgnored(ctx.mapping.toDeal(work.crmRecord), direction) : null;
   const crmSide = work.crmRecord
     ? { deal: mapped?.deal ?? work.link?.base ?? (null as never), problems: mapped?.problems ?? [], deleted: work.crmRecord.deleted }
     : null;
@@ -110,7 +111,7 @@ export async function syncRecord(ctx: RecordContext, work: RecordWork): Promise<
       referral: referral ? { deal: referralToDealFields(referral.referral) } : null,
       policy: (k) => ctx.mapping.policy(k),
       onDelete: ctx.mapping.onDelete,
-      direction: work.link?.direction ?? referral?.referral.direction ?? 'Outgoing',
+      direction,
     });
     outcome.planned = p.actions;
     outcome.blocked = p.blocked;

@@ -3,7 +3,6 @@
  * `_x_value`, a change log for change tracking (updates and deletes since a version), and the rules that bite
  * syncs: Won/Lost opportunities are read-only until reopened, a stale If-Match is refused.
  */
-import { randomUUID } from 'node:crypto';
 
 export type Row = Record<string, unknown>;
 
@@ -98,6 +97,7 @@ export const TABLES: TableDef[] = [
       { name: 'ownerid', type: 'Lookup', target: 'systemusers', nav: 'owninguser' },
       { name: 'transactioncurrencyid', type: 'Lookup', target: 'transactioncurrencies', nav: 'transactioncurrencyid' },
       { name: 'campaignid', type: 'Lookup', target: 'campaigns', nav: 'campaignid' },
+      { name: 'parentcontactid', type: 'Lookup', target: 'contacts', nav: 'parentcontactid' },
       { name: 'createdon', type: 'DateTime', readOnly: true },
       { name: 'modifiedon', type: 'DateTime', readOnly: true },
       ...COSELL_COLUMNS,
@@ -115,6 +115,21 @@ export const TABLES: TableDef[] = [
       { name: 'address1_stateorprovince', type: 'String' },
       { name: 'address1_postalcode', type: 'String' },
       { name: 'address1_country', type: 'String' },
+      { name: 'createdon', type: 'DateTime', readOnly: true },
+      { name: 'modifiedon', type: 'DateTime', readOnly: true },
+    ],
+  },
+  {
+    set: 'contacts',
+    logicalName: 'contact',
+    key: 'contactid',
+    attrs: [
+      { name: 'contactid', type: 'Uniqueidentifier', readOnly: true },
+      { name: 'firstname', type: 'String' },
+      { name: 'lastname', type: 'String' },
+      { name: 'fullname', type: 'String', readOnly: true },
+      { name: 'emailaddress1', type: 'String' },
+      { name: 'telephone1', type: 'String' },
       { name: 'createdon', type: 'DateTime', readOnly: true },
       { name: 'modifiedon', type: 'DateTime', readOnly: true },
     ],
@@ -171,7 +186,21 @@ export class Dataverse {
   /** Undo journal while a $batch change set runs (null otherwise). */
   private journal: { set: string; id: string; before: Stored | undefined }[] | null = null;
 
-  constructor(private readonly now: () => Date) {
+  private idCounter = 0;
+
+  /**
+   * Ids are deterministic (a fixed prefix and a counter) so a restarted sandbox seeded the same way has the same
+   * records, and a sync state kept across restarts still matches them.
+   */
+  private newId(): string {
+    const n = (++this.idCounter).toString(16).padStart(12, '0');
+    return `${this.idPrefix}-0000-4000-8000-${n}`;
+  }
+
+  constructor(
+    private readonly now: () => Date,
+    private readonly idPrefix = 'd365a000',
+  ) {
     for (const t of TABLES) {
       this.data.set(t.set, new Map());
       this.log.set(t.set, []);
@@ -305,7 +334,7 @@ export class Dataverse {
 
   insert(set: string, body: Row, id?: string): string {
     const t = this.table(set);
-    const key = (id ?? (body[t.key] as string | undefined) ?? randomUUID()).toLowerCase();
+    const key = (id ?? (body[t.key] as string | undefined) ?? this.newId()).toLowerCase();
     if (this.data.get(set)!.get(key) && !this.data.get(set)!.get(key)!.deleted) {
       throw new DataverseError(412, '0x80040237', 'A record with matching key values already exists.');
     }
@@ -360,7 +389,7 @@ export class Dataverse {
   }
 
   private derive(set: string, row: Row): void {
-    if (set === 'systemusers') row.fullname = [row.firstname, row.lastname].filter(Boolean).join(' ');
+    if (set === 'systemusers' || set === 'contacts') row.fullname = [row.firstname, row.lastname].filter(Boolean).join(' ');
     if (set === 'opportunities' && row.statuscode !== null) {
       const st = STATUS_OPTIONS.find((o) => o.value === row.statuscode);
       if (st && st.state !== row.statecode) row.statecode = st.state;

@@ -28,6 +28,9 @@ export function seedDataverse(dv: Dataverse, opportunities: number, seed: number
   const r = prng(seed);
   const currencies = ['USD', 'EUR', 'GBP'].map((c) => dv.insert('transactioncurrencies', { isocurrencycode: c, currencyname: c }));
   const users = PEOPLE.map(([f, l]) => dv.insert('systemusers', { firstname: f, lastname: l, internalemailaddress: `${f.toLowerCase()}.${l.toLowerCase()}@partner.example`, address1_telephone1: `+1 425 555 ${String(1000 + Math.floor(r() * 8999))}` }));
+  const contacts = [['Sue', 'Smith'], ['Tom', 'Jansen'], ['Uma', 'Rao']].map(([f, l]) =>
+    dv.insert('contacts', { firstname: f, lastname: l, emailaddress1: `${f!.toLowerCase()}@customer.example`, telephone1: `+1 206 555 ${String(1000 + Math.floor(r() * 8999))}` }),
+  );
   const accounts: string[] = [];
   const n = Math.max(1, Math.min(2000, Math.ceil(opportunities / 4)));
   for (let i = 0; i < n; i++) {
@@ -50,6 +53,7 @@ export function seedDataverse(dv: Dataverse, opportunities: number, seed: number
       'parentaccountid@odata.bind': `/accounts(${pick(r, accounts)})`,
       'owninguser@odata.bind': `/systemusers(${pick(r, users)})`,
       'transactioncurrencyid@odata.bind': `/transactioncurrencies(${pick(r, currencies)})`,
+      ...(help !== 100_000_000 || r() < 0.5 ? { 'parentcontactid@odata.bind': `/contacts(${pick(r, contacts)})` } : {}),
       cosell_syncwithpartnercenter: r() < 0.5,
       cosell_howcanmicrosofthelp: help,
       cosell_visibletomicrosoft: help !== 100_000_000 || r() < 0.4,

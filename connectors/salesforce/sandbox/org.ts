@@ -70,6 +70,10 @@ export const CUSTOM_OPPORTUNITY_FIELDS: FieldDef[] = [
   { name: 'Cosell_Sync_Status__c', type: 'string', length: 255, label: 'Co-sell Sync Status' },
   { name: 'Decline_Reason__c', type: 'string', length: 255, label: 'Decline Reason' },
   { name: 'Loss_Reason__c', type: 'string', length: 255, label: 'Loss Reason' },
+  { name: 'Customer_Contact_First_Name__c', type: 'string', length: 80, label: 'Customer Contact First Name' },
+  { name: 'Customer_Contact_Last_Name__c', type: 'string', length: 80, label: 'Customer Contact Last Name' },
+  { name: 'Customer_Contact_Email__c', type: 'email', length: 80, label: 'Customer Contact Email' },
+  { name: 'Customer_Contact_Phone__c', type: 'phone', length: 40, label: 'Customer Contact Phone' },
 ].map((f) => ({ ...f, custom: true, updateable: true }) as FieldDef);
 
 const SYSTEM: FieldDef[] = [

@@ -36,6 +36,12 @@ const PEOPLE: [string, string][] = [
   ['Dev', 'Patel'],
   ['Eva', 'Schmidt'],
 ];
+const CONTACTS: [string, string][] = [
+  ['Sue', 'Smith'],
+  ['Tom', 'Jansen'],
+  ['Uma', 'Rao'],
+  ['Victor', 'Nguyen'],
+];
 const OPEN_STAGES = ['Prospecting', 'Qualification', 'Needs Analysis', 'Solution Design', 'Value Proposition', 'Id. Decision Makers', 'Perception Analysis', 'Proposal/Price Quote', 'Negotiation/Review'];
 const HELP = ['None', 'None', 'None', 'GeneralOrOther', 'ProofOfConceptOrDemo', 'CustomerTechnicalArchitecture'];
 const SOLUTIONS = ['SOL-AZ-001', 'SOL-AZ-002', 'SOL-BA-010', 'SOL-M365-020'];
@@ -63,6 +69,7 @@ export function seedOrg(org: Org, opportunities: number, seed: number): void {
     const stage = roll < 0.08 ? 'Closed Won' : roll < 0.14 ? 'Closed Lost' : pick(r, OPEN_STAGES);
     const account = pick(r, accounts);
     const help = pick(r, HELP);
+    const [cf, cl] = pick(r, CONTACTS);
     org.insert('Opportunity', {
       Name: `${org.get('Account', account).Name as string} – ${pick(r, ['Azure migration', 'Dynamics rollout', 'Data platform', 'Security review', 'Copilot pilot'])}`,
       StageName: stage,
@@ -77,6 +84,8 @@ export function seedOrg(org: Org, opportunities: number, seed: number): void {
       Visible_to_Microsoft__c: help !== 'None' || r() < 0.4,
       Partner_Center_Solutions__c: [pick(r, SOLUTIONS), ...(r() < 0.3 ? [pick(r, SOLUTIONS)] : [])].filter((v, k, a) => a.indexOf(v) === k).join(';'),
       ...(stage === 'Closed Lost' ? { Loss_Reason__c: pick(r, ['Price', 'Competitor', 'No budget']) } : {}),
+      // The customer's contact: required once Microsoft sellers are invited (most co-sell deals have one).
+      ...(help !== 'None' || r() < 0.5 ? { Customer_Contact_First_Name__c: cf, Customer_Contact_Last_Name__c: cl, Customer_Contact_Email__c: `${cf.toLowerCase()}@customer.example`, Customer_Contact_Phone__c: `+1 206 555 ${String(1000 + Math.floor(r() * 8999))}` } : {}),
     });
   }
 }

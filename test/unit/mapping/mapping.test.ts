@@ -88,7 +88,8 @@ describe('mapping files', () => {
     expect([0, 1, 2, 3].map((s) => c.stageOf({ salesstage: s, statecode: 0, statuscode: 1 }).stage)).toEqual(['Qualify', 'Develop', 'Propose', 'Close']);
     expect(c.stageOf({ salesstage: 2, statecode: 1, statuscode: 3 }).stage).toBe('Won');
     expect(c.stageOf({ salesstage: 2, statecode: 2, statuscode: 4 }).stage).toBe('Lost');
-    expect(c.stageOf({ salesstage: 0, statecode: 0, statuscode: 2 }).stage).toBe('on-hold');
+    expect(c.stageOf({ salesstage: 0, statecode: 0, statuscode: 2, stepname: 'Microsoft Referral – On Hold' }).stage).toBe('on-hold');
+    expect(c.stageOf({ salesstage: 1, statecode: 0, statuscode: 2 }).stage).toBe('Develop');
     expect(c.stageOf({ salesstage: 0, statecode: 2, stepname: 'Declined Referral' }).stage).toBe('declined');
   });
 

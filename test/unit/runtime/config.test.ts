@@ -35,7 +35,7 @@ describe('config loading', () => {
   it('accepts the shipped default config', () => {
     const c = loadConfig('config/default.yaml');
     expect(c.connections.map((x) => x.name)).toEqual(['salesforce-demo', 'dynamics-demo']);
-    expect(c.referrals.rate.concurrency).toBe(10);
+    expect(c.referrals.rate.concurrency).toBe(16);
   });
 
   it('fills defaults and resolves the file location', () => {

@@ -203,3 +203,17 @@ describe('plan: inbound referrals', () => {
     expect(p.blocked).toEqual([]);
   });
 });
+
+describe('plan: deals closed before they were ever shared', () => {
+  it.each(['Won', 'Lost'] as const)('an unlinked opportunity already %s is left alone (no create, no issue)', (stage) => {
+    const p = plan({ base: null, crm: { deal: deal({ stage }), problems: [], deleted: false }, referral: null, policy: () => 'crm-wins', onDelete: 'ignore' });
+    expect(p).toMatchObject({ actions: [], problems: [] });
+  });
+});
+
+describe('plan: required lists', () => {
+  it.each(['team', 'solutions'] as const)('an empty %s in the CRM is not sent (it means "not recorded", not "remove all")', (key) => {
+    const p = plan({ base: deal(), crm: { deal: { ...deal(), [key]: [] }, problems: [], deleted: false }, referral: null, policy: () => 'crm-wins', onDelete: 'ignore' });
+    expect(p.actions).toEqual([]);
+  });
+});

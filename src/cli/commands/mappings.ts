@@ -1,0 +1,100 @@
+/** `cosell-sync mappings validate|check|suggest|preview`: the admin's tools for mapping files. */
+import { readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { checkMapping, compileMapping, loadMapping, previewRecord, suggestStages, validateMappingText } from '../../mapping/index.js';
+import { formatProblem, resolveFromConfig } from '../../runtime/index.js';
+import { cliContext, connectionNamed, table } from '../context.js';
+import { openConnection } from '../service.js';
+
+export function registerMappings(program: Command): void {
+  const mappings = program.command('mappings').description('validate, check, suggest and preview mapping files');
+
+  mappings
+    .command('validate')
+    .argument('[file]', 'a mapping file (default: every connection’s mapping)')
+    .description('report every problem at once with file:line:column; exit 1 on errors')
+    .action((file: string | undefined, _opts: unknown, cmd: Command) => {
+      const files = file ? [file] : (() => {
+        const { config } = cliContext(cmd);
+        return config.connections.map((c) => resolveFromConfig(config, c.mapping));
+      })();
+      let errors = 0;
+      for (const f of files) {
+        let text: string;
+        try {
+          text = readFileSync(f, 'utf8');
+        } catch (err) {
+          process.stdout.write(`${f}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})\n`);
+          errors++;
+          continue;
+        }
+        const r = validateMappingText(text, f);
+        if (r.ok) process.stdout.write(`${f}: ok\n`);
+        else {
+          errors += r.problems.length;
+          for (const p of r.problems) process.stdout.write(`${formatProblem(p)}\n`);
+        }
+      }
+      if (errors) {
+        process.stdout.write(`${errors} problem(s)\n`);
+        process.exitCode = 1;
+      }
+    });
+
+  mappings
+    .command('check')
+    .requiredOption('--connection <name>')
+    .description('check the mapping against the live CRM: unmapped stages, missing fields, write-back fields')
+    .action(async (opts: { connection: string }, cmd: Command) => {
+      const { config, log } = cliContext(cmd);
+      const conn = connectionNamed(config, opts.connection);
+      const m = loadMapping(resolveFromConfig(config, conn.mapping));
+      const open = await openConnection(config, conn, log);
+      try {
+        const findings = checkMapping(m, compileMapping(m), await open.crm.describeStages(), await open.crm.describeFields());
+        if (findings.length === 0) process.stdout.write(`${opts.connection}: the mapping matches the CRM\n`);
+        for (const f of findings) process.stdout.write(`${f.level === 'error' ? '✖' : '!'} ${f.message}${f.hint ? ` — ${f.hint}` : ''}\n`);
+        if (findings.some((f) => f.level === 'error')) process.exitCode = 1;
+      } finally {
+        await open.close();
+      }
+    });
+
+  mappings
+    .command('suggest')
+    .requiredOption('--connection <name>')
+    .description("propose stage rules from the CRM's stage probabilities and names, as YAML to review and paste")
+    .action(async (opts: { connection: string }, cmd: Command) => {
+      const { config, log } = cliContext(cmd);
+      const conn = connectionNamed(config, opts.connection);
+      const m = loadMapping(resolveFromConfig(config, conn.mapping));
+      const open = await openConnection(config, conn, log);
+      try {
+        process.stdout.write(suggestStages(await open.crm.describeStages(), m.stages.field));
+      } finally {
+        await open.close();
+      }
+    });
+
+  mappings
+    .command('preview')
+    .requiredOption('--connection <name>')
+    .requiredOption('--record <id>')
+    .description('show the deal one CRM record maps to: type, stage, every field with its source, every problem')
+    .action(async (opts: { connection: string; record: string }, cmd: Command) => {
+      const { config, log } = cliContext(cmd);
+      const conn = connectionNamed(config, opts.connection);
+      const compiled = compileMapping(loadMapping(resolveFromConfig(config, conn.mapping)));
+      const open = await openConnection(config, conn, log);
+      try {
+        const [record] = await open.crm.read([opts.record], compiled.fieldsToRead);
+        if (!record) throw new Error(`no record ${opts.record} in ${opts.connection}`);
+        const p = previewRecord(compiled, record);
+        process.stdout.write(`deal type: ${p.dealType}\nstage: ${p.stage}${p.percent !== null ? ` (${p.percent} %)` : ''}\n\n`);
+        process.stdout.write(table(p.fields.map((f) => ({ field: f.key, from: f.source, value: f.value }))));
+        process.stdout.write(p.problems.length ? `\nproblems:\n${p.problems.map((x) => `  ✖ ${x.path}: ${x.message}`).join('\n')}\n` : '\nno problems: this record would sync\n');
+      } finally {
+        await open.close();
+      }
+    });
+}

@@ -1,0 +1,203 @@
+/**
+ * The composition root of the service: from a config, start what is embedded (the referral store, the CRM
+ * sandboxes), build the referrals client, the connectors, the compiled mappings and the state, and hand out one
+ * `runCycle` per connection. Nothing else in the project knows how these pieces are wired.
+ */
+import { randomBytes } from 'node:crypto';
+import type { CrmConnector } from '../../connectors/connector.js';
+import {
+  createDynamicsConnector,
+  resolveDynamicsAuth,
+  startDynamicsSandbox,
+  type DynamicsSandbox,
+} from '../../connectors/dynamics365/index.js';
+import {
+  createSalesforceConnector,
+  resolveSalesforceAuth,
+  startSalesforceSandbox,
+  type SalesforceSandbox,
+} from '../../connectors/salesforce/index.js';
+import { compileMapping, loadMapping, type CompiledMapping } from '../mapping/index.js';
+import { apiKeyProvider, createReferralsClient, providerFromConfig, type ReferralsClient } from '../partner-center/index.js';
+import { startReferralStore, type ReferralStoreHandle } from '../referral-store/index.js';
+import { ConfigError, resolveFromConfig, runLogger, type ConnectionConfig, type LoadedConfig, type Logger } from '../runtime/index.js';
+import { openSqliteState, type SyncState } from '../state/index.js';
+import { runCycle, type CycleDeps, type CycleResult } from '../sync/index.js';
+
+export interface OpenConnection {
+  crm: CrmConnector;
+  sandbox: SalesforceSandbox | DynamicsSandbox | null;
+  close(): Promise<void>;
+}
+
+export interface ServiceConnection {
+  name: string;
+  kind: 'salesforce' | 'dynamics365';
+  schedule: string;
+  crm: CrmConnector;
+  mapping: CompiledMapping;
+  sandbox: SalesforceSandbox | DynamicsSandbox | null;
+  referrals: ReferralsClient;
+  runCycle(opts?: Pick<CycleDeps, 'signal' | 'full' | 'dryRun' | 'onProgress'>): Promise<CycleResult>;
+}
+
+export interface Service {
+  connections: ServiceConnection[];
+  store: ReferralStoreHandle | null;
+  state: SyncState;
+  close(): Promise<void>;
+}
+
+const randomSecret = () => randomBytes(18).toString('base64url');
+
+/** A CRM connector for a connection: its embedded sandbox (with fresh in-process credentials) or the real CRM. */
+export async function openConnection(config: LoadedConfig, conn: ConnectionConfig, log: Logger): Promise<OpenConnection> {
+  const crm = conn.crm;
+  const clog = log.child({ connection: conn.name });
+  if (crm.kind === 'salesforce') {
+    if (crm.sandbox) {
+      const sandbox = await startSalesforceSandbox({
+        port: crm.sandbox.port,
+        seed: crm.sandbox.seed,
+        activity: crm.sandbox.activity,
+        credentials: { password: randomSecret(), clientSecret: randomSecret() },
+        certDir: resolveFromConfig(config, `../.cosell/sandbox-certs/${conn.name}`),
+        log: clog,
+      });
+      const c = sandbox.credentials;
+      const connector = createSalesforceConnector({
+        instanceUrl: sandbox.url,
+        loginUrl: c.loginUrl,
+        apiVersion: crm.apiVersion,
+        auth: { method: 'jwt', clientId: c.clientId, username: c.username, privateKeyPem: c.privateKeyPem },
+        rate: crm.rate,
+        budget: crm.budget,
+        log: clog,
+      });
+      return { crm: connector, sandbox, close: async () => (await connector.close(), await sandbox.close()) };
+    }
+    if (!crm.auth) throw new ConfigError(`connection ${conn.name}: crm.auth is required for a real Salesforce org`, config.file);
+    const connector = createSalesforceConnector({
+      instanceUrl: (crm.instanceUrl ?? crm.loginUrl)!,
+      ...(crm.loginUrl ? { loginUrl: crm.loginUrl } : {}),
+      apiVersion: crm.apiVersion,
+      auth: resolveSalesforceAuth(crm.auth, process.env),
+      rate: crm.rate,
+      budget: crm.budget,
+      log: clog,
+    });
+    return { crm: connector, sandbox: null, close: () => connector.close() };
+  }
+  if (crm.sandbox) {
+    const sandbox = await startDynamicsSandbox({
+      port: crm.sandbox.port,
+      seed: crm.sandbox.seed,
+      activity: crm.sandbox.activity,
+      credentials: { clientSecret: randomSecret() },
+      certDir: resolveFromConfig(config, `../.cosell/sandbox-certs/${conn.name}`),
+      log: clog,
+    });
+    const connector = createDynamicsConnector({
+      url: sandbox.url,
+      apiVersion: crm.apiVersion,
+      auth: { ...sandbox.credentials, authority: sandbox.authority, caPem: sandbox.caPem },
+      rate: crm.rate,
+      log: clog,
+    });
+    return { crm: connector, sandbox, close: async () => (await connector.close(), await sandbox.close()) };
+  }
+  if (!crm.auth || !crm.url) throw new ConfigError(`connection ${conn.name}: crm.url and crm.auth are required for a real Dynamics 365 org`, config.file);
+  const connector = createDynamicsConnector({
+    url: crm.url,
+    apiVersion: crm.apiVersion,
+    auth: resolveDynamicsAuth(crm.auth, process.env, (p) => resolveFromConfig(config, p)),
+    rate: crm.rate,
+    log: clog,
+  });
+  return { crm: connector, sandbox: null, close: () => connector.close() };
+}
+
+export async function openService(config: LoadedConfig, log: Logger, opts: { only?: string[] } = {}): Promise<Service> {
+  const closers: (() => Promise<void>)[] = [];
+  const closeAll = async () => {
+    for (const c of closers.reverse()) await c().catch((err: unknown) => log.warn('close failed', { error: (err as Error).message }));
+  };
+  try {
+    const r = config.referrals;
+    let store: ReferralStoreHandle | null = null;
+    let baseUrl = r.baseUrl ?? 'https://api.partner.microsoft.com/v1.0/engagements';
+    if (r.target === 'store' && r.embedded) {
+      store = await startReferralStore({
+        port: r.embedded.port,
+        host: r.embedded.host,
+        dbFile: resolveFromConfig(config, r.embedded.db),
+        seed: r.embedded.seed,
+        microsoftActor: r.embedded.microsoftActor,
+        log: log.child({ component: 'referral-store' }),
+      });
+      closers.push(() => store!.close());
+      baseUrl = store.url;
+    }
+    const state = openSqliteState(resolveFromConfig(config, config.state.path));
+    closers.push(() => state.close());
+
+    const connections: ServiceConnection[] = [];
+    const wanted = config.connections.filter((c) => c.enabled && (!opts.only || opts.only.includes(c.name)));
+    for (const [i, conn] of wanted.entries()) {
+      // In the embedded store every connection is its own partner organization, so two demo CRMs don't share inbound referrals.
+      const auth = store
+        ? apiKeyProvider(i === 0 ? store.apiKey : await organizationKey(store, conn.name))
+        : providerFromConfig(r.auth, { log, resolvePath: (p) => resolveFromConfig(config, p) });
+      const referrals = createReferralsClient({
+        baseUrl,
+        auth,
+        rate: r.rate,
+        log,
+        incremental: r.incremental,
+        ...(store ? { linkTemplate: `${baseUrl}/referrals/{id}` } : {}),
+      });
+      const open = await openConnection(config, conn, log);
+      closers.push(() => open.close());
+      const mapping = compileMapping(loadMapping(resolveFromConfig(config, conn.mapping)));
+      connections.push({
+        name: conn.name,
+        kind: conn.crm.kind,
+        schedule: conn.schedule,
+        crm: open.crm,
+        mapping,
+        sandbox: open.sandbox,
+        referrals,
+        runCycle: (o = {}) => {
+          const { log: rlog, correlationId } = runLogger(log, { connection: conn.name });
+          return runCycle({
+            connection: conn.name,
+            crm: open.crm,
+            referrals: referrals.forRun(correlationId),
+            mapping,
+            state,
+            log: rlog,
+            correlationId,
+            pageSize: conn.pageSize,
+            ...o,
+          });
+        },
+      });
+    }
+    return { connections, store, state, close: closeAll };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
+
+/** The API key of the embedded store organization named after a connection (created on first use). */
+async function organizationKey(store: ReferralStoreHandle, name: string): Promise<string> {
+  const res = await fetch(`${store.origin}/_admin/organizations/${encodeURIComponent(name)}/keys`, {
+    method: 'POST',
+    headers: { Authorization: `Bearer ${store.adminKey}`, 'Content-Type': 'application/json' },
+    body: JSON.stringify({ name }),
+  });
+  const body = (await res.json()) as { apiKey?: string; error?: { message?: string } };
+  if (!res.ok || !body.apiKey) throw new Error(`embedded store: cannot get a key for organization ${name}: ${body.error?.message ?? res.status}`);
+  return body.apiKey;
+}
