@@ -3,6 +3,7 @@
  * commands/ and registers itself here, so adding a command touches one line of this file.
  */
 import { Command } from 'commander';
+import { registerAuth } from './commands/auth.js';
 import { registerMappings } from './commands/mappings.js';
 import { registerOps } from './commands/ops.js';
 import { registerStart } from './commands/start.js';
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
   registerStart(program);
   registerOps(program);
   registerMappings(program);
+  registerAuth(program);
   registerStore(program);
   return program;
 }
