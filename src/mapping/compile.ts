@@ -46,6 +46,11 @@ interface CompiledSource {
 
 const TEMPLATE_VAR = /\{([^}]+)\}/g;
 
+/** YAML map keys are strings; option-set values (Dataverse) are integers on the wire. */
+function crmValue(v: unknown): unknown {
+  return typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v;
+}
+
 function compileSource(src: Source, defaultConvert: ConverterName, opts: { timeZone: string }): CompiledSource {
   if (typeof src === 'string') return compileSource({ field: src }, defaultConvert, opts);
   if ('value' in src) {
@@ -84,7 +89,7 @@ function compileSource(src: Source, defaultConvert: ConverterName, opts: { timeZ
       const r = conv(raw);
       return r.ok ? r : { ok: false, problem: `${src.field}: ${r.problem}` };
     },
-    toCrm: (v) => (inverse && v !== null && v !== undefined ? (inverse.get(String(v)) ?? v) : v),
+    toCrm: (v) => (inverse && v !== null && v !== undefined ? crmValue(inverse.get(String(v)) ?? v) : v),
     label: src.field,
   };
 }
@@ -291,7 +296,7 @@ export function compileMapping(m: Mapping, now: () => Date = () => new Date()): 
           Object.assign(out, crmStageFor(deal.stage).fields);
           break;
         case 'helpType':
-          if (help && !help.field.includes('.')) out[help.field] = helpInverse?.get(deal.helpType) ?? deal.helpType;
+          if (help && !help.field.includes('.')) out[help.field] = crmValue(helpInverse?.get(deal.helpType) ?? deal.helpType);
           break;
         case 'visibleToMicrosoft':
           if (vis && !vis.field.includes('.')) out[vis.field] = deal.visibleToMicrosoft;

@@ -7,6 +7,7 @@ export const MIGRATIONS: readonly string[] = [
     crm_id TEXT NOT NULL,
     referral_id TEXT NOT NULL,
     base TEXT NOT NULL,
+    referral_snapshot TEXT,
     referral_etag TEXT,
     crm_version TEXT,
     state TEXT NOT NULL CHECK (state IN ('ok','blocked','error')),

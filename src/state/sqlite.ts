@@ -14,6 +14,7 @@ interface LinkRow {
   crm_id: string;
   referral_id: string;
   base: string;
+  referral_snapshot: string | null;
   referral_etag: string | null;
   crm_version: string | null;
   state: LinkState;
@@ -28,6 +29,7 @@ const toLink = (r: LinkRow): Link => ({
   crmId: r.crm_id,
   referralId: r.referral_id,
   base: JSON.parse(r.base) as DealFields,
+  referralSnapshot: r.referral_snapshot ? (JSON.parse(r.referral_snapshot) as DealFields) : null,
   referralEtag: r.referral_etag,
   crmVersion: r.crm_version,
   state: r.state,
@@ -92,9 +94,9 @@ export function openSqliteState(file: string): SyncState {
 
   const now = () => new Date().toISOString();
   const upsertLink = db.prepare(`
-    INSERT INTO links (connection, crm_id, referral_id, base, referral_etag, crm_version, state, message, written, direction, updated_at)
-    VALUES (@connection, @crmId, @referralId, @base, @referralEtag, @crmVersion, @state, @message, @written, @direction, @updatedAt)
-    ON CONFLICT (connection, crm_id) DO UPDATE SET referral_id = excluded.referral_id, base = excluded.base,
+    INSERT INTO links (connection, crm_id, referral_id, base, referral_snapshot, referral_etag, crm_version, state, message, written, direction, updated_at)
+    VALUES (@connection, @crmId, @referralId, @base, @referralSnapshot, @referralEtag, @crmVersion, @state, @message, @written, @direction, @updatedAt)
+    ON CONFLICT (connection, crm_id) DO UPDATE SET referral_id = excluded.referral_id, base = excluded.base, referral_snapshot = excluded.referral_snapshot,
       referral_etag = excluded.referral_etag, crm_version = excluded.crm_version, state = excluded.state,
       message = excluded.message, written = excluded.written, direction = excluded.direction, updated_at = excluded.updated_at`);
   const deleteLink = db.prepare('DELETE FROM links WHERE connection = ? AND crm_id = ?');
@@ -118,7 +120,7 @@ export function openSqliteState(file: string): SyncState {
   const checkpoint = db.transaction((connection: string, cp: Checkpoint) => {
     const t = now();
     for (const l of cp.links ?? []) {
-      upsertLink.run({ ...l, connection, base: JSON.stringify(l.base), written: JSON.stringify(l.written), updatedAt: t });
+      upsertLink.run({ ...l, connection, base: JSON.stringify(l.base), referralSnapshot: l.referralSnapshot ? JSON.stringify(l.referralSnapshot) : null, written: JSON.stringify(l.written), updatedAt: t });
     }
     for (const id of cp.unlink ?? []) deleteLink.run(connection, id);
     if (cp.cursor) upsertCursor.run(connection, cp.cursor.direction, cp.cursor.value, t);

@@ -13,6 +13,11 @@ export interface Link {
   referralId: string;
   /** The DealFields both sides agreed on at the last successful sync. */
   base: DealFields;
+  /**
+   * The referral as last seen (at `referralEtag`). It differs from `base` where a field is in conflict or
+   * blocked, so a cycle that sees only a CRM change still compares against what the referral really holds.
+   */
+  referralSnapshot: DealFields | null;
   referralEtag: string | null;
   /** CRM version written or seen last (echo fast path). */
   crmVersion: string | null;

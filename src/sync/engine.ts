@@ -67,6 +67,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
   const runId = deps.dryRun ? 0 : await state.startRun(connection, deps.correlationId);
   const pending = new Set((await state.pendingCreates(connection)).map((p) => p.key));
   const stopped = () => deps.signal?.aborted === true;
+  const conflictsSeen = new Set<string>();
 
   /** CRM fields to write for one outcome: deal fields, changed write-back facts, and the status line if its meaning changed. */
   const crmFieldsFor = (o: RecordOutcome, current: Record<string, unknown>, at: Date): Record<string, unknown> => {
@@ -149,7 +150,9 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
         cp.clearIssues.push(recordKey);
       }
       for (const c of o.conflicts) {
-        counts.conflicts++;
+        // A record can come up in both phases of a cycle; a conflict is counted once.
+        if (!conflictsSeen.has(`${o.crmId}:${c.key}`)) counts.conflicts++;
+        conflictsSeen.add(`${o.crmId}:${c.key}`);
         cp.conflicts.push({ connection, crmId: o.crmId!, referralId: o.referralId!, field: c.key, baseValue: c.base, crmValue: c.crm, referralValue: c.referral });
       }
       if (o.unlink && o.crmId) cp.unlink.push(o.crmId);
@@ -222,6 +225,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
           crmId,
           referralId: n.create.ref,
           base: n.outcome.crmCreate!.deal,
+          referralSnapshot: n.outcome.crmCreate!.deal,
           referralEtag: n.outcome.crmCreate!.facts.eTag,
           crmVersion: version,
           state: 'ok',
@@ -243,6 +247,8 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
           linkNew(n, r.id, r.version ?? null);
         } else {
           counts.issues++;
+          cp.clearIssues = cp.clearIssues.filter((k) => k !== `referral:${n.create.ref}`);
+          log.warn('crm create failed', { connection, referralId: n.create.ref, code: r.code, error: r.message });
           cp.issues.push({ connection, recordKey: `referral:${n.create.ref}`, kind: 'crm-create', message: `CRM rejected the new opportunity: ${r.code ?? ''} ${r.message ?? ''}`.trim() });
           cp.retry.push(`referral:${n.create.ref}`);
         }

@@ -105,10 +105,11 @@ export async function syncRecord(ctx: RecordContext, work: RecordWork): Promise<
   };
 
   for (let attempt = 0; ; attempt++) {
+    const known = referral ? referralToDealFields(referral.referral) : (work.link?.referralSnapshot ?? null);
     const p = plan({
       base: work.link?.base ?? null,
       crm: crmSide,
-      referral: referral ? { deal: referralToDealFields(referral.referral) } : null,
+      referral: known ? { deal: known } : null,
       policy: (k) => ctx.mapping.policy(k),
       onDelete: ctx.mapping.onDelete,
       direction,
@@ -138,7 +139,8 @@ export async function syncRecord(ctx: RecordContext, work: RecordWork): Promise<
           result = await createReferral(ctx, crmId!, action.deal, work.createPending === true);
           outcome.counters.created++;
         } else if (action.type === 'patch-referral') {
-          result = await ctx.referrals.patch(work.link!.referralId, action.ops, work.link?.referralEtag ?? (referral ? etagOf(referral) : null));
+          // The freshest ETag we hold: the referral just pulled or re-read, else the one stored with the link.
+          result = await ctx.referrals.patch(work.link!.referralId, action.ops, referral ? etagOf(referral) : (work.link?.referralEtag ?? null));
           outcome.counters.updated++;
         } else if (action.type === 'unlink') {
           outcome.unlink = true;
@@ -192,6 +194,7 @@ function finish(ctx: RecordContext, work: RecordWork, p: Plan, result: ReferralW
     crmId,
     referralId,
     base: next,
+    referralSnapshot: referral ? referralToDealFields(referral) : (work.link?.referralSnapshot ?? null),
     referralEtag: facts?.eTag ?? work.link?.referralEtag ?? null,
     crmVersion: work.crmRecord?.version ?? work.link?.crmVersion ?? null,
     state: p.blocked.length ? 'blocked' : outcome.problems.length || p.conflicts.length ? 'error' : 'ok',

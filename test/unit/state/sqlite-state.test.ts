@@ -22,6 +22,7 @@ const link = (crmId: string, over: Partial<Link> = {}): Link => ({
   crmId,
   referralId: `ref-${crmId}`,
   base: { ...emptyDealFields(), name: crmId },
+  referralSnapshot: null,
   referralEtag: 'e1',
   crmVersion: 'v1',
   state: 'ok',

@@ -1,0 +1,224 @@
+/**
+ * An end-to-end stack on loopback: the referral store, one CRM sandbox, the real connector, client, mapping and
+ * state, with a small CRM adapter so the same scenarios run against Salesforce and Dynamics 365.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { CrmConnector } from '../../connectors/connector.js';
+import { createDynamicsConnector, startDynamicsSandbox, type DynamicsSandbox } from '../../connectors/dynamics365/index.js';
+import { createSalesforceConnector, startSalesforceSandbox, type SalesforceSandbox } from '../../connectors/salesforce/index.js';
+import { compileMapping, loadMapping, type CompiledMapping } from '../../src/mapping/index.js';
+import { apiKeyProvider, createReferralsClient, type ReferralsClient } from '../../src/partner-center/index.js';
+import { startReferralStore, type ReferralStoreHandle } from '../../src/referral-store/index.js';
+import { silentLogger, type Logger } from '../../src/runtime/index.js';
+import { openSqliteState, type SyncState } from '../../src/state/index.js';
+import { runCycle } from '../../src/sync/index.js';
+import type { Referral } from '../../src/domain/index.js';
+
+export type CrmKind = 'salesforce' | 'dynamics365';
+
+export interface OppSpec {
+  name?: string;
+  /** A co-sell stage the adapter translates into the CRM's own value. */
+  stage?: 'Qualify' | 'Develop' | 'Propose' | 'Close';
+  amount?: number;
+  closeDate?: string;
+  notes?: string;
+  country?: string | null;
+  help?: 'None' | 'ProofOfConceptOrDemo';
+  visible?: boolean;
+  sync?: boolean;
+}
+
+/** What a test does to the CRM, in CRM-neutral words. */
+export interface CrmAdapter {
+  kind: CrmKind;
+  create(spec?: OppSpec): string;
+  setAmount(id: string, amount: number): void;
+  setCloseDate(id: string, date: string): void;
+  setNotes(id: string, notes: string): void;
+  setStage(id: string, stage: 'Qualify' | 'Develop' | 'Propose' | 'Close'): void;
+  setOwner(id: string, person: { first: string; last: string; email: string; phone: string }): void;
+  requestHelp(id: string): void;
+  win(id: string): void;
+  lose(id: string, reason: string): void;
+  /** Reopen a closed deal and change its amount (Dataverse makes you reopen to edit). */
+  editAfterClose(id: string, amount: number): void;
+  decline(id: string, reason: string): void;
+  remove(id: string): void;
+  /** A field of the record, by the mapping's write-back role. */
+  field(id: string, role: 'referralId' | 'status' | 'substatus' | 'msxId' | 'statusLine' | 'stage' | 'amount'): unknown;
+  /** All opportunities carrying a referral id (e.g. created from inbound referrals). */
+  withReferral(referralId: string): string | undefined;
+}
+
+export interface Stack {
+  store: ReferralStoreHandle;
+  client: ReferralsClient;
+  crm: CrmAdapter;
+  connector: CrmConnector;
+  mapping: CompiledMapping;
+  state: SyncState;
+  sync(): ReturnType<typeof runCycle>;
+  referralFor(crmId: string): Promise<Referral>;
+  admin(path: string, body: unknown): Promise<Record<string, unknown>>;
+  close(): Promise<void>;
+}
+
+const rate = { concurrency: 8, intervalCap: 10_000, intervalMs: 1000, timeoutMs: 10_000, maxRetries: 2 };
+const SF_STAGE = { Qualify: 'Needs Analysis', Develop: 'Value Proposition', Propose: 'Proposal/Price Quote', Close: 'Negotiation/Review' } as const;
+const D365_STAGE = { Qualify: 0, Develop: 1, Propose: 2, Close: 3 } as const;
+
+function salesforceAdapter(sb: SalesforceSandbox): CrmAdapter {
+  const owner = sb.org.insert('User', { FirstName: 'Ann', LastName: 'Lee', Email: 'ann@partner.example', Phone: '+31 20 555 0100' });
+  const roles = { referralId: 'Referral_Id__c', status: 'Referral_Status__c', substatus: 'Referral_Substatus__c', msxId: 'Microsoft_CRM_Id__c', statusLine: 'Cosell_Sync_Status__c', stage: 'StageName', amount: 'Amount' };
+  const up = (id: string, f: Record<string, unknown>) => sb.org.update('Opportunity', id, f);
+  return {
+    kind: 'salesforce',
+    create(s = {}) {
+      const account = sb.org.insert('Account', { Name: `${s.name ?? 'Contoso'} Ltd`, ...(s.country === null ? {} : { BillingCountry: s.country ?? 'Netherlands' }), BillingCity: 'Utrecht' });
+      return sb.org.insert('Opportunity', {
+        Name: s.name ?? 'Contoso expansion',
+        StageName: SF_STAGE[s.stage ?? 'Qualify'],
+        Amount: s.amount ?? 12_500,
+        CurrencyIsoCode: 'EUR',
+        CloseDate: s.closeDate ?? '2027-03-01',
+        Description: s.notes ?? null,
+        AccountId: account,
+        OwnerId: owner,
+        Sync_with_Partner_Center__c: s.sync ?? true,
+        How_can_Microsoft_help__c: s.help ?? 'None',
+        Visible_to_Microsoft__c: s.visible ?? false,
+        Partner_Center_Solutions__c: 'SOL-AZ-001',
+        Customer_Contact_First_Name__c: 'Sue',
+        Customer_Contact_Last_Name__c: 'Smith',
+        Customer_Contact_Email__c: 'sue@customer.example',
+        Customer_Contact_Phone__c: '+1 206 555 0100',
+      });
+    },
+    setAmount: (id, a) => up(id, { Amount: a }),
+    setCloseDate: (id, d) => up(id, { CloseDate: d }),
+    setNotes: (id, n) => up(id, { Description: n }),
+    setStage: (id, s) => up(id, { StageName: SF_STAGE[s] }),
+    setOwner(id, p) {
+      up(id, { OwnerId: sb.org.insert('User', { FirstName: p.first, LastName: p.last, Email: p.email, Phone: p.phone }) });
+    },
+    requestHelp: (id) => up(id, { How_can_Microsoft_help__c: 'ProofOfConceptOrDemo', Visible_to_Microsoft__c: true }),
+    win: (id) => up(id, { StageName: 'Closed Won' }),
+    lose: (id, reason) => up(id, { StageName: 'Closed Lost', Loss_Reason__c: reason }),
+    editAfterClose: (id, a) => up(id, { Amount: a }),
+    decline: (id, reason) => up(id, { StageName: 'Declined Referral', Decline_Reason__c: reason }),
+    remove: (id) => sb.org.remove('Opportunity', id),
+    field: (id, role) => sb.org.get('Opportunity', id)[roles[role]],
+    withReferral: (rid) => sb.org.all('Opportunity').find((o) => o.Referral_Id__c === rid)?.Id as string | undefined,
+  };
+}
+
+function dynamicsAdapter(sb: DynamicsSandbox): CrmAdapter {
+  const owner = sb.org.insert('systemusers', { firstname: 'Ann', lastname: 'Lee', internalemailaddress: 'ann@partner.example', address1_telephone1: '+31 20 555 0100' });
+  const currency = sb.org.insert('transactioncurrencies', { isocurrencycode: 'EUR', currencyname: 'Euro' });
+  const contact = sb.org.insert('contacts', { firstname: 'Sue', lastname: 'Smith', emailaddress1: 'sue@customer.example', telephone1: '+1 206 555 0100' });
+  const roles = { referralId: 'cosell_referralid', status: 'cosell_referralstatus', substatus: 'cosell_referralsubstatus', msxId: 'cosell_microsoftcrmid', statusLine: 'cosell_syncstatus', stage: 'salesstage', amount: 'estimatedvalue' };
+  const up = (id: string, f: Record<string, unknown>) => sb.org.update('opportunities', id, f);
+  return {
+    kind: 'dynamics365',
+    create(s = {}) {
+      const account = sb.org.insert('accounts', { name: `${s.name ?? 'Contoso'} Ltd`, ...(s.country === null ? {} : { address1_country: s.country ?? 'Netherlands' }), address1_city: 'Utrecht' });
+      return sb.org.insert('opportunities', {
+        name: s.name ?? 'Contoso expansion',
+        salesstage: D365_STAGE[s.stage ?? 'Qualify'],
+        estimatedvalue: s.amount ?? 12_500,
+        estimatedclosedate: s.closeDate ?? '2027-03-01',
+        description: s.notes ?? null,
+        'parentaccountid@odata.bind': `/accounts(${account})`,
+        'owninguser@odata.bind': `/systemusers(${owner})`,
+        'transactioncurrencyid@odata.bind': `/transactioncurrencies(${currency})`,
+        'parentcontactid@odata.bind': `/contacts(${contact})`,
+        cosell_syncwithpartnercenter: s.sync ?? true,
+        cosell_howcanmicrosofthelp: s.help === 'ProofOfConceptOrDemo' ? 100_000_003 : 100_000_000,
+        cosell_visibletomicrosoft: s.visible ?? false,
+        cosell_solutions: 'SOL-AZ-001',
+      });
+    },
+    setAmount: (id, a) => up(id, { estimatedvalue: a }),
+    setCloseDate: (id, d) => up(id, { estimatedclosedate: d }),
+    setNotes: (id, n) => up(id, { description: n }),
+    setStage: (id, s) => up(id, { salesstage: D365_STAGE[s], stepname: null, statuscode: 1 }),
+    setOwner(id, p) {
+      const u = sb.org.insert('systemusers', { firstname: p.first, lastname: p.last, internalemailaddress: p.email, address1_telephone1: p.phone });
+      up(id, { 'owninguser@odata.bind': `/systemusers(${u})` });
+    },
+    requestHelp: (id) => up(id, { cosell_howcanmicrosofthelp: 100_000_003, cosell_visibletomicrosoft: true }),
+    win: (id) => up(id, { statecode: 1, statuscode: 3 }),
+    lose: (id, reason) => up(id, { cosell_lossreason: reason, statecode: 2, statuscode: 4 }),
+    editAfterClose: (id, a) => up(id, { statecode: 0, statuscode: 1, estimatedvalue: a }),
+    decline: (id, reason) => up(id, { stepname: 'Declined Referral', cosell_declinereason: reason, statecode: 2, statuscode: 4 }),
+    remove: (id) => sb.org.remove('opportunities', id),
+    field: (id, role) => sb.org.get('opportunities', id)[roles[role]],
+    withReferral: (rid) => sb.org.all('opportunities').find((o) => o.cosell_referralid === rid)?.opportunityid as string | undefined,
+  };
+}
+
+export async function startStack(kind: CrmKind, opts: { log?: Logger; storeFaults?: boolean } = {}): Promise<Stack> {
+  const dir = mkdtempSync(join(tmpdir(), `cosell-e2e-${kind}-`));
+  const log = opts.log ?? silentLogger;
+  const store = await startReferralStore({
+    dbFile: join(dir, 'store.db'),
+    apiKey: 'e2e-partner-key-123',
+    adminKey: 'e2e-admin-key-1234',
+    now: '2026-11-24T09:00:00Z',
+    microsoftActor: { enabled: false, acceptRate: 1, decisionDays: 2, seed: 3 },
+  });
+  const client = createReferralsClient({ baseUrl: store.url, auth: apiKeyProvider(store.apiKey), rate, incremental: { mode: 'filter', overlapSeconds: 5 }, linkTemplate: `${store.url}/referrals/{id}` });
+  let connector: CrmConnector;
+  let crm: CrmAdapter;
+  let closeSandbox: () => Promise<void>;
+  if (kind === 'salesforce') {
+    const sb = await startSalesforceSandbox({ certDir: '.cosell/test-certs/salesforce' });
+    connector = createSalesforceConnector({
+      instanceUrl: sb.url,
+      apiVersion: '62.0',
+      auth: { method: 'jwt', clientId: sb.credentials.clientId, username: sb.credentials.username, privateKeyPem: sb.credentials.privateKeyPem },
+      rate,
+      budget: { warnAt: 0.8, pauseAt: 0.95 },
+      lookbackSeconds: 0,
+    });
+    crm = salesforceAdapter(sb);
+    closeSandbox = () => sb.close();
+  } else {
+    const sb = await startDynamicsSandbox({ certDir: '.cosell/test-certs/dynamics365' });
+    connector = createDynamicsConnector({ url: sb.url, apiVersion: '9.2', auth: { ...sb.credentials, authority: sb.authority, caPem: sb.caPem }, rate });
+    crm = dynamicsAdapter(sb);
+    closeSandbox = () => sb.close();
+  }
+  const mapping = compileMapping(loadMapping(`mappings/${kind}.yaml`));
+  const state = openSqliteState(join(dir, 'state.db'));
+  const stack: Stack = {
+    store,
+    client,
+    crm,
+    connector,
+    mapping,
+    state,
+    sync: () => runCycle({ connection: kind, crm: connector, referrals: client, mapping, state, log, correlationId: 'e2e', pageSize: 100 }),
+    async referralFor(crmId) {
+      const found = await client.findByExternalReference(crmId);
+      if (!found) throw new Error(`no referral for ${crmId}`);
+      return found.referral;
+    },
+    async admin(path, body) {
+      const res = await fetch(`${store.origin}/_admin/${path}`, { method: 'POST', headers: { Authorization: `Bearer ${store.adminKey}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      const json = (await res.json()) as Record<string, unknown>;
+      if (!res.ok) throw new Error(`admin ${path}: ${res.status} ${JSON.stringify(json)}`);
+      return json;
+    },
+    async close() {
+      await connector.close();
+      await closeSandbox();
+      await state.close();
+      await store.close();
+    },
+  };
+  return stack;
+}
