@@ -1,0 +1,91 @@
+/**
+ * Crash-resume: a 10,000-record initial sync in a separate process, killed with SIGKILL at 20 random points
+ * and restarted each time. At the end: exactly one referral per opportunity, no duplicate externalReferenceId,
+ * every write-back present.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { startSalesforceSandbox, type SalesforceSandbox } from '../../connectors/salesforce/index.js';
+import { apiKeyProvider, createReferralsClient } from '../../src/partner-center/index.js';
+import { startReferralStore, type ReferralStoreHandle } from '../../src/referral-store/index.js';
+import { prng } from '../../connectors/salesforce/sandbox/seed.js';
+
+const RECORDS = 10_000;
+const KILLS = 20;
+let sb: SalesforceSandbox;
+let store: ReferralStoreHandle;
+const dir = mkdtempSync(join(tmpdir(), 'cosell-crash-'));
+
+beforeAll(async () => {
+  sb = await startSalesforceSandbox({ certDir: '.cosell/test-certs/salesforce' });
+  store = await startReferralStore({ dbFile: join(dir, 'store.db'), apiKey: 'crash-test-key-1', adminKey: 'crash-admin-key-1', microsoftActor: { enabled: false, acceptRate: 1, decisionDays: 2, seed: 1 } });
+  const owner = sb.org.insert('User', { FirstName: 'Ann', LastName: 'Lee', Email: 'ann@partner.example', Phone: '+31 20 555 0100' });
+  const account = sb.org.insert('Account', { Name: 'Contoso', BillingCountry: 'NL' });
+  for (let i = 0; i < RECORDS; i++) {
+    sb.org.insert('Opportunity', { Name: `Deal ${i}`, StageName: 'Needs Analysis', Amount: 1000 + i, CurrencyIsoCode: 'EUR', CloseDate: '2027-01-01', AccountId: account, OwnerId: owner, Sync_with_Partner_Center__c: true, Partner_Center_Solutions__c: 'SOL-1' });
+  }
+}, 120_000);
+afterAll(async () => {
+  await sb?.close();
+  await store?.close();
+});
+
+function runWorker(killAfterMs: number | null): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/reliability/sync-worker.ts'], {
+      env: {
+        ...process.env,
+        WORKER_SF_URL: sb.url,
+        WORKER_SF_CLIENT_ID: sb.credentials.clientId,
+        WORKER_SF_USERNAME: sb.credentials.username,
+        WORKER_SF_KEY: sb.credentials.privateKeyPem,
+        WORKER_STORE_URL: store.url,
+        WORKER_STORE_KEY: store.apiKey,
+        WORKER_STATE: join(dir, 'state.db'),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const timer = killAfterMs === null ? null : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    child.on('exit', (code, signal) => {
+      if (timer) clearTimeout(timer);
+      if (code !== 0 && signal !== 'SIGKILL') process.stderr.write(err);
+      resolve({ code, signal });
+    });
+  });
+}
+
+it('survives 20 SIGKILLs mid-sync with no lost and no duplicated referral, and every write-back present', async () => {
+  const random = prng(2026);
+  let kills = 0;
+  for (let i = 0; i < KILLS; i++) {
+    // The child needs ~1 s to start; kill it somewhere between start-up and well into the sync.
+    const r = await runWorker(800 + Math.floor(random() * 2500));
+    if (r.signal === 'SIGKILL') kills++;
+    else expect(r.code).toBe(0);
+  }
+  expect(kills).toBeGreaterThan(KILLS / 2);
+  // Then let it finish (a second clean cycle settles anything the last one left to write back).
+  expect((await runWorker(null)).code).toBe(0);
+  expect((await runWorker(null)).code).toBe(0);
+
+  const client = createReferralsClient({ baseUrl: store.url, auth: apiKeyProvider(store.apiKey), rate: { concurrency: 8, intervalCap: 100_000, intervalMs: 1000, timeoutMs: 10_000, maxRetries: 2 } });
+  const refs: string[] = [];
+  const byExternal = new Map<string, string>();
+  for await (const page of client.pull(null)) {
+    for (const r of page.referrals) {
+      refs.push(r.id);
+      expect(byExternal.has(r.externalReferenceId!), `duplicate referral for ${r.externalReferenceId}`).toBe(false);
+      byExternal.set(r.externalReferenceId!, r.id);
+    }
+  }
+  expect(refs.length).toBe(RECORDS);
+  const opps = sb.org.all('Opportunity');
+  const missing = opps.filter((o) => o.Referral_Id__c !== byExternal.get(String(o.Id)));
+  expect(missing.map((o) => o.Id)).toEqual([]);
+  expect(opps.every((o) => String(o.Cosell_Sync_Status__c).startsWith('✔'))).toBe(true);
+}, 600_000);
