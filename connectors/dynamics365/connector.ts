@@ -92,13 +92,14 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): CrmConn
   /** One HTTP call with a bearer token; a 401 refreshes the token once (skipping msal's cache), then gives up. */
   const send = async (label: string, method: string, url: string, headers: Record<string, string>, data: string | undefined, signal: AbortSignal): Promise<AxiosResponse<string>> => {
     const attempt = async (force: boolean) => {
+      const token = await tokens.token(force); // an AuthError here is final, not a network failure
       try {
         return await http.request<string>({
           method,
           url,
           data,
           signal,
-          headers: { Accept: 'application/json', 'OData-MaxVersion': '4.0', 'OData-Version': '4.0', Authorization: `Bearer ${await tokens.token(force)}`, ...headers },
+          headers: { Accept: 'application/json', 'OData-MaxVersion': '4.0', 'OData-Version': '4.0', Authorization: `Bearer ${token}`, ...headers },
         });
       } catch (err) {
         const e = err as AxiosError;

@@ -3,7 +3,7 @@
  * localhost / 127.0.0.1, generated once and cached. Clients trust the CA explicitly — TLS checks stay on.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { generate } from 'selfsigned';
 
 export interface SandboxCerts {
@@ -15,7 +15,7 @@ export interface SandboxCerts {
 
 export async function sandboxCerts(dir: string): Promise<SandboxCerts> {
   mkdirSync(dir, { recursive: true });
-  const caFile = join(dir, 'ca.pem');
+  const caFile = resolve(dir, 'ca.pem');
   const caKeyFile = join(dir, 'ca-key.pem');
   const keyFile = join(dir, 'localhost-key.pem');
   const certFile = join(dir, 'localhost.pem');

@@ -3,7 +3,7 @@
  * Salesforce org, and integration tests cross a real HTTP boundary with unmodified jsforce.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { generate } from 'selfsigned';
 import { silentLogger, type Logger } from '../../../src/runtime/index.js';
@@ -63,7 +63,7 @@ export interface SalesforceSandbox {
 async function keyPair(dir: string): Promise<{ privateKeyPem: string; certificatePem: string; certFile: string }> {
   mkdirSync(dir, { recursive: true });
   const keyFile = join(dir, 'jwt-private-key.pem');
-  const certFile = join(dir, 'jwt-certificate.pem');
+  const certFile = resolve(dir, 'jwt-certificate.pem');
   if (!existsSync(keyFile) || !existsSync(certFile)) {
     const pems = await generate([{ name: 'commonName', value: 'cosell-sync Salesforce sandbox (JWT bearer)' }], { keySize: 2048, algorithm: 'sha256' });
     writeFileSync(keyFile, pems.private, { mode: 0o600 });
