@@ -160,7 +160,7 @@ function dynamicsAdapter(sb: DynamicsSandbox): CrmAdapter {
   };
 }
 
-export async function startStack(kind: CrmKind, opts: { log?: Logger; storeFaults?: boolean } = {}): Promise<Stack> {
+export async function startStack(kind: CrmKind, opts: { log?: Logger; mapping?: CompiledMapping; referralsUrl?: (storeUrl: string) => Promise<string> } = {}): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), `cosell-e2e-${kind}-`));
   const log = opts.log ?? silentLogger;
   const store = await startReferralStore({
@@ -170,7 +170,7 @@ export async function startStack(kind: CrmKind, opts: { log?: Logger; storeFault
     now: '2026-11-24T09:00:00Z',
     microsoftActor: { enabled: false, acceptRate: 1, decisionDays: 2, seed: 3 },
   });
-  const client = createReferralsClient({ baseUrl: store.url, auth: apiKeyProvider(store.apiKey), rate, incremental: { mode: 'filter', overlapSeconds: 5 }, linkTemplate: `${store.url}/referrals/{id}` });
+  const client = createReferralsClient({ baseUrl: opts.referralsUrl ? await opts.referralsUrl(store.url) : store.url, auth: apiKeyProvider(store.apiKey), rate, incremental: { mode: 'filter', overlapSeconds: 5 }, linkTemplate: `${store.url}/referrals/{id}` });
   let connector: CrmConnector;
   let crm: CrmAdapter;
   let closeSandbox: () => Promise<void>;
@@ -192,7 +192,7 @@ export async function startStack(kind: CrmKind, opts: { log?: Logger; storeFault
     crm = dynamicsAdapter(sb);
     closeSandbox = () => sb.close();
   }
-  const mapping = compileMapping(loadMapping(`mappings/${kind}.yaml`));
+  const mapping = opts.mapping ?? compileMapping(loadMapping(`mappings/${kind}.yaml`));
   const state = openSqliteState(join(dir, 'state.db'));
   const stack: Stack = {
     store,
