@@ -20,6 +20,7 @@ import {
 import type { CrmConnector, CrmCreate, CrmRecord, CrmUpdate, FieldInfo, Page, PullOptions, StageInfo, WriteResult } from '../connector.js';
 import { clientCredentialTokens, httpsAgent, type DynamicsAuth } from './auth.js';
 import { buildBatch, parseBatch, type BatchPart } from './batch-client.js';
+import { COSELL_COLUMN_SPECS, columnDefinition } from './setup.js';
 
 export interface DynamicsConnectorOptions {
   /** Organization URL, e.g. https://contoso.crm.dynamics.com */
@@ -61,7 +62,12 @@ const cursorOf = (text: string | null): { delta: string } | null => {
   }
 };
 
-export function createDynamicsConnector(opts: DynamicsConnectorOptions): CrmConnector {
+export interface DynamicsConnector extends CrmConnector {
+  /** Create the co-sell columns that are missing (or only list them with `dryRun`); returns their names. */
+  createMissingColumns(dryRun: boolean): Promise<string[]>;
+}
+
+export function createDynamicsConnector(opts: DynamicsConnectorOptions): DynamicsConnector {
   const log = opts.log ?? silentLogger;
   const org = opts.url.replace(/\/+$/, '');
   const api = `${org}/api/data/v${opts.apiVersion}/`;
@@ -330,6 +336,18 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): CrmConn
     },
     usage: () => undefined,
     calls: () => calls,
+    async createMissingColumns(dryRun) {
+      const existing = new Set((await this.describeFields()).map((f) => f.name.toLowerCase()));
+      const missing = COSELL_COLUMN_SPECS.filter((c) => !existing.has(c.name));
+      if (dryRun) return missing.map((c) => c.name);
+      for (const c of missing) {
+        await lane.run(async (signal) => {
+          const res = await send(`create column ${c.name}`, 'POST', `${api}EntityDefinitions(LogicalName='opportunity')/Attributes`, { 'Content-Type': 'application/json' }, JSON.stringify(columnDefinition(c)), signal);
+          if (res.status >= 400) throw typed(`create column ${c.name}`, res);
+        }, { idempotent: false, label: `create column ${c.name}` });
+      }
+      return missing.map((c) => c.name);
+    },
     async close() {
       await lane.onIdle();
       agent.destroy();

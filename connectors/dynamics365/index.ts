@@ -3,7 +3,8 @@ import { readFileSync } from 'node:fs';
 import { readSecret, type DynamicsCrmConfig, type Env } from '../../src/runtime/index.js';
 import type { DynamicsAuth } from './auth.js';
 
-export { createDynamicsConnector, odataString, type DynamicsConnectorOptions } from './connector.js';
+export { createDynamicsConnector, odataString, type DynamicsConnector, type DynamicsConnectorOptions } from './connector.js';
+export { columnDefinition, COSELL_COLUMN_SPECS } from './setup.js';
 export type { DynamicsAuth } from './auth.js';
 export { startDynamicsSandbox, type DynamicsSandbox, type DynamicsSandboxOptions } from './sandbox/index.js';
 

@@ -30,3 +30,5 @@ export function resolveSalesforceAuth(auth: NonNullable<SalesforceCrmConfig['aut
       };
   }
 }
+export { buildDeployPackage, writeDeployPackage, checkFields, PERMISSION_SET } from './setup.js';
+export { CUSTOM_OPPORTUNITY_FIELDS } from './sandbox/org.js';

@@ -6,6 +6,7 @@ import { Command } from 'commander';
 import { registerAuth } from './commands/auth.js';
 import { registerMappings } from './commands/mappings.js';
 import { registerOps } from './commands/ops.js';
+import { registerSandboxAndSetup } from './commands/sandbox.js';
 import { registerStart } from './commands/start.js';
 import { registerStore } from './commands/store.js';
 
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerOps(program);
   registerMappings(program);
   registerAuth(program);
+  registerSandboxAndSetup(program);
   registerStore(program);
   return program;
 }
