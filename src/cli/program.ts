@@ -8,6 +8,7 @@ import { registerMappings } from './commands/mappings.js';
 import { registerOps } from './commands/ops.js';
 import { registerSandboxAndSetup } from './commands/sandbox.js';
 import { registerStart } from './commands/start.js';
+import { registerSync } from './commands/sync.js';
 import { registerStore } from './commands/store.js';
 
 export function buildProgram(): Command {
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .option('-c, --config <file>', 'config file', process.env.COSELL_CONFIG ?? 'config/default.yaml')
     .showHelpAfterError();
   registerStart(program);
+  registerSync(program);
   registerOps(program);
   registerMappings(program);
   registerAuth(program);

@@ -1,0 +1,50 @@
+/** `cosell-sync sync` (one cycle of one connection) and `cosell-sync plan` (a dry run: what a cycle would do). */
+import type { Command } from 'commander';
+import { cliContext, connectionNamed, table } from '../context.js';
+import { progressReporter, summaryLine } from '../progress.js';
+import { openService } from '../service.js';
+
+export function registerSync(program: Command): void {
+  program
+    .command('sync')
+    .requiredOption('--connection <name>')
+    .option('--full', 'ignore the cursors: read everything and reconcile (no duplicates)')
+    .description('run one sync cycle of a connection now')
+    .action(async (o: { connection: string; full?: boolean }, cmd: Command) => {
+      const { config, log } = cliContext(cmd);
+      connectionNamed(config, o.connection);
+      const service = await openService(config, log, { only: [o.connection] });
+      try {
+        const c = service.connections[0]!;
+        const progress = progressReporter(c.name);
+        const result = await c.runCycle({ ...(o.full ? { full: true } : {}), onProgress: progress.update });
+        progress.done();
+        process.stdout.write(`${summaryLine(c.name, result)}\n`);
+      } finally {
+        await service.close();
+      }
+    });
+
+  program
+    .command('plan')
+    .requiredOption('--connection <name>')
+    .option('--full', 'plan against everything, not only what changed')
+    .option('--json', 'print JSON')
+    .description('dry run: read both sides and print the actions a cycle would take; writes nothing')
+    .action(async (o: { connection: string; full?: boolean; json?: boolean }, cmd: Command) => {
+      const { config, log } = cliContext(cmd);
+      connectionNamed(config, o.connection);
+      const service = await openService(config, log, { only: [o.connection] });
+      try {
+        const result = await service.connections[0]!.runCycle({ dryRun: true, ...(o.full ? { full: true } : {}) });
+        const rows = result.planned.filter((p) => p.actions.length || p.blocked.length || p.conflicts.length || p.problems.length);
+        if (o.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+        else {
+          process.stdout.write(table(rows.map((p) => ({ crm: p.crmId, referral: p.referralId, actions: p.actions.join(', '), blocked: p.blocked.join('; '), conflicts: p.conflicts.join(', '), problems: p.problems.join('; ') }))));
+          process.stdout.write(`${rows.length} record(s) would change; nothing was written\n`);
+        }
+      } finally {
+        await service.close();
+      }
+    });
+}
