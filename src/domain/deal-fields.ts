@@ -131,8 +131,36 @@ function personKey(p: unknown): string {
   return `${String(o.email ?? '').toLowerCase()}|${String(o.lastName ?? '')}|${String(o.firstName ?? '')}`;
 }
 
+/**
+ * Equal after normalisation (trimmed strings, '' = null, lists as sets), without building copies: this runs
+ * for every field of every record in a cycle.
+ */
 export function sameValue(a: unknown, b: unknown): boolean {
-  return JSON.stringify(normalizeValue(a)) === JSON.stringify(normalizeValue(b));
+  const aObj = a !== null && typeof a === 'object';
+  const bObj = b !== null && typeof b === 'object';
+  if (!aObj && !bObj) return normText(a ?? null) === normText(b ?? null);
+  if (Array.isArray(a) || Array.isArray(b)) {
+    const x = Array.isArray(a) ? a : [];
+    const y = Array.isArray(b) ? b : [];
+    if (x.length !== y.length) return false;
+    const used = new Array<boolean>(y.length).fill(false);
+    return x.every((item) => {
+      const j = y.findIndex((other, k) => !used[k] && sameValue(item, other));
+      if (j < 0) return false;
+      used[j] = true;
+      return true;
+    });
+  }
+  const x = (aObj ? a : {}) as Record<string, unknown>;
+  const y = (bObj ? b : {}) as Record<string, unknown>;
+  for (const k in x) if (!sameValue(x[k], y[k])) return false;
+  for (const k in y) if (!(k in x) && !sameValue(null, y[k])) return false;
+  return true;
+}
+
+/** A copy safe to change (the lists and the customer are copied; values themselves are never mutated). */
+export function cloneDeal(d: DealFields): DealFields {
+  return { ...d, customer: { ...d.customer }, contact: d.contact ? { ...d.contact } : null, team: d.team.map((p) => ({ ...p })), solutions: [...d.solutions] };
 }
 
 /** The keys whose values differ between two DealFields. */

@@ -197,48 +197,41 @@ export function compileMapping(m: Mapping, now: () => Date = () => new Date()): 
 
   const helpInverse = help?.map ? new Map(Object.entries(help.map).map(([k, v]) => [v, k])) : null;
 
+  // Each source writes straight into its slot of the deal: no lookups per record.
+  const emptyPerson = (): Person => ({ firstName: null, lastName: null, email: null, phone: null });
+  const slot = (key: string): ((d: DealFields, v: unknown) => void) => {
+    const [head, leaf] = key.split('.') as [string, string | undefined];
+    if (head === 'customer') return (d, v) => void ((d.customer as Record<string, unknown>)[leaf!] = v);
+    // A contact or team member exists only when one of its values does.
+    if (head === 'contact') {
+      return (d, v) => {
+        if (v !== null) ((d.contact ??= emptyPerson()) as Record<string, unknown>)[leaf!] = v;
+      };
+    }
+    if (head === 'team') {
+      return (d, v) => {
+        if (v !== null) ((d.team[0] ??= emptyPerson()) as Record<string, unknown>)[leaf!] = v;
+      };
+    }
+    if (head === 'solutions') return (d, v) => void (d.solutions = ((v as string[] | null) ?? []).map((x) => solutionMap.get(x) ?? x));
+    return (d, v) => void ((d as Record<string, unknown>)[head] = v);
+  };
+  const readers = flat.map(([key, src]) => ({ key, src, set: slot(key), required: REQUIRED[key] }));
+
   const toDeal = (record: CrmRecord): { deal: DealFields; problems: Issue[] } => {
     const fields = record.fields;
     const deal = emptyDealFields();
     const problems: Issue[] = [];
-    const values = new Map<string, unknown>();
-    for (const [key, src] of flat) {
-      const r = src.get(fields);
-      if (r.ok) values.set(key, r.value);
-      else problems.push({ path: key, message: r.problem });
-    }
-    for (const [key, what] of Object.entries(REQUIRED)) {
-      const src = byKey.get(key);
-      const v = values.get(key);
-      if (src && values.has(key) && (v === null || v === undefined || v === '')) {
-        problems.push({ path: key, message: `${src.label} is empty: ${what} is required` });
+    for (const r of readers) {
+      const c = r.src.get(fields);
+      if (!c.ok) {
+        problems.push({ path: r.key, message: c.problem });
+        continue;
       }
+      const v = c.value ?? null;
+      if (r.required && (v === null || v === '')) problems.push({ path: r.key, message: `${r.src.label} is empty: ${r.required} is required` });
+      r.set(deal, v);
     }
-    const s = (k: string) => (values.get(k) ?? null) as never;
-    deal.name = s('name');
-    deal.customer = {
-      name: s('customer.name'),
-      country: s('customer.country'),
-      city: s('customer.city'),
-      state: s('customer.state'),
-      postalCode: s('customer.postalCode'),
-      addressLine1: s('customer.addressLine1'),
-      duns: s('customer.duns'),
-    };
-    const person = (prefix: string): Person | null => {
-      const p = { firstName: s(`${prefix}.firstName`), lastName: s(`${prefix}.lastName`), email: s(`${prefix}.email`), phone: s(`${prefix}.phone`) };
-      return Object.values(p).some((v) => v !== null) ? p : null;
-    };
-    deal.contact = person('contact');
-    const member = person('team');
-    deal.team = member ? [member] : [];
-    deal.value = s('value');
-    deal.currency = s('currency');
-    deal.closeDate = s('closeDate');
-    deal.notes = s('notes');
-    deal.campaignId = s('campaignId');
-    deal.statusReason = s('statusReason');
-    deal.solutions = ((values.get('solutions') as string[] | undefined) ?? []).map((v) => solutionMap.get(v) ?? v);
     const st = stageOf(fields);
     if (st.problem) problems.push({ path: 'stage', message: st.problem });
     deal.stage = st.stage ?? 'initial';

@@ -22,9 +22,21 @@ const EMPTY = (v: unknown) => v === null || v === undefined || (typeof v === 'st
 /** Common alternative names an ISO list does not know. */
 const COUNTRY_ALIASES: Record<string, string> = { USA: 'US', UK: 'GB', 'GREAT BRITAIN': 'GB', ENGLAND: 'GB', HOLLAND: 'NL', 'THE NETHERLANDS': 'NL', 'KOREA, REPUBLIC OF': 'KR' };
 
-export function toCountry(v: unknown): Converted {
-  if (EMPTY(v)) return ok(null);
-  const s = String(v).trim();
+/** Country names repeat across records: remember each answer (bounded) instead of searching the name list again. */
+function memo(fn: (s: string) => Converted, limit = 20_000): (s: string) => Converted {
+  const cache = new Map<string, Converted>();
+  return (s) => {
+    let r = cache.get(s);
+    if (!r) {
+      r = fn(s);
+      if (cache.size >= limit) cache.clear();
+      cache.set(s, r);
+    }
+    return r;
+  };
+}
+
+const countryOf = memo((s) => {
   const upper = s.toUpperCase();
   if (/^[A-Z]{2}$/.test(upper) && countries.isValid(upper)) return ok(upper);
   if (/^[A-Z]{3}$/.test(upper)) {
@@ -35,6 +47,11 @@ export function toCountry(v: unknown): Converted {
   if (alias) return ok(alias);
   const code = countries.getAlpha2Code(s, 'en');
   return code ? ok(code) : bad(`'${s}' is not a country (use a country name like "Netherlands" or an ISO code like "NL")`);
+});
+
+export function toCountry(v: unknown): Converted {
+  if (EMPTY(v)) return ok(null);
+  return countryOf(String(v).trim());
 }
 
 export function toMoney(v: unknown): Converted {
@@ -54,6 +71,16 @@ export function toNumber(v: unknown): Converted {
   return Number.isFinite(n) ? ok(n) : bad(`'${String(v)}' is not a number`);
 }
 
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+function dayFormat(timeZone: string): Intl.DateTimeFormat {
+  let f = dayFormats.get(timeZone);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' });
+    dayFormats.set(timeZone, f);
+  }
+  return f;
+}
+
 /** A date-only value (YYYY-MM-DD). Datetimes are read in `timeZone` (default UTC) so 23:30 at -05:00 keeps its day. */
 export function toDate(v: unknown, timeZone = 'UTC'): Converted {
   if (EMPTY(v)) return ok(null);
@@ -61,8 +88,7 @@ export function toDate(v: unknown, timeZone = 'UTC'): Converted {
   if (/^\d{4}-\d{2}-\d{2}$/.test(s)) return Number.isNaN(Date.parse(`${s}T00:00:00Z`)) ? bad(`'${s}' is not a date`) : ok(s);
   const t = Date.parse(s.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
   if (Number.isNaN(t)) return bad(`'${s}' is not a date (expected YYYY-MM-DD or an ISO date-time)`);
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(t));
-  return ok(parts);
+  return ok(dayFormat(timeZone).format(new Date(t)));
 }
 
 export function toDateTime(v: unknown): Converted {
@@ -77,12 +103,20 @@ export function toCurrency(v: unknown): Converted {
   return isIsoCurrency(s) ? ok(s) : bad(`'${String(v)}' is not an ISO 4217 currency code (e.g. USD, EUR)`);
 }
 
+const phones = new Map<string, (s: string) => Converted>();
 export function toPhone(v: unknown, defaultCountry?: string): Converted {
   if (EMPTY(v)) return ok(null);
-  const s = String(v).trim();
-  const p = parsePhoneNumberFromString(s, (defaultCountry as never) ?? undefined);
-  if (p?.isPossible()) return ok(p.number);
-  return /^\+?[\d\s().-]{6,}$/.test(s) ? ok(s) : bad(`'${s}' is not a phone number`);
+  const key = defaultCountry ?? '';
+  let parse = phones.get(key);
+  if (!parse) {
+    parse = memo((s) => {
+      const p = parsePhoneNumberFromString(s, (defaultCountry as never) ?? undefined);
+      if (p?.isPossible()) return ok(p.number);
+      return /^\+?[\d\s().-]{6,}$/.test(s) ? ok(s) : bad(`'${s}' is not a phone number`);
+    });
+    phones.set(key, parse);
+  }
+  return parse(String(v).trim());
 }
 
 export function toEmail(v: unknown): Converted {

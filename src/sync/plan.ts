@@ -6,6 +6,7 @@
  */
 import {
   buildPatch,
+  cloneDeal,
   DEAL_FIELD_KEYS,
   isTerminalStage,
   sameValue,
@@ -125,8 +126,8 @@ export function plan(input: PlanInput): Plan {
   const problems = input.crm?.problems ?? [];
   const crmDeal = input.crm && problems.length === 0 ? input.crm.deal : base;
 
-  const next: DealFields = structuredClone(base);
-  const desired: DealFields = structuredClone(refDeal);
+  const next: DealFields = cloneDeal(base);
+  const desired: DealFields = cloneDeal(refDeal);
   const toReferral: DealFieldKey[] = [];
   const toCrm: DealFieldKey[] = [];
   const blocked: Blocked[] = [];
@@ -167,13 +168,13 @@ export function plan(input: PlanInput): Plan {
         return;
       }
     }
-    (desired as Record<DealFieldKey, unknown>)[key] = structuredClone(crmDeal[key]);
-    (next as Record<DealFieldKey, unknown>)[key] = structuredClone(crmDeal[key]);
+    (desired as Record<DealFieldKey, unknown>)[key] = crmDeal[key];
+    (next as Record<DealFieldKey, unknown>)[key] = crmDeal[key];
     toReferral.push(key);
   };
 
   const takeReferral = (key: DealFieldKey) => {
-    (next as Record<DealFieldKey, unknown>)[key] = structuredClone(refDeal[key]);
+    (next as Record<DealFieldKey, unknown>)[key] = refDeal[key];
     toCrm.push(key);
   };
 
@@ -183,7 +184,7 @@ export function plan(input: PlanInput): Plan {
     const refChanged = !sameValue(base[key], refDeal[key]);
     if (!crmChanged && !refChanged) continue;
     if (crmChanged && refChanged && sameValue(crmDeal[key], refDeal[key])) {
-      (next as Record<DealFieldKey, unknown>)[key] = structuredClone(refDeal[key]);
+      (next as Record<DealFieldKey, unknown>)[key] = refDeal[key];
       continue;
     }
     if (refChanged && !crmChanged) takeReferral(key);

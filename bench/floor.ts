@@ -1,0 +1,162 @@
+/**
+ * The API floor: a minimal script issuing exactly the calls a perfect sync needs — query pages, one create per
+ * deal (or one PATCH per changed deal), write-backs in collections of 200 (Salesforce) or $batch (Dataverse) —
+ * with the same concurrency as the sync. Its time and call count are the baselines of B1 and B3.
+ */
+import https from 'node:https';
+import { jwtAssertion } from '../connectors/salesforce/index.js';
+import type { Env } from './run.js';
+
+export interface FloorResult {
+  ms: number;
+  calls: number;
+}
+
+async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  }));
+}
+
+function referralBody(id: string, amount: number) {
+  return {
+    name: `Deal ${id}`,
+    externalReferenceId: id,
+    type: 'Independent',
+    customerProfile: { name: 'Contoso', address: { country: 'NL' } },
+    consent: { consentToShareReferralWithMicrosoftSellers: false },
+    details: { dealValue: amount, currency: 'EUR', closingDateTime: '2027-01-01T00:00:00Z', requirements: { solutions: [{ id: 'SOL-1' }] } },
+    team: [{ firstName: 'Ann', lastName: 'Lee', email: 'ann@partner.example', phoneNumber: '+31205550100' }],
+    salesStage: 'Qualify',
+  };
+}
+
+/** A JSON request over https trusting the sandbox CA (fetch cannot take a CA). */
+function httpsJson(url: string, method: string, headers: Record<string, string>, body: string | undefined, ca: string): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = https.request(url, { method, headers: { ...headers, ...(body ? { 'Content-Length': Buffer.byteLength(body) } : {}) }, ca }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers as Record<string, string>, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', reject);
+    if (body) req.write(body);
+    req.end();
+  });
+}
+
+async function d365Token(e: Env): Promise<string> {
+  const d = e.d365!;
+  const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: d.credentials.clientId, client_secret: d.credentials.clientSecret, scope: `${d.url}/.default` }).toString();
+  const res = await httpsJson(`${d.authority}/oauth2/v2.0/token`, 'POST', { 'Content-Type': 'application/x-www-form-urlencoded' }, form, d.caPem);
+  return (JSON.parse(res.body) as { access_token: string }).access_token;
+}
+
+async function sfToken(e: Env): Promise<string> {
+  const c = e.sf!.credentials;
+  const res = await fetch(`${c.loginUrl}/services/oauth2/token`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: jwtAssertion(c, c.loginUrl) }),
+  });
+  return ((await res.json()) as { access_token: string }).access_token;
+}
+
+const storeHeaders = (e: Env) => ({ Authorization: `Bearer ${e.store.apiKey}`, 'Content-Type': 'application/json' });
+
+/** B1 floor (all records) or B3 floor (`changesOnly`: the first `n` records changed, PATCHed). */
+export async function apiFloor(e: Env, n: number, concurrency: number, opts: { changesOnly?: boolean } = {}): Promise<FloorResult> {
+  let calls = 0;
+  let ids: { id: string; amount: number }[] = [];
+  const since = new Date(Date.now() - 1000).toISOString();
+  if (opts.changesOnly) {
+    // Untimed: make the same 1 % change the sync will see.
+    if (e.sf) for (const o of e.sf.org.all('Opportunity').slice(0, n)) e.sf.org.update('Opportunity', String(o.Id), { Amount: Number(o.Amount) + 1 });
+    else for (const o of e.d365!.org.all('opportunities').slice(0, n)) e.d365!.org.update('opportunities', String(o.opportunityid), { estimatedvalue: Number(o.estimatedvalue) + 1 });
+  }
+  const refIds = new Map<string, string>();
+  if (opts.changesOnly) {
+    // Untimed too: the referral ids a perfect sync would have in its state.
+    let url: string | null = `${e.store.url}/referrals?$top=100`;
+    while (url) {
+      const page = (await (await fetch(url, { headers: storeHeaders(e) })).json()) as { value: { id: string; externalReferenceId: string }[]; '@odata.nextLink'?: string };
+      for (const r of page.value) refIds.set(r.externalReferenceId, r.id);
+      url = page['@odata.nextLink'] ?? null;
+    }
+  }
+  const start = performance.now();
+  if (e.sf) {
+    const token = await sfToken(e);
+    calls++;
+    const auth = { Authorization: `Bearer ${token}` };
+    const where = opts.changesOnly ? `WHERE SystemModstamp >= ${since}` : 'WHERE Sync_with_Partner_Center__c = true';
+    let res = (await (await fetch(`${e.sf.url}/services/data/v62.0/queryAll?q=${encodeURIComponent(`SELECT Id, Name, Amount, Account.BillingCountry FROM Opportunity ${where} ORDER BY SystemModstamp, Id`)}`, { headers: auth })).json()) as { records: { Id: string; Amount: number }[]; nextRecordsUrl?: string };
+    calls++;
+    for (;;) {
+      ids.push(...res.records.map((r) => ({ id: r.Id, amount: r.Amount })));
+      if (!res.nextRecordsUrl) break;
+      res = (await (await fetch(`${e.sf.url}${res.nextRecordsUrl}`, { headers: auth })).json()) as typeof res;
+      calls++;
+    }
+  } else {
+    const d = e.d365!;
+    const token = await d365Token(e);
+    calls++;
+    const headers = { Authorization: `Bearer ${token}`, Prefer: 'odata.maxpagesize=2000', Accept: 'application/json' };
+    const filter = opts.changesOnly ? `&$filter=${encodeURIComponent(`modifiedon ge ${since.slice(0, 19)}Z`)}` : '';
+    let url: string | null = `${d.url}/api/data/v9.2/opportunities?$select=name,estimatedvalue&$expand=parentaccountid($select=address1_country)${filter}`;
+    while (url) {
+      const res = await httpsJson(url, 'GET', headers, undefined, d.caPem);
+      calls++;
+      const page = JSON.parse(res.body) as { value: { opportunityid: string; estimatedvalue: number }[]; '@odata.nextLink'?: string };
+      ids.push(...page.value.map((r) => ({ id: r.opportunityid, amount: r.estimatedvalue })));
+      url = page['@odata.nextLink'] ?? null;
+    }
+  }
+  ids = ids.slice(0, n);
+  const created = new Map<string, string>();
+  await pool(ids, concurrency, async ({ id, amount }) => {
+    if (opts.changesOnly) {
+      const refId = refIds.get(id);
+      if (!refId) return;
+      await fetch(`${e.store.url}/referrals/${refId}`, { method: 'PATCH', headers: storeHeaders(e), body: JSON.stringify([{ op: 'replace', path: '/details/dealValue', value: amount }]) });
+    } else {
+      const res = await fetch(`${e.store.url}/referrals`, { method: 'POST', headers: storeHeaders(e), body: JSON.stringify(referralBody(id, amount)) });
+      created.set(id, ((await res.json()) as { id: string }).id);
+    }
+    calls++;
+  });
+  if (!opts.changesOnly) {
+    // Write back the referral id (and status) in the CRM's batch unit.
+    const chunks: { id: string; ref: string }[][] = [];
+    const all = [...created.entries()].map(([id, ref]) => ({ id, ref }));
+    const size = e.sf ? 200 : 1000;
+    for (let i = 0; i < all.length; i += size) chunks.push(all.slice(i, i + size));
+    if (e.sf) {
+      const token = await sfToken(e);
+      calls++;
+      await pool(chunks, concurrency, async (chunk) => {
+        await fetch(`${e.sf!.url}/services/data/v62.0/composite/sobjects`, {
+          method: 'PATCH',
+          headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+          body: JSON.stringify({ allOrNone: false, records: chunk.map((c) => ({ attributes: { type: 'Opportunity' }, id: c.id, Referral_Id__c: c.ref, Referral_Status__c: 'Active' })) }),
+        });
+        calls++;
+      });
+    } else {
+      const d = e.d365!;
+      const token = await d365Token(e);
+      calls++;
+      await pool(chunks, concurrency, async (chunk) => {
+        const boundary = `batch_${Math.random().toString(36).slice(2)}`;
+        const body = `${chunk
+          .map((c) => `--${boundary}\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nPATCH /api/data/v9.2/opportunities(${c.id}) HTTP/1.1\r\nContent-Type: application/json\r\nIf-Match: *\r\n\r\n${JSON.stringify({ cosell_referralid: c.ref, cosell_referralstatus: 'Active' })}`)
+          .join('\r\n')}\r\n--${boundary}--\r\n`;
+        await httpsJson(`${d.url}/api/data/v9.2/$batch`, 'POST', { Authorization: `Bearer ${token}`, 'Content-Type': `multipart/mixed; boundary=${boundary}`, Prefer: 'odata.continue-on-error' }, body, d.caPem);
+        calls++;
+      });
+    }
+  }
+  return { ms: performance.now() - start, calls };
+}

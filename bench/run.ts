@@ -1,0 +1,252 @@
+/**
+ * `npm run bench`: every figure as a ratio against a baseline measured in the same run, with the raw numbers
+ * beside it. The sync runs as the real CLI (`cosell-sync sync`) in a child process against the sandboxes and
+ * the referral store, which live in this process; the child's peak RSS is sampled from /proc.
+ *
+ *   B1 initial sync vs the API floor (the calls a perfect sync needs, same concurrency)
+ *   B2 idle cycle: calls per side, and time vs one empty query round-trip
+ *   B3 1 % changed vs the floor for those changes
+ *   B4 peak RSS of the sync at N and 2N records
+ *   B5 engine CPU: map + plan in process
+ *   M  mapping: compiled mapping vs a hand-written one
+ *
+ * Options: --scale N (default 100000), --skip-2n, --crm salesforce|dynamics365|both (default both).
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync, mkdtempSync, writeFileSync, existsSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startDynamicsSandbox, type DynamicsSandbox } from '../connectors/dynamics365/index.js';
+import { startSalesforceSandbox, type SalesforceSandbox } from '../connectors/salesforce/index.js';
+import { startReferralStore, type ReferralStoreHandle } from '../src/referral-store/index.js';
+import { openService } from '../src/cli/service.js';
+import { loadConfig, silentLogger } from '../src/runtime/index.js';
+import { apiFloor, type FloorResult } from './floor.js';
+import { engineCpu, mappingRatio } from './cpu.js';
+
+const args = process.argv.slice(2);
+const arg = (name: string, fallback: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1]! : fallback;
+};
+const SCALE = Number(arg('scale', '100000'));
+const CRMS = arg('crm', 'both') === 'both' ? (['salesforce', 'dynamics365'] as const) : [arg('crm', 'salesforce') as 'salesforce' | 'dynamics365'];
+const SKIP_2N = args.includes('--skip-2n');
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
+const CONCURRENCY = 16;
+
+interface Row {
+  id: string;
+  what: string;
+  ratio: string;
+  target: string;
+  raw: string;
+}
+const rows: Row[] = [];
+const fmt = (n: number, d = 2) => n.toFixed(d);
+
+export interface Env {
+  kind: 'salesforce' | 'dynamics365';
+  sf?: SalesforceSandbox;
+  d365?: DynamicsSandbox;
+  store: ReferralStoreHandle;
+  config: string;
+  env: NodeJS.ProcessEnv;
+  close(): Promise<void>;
+}
+
+async function setUp(kind: Env['kind'], n: number): Promise<Env> {
+  const dir = mkdtempSync(join(tmpdir(), `cosell-bench-${kind}-`));
+  const store = await startReferralStore({ dbFile: join(dir, 'store.db'), apiKey: 'bench-key-1234567', adminKey: 'bench-admin-1234567', microsoftActor: { enabled: false, acceptRate: 1, decisionDays: 2, seed: 1 } });
+  const env: NodeJS.ProcessEnv = { ...process.env, BENCH_STORE_KEY: store.apiKey, COSELL_LOG_LEVEL: 'warn' };
+  let crmYaml: string;
+  let sf: SalesforceSandbox | undefined;
+  let d365: DynamicsSandbox | undefined;
+  if (kind === 'salesforce') {
+    sf = await startSalesforceSandbox({ certDir: join(ROOT, '.cosell', 'bench-certs', 'salesforce') });
+    const owner = sf.org.insert('User', { FirstName: 'Ann', LastName: 'Lee', Email: 'ann@partner.example', Phone: '+31 20 555 0100' });
+    const account = sf.org.insert('Account', { Name: 'Contoso', BillingCountry: 'NL' });
+    for (let i = 0; i < n; i++) {
+      sf.org.insert('Opportunity', { Name: `Deal ${i}`, StageName: 'Needs Analysis', Amount: 1000 + i, CurrencyIsoCode: 'EUR', CloseDate: '2027-01-01', AccountId: account, OwnerId: owner, Sync_with_Partner_Center__c: true, Partner_Center_Solutions__c: 'SOL-1' });
+    }
+    env.BENCH_SF_KEY = sf.credentials.privateKeyPem;
+    crmYaml = `kind: salesforce\n      instanceUrl: ${sf.url}\n      loginUrl: ${sf.url}\n      auth: { method: jwt, clientId: ${sf.credentials.clientId}, username: ${sf.credentials.username}, privateKeyEnv: BENCH_SF_KEY }\n      rate: { concurrency: ${CONCURRENCY}, intervalCap: 1000000, intervalMs: 1000 }`;
+  } else {
+    d365 = await startDynamicsSandbox({ certDir: join(ROOT, '.cosell', 'bench-certs', 'dynamics365'), limits: { requestsPer5Min: 10_000_000, concurrent: 1000 } });
+    const owner = d365.org.insert('systemusers', { firstname: 'Ann', lastname: 'Lee', internalemailaddress: 'ann@partner.example', address1_telephone1: '+31 20 555 0100' });
+    const account = d365.org.insert('accounts', { name: 'Contoso', address1_country: 'NL' });
+    const currency = d365.org.insert('transactioncurrencies', { isocurrencycode: 'EUR', currencyname: 'Euro' });
+    for (let i = 0; i < n; i++) {
+      d365.org.insert('opportunities', {
+        name: `Deal ${i}`,
+        salesstage: 0,
+        estimatedvalue: 1000 + i,
+        estimatedclosedate: '2027-01-01',
+        'parentaccountid@odata.bind': `/accounts(${account})`,
+        'owninguser@odata.bind': `/systemusers(${owner})`,
+        'transactioncurrencyid@odata.bind': `/transactioncurrencies(${currency})`,
+        cosell_syncwithpartnercenter: true,
+        cosell_solutions: 'SOL-1',
+      });
+    }
+    env.BENCH_D365_SECRET = d365.credentials.clientSecret;
+    crmYaml = `kind: dynamics365\n      url: ${d365.url}\n      auth: { method: client-credentials, tenantId: ${d365.credentials.tenantId}, authority: ${d365.authority}, clientId: ${d365.credentials.clientId}, clientSecretEnv: BENCH_D365_SECRET, caFile: ${d365.caFile} }\n      rate: { concurrency: ${CONCURRENCY}, intervalCap: 1000000, intervalMs: 1000 }`;
+  }
+  const config = join(dir, 'config.yaml');
+  writeFileSync(
+    config,
+    `state: { path: ${join(dir, 'state.db')} }\nlog: { level: warn }\nreferrals:\n  target: store\n  baseUrl: ${store.url}\n  auth: { method: api-key, apiKeyEnv: BENCH_STORE_KEY }\n  rate: { concurrency: ${CONCURRENCY}, intervalCap: 1000000, intervalMs: 1000 }\n  incremental: { mode: filter, overlapSeconds: 0 }\nconnections:\n  - name: bench\n    crm:\n      ${crmYaml}\n    mapping: ${join(ROOT, 'mappings', `${kind}.yaml`)}\n    pageSize: 2000\n`,
+  );
+  return {
+    kind,
+    ...(sf ? { sf } : {}),
+    ...(d365 ? { d365 } : {}),
+    store,
+    config,
+    env,
+    async close() {
+      await sf?.close();
+      await d365?.close();
+      await store.close();
+    },
+  };
+}
+
+interface SyncRun {
+  ms: number;
+  peakRssMb: number;
+  crmCalls: number;
+  referralCalls: number;
+  summary: string;
+}
+
+/** Run `cosell-sync sync` as a child process; sample its peak RSS from /proc while it runs. */
+function runSync(e: Env): Promise<SyncRun> {
+  return new Promise((resolveRun, reject) => {
+    const start = performance.now();
+    const child = spawn(process.execPath, [CLI, '-c', e.config, 'sync', '--connection', 'bench'], { env: e.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    let peak = 0;
+    const statusFile = `/proc/${child.pid}/status`;
+    const sample = setInterval(() => {
+      try {
+        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(statusFile, 'utf8'));
+        if (m) peak = Math.max(peak, Number(m[1]));
+      } catch {
+        // the process has just ended
+      }
+    }, 25);
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('exit', (code) => {
+      clearInterval(sample);
+      const ms = performance.now() - start;
+      if (code !== 0) return reject(new Error(`sync exited ${code}: ${err.slice(-2000)}`));
+      const m = /\((?:read [^;]*; )?(\d+) CRM \+ (\d+) referral API calls\)/.exec(out);
+      resolveRun({ ms, peakRssMb: peak / 1024, crmCalls: Number(m?.[1] ?? NaN), referralCalls: Number(m?.[2] ?? NaN), summary: out.trim() });
+    });
+  });
+}
+
+async function measureCrm(kind: Env['kind']): Promise<void> {
+  const label = kind === 'salesforce' ? 'Salesforce' : 'Dynamics 365';
+  // The floor gets its own identical CRM and store, so neither run sees the other's writes.
+  const f = await setUp(kind, SCALE);
+  const e = await setUp(kind, SCALE);
+  try {
+    const floor: FloorResult = await apiFloor(f, SCALE, CONCURRENCY);
+    const b1 = await runSync(e);
+    rows.push({
+      id: 'B1',
+      what: `initial sync, ${SCALE.toLocaleString('en')} ${label} opportunities → store`,
+      ratio: `time ${fmt(b1.ms / floor.ms)} · calls ${fmt((b1.crmCalls + b1.referralCalls) / floor.calls)}`,
+      target: '≤ 1.25 · 1.00',
+      raw: `sync ${fmt(b1.ms / 1000, 1)} s, ${b1.crmCalls + b1.referralCalls} calls; floor ${fmt(floor.ms / 1000, 1)} s, ${floor.calls} calls`,
+    });
+    if (kind === 'salesforce') {
+      rows.push({ id: 'B4', what: `peak RSS of the sync at ${SCALE.toLocaleString('en')}`, ratio: '—', target: '≤ 300 MB', raw: `${fmt(b1.peakRssMb, 0)} MB` });
+    }
+    await runSync(e); // settles the sync's own write-backs coming back once
+    // B2 in process, warm (signed in): the idle cycle's time against one empty query through the same connector.
+    Object.assign(process.env, e.env);
+    const svc = await openService(loadConfig(e.config), silentLogger);
+    try {
+      const conn = svc.connections[0]!;
+      await conn.runCycle();
+      const t0 = performance.now();
+      const nameField = kind === 'salesforce' ? 'Name' : 'name';
+      await conn.crm.findBy(nameField, ['nothing-here'], [nameField]);
+      const emptyMs = performance.now() - t0;
+      const t1 = performance.now();
+      const idle = await conn.runCycle();
+      const idleMs = performance.now() - t1;
+      rows.push({
+        id: 'B2',
+        what: `idle cycle on ${SCALE.toLocaleString('en')} (${label})`,
+        ratio: `time ${fmt(idleMs / emptyMs, 1)}× one empty query`,
+        target: '≤ 3 calls per side',
+        raw: `${idle.counts.crmCalls} CRM + ${idle.counts.referralCalls} referral calls; ${fmt(idleMs, 1)} ms vs ${fmt(emptyMs, 1)} ms`,
+      });
+    } finally {
+      await svc.close();
+    }
+    const changed = Math.max(1, Math.round(SCALE / 100));
+    const changeFloor = await apiFloor(f, changed, CONCURRENCY, { changesOnly: true });
+    if (e.sf) {
+      const opps = e.sf.org.all('Opportunity').slice(0, changed);
+      for (const o of opps) e.sf.org.update('Opportunity', String(o.Id), { Amount: Number(o.Amount) + 1 });
+    } else {
+      const opps = e.d365!.org.all('opportunities').slice(0, changed);
+      for (const o of opps) e.d365!.org.update('opportunities', String(o.opportunityid), { estimatedvalue: Number(o.estimatedvalue) + 1 });
+    }
+    const b3 = await runSync(e);
+    rows.push({
+      id: 'B3',
+      what: `${changed.toLocaleString('en')} changed (1 %) of ${SCALE.toLocaleString('en')} (${label})`,
+      ratio: `time ${fmt(b3.ms / changeFloor.ms)} · calls ${fmt((b3.crmCalls + b3.referralCalls) / changeFloor.calls)}`,
+      target: '≤ 1.25 · 1.00',
+      raw: `sync ${fmt(b3.ms / 1000, 1)} s, ${b3.crmCalls + b3.referralCalls} calls; floor ${fmt(changeFloor.ms / 1000, 1)} s, ${changeFloor.calls} calls`,
+    });
+  } finally {
+    await e.close();
+    await f.close();
+  }
+}
+
+async function measureMemory2N(base: Row | undefined): Promise<void> {
+  const e = await setUp('salesforce', SCALE * 2);
+  try {
+    const r = await runSync(e);
+    const at1 = Number(/(\d+) MB/.exec(base?.raw ?? '')?.[1] ?? NaN);
+    rows.push({ id: 'B4', what: `peak RSS at ${(SCALE * 2).toLocaleString('en')} vs ${SCALE.toLocaleString('en')}`, ratio: fmt(r.peakRssMb / at1), target: '≤ 1.2', raw: `${fmt(r.peakRssMb, 0)} MB vs ${fmt(at1, 0)} MB` });
+  } finally {
+    await e.close();
+  }
+}
+
+function table(): string {
+  const head = ['', 'measure', 'ratio', 'target', 'raw'];
+  const data = rows.map((r) => [r.id, r.what, r.ratio, r.target, r.raw]);
+  const width = head.map((h, i) => Math.max(h.length, ...data.map((d) => d[i]!.length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(width[i]!)).join(' | ')} |`;
+  return [line(head), `|${width.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...data.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(CLI)) throw new Error('run `npm run build` first (npm run bench does)');
+  const cpu = engineCpu(SCALE);
+  rows.push({ id: 'B5', what: `map + plan, ${SCALE.toLocaleString('en')} records in process`, ratio: '—', target: '≥ 50,000 rec/s', raw: `${Math.round(cpu.recordsPerSecond).toLocaleString('en')} rec/s` });
+  const m = mappingRatio(SCALE);
+  rows.push({ id: 'M', what: 'compiled mapping vs hand-written, same fields', ratio: fmt(m.ratio), target: '≥ 0.5 · ≥ 100,000 rec/s', raw: `${Math.round(m.compiled).toLocaleString('en')} vs ${Math.round(m.handWritten).toLocaleString('en')} rec/s` });
+  for (const kind of CRMS) await measureCrm(kind);
+  if (!SKIP_2N && CRMS.includes('salesforce')) await measureMemory2N(rows.find((r) => r.id === 'B4'));
+  const header = `cosell-sync benchmarks — ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, Node ${process.version}, scale ${SCALE.toLocaleString('en')}`;
+  const text = `${header}\n\n${table()}\n`;
+  process.stdout.write(`${text}\n`);
+  writeFileSync(join(ROOT, 'bench', 'RESULTS.md'), `# Benchmark results\n\n${text}\nRatios are against baselines measured in the same run (see bench/run.ts). The store's own throughput bench: \`node --import tsx bench/store.ts\`.\n`);
+}
+
+await main();
