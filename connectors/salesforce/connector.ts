@@ -191,6 +191,20 @@ export function createSalesforceConnector(opts: SalesforceConnectorOptions): Crm
       }
     }, { idempotent, label });
 
+  /** A truncated or non-JSON body reaches us as text from jsforce: refuse it by its shape, naming the call. */
+  const shaped = <T>(label: string, value: unknown, ok: (v: Record<string, unknown>) => boolean): T => {
+    if (value === null || typeof value !== 'object' || !ok(value as Record<string, unknown>)) {
+      throw new RemoteError(`Salesforce ${label}: unexpected response (${typeof value === 'string' ? `text: ${value.slice(0, 60)}` : 'wrong shape'})`);
+    }
+    return value as T;
+  };
+  const describeOpportunity = async () =>
+    shaped<{ fields: { name: string; label: string; type: string; custom: boolean; updateable: boolean; picklistValues?: { value: string; label: string; active: boolean }[] }[] }>(
+      'describe opportunity',
+      await call('describe opportunity', true, (c) => c.sobject(object).describe() as Promise<unknown>),
+      (v) => Array.isArray(v.fields),
+    );
+
   const toRecord = (raw: Record<string, unknown>): CrmRecord => {
     const { attributes: _a, ...fields } = raw;
     const stamp = String(fields.SystemModstamp ?? '');
@@ -200,12 +214,14 @@ export function createSalesforceConnector(opts: SalesforceConnectorOptions): Crm
   const selectList = (fields: string[]) => [...new Set(['Id', 'SystemModstamp', 'IsDeleted', ...fields])].join(', ');
 
   const queryAllPages = async function* (soql: string, label: string, scanAll: boolean): AsyncGenerator<Record<string, unknown>[]> {
-    let res = await call(label, true, (c) => c.query(soql, { scanAll, autoFetch: false } as never) as unknown as Promise<{ records: Record<string, unknown>[]; done: boolean; nextRecordsUrl?: string }>);
+    type QueryPage = { records: Record<string, unknown>[]; done: boolean; nextRecordsUrl?: string };
+    const isPage = (v: Record<string, unknown>) => Array.isArray(v.records);
+    let res = shaped<QueryPage>(label, await call(label, true, (c) => c.query(soql, { scanAll, autoFetch: false } as never) as unknown as Promise<unknown>), isPage);
     for (;;) {
       yield res.records;
       if (res.done || !res.nextRecordsUrl) return;
       const next = res.nextRecordsUrl;
-      res = await call(label, true, (c) => c.queryMore(next) as unknown as Promise<typeof res>);
+      res = shaped<QueryPage>(label, await call(label, true, (c) => c.queryMore(next) as unknown as Promise<unknown>), isPage);
     }
   };
 
@@ -293,10 +309,12 @@ export function createSalesforceConnector(opts: SalesforceConnectorOptions): Crm
       return out;
     },
     async describeStages(): Promise<StageInfo[]> {
-      const stages = await call('read stages', true, (c) =>
-        c.query('SELECT ApiName, MasterLabel, DefaultProbability, IsActive, IsClosed, IsWon, SortOrder FROM OpportunityStage ORDER BY SortOrder') as unknown as Promise<{ records: Record<string, unknown>[] }>,
+      const stages = shaped<{ records: Record<string, unknown>[] }>(
+        'read stages',
+        await call('read stages', true, (c) => c.query('SELECT ApiName, MasterLabel, DefaultProbability, IsActive, IsClosed, IsWon, SortOrder FROM OpportunityStage ORDER BY SortOrder') as unknown as Promise<unknown>),
+        (v) => Array.isArray(v.records),
       );
-      const d = await call('describe opportunity', true, (c) => c.sobject(object).describe() as Promise<{ fields: { name: string; picklistValues?: { value: string; label: string; active: boolean }[] }[] }>);
+      const d = await describeOpportunity();
       const picklist = d.fields.find((f) => f.name === 'StageName')?.picklistValues ?? [];
       const byName = new Map(stages.records.map((s) => [String(s.ApiName), s]));
       return picklist.map((p) => {
@@ -313,7 +331,7 @@ export function createSalesforceConnector(opts: SalesforceConnectorOptions): Crm
       });
     },
     async describeFields(): Promise<FieldInfo[]> {
-      const d = await call('describe opportunity', true, (c) => c.sobject(object).describe() as Promise<{ fields: { name: string; label: string; type: string; custom: boolean; updateable: boolean; picklistValues?: { value: string }[] }[] }>);
+      const d = await describeOpportunity();
       return d.fields.map((f) => ({
         name: f.name,
         label: f.label,
