@@ -5,6 +5,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { seededRandom } from '../../src/runtime/index.js';
 
 export const faultConfigSchema = z.strictObject({
   /** Share of requests that get an error status. */
@@ -34,29 +35,19 @@ export interface Faults {
   apply(req: FastifyRequest, reply: FastifyReply): Promise<void>;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function createFaults(initial: FaultInput = {}, errorBody: (status: number) => unknown = (s) => ({ error: { code: String(s), message: 'injected fault' } })): Faults {
   let config = faultConfigSchema.parse(initial);
-  let random = mulberry32(config.seed);
+  let random = seededRandom(config.seed);
   const counts: Record<string, number> = {};
   const bump = (k: string) => (counts[k] = (counts[k] ?? 0) + 1);
   const active = () => config.errorRate + config.dropRate + config.stallRate > 0 || config.latencyMs > 0;
   return {
     configure(input) {
       config = faultConfigSchema.parse(input);
-      random = mulberry32(config.seed);
+      random = seededRandom(config.seed);
       return config;
     },
     reset() {

@@ -4,6 +4,7 @@
  * the same shape). A seeded PRNG makes a run repeatable: the same seed and request order give the same faults.
  */
 import { z } from 'zod';
+import { seededRandom } from '../runtime/index.js';
 
 export const faultConfigSchema = z.strictObject({
   /** Share of requests answered 500 `internalError`. */
@@ -31,17 +32,6 @@ export type FaultAction =
   | { kind: 'drop' }
   | { kind: 'stall'; ms: number };
 
-/** mulberry32: tiny, fast, good enough for choosing faults. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface Faults {
   configure(input: FaultInput): FaultConfig;
@@ -56,16 +46,16 @@ const active = (c: FaultConfig) => c.latencyMs > 0 || c.errorRate + c.rate429 + 
 
 export function createFaults(initial: FaultInput = {}): Faults {
   let config = faultConfigSchema.parse(initial);
-  let random = prng(config.seed);
+  let random = seededRandom(config.seed);
   return {
     configure(input) {
       config = faultConfigSchema.parse(input);
-      random = prng(config.seed);
+      random = seededRandom(config.seed);
       return config;
     },
     reset() {
       config = faultConfigSchema.parse({});
-      random = prng(config.seed);
+      random = seededRandom(config.seed);
     },
     current: () => config,
     next() {

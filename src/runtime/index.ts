@@ -6,3 +6,4 @@ export * from './logger.js';
 export * from './yaml-file.js';
 export * from './lane.js';
 export * from './scheduler.js';
+export * from './random.js';

@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { prng } from '../../connectors/salesforce/sandbox/seed.js';
+import { seededRandom as prng } from '../../src/runtime/index.js';
 
 export interface ProxyLog {
   at: number;

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../connectors/salesforce/index.js';
 import { apiKeyProvider, createReferralsClient } from '../../src/partner-center/index.js';
 import { startReferralStore, type ReferralStoreHandle } from '../../src/referral-store/index.js';
-import { prng } from '../../connectors/salesforce/sandbox/seed.js';
+import { seededRandom as prng } from '../../src/runtime/index.js';
 
 const RECORDS = 10_000;
 const KILLS = 20;

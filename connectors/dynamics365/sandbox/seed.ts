@@ -1,6 +1,5 @@
 /** Demo data and simulated sales reps for the Dataverse sandbox (deterministic with a seed). */
-import { silentLogger, type Logger } from '../../../src/runtime/index.js';
-import { prng } from '../../salesforce/sandbox/seed.js';
+import { seededRandom, silentLogger, type Logger } from '../../../src/runtime/index.js';
 import type { Dataverse } from './dataverse.js';
 
 const COMPANIES = ['Contoso Pharmaceuticals', 'Fabrikam Residences', 'Northwind Health', 'Adatum Corporation', 'Relecloud', 'Trey Research', 'Blue Yonder Airlines', 'City Power & Light', 'Humongous Insurance', 'Lucerne Publishing', 'Munson’s Pickles', 'Graphic Design Institute'];
@@ -25,7 +24,7 @@ const SOLUTIONS = ['SOL-AZ-001', 'SOL-AZ-002', 'SOL-BA-010', 'SOL-M365-020'];
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 
 export function seedDataverse(dv: Dataverse, opportunities: number, seed: number): void {
-  const r = prng(seed);
+  const r = seededRandom(seed);
   const currencies = ['USD', 'EUR', 'GBP'].map((c) => dv.insert('transactioncurrencies', { isocurrencycode: c, currencyname: c }));
   const users = PEOPLE.map(([f, l]) => dv.insert('systemusers', { firstname: f, lastname: l, internalemailaddress: `${f.toLowerCase()}.${l.toLowerCase()}@partner.example`, address1_telephone1: `+1 425 555 ${String(1000 + Math.floor(r() * 8999))}` }));
   const contacts = [['Sue', 'Smith'], ['Tom', 'Jansen'], ['Uma', 'Rao']].map(([f, l]) =>
@@ -65,7 +64,7 @@ export function seedDataverse(dv: Dataverse, opportunities: number, seed: number
 }
 
 export function startDataverseActivity(dv: Dataverse, intervalMs: number, seed: number, log: Logger = silentLogger): () => void {
-  const r = prng(seed + 1);
+  const r = seededRandom(seed + 1);
   const timer = setInterval(() => {
     const open = dv.all('opportunities').filter((o) => o.statecode === 0);
     for (let i = 0; i < 3 && open.length; i++) {

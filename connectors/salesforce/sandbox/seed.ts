@@ -2,19 +2,9 @@
  * Demo data and simulated sales reps for the sandbox: realistic accounts (countries as names and codes),
  * owners, opportunities across every stage, about half flagged for co-sell, a few deliberately incomplete.
  */
-import { silentLogger, type Logger } from '../../../src/runtime/index.js';
+import { seededRandom, silentLogger, type Logger } from '../../../src/runtime/index.js';
 import type { Org } from './org.js';
 
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const COMPANIES = ['Contoso', 'Fabrikam', 'Northwind Traders', 'Adventure Works', 'Tailspin Toys', 'Wide World Importers', 'Litware', 'Proseware', 'Woodgrove Bank', 'Alpine Ski House', 'Coho Winery', 'Fourth Coffee', 'Lamna Healthcare', 'Margie’s Travel', 'Trey Research', "O'Brien & Sons"];
 const PLACES: [string, string, string][] = [
@@ -50,7 +40,7 @@ const CURRENCIES = ['USD', 'EUR', 'EUR', 'GBP'];
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
 
 export function seedOrg(org: Org, opportunities: number, seed: number): void {
-  const r = prng(seed);
+  const r = seededRandom(seed);
   const owners = PEOPLE.map(([first, last]) =>
     org.insert('User', { FirstName: first, LastName: last, Email: `${first.toLowerCase()}.${last.toLowerCase().replace(/\s/g, '')}@partner.example`.normalize('NFD').replace(/[\u0300-\u036f]/g, ''), Phone: `+31 20 555 ${String(1000 + Math.floor(r() * 8999))}`, Username: `${first.toLowerCase()}@partner.example`, IsActive: true }),
   );
@@ -92,7 +82,7 @@ export function seedOrg(org: Org, opportunities: number, seed: number): void {
 
 /** Simulated reps: every interval a few edits, stage moves, wins, losses and the odd delete. */
 export function startActivity(org: Org, intervalMs: number, seed: number, log: Logger = silentLogger): () => void {
-  const r = prng(seed + 1);
+  const r = seededRandom(seed + 1);
   const timer = setInterval(() => {
     const open = org.all('Opportunity').filter((o) => !o.IsClosed);
     if (open.length === 0) return;

@@ -1,10 +1,23 @@
 /** `cosell-sync mappings validate|check|suggest|preview`: the admin's tools for mapping files. */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { checkMapping, compileMapping, loadMapping, previewRecord, suggestStages, validateMappingText } from '../../mapping/index.js';
+import { checkMapping, compileMapping, loadMapping, previewRecord, suggestStages, validateMappingText, type Mapping } from '../../mapping/index.js';
 import { formatProblem, resolveFromConfig } from '../../runtime/index.js';
 import { cliContext, connectionNamed, table } from '../context.js';
-import { openConnection } from '../service.js';
+import { openConnection, type OpenConnection } from '../service.js';
+
+/** Open a connection's CRM with its mapping, run `fn`, and always close it again. */
+async function withConnection<T>(cmd: Command, name: string, fn: (o: { crm: OpenConnection['crm']; mapping: Mapping }) => Promise<T>): Promise<T> {
+  const { config, log } = cliContext(cmd);
+  const conn = connectionNamed(config, name);
+  const mapping = loadMapping(resolveFromConfig(config, conn.mapping));
+  const open = await openConnection(config, conn, log);
+  try {
+    return await fn({ crm: open.crm, mapping });
+  } finally {
+    await open.close();
+  }
+}
 
 export function registerMappings(program: Command): void {
   const mappings = program.command('mappings').description('validate, check, suggest and preview mapping files');
@@ -45,56 +58,39 @@ export function registerMappings(program: Command): void {
     .command('check')
     .requiredOption('--connection <name>')
     .description('check the mapping against the live CRM: unmapped stages, missing fields, write-back fields')
-    .action(async (opts: { connection: string }, cmd: Command) => {
-      const { config, log } = cliContext(cmd);
-      const conn = connectionNamed(config, opts.connection);
-      const m = loadMapping(resolveFromConfig(config, conn.mapping));
-      const open = await openConnection(config, conn, log);
-      try {
-        const findings = checkMapping(m, compileMapping(m), await open.crm.describeStages(), await open.crm.describeFields());
+    .action((opts: { connection: string }, cmd: Command) =>
+      withConnection(cmd, opts.connection, async ({ crm, mapping: m }) => {
+        const findings = checkMapping(m, compileMapping(m), await crm.describeStages(), await crm.describeFields());
         if (findings.length === 0) process.stdout.write(`${opts.connection}: the mapping matches the CRM\n`);
         for (const f of findings) process.stdout.write(`${f.level === 'error' ? '✖' : '!'} ${f.message}${f.hint ? ` — ${f.hint}` : ''}\n`);
         if (findings.some((f) => f.level === 'error')) process.exitCode = 1;
-      } finally {
-        await open.close();
-      }
-    });
+      }),
+    );
 
   mappings
     .command('suggest')
     .requiredOption('--connection <name>')
     .description("propose stage rules from the CRM's stage probabilities and names, as YAML to review and paste")
-    .action(async (opts: { connection: string }, cmd: Command) => {
-      const { config, log } = cliContext(cmd);
-      const conn = connectionNamed(config, opts.connection);
-      const m = loadMapping(resolveFromConfig(config, conn.mapping));
-      const open = await openConnection(config, conn, log);
-      try {
-        process.stdout.write(suggestStages(await open.crm.describeStages(), m.stages.field));
-      } finally {
-        await open.close();
-      }
-    });
+    .action((opts: { connection: string }, cmd: Command) =>
+      withConnection(cmd, opts.connection, async ({ crm, mapping: m }) => {
+        process.stdout.write(suggestStages(await crm.describeStages(), m.stages.field));
+      }),
+    );
 
   mappings
     .command('preview')
     .requiredOption('--connection <name>')
     .requiredOption('--record <id>')
     .description('show the deal one CRM record maps to: type, stage, every field with its source, every problem')
-    .action(async (opts: { connection: string; record: string }, cmd: Command) => {
-      const { config, log } = cliContext(cmd);
-      const conn = connectionNamed(config, opts.connection);
-      const compiled = compileMapping(loadMapping(resolveFromConfig(config, conn.mapping)));
-      const open = await openConnection(config, conn, log);
-      try {
-        const [record] = await open.crm.read([opts.record], compiled.fieldsToRead);
+    .action((opts: { connection: string; record: string }, cmd: Command) =>
+      withConnection(cmd, opts.connection, async ({ crm, mapping: m }) => {
+        const compiled = compileMapping(m);
+        const [record] = await crm.read([opts.record], compiled.fieldsToRead);
         if (!record) throw new Error(`no record ${opts.record} in ${opts.connection}`);
         const p = previewRecord(compiled, record);
         process.stdout.write(`deal type: ${p.dealType}\nstage: ${p.stage}${p.percent !== null ? ` (${p.percent} %)` : ''}\n\n`);
         process.stdout.write(table(p.fields.map((f) => ({ field: f.key, from: f.source, value: f.value }))));
         process.stdout.write(p.problems.length ? `\nproblems:\n${p.problems.map((x) => `  ✖ ${x.path}: ${x.message}`).join('\n')}\n` : '\nno problems: this record would sync\n');
-      } finally {
-        await open.close();
-      }
-    });
+      }),
+    );
 }
