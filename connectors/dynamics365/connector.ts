@@ -247,7 +247,12 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
       let page;
       if (start) {
         try {
-          page = await getJson('read changes', start.delta, `odata.maxpagesize=${size}`);
+          // The delta link belongs to this organization: keep its path and token, take the host from config.
+          const link = new URL(start.delta, api);
+          const here = new URL(api);
+          link.protocol = here.protocol;
+          link.host = here.host;
+          page = await getJson('read changes', link.toString(), `odata.maxpagesize=${size}`);
         } catch (err) {
           if (!isExpiredDelta(err)) throw err;
           log.warn('dynamics 365 delta link expired: full resync (reconciled, no duplicates)', { error: (err as Error).message });
