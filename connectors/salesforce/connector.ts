@@ -251,8 +251,11 @@ export function createSalesforceConnector(opts: SalesforceConnectorOptions): Crm
     kind: 'salesforce',
     async *pull(cursor: string | null, o: PullOptions): AsyncIterable<Page<CrmRecord>> {
       const start = o.full ? null : decodeSfCursor(cursor);
+      // A transaction can commit with a SystemModstamp a little in the past: the cursor never moves past
+      // "now minus the lookback", so such late writes are read on the next pull (the engine skips what it saw).
+      const cap = Math.floor((Date.now() - lookbackMs) / 1000) * 1000;
       const where: string[] = [];
-      if (start) where.push(`SystemModstamp >= ${soqlDateTime(start.ts - lookbackMs)}`);
+      if (start) where.push(`SystemModstamp >= ${soqlDateTime(start.ts)}`);
       const elig = o.eligibility;
       const either = [
         ...(elig?.flagField ? [`${elig.flagField} = true`] : []),
@@ -262,30 +265,42 @@ export function createSalesforceConnector(opts: SalesforceConnectorOptions): Crm
       const soql = `SELECT ${selectList(o.fields)} FROM ${object}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY SystemModstamp, Id`;
       let ts = start?.ts ?? 0;
       let idsAtTs = new Set(start?.ids ?? []);
+      const idsAtCap = new Set(start?.ts === cap ? start.ids : []);
       const size = o.pageSize ?? COLLECTION;
       let buffer: CrmRecord[] = [];
+      const cursorNow = () => (ts > cap ? { ts: Math.max(cap, start?.ts ?? 0), ids: [...(Math.max(cap, start?.ts ?? 0) === cap ? idsAtCap : idsAtTs)] } : { ts, ids: [...idsAtTs] });
       const flush = (): Page<CrmRecord> => {
-        const page = { records: buffer, cursor: encodeSfCursor({ ts, ids: [...idsAtTs] }) };
+        const page = { records: buffer, cursor: encodeSfCursor(cursorNow()) };
         buffer = [];
         return page;
       };
+      let yielded = false;
       for await (const batch of queryAllPages(soql, 'pull opportunities', true)) {
         for (const raw of batch) {
           const rec = toRecord(raw);
           const stamp = parseSfDateTime(String(rec.fields.SystemModstamp));
+          const key = `${rec.id}#${rec.version}`;
           // The boundary the last checkpoint already covered: same second, same id, same content.
-          if (start && stamp === start.ts && start.ids.includes(`${rec.id}#${rec.version}`)) continue;
+          if (start && stamp === start.ts && start.ids.includes(key)) continue;
           if (stamp > ts) {
             ts = stamp;
             idsAtTs = new Set();
           }
-          idsAtTs.add(`${rec.id}#${rec.version}`);
+          idsAtTs.add(key);
+          if (stamp === cap) idsAtCap.add(key);
           buffer.push(rec);
-          if (buffer.length >= size) yield flush();
+          if (buffer.length >= size) {
+            yielded = true;
+            yield flush();
+          }
         }
         if (o.signal?.aborted) break;
       }
-      if (buffer.length) yield flush();
+      // Nothing changed still moves the cursor up to the lookback bound, so idle pulls stay small.
+      if (buffer.length || (!yielded && cap > (start?.ts ?? 0))) {
+        if (!buffer.length && !start) ts = cap;
+        yield flush();
+      }
     },
     read: (ids, fields) => byIn('Id', ids, fields, 'read opportunities'),
     findBy: (field, values, fields) => byIn(field, values, fields, `find opportunities by ${field}`),
