@@ -269,19 +269,22 @@ export function createSalesforceConnector(opts: SalesforceConnectorOptions): Crm
       const size = o.pageSize ?? COLLECTION;
       let buffer: CrmRecord[] = [];
       const cursorNow = () => (ts > cap ? { ts: Math.max(cap, start?.ts ?? 0), ids: [...(Math.max(cap, start?.ts ?? 0) === cap ? idsAtCap : idsAtTs)] } : { ts, ids: [...idsAtTs] });
+      let last = start ? encodeSfCursor(start) : null;
       const flush = (): Page<CrmRecord> => {
-        const page = { records: buffer, cursor: encodeSfCursor(cursorNow()) };
+        last = encodeSfCursor(cursorNow());
+        const page = { records: buffer, cursor: last };
         buffer = [];
         return page;
       };
-      let yielded = false;
+      const boundary = new Set(start?.ids ?? []);
+      let complete = true;
       for await (const batch of queryAllPages(soql, 'pull opportunities', true)) {
         for (const raw of batch) {
           const rec = toRecord(raw);
           const stamp = parseSfDateTime(String(rec.fields.SystemModstamp));
           const key = `${rec.id}#${rec.version}`;
           // The boundary the last checkpoint already covered: same second, same id, same content.
-          if (start && stamp === start.ts && start.ids.includes(key)) continue;
+          if (start && stamp === start.ts && boundary.has(key)) continue;
           if (stamp > ts) {
             ts = stamp;
             idsAtTs = new Set();
@@ -289,18 +292,20 @@ export function createSalesforceConnector(opts: SalesforceConnectorOptions): Crm
           idsAtTs.add(key);
           if (stamp === cap) idsAtCap.add(key);
           buffer.push(rec);
-          if (buffer.length >= size) {
-            yielded = true;
-            yield flush();
-          }
+          if (buffer.length >= size) yield flush();
         }
-        if (o.signal?.aborted) break;
+        if (o.signal?.aborted) {
+          complete = false;
+          break;
+        }
       }
-      // Nothing changed still moves the cursor up to the lookback bound, so idle pulls stay small.
-      if (buffer.length || (!yielded && cap > (start?.ts ?? 0))) {
-        if (!buffer.length && !start) ts = cap;
-        yield flush();
+      // After a complete read every second before the cap is complete too (no commit can still land there), so
+      // the cursor moves up to the cap: idle pulls then re-read only the lookback window, not the last busy second.
+      if (complete && ts < cap) {
+        ts = cap;
+        idsAtTs = new Set();
       }
+      if (buffer.length || encodeSfCursor(cursorNow()) !== last) yield flush();
     },
     read: (ids, fields) => byIn('Id', ids, fields, 'read opportunities'),
     findBy: (field, values, fields) => byIn(field, values, fields, `find opportunities by ${field}`),

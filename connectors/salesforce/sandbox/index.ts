@@ -52,7 +52,8 @@ export interface SalesforceSandbox {
     count(object: string): number;
   };
   faults: ReturnType<typeof createFaults>;
-  stats(): { calls: number; byEndpoint: Record<string, number>; apiUsage: number };
+  /** Calls by endpoint, API usage, and query records served (what a pull really cost). */
+  stats(): { calls: number; byEndpoint: Record<string, number>; apiUsage: number; recordsServed: number };
   /** Invalidate every issued access token (tests the connector's re-authentication). */
   expireTokens(): void;
   /** Paste-ready config for this sandbox. */
@@ -115,7 +116,7 @@ export async function startSalesforceSandbox(opts: SandboxOptions = {}): Promise
       count: (o) => org.count(o),
     },
     faults,
-    stats: () => ({ calls: stats.calls, byEndpoint: { ...stats.byEndpoint }, apiUsage: stats.used }),
+    stats: () => ({ calls: stats.calls, byEndpoint: { ...stats.byEndpoint }, apiUsage: stats.used, recordsServed: stats.recordsServed }),
     expireTokens: () => sessions.clear(),
     describe: () =>
       [

@@ -64,12 +64,12 @@ function sfError(reply: FastifyReply, status: number, errorCode: string, message
   return reply.code(status).send([{ message, errorCode, fields }]);
 }
 
-export function buildServer(o: ServerOptions): { app: FastifyInstance; sessions: Map<string, Session>; stats: { calls: number; byEndpoint: Record<string, number>; used: number } } {
+export function buildServer(o: ServerOptions): { app: FastifyInstance; sessions: Map<string, Session>; stats: { calls: number; byEndpoint: Record<string, number>; used: number; recordsServed: number } } {
   const app = Fastify({ logger: false, bodyLimit: 10 * 1024 * 1024 });
   const sessions = new Map<string, Session>();
   const refreshTokens = new Set<string>();
   const cursors = new Map<string, { object: string; fields: string[]; ids: string[]; includeDeleted: boolean }>();
-  const stats = { calls: 0, byEndpoint: {} as Record<string, number>, used: 0 };
+  const stats = { calls: 0, byEndpoint: {} as Record<string, number>, used: 0, recordsServed: 0 };
   const publicKey = createPublicKey(o.certificatePem);
   const org = o.org;
 
@@ -230,6 +230,7 @@ export function buildServer(o: ServerOptions): { app: FastifyInstance; sessions:
       const row = org.table(object).get(id);
       return row ? [render(object, row, fields, version)] : [];
     });
+    stats.recordsServed += records.length;
     const done = from + API_PAGE >= ids.length;
     let nextRecordsUrl: string | undefined;
     if (!done) {
