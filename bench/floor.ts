@@ -5,6 +5,7 @@
  */
 import https from 'node:https';
 import { jwtAssertion } from '../connectors/salesforce/index.js';
+import { loadCompiledMapping } from '../src/mapping/index.js';
 import type { Env } from './run.js';
 
 export interface FloorResult {
@@ -63,6 +64,25 @@ async function sfToken(e: Env): Promise<string> {
   return ((await res.json()) as { access_token: string }).access_token;
 }
 
+/** The CRM fields a perfect sync must read: exactly those the sync reads (the mapping's, the referral id, the status line). */
+function fieldsToRead(e: Env): string[] {
+  const m = loadCompiledMapping(e.mapping);
+  return [...new Set([...m.fieldsToRead, m.referralIdField, ...(m.statusField ? [m.statusField.field] : [])])];
+}
+
+/** Dataverse: plain columns in $select, related ones through $expand of their navigation property. */
+function dataverseQuery(fields: string[]): string {
+  const direct = new Set(['opportunityid', 'modifiedon']);
+  const related = new Map<string, string[]>();
+  for (const f of fields) {
+    const [head, ...rest] = f.split('.');
+    if (rest.length === 0) direct.add(head!);
+    else related.set(head!, [...(related.get(head!) ?? []), rest.join('.')]);
+  }
+  const expand = [...related].map(([nav, cols]) => `${nav}($select=${cols.join(',')})`).join(',');
+  return `$select=${[...direct].join(',')}${expand ? `&$expand=${expand}` : ''}`;
+}
+
 const storeHeaders = (e: Env) => ({ Authorization: `Bearer ${e.store.apiKey}`, 'Content-Type': 'application/json' });
 
 /** B1 floor (all records) or B3 floor (`changesOnly`: the first `n` records changed, PATCHed). */
@@ -85,13 +105,14 @@ export async function apiFloor(e: Env, n: number, concurrency: number, opts: { c
       url = page['@odata.nextLink'] ?? null;
     }
   }
+  const fields = fieldsToRead(e);
   const start = performance.now();
   if (e.sf) {
     const token = await sfToken(e);
     calls++;
     const auth = { Authorization: `Bearer ${token}` };
     const where = opts.changesOnly ? `WHERE SystemModstamp >= ${since}` : 'WHERE Sync_with_Partner_Center__c = true';
-    let res = (await (await fetch(`${e.sf.url}/services/data/v62.0/queryAll?q=${encodeURIComponent(`SELECT Id, Name, Amount, Account.BillingCountry FROM Opportunity ${where} ORDER BY SystemModstamp, Id`)}`, { headers: auth })).json()) as { records: { Id: string; Amount: number }[]; nextRecordsUrl?: string };
+    let res = (await (await fetch(`${e.sf.url}/services/data/v62.0/queryAll?q=${encodeURIComponent(`SELECT ${['Id', 'SystemModstamp', 'IsDeleted', ...fields].join(', ')} FROM Opportunity ${where} ORDER BY SystemModstamp, Id`)}`, { headers: auth })).json()) as { records: { Id: string; Amount: number }[]; nextRecordsUrl?: string };
     calls++;
     for (;;) {
       ids.push(...res.records.map((r) => ({ id: r.Id, amount: r.Amount })));
@@ -105,7 +126,7 @@ export async function apiFloor(e: Env, n: number, concurrency: number, opts: { c
     calls++;
     const headers = { Authorization: `Bearer ${token}`, Prefer: 'odata.maxpagesize=2000', Accept: 'application/json' };
     const filter = opts.changesOnly ? `&$filter=${encodeURIComponent(`modifiedon ge ${since.slice(0, 19)}Z`)}` : '';
-    let url: string | null = `${d.url}/api/data/v9.2/opportunities?$select=name,estimatedvalue&$expand=parentaccountid($select=address1_country)${filter}`;
+    let url: string | null = `${d.url}/api/data/v9.2/opportunities?${dataverseQuery(fields)}${filter}`;
     while (url) {
       const res = await httpsJson(url, 'GET', headers, undefined, d.caPem);
       calls++;

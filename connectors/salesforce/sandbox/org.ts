@@ -180,6 +180,9 @@ export class Org {
   private readonly now: () => number;
   /** Rows per object in SystemModstamp order (appended on write; stale entries skipped on read). */
   private readonly changeLog = new Map<string, { id: string; stamp: number }[]>();
+  /** Resolved field names and relationships by `object|name`: queries ask for the same few thousands of times. */
+  private readonly names = new Map<string, string>();
+  private readonly relations = new Map<string, FieldDef | undefined>();
 
   constructor(opts: OrgOptions = {}) {
     this.now = opts.now ?? Date.now;
@@ -378,27 +381,43 @@ export class Org {
 
   /** Follow a relationship path (`Account.BillingCountry`, `Owner.Email`) from a row. */
   resolve(object: string, row: Row, path: string): unknown {
-    const parts = path.split('.');
-    if (parts.length === 1) return row[path] ?? row[this.fieldName(object, path)];
-    const rel = this.schema(object).fields.find((f) => f.relationshipName?.toLowerCase() === parts[0]!.toLowerCase());
+    const dot = path.indexOf('.');
+    if (dot < 0) return row[path] ?? row[this.fieldName(object, path)];
+    const rel = this.relation(object, path.slice(0, dot));
     if (!rel?.referenceTo) return undefined;
     const id = row[rel.name];
     if (typeof id !== 'string') return null;
     const target = this.tables.get(rel.referenceTo)?.get(id);
     if (!target) return null;
-    return this.resolve(rel.referenceTo, target, parts.slice(1).join('.'));
+    return this.resolve(rel.referenceTo, target, path.slice(dot + 1));
+  }
+
+  /** The lookup field behind a relationship name (`Account` → AccountId), case-insensitive. */
+  relation(object: string, relationshipName: string): FieldDef | undefined {
+    const key = `${object}|${relationshipName}`;
+    if (!this.relations.has(key)) {
+      this.relations.set(key, this.schema(object).fields.find((f) => f.relationshipName?.toLowerCase() === relationshipName.toLowerCase()));
+    }
+    return this.relations.get(key);
   }
 
   fieldName(object: string, name: string): string {
+    const key = `${object}|${name}`;
+    const known = this.names.get(key);
+    if (known) return known;
     const parts = name.split('.');
+    let resolved: string;
     if (parts.length > 1) {
-      const rel = this.schema(object).fields.find((f) => f.relationshipName?.toLowerCase() === parts[0]!.toLowerCase());
+      const rel = this.relation(object, parts[0]!);
       if (!rel?.referenceTo || !rel.relationshipName) throw new SalesforceApiError(400, 'INVALID_FIELD', `Didn't understand relationship '${parts[0]}' in field path.`);
-      return `${rel.relationshipName}.${this.fieldName(rel.referenceTo, parts.slice(1).join('.'))}`;
+      resolved = `${rel.relationshipName}.${this.fieldName(rel.referenceTo, parts.slice(1).join('.'))}`;
+    } else {
+      const def = this.schema(object).fields.find((f) => f.name.toLowerCase() === name.toLowerCase());
+      if (!def) throw new SalesforceApiError(400, 'INVALID_FIELD', `No such column '${name}' on entity '${object}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name.`);
+      resolved = def.name;
     }
-    const def = this.schema(object).fields.find((f) => f.name.toLowerCase() === name.toLowerCase());
-    if (!def) throw new SalesforceApiError(400, 'INVALID_FIELD', `No such column '${name}' on entity '${object}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name.`);
-    return def.name;
+    this.names.set(key, resolved);
+    return resolved;
   }
 }
 

@@ -182,7 +182,7 @@ export function buildServer(o: ServerOptions): { app: FastifyInstance; sessions:
       const name = org.fieldName(object, f);
       const [rel, ...rest] = name.split('.');
       const value = org.resolve(object, row, f);
-      const relDef = SCHEMA[object]!.fields.find((d) => d.relationshipName === rel)!;
+      const relDef = org.relation(object, rel!)!;
       if (row[relDef.name] == null) {
         out[rel!] = null;
         continue;
