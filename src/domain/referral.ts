@@ -42,15 +42,30 @@ export function normalizeKey(key: string): string {
   return k === DOCUMENTED_CONSENT_KEY ? 'consentToShareInfoWithOthers' : k;
 }
 
-/** Recursively normalise every key (see `normalizeKey`). */
+/** True when no key anywhere in the value needs normalising (the usual case: the store and PC answer in camelCase). */
+function keysAreNormal(value: unknown): boolean {
+  if (Array.isArray(value)) return value.every(keysAreNormal);
+  if (value === null || typeof value !== 'object') return true;
+  for (const k in value) {
+    if (normalizeKey(k) !== k || !keysAreNormal((value as Record<string, unknown>)[k])) return false;
+  }
+  return true;
+}
+
+/** Recursively normalise every key (see `normalizeKey`); a value that needs nothing is returned as it is. */
 export function normalizeKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(normalizeKeys);
+  if (keysAreNormal(value)) return value;
+  return normalizeCopy(value);
+}
+
+function normalizeCopy(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(normalizeCopy);
   if (value === null || typeof value !== 'object') return value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
     const key = normalizeKey(k);
     if (key in out && key === 'consentToShareInfoWithOthers') continue;
-    out[key] = normalizeKeys(v);
+    out[key] = normalizeCopy(v);
   }
   return out;
 }

@@ -101,6 +101,10 @@ export function createHttpClient(opts: { auth: TokenProvider; timeoutMs: number;
       // Status codes are ours to interpret; bodies are parsed below so a truncated one is a clear error.
       validateStatus: () => true,
       transformResponse: (raw: unknown) => raw,
+      // The body is already JSON text; the API does not redirect, and without redirects axios skips its
+      // follow-redirects wrapper (measurable per call at 100,000 creates).
+      transformRequest: (data: unknown) => data,
+      maxRedirects: 0,
       maxContentLength: 50 * 1024 * 1024,
     });
 
@@ -157,7 +161,8 @@ export function createHttpClient(opts: { auth: TokenProvider; timeoutMs: number;
             );
           }
         }
-        if (res.status >= 400) throw toTypedError(req.label, res);
+        // A redirect is not followed (a token must not travel to another host): it is an error like any other.
+        if (res.status >= 300) throw toTypedError(req.label, res);
         return res;
       },
     };

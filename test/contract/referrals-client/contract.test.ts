@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { dealFieldsToCreate, emptyDealFields, type DealFields, type Referral } from '../../../src/domain/index.js';
 import { apiKeyProvider, createReferralsClient, refreshTokenFromCache, writeSecretFile, type ReferralsClient, type TokenProvider } from '../../../src/partner-center/index.js';
 import { startReferralStore, type ReferralStoreHandle } from '../../../src/referral-store/index.js';
-import { AuthError, ConflictError } from '../../../src/runtime/index.js';
+import { AuthError, ConflictError, RemoteError } from '../../../src/runtime/index.js';
 
 const rate = { concurrency: 4, intervalCap: 10_000, intervalMs: 1000, timeoutMs: 5000, maxRetries: 2 };
 const PC = 'https://api.partner.microsoft.com/v1.0/engagements';
@@ -263,6 +263,17 @@ describe('rate lane and retries', () => {
     expect(err).toBeInstanceOf(AuthError);
     expect((err as Error).message).toMatch(/svc-cosell@partner\.example/);
     expect((err as Error).message).toMatch(/cosell-sync auth partner-center/);
+  });
+
+  it('a redirect is not followed: the bearer token never goes to another host, and the call fails clearly', async () => {
+    const base = 'https://redirect-test.example/v1.0/engagements';
+    nock(base).get('/referrals/r').reply(302, '', { Location: 'https://elsewhere.example/steal' });
+    const elsewhere = nock('https://elsewhere.example').get('/steal').reply(200, { id: 'r' });
+    const c = createReferralsClient({ baseUrl: base, auth: apiKeyProvider('redirect-token-1'), rate });
+    const err = await c.read('r').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RemoteError);
+    expect((err as Error).message).toMatch(/read referral|referral r/i);
+    expect(elsewhere.isDone()).toBe(false);
   });
 
   it('rotated refresh tokens are written atomically with mode 0600 and read from the msal cache', () => {
