@@ -45,6 +45,13 @@ export interface SalesforceConnectorOptions {
 const COLLECTION = 200;
 const IN_CHUNK = 200;
 
+/** Split into sObject Collections (≤ 200 records), send them concurrently, results in input order. */
+async function inCollections<T>(items: T[], send: (chunk: T[]) => Promise<WriteResult[]>): Promise<WriteResult[]> {
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += COLLECTION) chunks.push(items.slice(i, i + COLLECTION));
+  return (await Promise.all(chunks.map(send))).flat();
+}
+
 interface SfError {
   errorCode?: string;
   name?: string;
@@ -309,25 +316,16 @@ export function createSalesforceConnector(opts: SalesforceConnectorOptions): Crm
     },
     read: (ids, fields) => byIn('Id', ids, fields, 'read opportunities'),
     findBy: (field, values, fields) => byIn(field, values, fields, `find opportunities by ${field}`),
-    async writeBack(updates: CrmUpdate[]): Promise<WriteResult[]> {
-      const out: WriteResult[] = [];
-      for (let i = 0; i < updates.length; i += COLLECTION) {
-        const chunk = updates.slice(i, i + COLLECTION);
-        const res = await call('update opportunities', true, (c) => c.sobject(object).update(chunk.map((u) => ({ Id: u.id, ...u.fields })), { allOrNone: false }) as Promise<unknown>);
-        out.push(...results(res, chunk.map((u) => u.id)));
-      }
-      return out;
-    },
-    async create(records: CrmCreate[]): Promise<WriteResult[]> {
-      const out: WriteResult[] = [];
-      for (let i = 0; i < records.length; i += COLLECTION) {
-        const chunk = records.slice(i, i + COLLECTION);
-        // Not retried blindly: the engine heals an interrupted create by looking the referral id up first.
-        const res = await call('create opportunities', false, (c) => c.sobject(object).create(chunk.map((r) => r.fields), { allOrNone: false }) as Promise<unknown>);
-        out.push(...results(res, chunk.map(() => undefined), chunk.map((r) => r.ref)));
-      }
-      return out;
-    },
+    // Collections of 200 go out side by side; the lane bounds how many are in flight.
+    writeBack: (updates: CrmUpdate[]) =>
+      inCollections(updates, async (chunk) =>
+        results(await call('update opportunities', true, (c) => c.sobject(object).update(chunk.map((u) => ({ Id: u.id, ...u.fields })), { allOrNone: false }) as Promise<unknown>), chunk.map((u) => u.id)),
+      ),
+    // Not retried blindly: the engine heals an interrupted create by looking the referral id up first.
+    create: (records: CrmCreate[]) =>
+      inCollections(records, async (chunk) =>
+        results(await call('create opportunities', false, (c) => c.sobject(object).create(chunk.map((r) => r.fields), { allOrNone: false }) as Promise<unknown>), chunk.map(() => undefined), chunk.map((r) => r.ref)),
+      ),
     async describeStages(): Promise<StageInfo[]> {
       const stages = shaped<{ records: Record<string, unknown>[] }>(
         'read stages',
