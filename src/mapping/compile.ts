@@ -18,12 +18,23 @@ import { DEFAULT_POLICIES, type Mapping, type Source, type StageTarget } from '.
 
 type Getter = (fields: Record<string, unknown>) => unknown;
 
-/** `Account.BillingCountry` → reads nested objects; a flat key containing dots is tried first. */
+/**
+ * `Account.BillingCountry` → reads nested objects. When the record has no field by the first segment, the whole
+ * path is read as one flat key (Dataverse annotations such as `estimatedvalue@OData.Community.Display.V1…`).
+ */
 export function compilePath(path: string): Getter {
   const parts = path.split('.');
   if (parts.length === 1) return (f) => f[path];
+  const [head, leaf] = parts as [string, string];
+  if (parts.length === 2) {
+    return (f) => {
+      const h = f[head];
+      if (h === undefined) return f[path];
+      return h !== null && typeof h === 'object' ? (h as Record<string, unknown>)[leaf] : undefined;
+    };
+  }
   return (f) => {
-    if (path in f) return f[path];
+    if (f[head] === undefined) return f[path];
     let v: unknown = f;
     for (const p of parts) {
       if (v === null || typeof v !== 'object') return undefined;
@@ -58,14 +69,17 @@ function compileSource(src: Source, defaultConvert: ConverterName, opts: { timeZ
   }
   if ('template' in src) {
     const vars = [...src.template.matchAll(TEMPLATE_VAR)].map((m) => m[1]!);
-    const getters = vars.map((v) => [v, compilePath(v)] as const);
+    // Split once into literal text and field reads: a record is then a few concatenations.
+    const literals = src.template.split(TEMPLATE_VAR).filter((_, i) => i % 2 === 0);
+    const getters = vars.map(compilePath);
     const conv = converter(src.convert ?? defaultConvert, opts);
     return {
       reads: vars,
       writable: null,
       get: (f) => {
-        const values = new Map(getters.map(([name, g]) => [name, g(f)]));
-        return conv(src.template.replace(TEMPLATE_VAR, (_m, name: string) => String(values.get(name) ?? '')).trim());
+        let text = literals[0]!;
+        for (let i = 0; i < getters.length; i++) text += String(getters[i]!(f) ?? '') + literals[i + 1]!;
+        return conv(text.trim());
       },
       toCrm: (v) => v,
       label: `template "${src.template}"`,
@@ -76,23 +90,26 @@ function compileSource(src: Source, defaultConvert: ConverterName, opts: { timeZ
   const map = src.map;
   const inverse = map ? new Map(Object.entries(map).map(([k, v]) => [String(v), k])) : null;
   const fallback = src.default;
+  const named = (r: Converted): Converted => (r.ok ? r : { ok: false, problem: `${src.field}: ${r.problem}` });
   return {
     reads: [src.field],
     writable: src.field.includes('.') ? null : src.field,
-    get: (f) => {
+    // Most fields have neither a default nor a value map: read and convert, nothing else per record.
+    get: map === undefined && fallback === undefined ? (f) => named(conv(get(f))) : (f) => {
       let raw = get(f);
       if ((raw === null || raw === undefined || raw === '') && fallback !== undefined) raw = fallback;
       if (map && raw !== null && raw !== undefined) {
         const key = String(raw);
         if (key in map) raw = map[key];
       }
-      const r = conv(raw);
-      return r.ok ? r : { ok: false, problem: `${src.field}: ${r.problem}` };
+      return named(conv(raw));
     },
     toCrm: (v) => (inverse && v !== null && v !== undefined ? crmValue(inverse.get(String(v)) ?? v) : v),
     label: src.field,
   };
 }
+
+const HELP_TYPE_SET: ReadonlySet<string> = new Set(HELP_TYPES);
 
 /** Per deal field: its converter when the admin names none. */
 const DEFAULT_CONVERT: Record<string, ConverterName> = {
@@ -169,8 +186,14 @@ export function compileMapping(m: Mapping, now: () => Date = () => new Date()): 
   const prob = m.stages.byProbability ? { get: compilePath(m.stages.byProbability.field), ranges: m.stages.byProbability.ranges } : null;
   const stageMap = new Map(Object.entries(m.stages.map));
 
+  // One answer object per target, made once: reading a stage allocates nothing.
+  const answers = new Map<StageTarget, StageRead>();
+  const resolve = (t: StageTarget): StageRead => {
+    let a = answers.get(t);
+    if (!a) answers.set(t, (a = Object.freeze(t === 'ignore' ? { stage: null } : { stage: t })));
+    return a;
+  };
   const stageOf = (fields: Record<string, unknown>): StageRead => {
-    const resolve = (t: StageTarget): StageRead => (t === 'ignore' ? { stage: null } : { stage: t });
     for (const r of rules) if (String(r.get(fields) ?? '') === r.equals) return resolve(r.stage);
     const raw = stageGet(fields);
     const value = raw === null || raw === undefined ? '' : String(raw);
@@ -239,7 +262,7 @@ export function compileMapping(m: Mapping, now: () => Date = () => new Date()): 
       const raw = helpGet(fields);
       const key = raw === null || raw === undefined ? '' : String(raw);
       const mapped = help?.map?.[key] ?? (key === '' ? 'None' : key);
-      if (mapped === 'None' || (HELP_TYPES as readonly string[]).includes(mapped)) deal.helpType = mapped as DealFields['helpType'];
+      if (mapped === 'None' || HELP_TYPE_SET.has(mapped)) deal.helpType = mapped as DealFields['helpType'];
       else problems.push({ path: 'helpType', message: `${help!.field} '${key}' is not a help type (map it under dealType.helpType.map)` });
     }
     if (visGet) {

@@ -14,7 +14,9 @@ export const CONVERTERS = ['text', 'number', 'money', 'date', 'datetime', 'count
 export type ConverterName = (typeof CONVERTERS)[number];
 
 export type Converted = { ok: true; value: unknown } | { ok: false; problem: string };
-const ok = (value: unknown): Converted => ({ ok: true, value });
+/** Empty is the commonest answer: one shared, frozen result instead of a new object per empty field. */
+const NOTHING: Converted = Object.freeze({ ok: true, value: null });
+const ok = (value: unknown): Converted => (value === null ? NOTHING : { ok: true, value });
 const bad = (problem: string): Converted => ({ ok: false, problem });
 
 const EMPTY = (v: unknown) => v === null || v === undefined || (typeof v === 'string' && v.trim() === '');
