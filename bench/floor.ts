@@ -92,8 +92,7 @@ export async function apiFloor(e: Env, n: number, concurrency: number, opts: { c
   const since = new Date(Date.now() - 1000).toISOString();
   if (opts.changesOnly) {
     // Untimed: make the same 1 % change the sync will see.
-    if (e.sf) for (const o of e.sf.org.all('Opportunity').slice(0, n)) e.sf.org.update('Opportunity', String(o.Id), { Amount: Number(o.Amount) + 1 });
-    else for (const o of e.d365!.org.all('opportunities').slice(0, n)) e.d365!.org.update('opportunities', String(o.opportunityid), { estimatedvalue: Number(o.estimatedvalue) + 1 });
+    await e.touch(n);
   }
   const refIds = new Map<string, string>();
   if (opts.changesOnly) {

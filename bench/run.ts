@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: every figure as a ratio against a baseline measured in the same run, with the raw numbers
- * beside it. The sync runs as the real CLI (`cosell-sync sync`) in a child process against the sandboxes and
- * the referral store, which live in this process; the child's peak RSS is sampled from /proc.
+ * beside it. The CRM sandbox and the referral store run in a worker thread (bench/servers.ts), so the clients —
+ * the sync's connection and the API floor, both on this thread — never share a CPU with the servers, as in a
+ * real deployment. B4 runs the real CLI (`cosell-sync sync`) as a child process and samples its peak RSS.
  *
  *   B1 initial sync vs the API floor (the calls a perfect sync needs, same concurrency)
  *   B2 idle cycle: calls per side, and time vs one empty query round-trip
@@ -17,13 +18,11 @@ import { readFileSync, mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startDynamicsSandbox, type DynamicsSandbox } from '../connectors/dynamics365/index.js';
-import { startSalesforceSandbox, type SalesforceSandbox } from '../connectors/salesforce/index.js';
-import { startReferralStore, type ReferralStoreHandle } from '../src/referral-store/index.js';
 import { openService } from '../src/cli/service.js';
 import { loadConfig, silentLogger } from '../src/runtime/index.js';
 import { apiFloor, type FloorResult } from './floor.js';
 import { engineCpu, mappingRatio } from './cpu.js';
+import { startServerThread, type CrmKind, type ServerInfo } from './servers.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: string) => {
@@ -31,7 +30,7 @@ const arg = (name: string, fallback: string) => {
   return i >= 0 ? args[i + 1]! : fallback;
 };
 const SCALE = Number(arg('scale', '100000'));
-const CRMS = arg('crm', 'both') === 'both' ? (['salesforce', 'dynamics365'] as const) : [arg('crm', 'salesforce') as 'salesforce' | 'dynamics365'];
+const CRMS: CrmKind[] = arg('crm', 'both') === 'both' ? ['salesforce', 'dynamics365'] : [arg('crm', 'salesforce') as CrmKind];
 const SKIP_2N = args.includes('--skip-2n');
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
@@ -49,54 +48,30 @@ interface Row {
 const rows: Row[] = [];
 const fmt = (n: number, d = 2) => n.toFixed(d);
 
-export interface Env {
-  kind: 'salesforce' | 'dynamics365';
-  sf?: SalesforceSandbox;
-  d365?: DynamicsSandbox;
-  store: ReferralStoreHandle;
+export interface Env extends ServerInfo {
+  kind: CrmKind;
   config: string;
   /** The mapping file the sync uses (the floor reads the same fields). */
   mapping: string;
   env: NodeJS.ProcessEnv;
+  /** Change the amount of the first n opportunities in the CRM (untimed setup for B3). */
+  touch(n: number): Promise<void>;
   close(): Promise<void>;
 }
 
-async function setUp(kind: Env['kind'], n: number): Promise<Env> {
+async function setUp(kind: CrmKind, n: number): Promise<Env> {
   const dir = mkdtempSync(join(tmpdir(), `cosell-bench-${kind}-`));
-  const store = await startReferralStore({ dbFile: join(dir, 'store.db'), apiKey: 'bench-key-1234567', adminKey: 'bench-admin-1234567', microsoftActor: { enabled: false, acceptRate: 1, decisionDays: 2, seed: 1 } });
+  const servers = await startServerThread(kind, n, dir, join(ROOT, '.cosell', 'bench-certs'));
+  const { store, sf, d365 } = servers.info;
   const env: NodeJS.ProcessEnv = { ...process.env, BENCH_STORE_KEY: store.apiKey, COSELL_LOG_LEVEL: 'warn' };
   let crmYaml: string;
-  let sf: SalesforceSandbox | undefined;
-  let d365: DynamicsSandbox | undefined;
-  if (kind === 'salesforce') {
-    sf = await startSalesforceSandbox({ certDir: join(ROOT, '.cosell', 'bench-certs', 'salesforce') });
-    const owner = sf.org.insert('User', { FirstName: 'Ann', LastName: 'Lee', Email: 'ann@partner.example', Phone: '+31 20 555 0100' });
-    const account = sf.org.insert('Account', { Name: 'Contoso', BillingCountry: 'NL' });
-    for (let i = 0; i < n; i++) {
-      sf.org.insert('Opportunity', { Name: `Deal ${i}`, StageName: 'Needs Analysis', Amount: 1000 + i, CurrencyIsoCode: 'EUR', CloseDate: '2027-01-01', AccountId: account, OwnerId: owner, Sync_with_Partner_Center__c: true, Partner_Center_Solutions__c: 'SOL-1' });
-    }
+  if (sf) {
     env.BENCH_SF_KEY = sf.credentials.privateKeyPem;
     crmYaml = `kind: salesforce\n      instanceUrl: ${sf.url}\n      loginUrl: ${sf.url}\n      auth: { method: jwt, clientId: ${sf.credentials.clientId}, username: ${sf.credentials.username}, privateKeyEnv: BENCH_SF_KEY }\n      rate: { concurrency: ${CONCURRENCY}, intervalCap: 1000000, intervalMs: 1000 }`;
   } else {
-    d365 = await startDynamicsSandbox({ certDir: join(ROOT, '.cosell', 'bench-certs', 'dynamics365'), limits: { requestsPer5Min: 10_000_000, concurrent: 1000 } });
-    const owner = d365.org.insert('systemusers', { firstname: 'Ann', lastname: 'Lee', internalemailaddress: 'ann@partner.example', address1_telephone1: '+31 20 555 0100' });
-    const account = d365.org.insert('accounts', { name: 'Contoso', address1_country: 'NL' });
-    const currency = d365.org.insert('transactioncurrencies', { isocurrencycode: 'EUR', currencyname: 'Euro' });
-    for (let i = 0; i < n; i++) {
-      d365.org.insert('opportunities', {
-        name: `Deal ${i}`,
-        salesstage: 0,
-        estimatedvalue: 1000 + i,
-        estimatedclosedate: '2027-01-01',
-        'parentaccountid@odata.bind': `/accounts(${account})`,
-        'owninguser@odata.bind': `/systemusers(${owner})`,
-        'transactioncurrencyid@odata.bind': `/transactioncurrencies(${currency})`,
-        cosell_syncwithpartnercenter: true,
-        cosell_solutions: 'SOL-1',
-      });
-    }
-    env.BENCH_D365_SECRET = d365.credentials.clientSecret;
-    crmYaml = `kind: dynamics365\n      url: ${d365.url}\n      auth: { method: client-credentials, tenantId: ${d365.credentials.tenantId}, authority: ${d365.authority}, clientId: ${d365.credentials.clientId}, clientSecretEnv: BENCH_D365_SECRET, caFile: ${d365.caFile} }\n      rate: { concurrency: ${CONCURRENCY}, intervalCap: 1000000, intervalMs: 1000 }`;
+    const d = d365!;
+    env.BENCH_D365_SECRET = d.credentials.clientSecret;
+    crmYaml = `kind: dynamics365\n      url: ${d.url}\n      auth: { method: client-credentials, tenantId: ${d.credentials.tenantId}, authority: ${d.authority}, clientId: ${d.credentials.clientId}, clientSecretEnv: BENCH_D365_SECRET, caFile: ${d.caFile} }\n      rate: { concurrency: ${CONCURRENCY}, intervalCap: 1000000, intervalMs: 1000 }`;
   }
   const config = join(dir, 'config.yaml');
   const mapping = join(ROOT, 'mappings', `${kind}.yaml`);
@@ -104,20 +79,7 @@ async function setUp(kind: Env['kind'], n: number): Promise<Env> {
     config,
     `state: { path: ${join(dir, 'state.db')} }\nlog: { level: warn }\nreferrals:\n  target: store\n  baseUrl: ${store.url}\n  auth: { method: api-key, apiKeyEnv: BENCH_STORE_KEY }\n  rate: { concurrency: ${CONCURRENCY}, intervalCap: 1000000, intervalMs: 1000 }\n  incremental: { mode: filter, overlapSeconds: 0 }\nconnections:\n  - name: bench\n    crm:\n      ${crmYaml}\n    mapping: ${mapping}\n    pageSize: 1000\n`,
   );
-  return {
-    kind,
-    ...(sf ? { sf } : {}),
-    ...(d365 ? { d365 } : {}),
-    store,
-    config,
-    mapping,
-    env,
-    async close() {
-      await sf?.close();
-      await d365?.close();
-      await store.close();
-    },
-  };
+  return { kind, ...servers.info, config, mapping, env, touch: servers.touch, close: servers.close };
 }
 
 interface SyncRun {
@@ -206,11 +168,7 @@ async function measureCrm(kind: Env['kind']): Promise<void> {
     });
     const changed = Math.max(1, Math.round(SCALE / 100));
     const changeFloor = await apiFloor(f, changed, CONCURRENCY, { changesOnly: true });
-    if (e.sf) {
-      for (const o of e.sf.org.all('Opportunity').slice(0, changed)) e.sf.org.update('Opportunity', String(o.Id), { Amount: Number(o.Amount) + 1 });
-    } else {
-      for (const o of e.d365!.org.all('opportunities').slice(0, changed)) e.d365!.org.update('opportunities', String(o.opportunityid), { estimatedvalue: Number(o.estimatedvalue) + 1 });
-    }
+    await e.touch(changed);
     t = performance.now();
     const b3 = await conn.runCycle();
     const b3ms = performance.now() - t;

@@ -42,32 +42,37 @@ export function normalizeKey(key: string): string {
   return k === DOCUMENTED_CONSENT_KEY ? 'consentToShareInfoWithOthers' : k;
 }
 
-/** True when no key anywhere in the value needs normalising (the usual case: the store and PC answer in camelCase). */
-function keysAreNormal(value: unknown): boolean {
-  if (Array.isArray(value)) return value.every(keysAreNormal);
-  if (value === null || typeof value !== 'object') return true;
-  for (const k in value) {
-    if (normalizeKey(k) !== k || !keysAreNormal((value as Record<string, unknown>)[k])) return false;
-  }
-  return true;
-}
-
-/** Recursively normalise every key (see `normalizeKey`); a value that needs nothing is returned as it is. */
+/**
+ * Recursively normalise every key (see `normalizeKey`). Only the objects on a path that changes are copied:
+ * a Partner Center answer differs in one key (the misspelled consent flag), not in hundreds.
+ */
 export function normalizeKeys(value: unknown): unknown {
-  if (keysAreNormal(value)) return value;
-  return normalizeCopy(value);
-}
-
-function normalizeCopy(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(normalizeCopy);
-  if (value === null || typeof value !== 'object') return value;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    const key = normalizeKey(k);
-    if (key in out && key === 'consentToShareInfoWithOthers') continue;
-    out[key] = normalizeCopy(v);
+  if (Array.isArray(value)) {
+    let copy: unknown[] | null = null;
+    for (let i = 0; i < value.length; i++) {
+      const v = normalizeKeys(value[i]);
+      if (v !== value[i]) (copy ??= value.slice())[i] = v;
+    }
+    return copy ?? value;
   }
-  return out;
+  if (value === null || typeof value !== 'object') return value;
+  const src = value as Record<string, unknown>;
+  const keys = Object.keys(src);
+  let out: Record<string, unknown> | null = null;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    const key = normalizeKey(k);
+    const v = normalizeKeys(src[k]);
+    if (out === null && (key !== k || v !== src[k])) {
+      out = {};
+      for (let j = 0; j < i; j++) out[keys[j]!] = src[keys[j]!];
+    }
+    if (out === null) continue;
+    // Both consent spellings present: the first one wins. A `__proto__` key is never a field.
+    if ((key in out && key === 'consentToShareInfoWithOthers') || key === '__proto__') continue;
+    out[key] = v;
+  }
+  return out ?? value;
 }
 
 type ObjectFn = typeof z.strictObject;

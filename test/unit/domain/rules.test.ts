@@ -246,6 +246,24 @@ describe('the wire contract (referrals-api.md)', () => {
     expect(r.consent?.consentToShareInfoWithOthers).toBe(true);
     expect(toWireConsent(r.consent)).toMatchObject({ consentToToShareInfoWithOthers: true });
   });
+  it('reads the ID spellings and both consent keys anywhere in an answer, first consent key winning, input untouched', () => {
+    const answer = {
+      ID: 'r-1',
+      EngagementID: 'e-1',
+      status: 'Active',
+      consent: { consentToToShareInfoWithOthers: false, consentToShareInfoWithOthers: true },
+      team: [{ firstName: 'Ann', lastName: 'Lee', email: 'ann@partner.example', phoneNumber: '+31205550100' }],
+      customerProfile: { name: 'Contoso', ids: [{ profileType: 'Duns', ID: '123' }] },
+    };
+    const before = JSON.stringify(answer);
+    const r = referralSchema.parse(answer);
+    expect(r.id).toBe('r-1');
+    expect(r.engagementId).toBe('e-1');
+    expect(r.consent?.consentToShareInfoWithOthers).toBe(false);
+    expect(r.customerProfile?.ids?.[0]?.id).toBe('123');
+    expect(r.team?.[0]?.email).toBe('ann@partner.example');
+    expect(JSON.stringify(answer)).toBe(before);
+  });
   it("accepts the docs' PATCH example (a numeric string for dealValue, add to /team/-) and refuses other ops", () => {
     expect(patchSchema.safeParse([{ op: 'replace', path: '/details/dealValue', value: '10000' }, { op: 'add', path: '/team/-', value: member }]).success).toBe(true);
     expect(patchSchema.safeParse([{ op: 'remove', path: '/name' }]).success).toBe(false);

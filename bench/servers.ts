@@ -1,0 +1,124 @@
+/**
+ * The bench's servers — one CRM sandbox and one referral store — in a worker thread of their own, so the clients
+ * under test (the sync and the API floor) run on the bench's main thread and the servers on the other core, the
+ * way a deployed sync and the remote APIs never share a CPU. The main thread drives the worker with a few
+ * commands: seed, touch (change the first n opportunities), close.
+ */
+import { join } from 'node:path';
+import { parentPort, Worker } from 'node:worker_threads';
+import { startDynamicsSandbox, type DynamicsSandbox } from '../connectors/dynamics365/index.js';
+import { startSalesforceSandbox, type SalesforceSandbox } from '../connectors/salesforce/index.js';
+import { startReferralStore, type ReferralStoreHandle } from '../src/referral-store/index.js';
+
+export type CrmKind = 'salesforce' | 'dynamics365';
+
+/** What the clients need to reach the servers: plain data, copied across the thread boundary. */
+export interface ServerInfo {
+  store: { url: string; apiKey: string };
+  sf?: { url: string; credentials: { loginUrl: string; clientId: string; username: string; privateKeyPem: string } };
+  d365?: { url: string; authority: string; credentials: { tenantId: string; clientId: string; clientSecret: string }; caPem: string; caFile: string };
+}
+
+type Command = { cmd: 'start'; kind: CrmKind; n: number; dir: string; certRoot: string } | { cmd: 'touch'; n: number } | { cmd: 'close' };
+
+/** The worker side: owns the servers and answers commands in order. */
+function serve(port: NonNullable<typeof parentPort>): void {
+  let store: ReferralStoreHandle | undefined;
+  let sf: SalesforceSandbox | undefined;
+  let d365: DynamicsSandbox | undefined;
+
+  const start = async (kind: CrmKind, n: number, dir: string, certRoot: string): Promise<ServerInfo> => {
+    store = await startReferralStore({ dbFile: join(dir, 'store.db'), apiKey: 'bench-key-1234567', adminKey: 'bench-admin-1234567', microsoftActor: { enabled: false, acceptRate: 1, decisionDays: 2, seed: 1 } });
+    const info: ServerInfo = { store: { url: store.url, apiKey: store.apiKey } };
+    if (kind === 'salesforce') {
+      sf = await startSalesforceSandbox({ certDir: join(certRoot, 'salesforce') });
+      const owner = sf.org.insert('User', { FirstName: 'Ann', LastName: 'Lee', Email: 'ann@partner.example', Phone: '+31 20 555 0100' });
+      const account = sf.org.insert('Account', { Name: 'Contoso', BillingCountry: 'NL' });
+      for (let i = 0; i < n; i++) {
+        sf.org.insert('Opportunity', { Name: `Deal ${i}`, StageName: 'Needs Analysis', Amount: 1000 + i, CurrencyIsoCode: 'EUR', CloseDate: '2027-01-01', AccountId: account, OwnerId: owner, Sync_with_Partner_Center__c: true, Partner_Center_Solutions__c: 'SOL-1' });
+      }
+      const c = sf.credentials;
+      info.sf = { url: sf.url, credentials: { loginUrl: c.loginUrl, clientId: c.clientId, username: c.username, privateKeyPem: c.privateKeyPem } };
+    } else {
+      d365 = await startDynamicsSandbox({ certDir: join(certRoot, 'dynamics365'), limits: { requestsPer5Min: 10_000_000, concurrent: 1000 } });
+      const owner = d365.org.insert('systemusers', { firstname: 'Ann', lastname: 'Lee', internalemailaddress: 'ann@partner.example', address1_telephone1: '+31 20 555 0100' });
+      const account = d365.org.insert('accounts', { name: 'Contoso', address1_country: 'NL' });
+      const currency = d365.org.insert('transactioncurrencies', { isocurrencycode: 'EUR', currencyname: 'Euro' });
+      for (let i = 0; i < n; i++) {
+        d365.org.insert('opportunities', {
+          name: `Deal ${i}`,
+          salesstage: 0,
+          estimatedvalue: 1000 + i,
+          estimatedclosedate: '2027-01-01',
+          'parentaccountid@odata.bind': `/accounts(${account})`,
+          'owninguser@odata.bind': `/systemusers(${owner})`,
+          'transactioncurrencyid@odata.bind': `/transactioncurrencies(${currency})`,
+          cosell_syncwithpartnercenter: true,
+          cosell_solutions: 'SOL-1',
+        });
+      }
+      info.d365 = { url: d365.url, authority: d365.authority, credentials: { ...d365.credentials }, caPem: d365.caPem, caFile: d365.caFile };
+    }
+    return info;
+  };
+
+  /** The same 1 % change a user would make: the amount of the first n opportunities. */
+  const touch = (n: number) => {
+    if (sf) for (const o of sf.org.all('Opportunity').slice(0, n)) sf.org.update('Opportunity', String(o.Id), { Amount: Number(o.Amount) + 1 });
+    if (d365) for (const o of d365.org.all('opportunities').slice(0, n)) d365.org.update('opportunities', String(o.opportunityid), { estimatedvalue: Number(o.estimatedvalue) + 1 });
+  };
+
+  let queue = Promise.resolve();
+  port.on('message', (m: Command & { id: number }) => {
+    queue = queue.then(async () => {
+      try {
+        const value = m.cmd === 'start' ? await start(m.kind, m.n, m.dir, m.certRoot) : m.cmd === 'touch' ? touch(m.n) : await Promise.all([sf?.close(), d365?.close(), store?.close()]).then(() => undefined);
+        port.postMessage({ id: m.id, ok: true, value });
+      } catch (err) {
+        port.postMessage({ id: m.id, ok: false, error: err instanceof Error ? err.stack ?? err.message : String(err) });
+      }
+    });
+  });
+}
+
+export interface ServerThread {
+  info: ServerInfo;
+  touch(n: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Start a server thread with a seeded CRM of `n` opportunities and an empty store. */
+export async function startServerThread(kind: CrmKind, n: number, dir: string, certRoot: string): Promise<ServerThread> {
+  const worker = new Worker(new URL(import.meta.url));
+  const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  let next = 0;
+  const fail = (err: Error) => {
+    for (const w of waiting.values()) w.reject(err);
+    waiting.clear();
+  };
+  worker.on('message', (m: { id: number; ok: boolean; value?: unknown; error?: string }) => {
+    const w = waiting.get(m.id);
+    waiting.delete(m.id);
+    if (m.ok) w?.resolve(m.value);
+    else w?.reject(new Error(`bench servers: ${m.error}`));
+  });
+  worker.on('error', fail);
+  worker.on('exit', (code) => fail(new Error(`bench servers exited (${code})`)));
+  const send = <T>(c: Command): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const id = next++;
+      waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      worker.postMessage({ ...c, id });
+    });
+  const info = await send<ServerInfo>({ cmd: 'start', kind, n, dir, certRoot });
+  return {
+    info,
+    touch: (count) => send<void>({ cmd: 'touch', n: count }),
+    async close() {
+      await send<void>({ cmd: 'close' });
+      await worker.terminate();
+    },
+  };
+}
+
+if (parentPort) serve(parentPort);
