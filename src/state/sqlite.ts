@@ -68,14 +68,6 @@ const toConflict = (r: ConflictRow): Conflict => ({
   resolution: r.resolution,
 });
 
-/** SQLite caps bound parameters; chunk IN lists well below it. */
-const CHUNK = 500;
-function chunks<T>(items: T[]): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += CHUNK) out.push(items.slice(i, i + CHUNK));
-  return out;
-}
-
 export function openSqliteState(file: string): SyncState {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const db = new Database(file);
@@ -134,14 +126,15 @@ export function openSqliteState(file: string): SyncState {
     for (const k of cp.retry ?? []) addRetry.run(connection, k);
   });
 
+  // One prepared statement per key column: the ids travel as one JSON array, so no IN list is rebuilt per page.
+  const linksBy = {
+    crm_id: db.prepare('SELECT * FROM links WHERE connection = ? AND crm_id IN (SELECT value FROM json_each(?))'),
+    referral_id: db.prepare('SELECT * FROM links WHERE connection = ? AND referral_id IN (SELECT value FROM json_each(?))'),
+  };
   const linksWhere = (column: 'crm_id' | 'referral_id', connection: string, ids: string[]) => {
     const out = new Map<string, Link>();
-    for (const part of chunks([...new Set(ids)])) {
-      const rows = db
-        .prepare(`SELECT * FROM links WHERE connection = ? AND ${column} IN (${part.map(() => '?').join(',')})`)
-        .all(connection, ...part) as LinkRow[];
-      for (const r of rows) out.set(column === 'crm_id' ? r.crm_id : r.referral_id, toLink(r));
-    }
+    if (ids.length === 0) return out;
+    for (const r of linksBy[column].all(connection, JSON.stringify(ids)) as LinkRow[]) out.set(column === 'crm_id' ? r.crm_id : r.referral_id, toLink(r));
     return out;
   };
 
