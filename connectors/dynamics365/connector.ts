@@ -5,10 +5,11 @@
  * If-Match; Won/Lost through the Win/LoseOpportunity actions. Every call goes through one rate lane.
  */
 import { randomUUID } from 'node:crypto';
-import axios, { AxiosError, type AxiosInstance, type AxiosResponse } from 'axios';
+import type { AxiosError, AxiosInstance, AxiosResponse } from 'axios';
 import {
   AuthError,
   createLane,
+  createTextAxios,
   RateLimitedError,
   RemoteError,
   TransportError,
@@ -74,7 +75,7 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
   const agent = httpsAgent(opts.auth.caPem);
   const tokens = clientCredentialTokens(opts.auth, org, agent);
   const lane = createLane({ name: `dynamics365 ${new URL(org).host}`, ...opts.rate, log });
-  const http: AxiosInstance = axios.create({ httpsAgent: agent, timeout: opts.rate.timeoutMs, validateStatus: () => true, transformResponse: (r: unknown) => r, maxContentLength: 200 * 1024 * 1024 });
+  const http: AxiosInstance = createTextAxios({ httpsAgent: agent, timeoutMs: opts.rate.timeoutMs, maxContentLength: 200 * 1024 * 1024 });
   let calls = 0;
 
   const typed = (label: string, res: AxiosResponse): Error => {
@@ -119,6 +120,8 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
       res = await attempt(true);
       if (res.status === 401) throw new AuthError(`Dynamics 365 rejected a fresh token for ${tokens.account} (${label}); check that the app is an application user with a security role`, tokens.account);
     }
+    // Redirects are not followed (the token would travel with them): a clear error instead.
+    if (res.status >= 300 && res.status < 400) throw new RemoteError(`Dynamics 365 ${label}: unexpected redirect (HTTP ${res.status}) to ${String(res.headers.location ?? 'nowhere')}; check the organization URL`, res.status);
     return res;
   };
 

@@ -7,3 +7,4 @@ export * from './yaml-file.js';
 export * from './lane.js';
 export * from './scheduler.js';
 export * from './random.js';
+export * from './http-client.js';
