@@ -222,7 +222,7 @@ async function main(): Promise<void> {
   const header = `cosell-sync benchmarks — ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, Node ${process.version}, scale ${SCALE.toLocaleString('en')}`;
   const text = `${header}\n\n${table()}\n`;
   process.stdout.write(`${text}\n`);
-  writeFileSync(join(ROOT, 'bench', 'RESULTS.md'), `# Benchmark results\n\n${text}\nRatios are against baselines measured in the same run (see bench/run.ts). The store's own throughput bench: \`node --import tsx bench/store.ts\`.\n`);
+  writeFileSync(join(ROOT, 'bench', 'RESULTS.md'), `# Benchmark results\n\n${text}\nRatios are against baselines measured in the same run (see bench/run.ts). The CRM sandbox and the referral store run in a worker thread, the sync and the API floor on the main thread, so clients and servers never share a CPU; the floor reads the same fields as the sync. B4 runs \`cosell-sync sync\` as its own process. The store's own throughput bench: \`node --import tsx bench/store.ts\`.\n`);
 }
 
 await main();
