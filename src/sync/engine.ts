@@ -180,9 +180,10 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
 
     if (updates.length) {
       const results = await crm.writeBack(updates.map((u) => u.update));
+      const linkOf = new Map(cp.links.map((l) => [l.crmId, l]));
       results.forEach((r, i) => {
         const { update, outcome } = updates[i]!;
-        const link = cp.links.find((l) => l.crmId === update.id);
+        const link = linkOf.get(update.id);
         // A closed Dataverse row is read-only until reopened: the deal is over, so that is not a failure.
         if (!r.ok && r.code === 'RECORD_CLOSED') {
           log.info('crm record closed; write-back skipped', { connection, crmId: update.id });
@@ -277,11 +278,12 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
     if (crmIds.size + referralIds.size === 0) return;
     const linksByCrm = await state.getLinks(connection, [...crmIds]);
     const linksByRef = await state.getLinksByReferral(connection, [...referralIds]);
-    for (const l of linksByRef.values()) crmIds.add(l.crmId);
+    const refLinkByCrm = new Map([...linksByRef.values()].map((l) => [l.crmId, l]));
+    for (const id of refLinkByCrm.keys()) crmIds.add(id);
     const records = await readCrm([...crmIds]);
     const works: RecordWork[] = [];
     for (const id of crmIds) {
-      const link = linksByCrm.get(id) ?? [...linksByRef.values()].find((l) => l.crmId === id) ?? null;
+      const link = linksByCrm.get(id) ?? refLinkByCrm.get(id) ?? null;
       const record = records.get(id) ?? null;
       if (!link && (!record || record.deleted || !mapping.eligible(record))) continue;
       const referral = link ? await referrals.read(link.referralId) : null;
