@@ -9,6 +9,7 @@ import { AuthError, BudgetExhaustedError, describeError, type Logger } from '../
 import { emptyCounts, type Checkpoint, type Direction, type Link, type RunCounts, type SyncState } from '../state/index.js';
 import type { Action } from './plan.js';
 import type { MappingPort, ReferralsPort, ReferralWithEtag } from './ports.js';
+import { readAhead } from './read-ahead.js';
 import { syncRecord, type RecordOutcome, type RecordWork } from './record.js';
 import { renderStatusLine, sameStatus } from './status-line.js';
 
@@ -300,7 +301,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
 
   const phaseReferrals = async () => {
     const cursor = deps.full ? null : await state.getCursor(connection, 'referrals');
-    for await (const page of referrals.pull(cursor)) {
+    for await (const page of readAhead(referrals.pull(cursor))) {
       counts.pulledReferrals += page.referrals.length;
       const links = await state.getLinksByReferral(connection, page.referrals.map((r) => r.id));
       const changed: { referral: Referral; link: Link | null }[] = [];
@@ -338,7 +339,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
       pageSize: deps.pageSize ?? 200,
       ...(deps.signal ? { signal: deps.signal } : {}),
     });
-    for await (const page of pages) {
+    for await (const page of readAhead(pages)) {
       counts.pulledCrm += page.records.length;
       if (page.fullResync) log.info('crm full resync', { connection, reason: 'the change cursor expired; reconciling against existing links' });
       const links = await state.getLinks(connection, page.records.map((r) => r.id));
