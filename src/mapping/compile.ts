@@ -50,6 +50,10 @@ interface CompiledSource {
   /** The plain CRM field this source could be written back to (no relationship path, no template). */
   writable: string | null;
   get(fields: Record<string, unknown>): Converted;
+  /** Put before a conversion problem so it names the CRM field (empty for constants and templates). */
+  problemPrefix: string;
+  /** A plain field read (no default, no value map): the path and converter, so the record loop reads it inline. */
+  direct?: { path: string; conv: (v: unknown) => Converted };
   /** Deal value → CRM value (inverse map; dates and numbers as they are). */
   toCrm(value: unknown): unknown;
   label: string;
@@ -65,7 +69,7 @@ function crmValue(v: unknown): unknown {
 function compileSource(src: Source, defaultConvert: ConverterName, opts: { timeZone: string }): CompiledSource {
   if (typeof src === 'string') return compileSource({ field: src }, defaultConvert, opts);
   if ('value' in src) {
-    return { reads: [], writable: null, get: () => ({ ok: true, value: src.value }), toCrm: (v) => v, label: `constant ${JSON.stringify(src.value)}` };
+    return { reads: [], writable: null, problemPrefix: '', get: () => ({ ok: true, value: src.value }), toCrm: (v) => v, label: `constant ${JSON.stringify(src.value)}` };
   }
   if ('template' in src) {
     const vars = [...src.template.matchAll(TEMPLATE_VAR)].map((m) => m[1]!);
@@ -76,6 +80,7 @@ function compileSource(src: Source, defaultConvert: ConverterName, opts: { timeZ
     return {
       reads: vars,
       writable: null,
+      problemPrefix: '',
       get: (f) => {
         let text = literals[0]!;
         for (let i = 0; i < getters.length; i++) text += String(getters[i]!(f) ?? '') + literals[i + 1]!;
@@ -90,19 +95,20 @@ function compileSource(src: Source, defaultConvert: ConverterName, opts: { timeZ
   const map = src.map;
   const inverse = map ? new Map(Object.entries(map).map(([k, v]) => [String(v), k])) : null;
   const fallback = src.default;
-  const named = (r: Converted): Converted => (r.ok ? r : { ok: false, problem: `${src.field}: ${r.problem}` });
   return {
     reads: [src.field],
     writable: src.field.includes('.') ? null : src.field,
+    problemPrefix: `${src.field}: `,
+    ...(map === undefined && fallback === undefined ? { direct: { path: src.field, conv } } : {}),
     // Most fields have neither a default nor a value map: read and convert, nothing else per record.
-    get: map === undefined && fallback === undefined ? (f) => named(conv(get(f))) : (f) => {
+    get: map === undefined && fallback === undefined ? (f) => conv(get(f)) : (f) => {
       let raw = get(f);
       if ((raw === null || raw === undefined || raw === '') && fallback !== undefined) raw = fallback;
       if (map && raw !== null && raw !== undefined) {
         const key = String(raw);
         if (key in map) raw = map[key];
       }
-      return named(conv(raw));
+      return conv(raw);
     },
     toCrm: (v) => (inverse && v !== null && v !== undefined ? crmValue(inverse.get(String(v)) ?? v) : v),
     label: src.field,
@@ -220,40 +226,57 @@ export function compileMapping(m: Mapping, now: () => Date = () => new Date()): 
 
   const helpInverse = help?.map ? new Map(Object.entries(help.map).map(([k, v]) => [v, k])) : null;
 
-  // Each source writes straight into its slot of the deal: no lookups per record.
+  // Each source writes straight into its slot of the deal, and plain fields (one or two path segments) are
+  // read inline: the record loop below is the hot path of every sync, so it avoids a call per step.
   const emptyPerson = (): Person => ({ firstName: null, lastName: null, email: null, phone: null });
-  const slot = (key: string): ((d: DealFields, v: unknown) => void) => {
-    const [head, leaf] = key.split('.') as [string, string | undefined];
-    if (head === 'customer') return (d, v) => void ((d.customer as Record<string, unknown>)[leaf!] = v);
-    // A contact or team member exists only when one of its values does.
-    if (head === 'contact') {
-      return (d, v) => {
-        if (v !== null) ((d.contact ??= emptyPerson()) as Record<string, unknown>)[leaf!] = v;
-      };
-    }
-    if (head === 'team') {
-      return (d, v) => {
-        if (v !== null) ((d.team[0] ??= emptyPerson()) as Record<string, unknown>)[leaf!] = v;
-      };
-    }
-    if (head === 'solutions') return (d, v) => void (d.solutions = ((v as string[] | null) ?? []).map((x) => solutionMap.get(x) ?? x));
-    return (d, v) => void ((d as Record<string, unknown>)[head] = v);
-  };
-  const readers = flat.map(([key, src]) => ({ key, src, set: slot(key), required: REQUIRED[key] }));
+  const SLOT = { top: 0, customer: 1, contact: 2, team: 3, solutions: 4 } as const;
+  const readers = flat.map(([key, src]) => {
+    const [head, leaf = ''] = key.split('.') as [string, string | undefined];
+    const slot = head === 'customer' || head === 'contact' || head === 'team' || head === 'solutions' ? SLOT[head] : SLOT.top;
+    const parts = src.direct?.path.split('.') ?? [];
+    const inline = src.direct && parts.length <= 2 ? { path: src.direct.path, first: parts[0]!, second: parts[1] ?? null, conv: src.direct.conv } : null;
+    return { key, src, head, leaf, slot, inline, required: REQUIRED[key] };
+  });
 
   const toDeal = (record: CrmRecord): { deal: DealFields; problems: Issue[] } => {
     const fields = record.fields;
     const deal = emptyDealFields();
     const problems: Issue[] = [];
-    for (const r of readers) {
-      const c = r.src.get(fields);
+    for (let i = 0; i < readers.length; i++) {
+      const r = readers[i]!;
+      let c: Converted;
+      const p = r.inline;
+      if (p === null) c = r.src.get(fields);
+      else if (p.second === null) c = p.conv(fields[p.first]);
+      else {
+        // As compilePath: a record without the first segment may carry the whole path as one flat key.
+        const h = fields[p.first];
+        c = p.conv(h === undefined ? fields[p.path] : h !== null && typeof h === 'object' ? (h as Record<string, unknown>)[p.second] : undefined);
+      }
       if (!c.ok) {
-        problems.push({ path: r.key, message: c.problem });
+        problems.push({ path: r.key, message: r.src.problemPrefix + c.problem });
         continue;
       }
       const v = c.value ?? null;
       if (r.required && (v === null || v === '')) problems.push({ path: r.key, message: `${r.src.label} is empty: ${r.required} is required` });
-      r.set(deal, v);
+      switch (r.slot) {
+        case SLOT.top:
+          (deal as unknown as Record<string, unknown>)[r.head] = v;
+          break;
+        case SLOT.customer:
+          (deal.customer as Record<string, unknown>)[r.leaf] = v;
+          break;
+        // A contact or team member exists only when one of its values does.
+        case SLOT.contact:
+          if (v !== null) ((deal.contact ??= emptyPerson()) as Record<string, unknown>)[r.leaf] = v;
+          break;
+        case SLOT.team:
+          if (v !== null) ((deal.team[0] ??= emptyPerson()) as Record<string, unknown>)[r.leaf] = v;
+          break;
+        case SLOT.solutions:
+          deal.solutions = ((v as string[] | null) ?? []).map((x) => solutionMap.get(x) ?? x);
+          break;
+      }
     }
     const st = stageOf(fields);
     if (st.problem) problems.push({ path: 'stage', message: st.problem });

@@ -126,6 +126,27 @@ describe('mapping files', () => {
     });
   });
 
+  it('reads nested paths, whole dotted keys (Dataverse annotations) and deeper paths; a contact exists only when one of its values does', () => {
+    const m = loadMapping('mappings/salesforce.yaml');
+    const c = compileMapping({
+      ...m,
+      fields: {
+        ...m.fields,
+        notes: 'Amount@OData.Community.Display.V1.FormattedValue',
+        campaignId: 'Campaign.Owner.Alias',
+        contact: { ...m.fields.contact, email: 'Customer_Contact_Email__c' },
+      },
+    });
+    const withContact = c.toDeal(sfRecord({ ...good, 'Amount@OData.Community.Display.V1.FormattedValue': '€12,500.00', Campaign: { Owner: { Alias: 'cmp-7' } }, Customer_Contact_Email__c: 'Bo@Contoso.example' }));
+    expect(withContact.problems).toEqual([]);
+    expect(withContact.deal).toMatchObject({ notes: '€12,500.00', campaignId: 'cmp-7', contact: { email: 'bo@contoso.example', firstName: null } });
+    const without = c.toDeal(sfRecord({ ...good, Campaign: null }));
+    expect(without.deal.contact).toBeNull();
+    expect(without.deal.campaignId).toBeNull();
+    const bad = c.toDeal(sfRecord({ ...good, Customer_Contact_Email__c: 'not-an-email' }));
+    expect(bad.problems).toEqual([{ path: 'contact.email', message: "Customer_Contact_Email__c: 'not-an-email' is not an e-mail address" }]);
+  });
+
   it('names the CRM field when a required value is missing or bad', () => {
     const c = compileMapping(loadMapping('mappings/salesforce.yaml'));
     const { problems } = c.toDeal(sfRecord({ ...good, StageName: 'Imaginary', Account: { Name: 'Contoso', BillingCountry: null } }));
