@@ -275,7 +275,9 @@ export function createSalesforceConnector(opts: SalesforceConnectorOptions): Crm
       const idsAtCap = new Set(start?.ts === cap ? start.ids : []);
       const size = o.pageSize ?? COLLECTION;
       let buffer: CrmRecord[] = [];
-      const cursorNow = () => (ts > cap ? { ts: Math.max(cap, start?.ts ?? 0), ids: [...(Math.max(cap, start?.ts ?? 0) === cap ? idsAtCap : idsAtTs)] } : { ts, ids: [...idsAtTs] });
+      // Past the cap, the checkpoint stays at the cap (or an older cursor beyond it) with the ids seen there.
+      const held = Math.max(cap, start?.ts ?? 0);
+      const cursorNow = () => (ts > cap ? { ts: held, ids: [...(held === cap ? idsAtCap : idsAtTs)] } : { ts, ids: [...idsAtTs] });
       let last = start ? encodeSfCursor(start) : null;
       const flush = (): Page<CrmRecord> => {
         last = encodeSfCursor(cursorNow());

@@ -18,6 +18,13 @@ import { DEFAULT_POLICIES, type Mapping, type Source, type StageTarget } from '.
 
 type Getter = (fields: Record<string, unknown>) => unknown;
 
+/** `head.leaf` from a record, or the whole path as one flat key when the record has no `head` (see compilePath). */
+function readTwo(f: Record<string, unknown>, head: string, leaf: string, path: string): unknown {
+  const h = f[head];
+  if (h === undefined) return f[path];
+  return h !== null && typeof h === 'object' ? (h as Record<string, unknown>)[leaf] : undefined;
+}
+
 /**
  * `Account.BillingCountry` → reads nested objects. When the record has no field by the first segment, the whole
  * path is read as one flat key (Dataverse annotations such as `estimatedvalue@OData.Community.Display.V1…`).
@@ -26,13 +33,7 @@ export function compilePath(path: string): Getter {
   const parts = path.split('.');
   if (parts.length === 1) return (f) => f[path];
   const [head, leaf] = parts as [string, string];
-  if (parts.length === 2) {
-    return (f) => {
-      const h = f[head];
-      if (h === undefined) return f[path];
-      return h !== null && typeof h === 'object' ? (h as Record<string, unknown>)[leaf] : undefined;
-    };
-  }
+  if (parts.length === 2) return (f) => readTwo(f, head, leaf, path);
   return (f) => {
     if (f[head] === undefined) return f[path];
     let v: unknown = f;
@@ -248,11 +249,7 @@ export function compileMapping(m: Mapping, now: () => Date = () => new Date()): 
       const p = r.inline;
       if (p === null) c = r.src.get(fields);
       else if (p.second === null) c = p.conv(fields[p.first]);
-      else {
-        // As compilePath: a record without the first segment may carry the whole path as one flat key.
-        const h = fields[p.first];
-        c = p.conv(h === undefined ? fields[p.path] : h !== null && typeof h === 'object' ? (h as Record<string, unknown>)[p.second] : undefined);
-      }
+      else c = p.conv(readTwo(fields, p.first, p.second, p.path));
       if (!c.ok) {
         problems.push({ path: r.key, message: r.src.problemPrefix + c.problem });
         continue;
