@@ -28,7 +28,7 @@ function fieldXml(f: CosellFieldSpec): string {
   if (f.type === 'boolean') lines.push(`        <defaultValue>false</defaultValue>`);
   if (f.type === 'string') lines.push(`        <length>${f.length ?? 255}</length>`, `        <required>false</required>`, `        <unique>false</unique>`);
   if (f.type === 'url') lines.push(`        <required>false</required>`);
-  if (f.name === 'Referral_Id__c') lines.push(`        <externalId>true</externalId>`);
+  if (f.externalId) lines.push(`        <externalId>true</externalId>`);
   if (f.type === 'picklist') {
     const values = (f.picklistValues ?? []).map((v) => `                <value>\n                    <fullName>${xml(v)}</fullName>\n                    <default>false</default>\n                    <label>${xml(v)}</label>\n                </value>`);
     lines.push(`        <valueSet>\n            <restricted>true</restricted>\n            <valueSetDefinition>\n                <sorted>false</sorted>\n${values.join('\n')}\n            </valueSetDefinition>\n        </valueSet>`);

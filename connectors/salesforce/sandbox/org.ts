@@ -52,6 +52,10 @@ export interface FieldDef {
   picklistValues?: string[];
   referenceTo?: string;
   relationshipName?: string;
+  /** The parent's name for the list of these children (`Account.Opportunities`). */
+  childRelationshipName?: string;
+  /** Usable as the key of an upsert (`PATCH /sobjects/Opportunity/Referral_Id__c/{value}`). */
+  externalId?: boolean;
 }
 
 const HELP_VALUES = ['None', 'GeneralOrOther', 'CustomerTechnicalArchitecture', 'ProofOfConceptOrDemo', 'QuotesOrLicensing', 'PostSalesCustomerSuccess', 'WorkloadSpecificValueProposition'];
@@ -61,7 +65,7 @@ export const CUSTOM_OPPORTUNITY_FIELDS: FieldDef[] = [
   { name: 'How_can_Microsoft_help__c', type: 'picklist', label: 'How can Microsoft help?', picklistValues: HELP_VALUES },
   { name: 'Visible_to_Microsoft__c', type: 'boolean', label: 'Referral Visibility' },
   { name: 'Partner_Center_Solutions__c', type: 'string', length: 255, label: 'Partner Center Solutions' },
-  { name: 'Referral_Id__c', type: 'string', length: 64, label: 'Referral Identifier' },
+  { name: 'Referral_Id__c', type: 'string', length: 64, label: 'Referral Identifier', externalId: true },
   { name: 'Referral_Link__c', type: 'url', length: 255, label: 'Referral Link' },
   { name: 'Referral_Status__c', type: 'string', length: 20, label: 'Referral Status' },
   { name: 'Referral_Substatus__c', type: 'string', length: 20, label: 'Referral Substatus' },
@@ -99,7 +103,7 @@ export const SCHEMA: Record<string, { prefix: string; fields: FieldDef[]; requir
       { name: 'Description', type: 'textarea', length: 32000 },
       { name: 'IsClosed', type: 'boolean', updateable: false },
       { name: 'IsWon', type: 'boolean', updateable: false },
-      { name: 'AccountId', type: 'reference', referenceTo: 'Account', relationshipName: 'Account' },
+      { name: 'AccountId', type: 'reference', referenceTo: 'Account', relationshipName: 'Account', childRelationshipName: 'Opportunities' },
       { name: 'OwnerId', type: 'reference', referenceTo: 'User', relationshipName: 'Owner' },
       { name: 'CampaignId', type: 'reference', referenceTo: 'Campaign', relationshipName: 'Campaign' },
       ...CUSTOM_OPPORTUNITY_FIELDS,
@@ -183,6 +187,8 @@ export class Org {
   /** Resolved field names and relationships by `object|name`: queries ask for the same few thousands of times. */
   private readonly names = new Map<string, string>();
   private readonly relations = new Map<string, FieldDef | undefined>();
+  /** Open all-or-none unit: each touched row's state before it (undefined = it did not exist). */
+  private undo: { object: string; id: string; before: Row | undefined }[] | null = null;
 
   constructor(opts: OrgOptions = {}) {
     this.now = opts.now ?? Date.now;
@@ -306,9 +312,62 @@ export class Org {
     this.changeLog.get(object)!.push({ id: row.Id as string, stamp: t });
   }
 
+  /**
+   * Run writes as one all-or-none unit (collections and composite `allOrNone`): if `fn` throws, every row
+   * written since the start is put back as it was and the error is rethrown. A unit that awaits (composite
+   * subrequests) also undoes writes of requests that interleaved with it — acceptable in a sandbox.
+   */
+  atomically<T>(fn: () => T): T {
+    if (this.undo) return fn();
+    this.undo = [];
+    try {
+      const out = fn();
+      this.undo = null;
+      return out;
+    } catch (err) {
+      this.rollback();
+      throw err;
+    }
+  }
+
+  async atomicallyAsync<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.undo) return fn();
+    this.undo = [];
+    try {
+      const out = await fn();
+      this.undo = null;
+      return out;
+    } catch (err) {
+      this.rollback();
+      throw err;
+    }
+  }
+
+  private rollback(): void {
+    const log = this.undo ?? [];
+    this.undo = null;
+    for (const u of log.reverse()) {
+      const t = this.table(u.object);
+      if (u.before) t.set(u.id, u.before);
+      else t.delete(u.id);
+    }
+  }
+
+  private remember(object: string, id: string): void {
+    if (!this.undo) return;
+    const row = this.table(object).get(id);
+    this.undo.push({ object, id, before: row ? { ...row } : undefined });
+  }
+
+  /** The sObject type of an id, from its key prefix. */
+  objectOfId(id: string): string | undefined {
+    return Object.entries(SCHEMA).find(([, s]) => id.startsWith(s.prefix))?.[0];
+  }
+
   insert(object: string, fields: Row): string {
     const clean = this.validate(object, fields, true);
     const id = makeId(this.schema(object).prefix, ++this.counter);
+    this.remember(object, id);
     const row: Row = { Id: id, IsDeleted: false };
     for (const f of this.schema(object).fields) if (!(f.name in row)) row[f.name] = f.type === 'boolean' ? false : null;
     Object.assign(row, clean);
@@ -333,6 +392,7 @@ export class Org {
   update(object: string, id: string, fields: Row): void {
     const row = this.get(object, id);
     const clean = this.validate(object, fields, false);
+    this.remember(object, String(row.Id));
     Object.assign(row, clean);
     this.derive(object, row, clean);
     this.touch(object, row, false);
@@ -340,6 +400,7 @@ export class Org {
 
   remove(object: string, id: string): void {
     const row = this.get(object, id);
+    this.remember(object, String(row.Id));
     row.IsDeleted = true;
     this.touch(object, row, false);
   }
@@ -390,6 +451,15 @@ export class Org {
     const target = this.tables.get(rel.referenceTo)?.get(id);
     if (!target) return null;
     return this.resolve(rel.referenceTo, target, path.slice(dot + 1));
+  }
+
+  /** The child object and its lookup behind a parent's child-relationship name (`Opportunities` on Account). */
+  childRelation(object: string, relationshipName: string): { object: string; field: string } | undefined {
+    for (const [child, s] of Object.entries(SCHEMA)) {
+      const f = s.fields.find((d) => d.referenceTo === object && d.childRelationshipName?.toLowerCase() === relationshipName.toLowerCase());
+      if (f) return { object: child, field: f.name };
+    }
+    return undefined;
   }
 
   /** The lookup field behind a relationship name (`Account` → AccountId), case-insensitive. */
