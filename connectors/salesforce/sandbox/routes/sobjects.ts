@@ -134,7 +134,11 @@ export function sobjectRoutes(app: FastifyInstance, ctx: SandboxContext): void {
     if (!b || typeof b !== 'object' || Array.isArray(b)) throw new SalesforceApiError(400, 'JSON_PARSER_ERROR', 'The request body must be a JSON object of field values');
     return b as Row;
   };
-  const fieldList = (req: FastifyRequest, object: string) => (req.query as { fields?: string }).fields?.split(',').map((f) => f.trim()).filter(Boolean) ?? org.schema(object).fields.map((f) => f.name);
+  // A record read with `?fields=` still carries its Id, as Salesforce answers it.
+  const fieldList = (req: FastifyRequest, object: string) => {
+    const asked = (req.query as { fields?: string }).fields?.split(',').map((f) => f.trim()).filter(Boolean);
+    return asked ? [...new Set([...asked, 'Id'])] : org.schema(object).fields.map((f) => f.name);
+  };
 
   app.post(`${v}/sobjects/:object`, { preHandler: authed }, handle((req, reply) => {
     const id = org.insert(knownObject(params(req).object), body(req));
