@@ -77,7 +77,15 @@ it('completes a 2,000-record sync through 10 % faults on both APIs with nothing 
   const opps = sb.org.all('Opportunity');
   expect(opps.filter((o) => o.Referral_Id__c !== byExternal.get(String(o.Id))).length).toBe(0);
 
-  // Faults really happened, and after each 429 the lane stayed quiet until its Retry-After ended
+  // Salesforce's faults were really injected (an error status and a lost connection at least) on more than 5 %
+  // of its calls, and the sync still finished clean.
+  const sfInjected = sb.faults.injected();
+  expect((sfInjected['429'] ?? 0) + (sfInjected['503'] ?? 0)).toBeGreaterThan(0);
+  expect((sfInjected.drop ?? 0) + (sfInjected.stall ?? 0)).toBeGreaterThan(0);
+  const sfFaults = Object.values(sfInjected).reduce((a, b) => a + b, 0);
+  expect(sfFaults / sb.stats().calls).toBeGreaterThan(0.05);
+
+  // Faults really happened on the store, and after each 429 the lane stayed quiet until its Retry-After ended
   // (requests already in flight when the 429 left the proxy may still arrive in the first 150 ms).
   const injected = proxy.log.filter((e) => typeof e.outcome === 'string');
   expect(injected.filter((e) => e.outcome === '429').length).toBeGreaterThan(3);
