@@ -4,9 +4,10 @@
  * every write-back present.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../connectors/salesforce/index.js';
 import { apiKeyProvider, createReferralsClient } from '../../src/partner-center/index.js';
@@ -18,6 +19,28 @@ const KILLS = 20;
 let sb: SalesforceSandbox;
 let store: ReferralStoreHandle;
 const dir = mkdtempSync(join(tmpdir(), 'cosell-crash-'));
+const stateFile = join(dir, 'state.db');
+
+/** Links the worker has committed so far (read beside it, as SQLite's WAL allows). */
+function committedLinks(): number {
+  if (!existsSync(stateFile)) return 0;
+  const db = new Database(stateFile, { readonly: true, fileMustExist: true });
+  try {
+    return (db.prepare('SELECT count(*) AS n FROM links').get() as { n: number }).n;
+  } catch {
+    return 0; // not migrated yet: the worker is still starting
+  } finally {
+    db.close();
+  }
+}
+
+interface WorkerRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Committed links when the run started and when it was killed (null: not killed). */
+  linksAtStart: number;
+  linksAtKill: number | null;
+}
 
 beforeAll(async () => {
   sb = await startSalesforceSandbox({ certDir: '.cosell/test-certs/salesforce' });
@@ -33,7 +56,9 @@ afterAll(async () => {
   await store?.close();
 });
 
-function runWorker(killAfterMs: number | null): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+function runWorker(killAfterMs: number | null): Promise<WorkerRun> {
+  const linksAtStart = committedLinks();
+  let linksAtKill: number | null = null;
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'test/reliability/sync-worker.ts'], {
       env: {
@@ -44,17 +69,23 @@ function runWorker(killAfterMs: number | null): Promise<{ code: number | null; s
         WORKER_SF_KEY: sb.credentials.privateKeyPem,
         WORKER_STORE_URL: store.url,
         WORKER_STORE_KEY: store.apiKey,
-        WORKER_STATE: join(dir, 'state.db'),
+        WORKER_STATE: stateFile,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const timer = killAfterMs === null ? null : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    const timer =
+      killAfterMs === null
+        ? null
+        : setTimeout(() => {
+            linksAtKill = committedLinks();
+            child.kill('SIGKILL');
+          }, killAfterMs);
     child.on('exit', (code, signal) => {
       if (timer) clearTimeout(timer);
       if (code !== 0 && signal !== 'SIGKILL') process.stderr.write(err);
-      resolve({ code, signal });
+      resolve({ code, signal, linksAtStart, linksAtKill: signal === 'SIGKILL' ? linksAtKill : null });
     });
   });
 }
@@ -62,13 +93,19 @@ function runWorker(killAfterMs: number | null): Promise<{ code: number | null; s
 it('survives 20 SIGKILLs mid-sync with no lost and no duplicated referral, and every write-back present', async () => {
   const random = prng(2026);
   let kills = 0;
+  let midSync = 0;
   for (let i = 0; i < KILLS; i++) {
     // The child needs ~1 s to start; kill it somewhere between start-up and well into the sync.
     const r = await runWorker(800 + Math.floor(random() * 2500));
-    if (r.signal === 'SIGKILL') kills++;
-    else expect(r.code).toBe(0);
+    console.log(JSON.stringify(r));
+    if (r.signal === 'SIGKILL') {
+      kills++;
+      // Mid-sync: this run had committed a page of its own, and the sync was not yet complete.
+      if (r.linksAtKill! > r.linksAtStart && r.linksAtKill! < RECORDS) midSync++;
+    } else expect(r.code).toBe(0);
   }
   expect(kills).toBeGreaterThan(KILLS / 2);
+  expect(midSync).toBeGreaterThan(KILLS / 2);
   // Then let it finish (a second clean cycle settles anything the last one left to write back).
   expect((await runWorker(null)).code).toBe(0);
   expect((await runWorker(null)).code).toBe(0);

@@ -64,7 +64,8 @@ function describeAttribute(dv: Dataverse, t: TableDef, a: AttrDef): Row {
     DisplayName: label(a.name),
     ...(a.maxLength ? { MaxLength: a.maxLength } : {}),
     ...(a.type === 'DateOnly' ? { Format: 'DateOnly' } : a.type === 'DateTime' ? { Format: 'DateAndTime' } : {}),
-    ...(a.type === 'Lookup' && a.target ? { Targets: [dv.table(a.target).logicalName] } : {}),
+    // A target the sandbox has no table for (campaigns) still names its entity, as Dataverse's metadata does.
+    ...(a.type === 'Lookup' && a.target ? { Targets: [dv.tables.get(a.target)?.logicalName ?? a.target.replace(/s$/, '')] } : {}),
   };
 }
 

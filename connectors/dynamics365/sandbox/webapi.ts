@@ -197,7 +197,7 @@ export function createWebApi(o: WebApiOptions) {
   };
 
   // Entity set names and function names match case-insensitively, like Dataverse's URL resolver.
-  const entityPath = /^([a-z_]+)(?:\(\s*([0-9a-f-]{36})\s*\))?$/i;
+  const entityPath = /^([a-z_]+)(?:\(\s*([0-9a-f-]{36})\s*\)|\/(\$count))?$/i;
 
   const dispatch = (req: ApiRequest): ApiResponse => {
     try {
@@ -233,6 +233,8 @@ export function createWebApi(o: WebApiOptions) {
       const pref = prefer(req.headers);
       switch (req.method) {
         case 'GET':
+          // `<set>/$count`: the number of rows as plain text, capped like `@odata.count`.
+          if (m[3]) return { status: 200, headers: { 'Content-Type': 'text/plain', 'OData-Version': '4.0' }, body: String(Math.min(dv.all(t.set).length, MAX_COUNT)) };
           if (!id) return list(t, req);
           return json(200, render(t, dv.get(t.set, id), parseSelect(t, req.query.get('$select')), parseExpand(t, req.query.get('$expand'))));
         case 'POST': {
