@@ -16,8 +16,8 @@ const bad = (name: string) => `test/fixtures/bad/${name}`;
 describe('config files', () => {
   it.each([
     ['config-malformed.yaml', /config-malformed\.yaml:\d+:\d+ .*YAML syntax/],
-    ['config-unknown-key.yaml', /config-unknown-key\.yaml:8:5 connections\.0: unknown key 'schedual'/],
-    ['config-wrong-type.yaml', /config-wrong-type\.yaml:4:\d+ referrals\.rate\.concurrency: expected number/],
+    ['config-unknown-key.yaml', /config-unknown-key\.yaml:9:5 connections\.0: unknown key 'schedual'/],
+    ['config-wrong-type.yaml', /config-wrong-type\.yaml:5:\d+ referrals\.rate\.concurrency: expected number/],
     ['config-secret-in-file.yaml', /referrals\.auth\.passwordEnv: expected the NAME of an environment variable/],
   ])('%s is rejected at start with the file, position and key path', (file, message) => {
     expect(() => loadConfig(bad(file))).toThrow(ConfigError);
