@@ -1,6 +1,7 @@
 /**
  * Crash-resume: a 10,000-record initial sync in a separate process, killed with SIGKILL at 20 random points
- * and restarted each time. At the end: exactly one referral per opportunity, no duplicate externalReferenceId,
+ * mid-sync (each after the run has committed one to three pages of its own, somewhere inside the next) and
+ * restarted each time. At the end: exactly one referral per opportunity, no duplicate externalReferenceId,
  * every write-back present.
  */
 import { spawn } from 'node:child_process';
@@ -16,6 +17,8 @@ import { seededRandom as prng } from '../../src/runtime/index.js';
 
 const RECORDS = 10_000;
 const KILLS = 20;
+/** 100 pages in all, so 20 runs of one to three pages each end before the sync does. */
+const PAGE_SIZE = 100;
 let sb: SalesforceSandbox;
 let store: ReferralStoreHandle;
 const dir = mkdtempSync(join(tmpdir(), 'cosell-crash-'));
@@ -56,7 +59,8 @@ afterAll(async () => {
   await store?.close();
 });
 
-function runWorker(killAfterMs: number | null): Promise<WorkerRun> {
+/** Run one sync process; with `kill`, SIGKILL it `delayMs` after it started its page number `afterPages + 1`. */
+function runWorker(kill: { afterPages: number; delayMs: number } | null): Promise<WorkerRun> {
   const linksAtStart = committedLinks();
   let linksAtKill: number | null = null;
   return new Promise((resolve) => {
@@ -70,18 +74,22 @@ function runWorker(killAfterMs: number | null): Promise<WorkerRun> {
         WORKER_STORE_URL: store.url,
         WORKER_STORE_KEY: store.apiKey,
         WORKER_STATE: stateFile,
+        WORKER_PAGE_SIZE: String(PAGE_SIZE),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let err = '';
+    let pages = 0;
+    let timer: NodeJS.Timeout | null = null;
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const timer =
-      killAfterMs === null
-        ? null
-        : setTimeout(() => {
-            linksAtKill = committedLinks();
-            child.kill('SIGKILL');
-          }, killAfterMs);
+    child.stdout.on('data', (d: Buffer) => {
+      pages += (d.toString().match(/^page crm /gm) ?? []).length;
+      if (!kill || timer || pages <= kill.afterPages) return;
+      timer = setTimeout(() => {
+        linksAtKill = committedLinks();
+        child.kill('SIGKILL');
+      }, kill.delayMs);
+    });
     child.on('exit', (code, signal) => {
       if (timer) clearTimeout(timer);
       if (code !== 0 && signal !== 'SIGKILL') process.stderr.write(err);
@@ -95,17 +103,15 @@ it('survives 20 SIGKILLs mid-sync with no lost and no duplicated referral, and e
   let kills = 0;
   let midSync = 0;
   for (let i = 0; i < KILLS; i++) {
-    // The child needs ~1 s to start; kill it somewhere between start-up and well into the sync.
-    const r = await runWorker(800 + Math.floor(random() * 2500));
-    console.log(JSON.stringify(r));
+    const r = await runWorker({ afterPages: 1 + Math.floor(random() * 3), delayMs: Math.floor(random() * 300) });
     if (r.signal === 'SIGKILL') {
       kills++;
       // Mid-sync: this run had committed a page of its own, and the sync was not yet complete.
       if (r.linksAtKill! > r.linksAtStart && r.linksAtKill! < RECORDS) midSync++;
     } else expect(r.code).toBe(0);
   }
-  expect(kills).toBeGreaterThan(KILLS / 2);
-  expect(midSync).toBeGreaterThan(KILLS / 2);
+  expect(kills).toBe(KILLS);
+  expect(midSync).toBe(KILLS);
   // Then let it finish (a second clean cycle settles anything the last one left to write back).
   expect((await runWorker(null)).code).toBe(0);
   expect((await runWorker(null)).code).toBe(0);
