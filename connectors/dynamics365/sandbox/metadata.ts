@@ -1,5 +1,5 @@
 /**
- * `EntityDefinitions` as Dataverse answers it: an entity definition, its attribute collection, one attribute,
+ * `EntityDefinitions` as Dataverse answers it: every entity, one entity, its attribute collection, one attribute,
  * each optionally cast to a derived metadata type (`Microsoft.Dynamics.CRM.PicklistAttributeMetadata`), with
  * `$select` and `$expand=OptionSet`. Segment names, key properties and casts match case-insensitively, like
  * Dataverse's URL resolver, so third-party clients that lower-case them are answered.
@@ -95,6 +95,10 @@ function shape(row: Row, select: string | null, expand: Set<string>, expandable:
 }
 
 export function metadataResponse(dv: Dataverse, path: string, query: URLSearchParams, baseUrl: string): { status: number; body: Row } {
+  if (/^entitydefinitions$/i.test(path)) {
+    // What clients read to map logical names to entity set names.
+    return { status: 200, body: { '@odata.context': `${baseUrl}/$metadata#EntityDefinitions`, value: [...dv.tables.values()].map((t) => shape(describeEntity(t), query.get('$select'), new Set(), {})) } };
+  }
   const m = PATH.exec(path);
   if (!m) throw new DataverseError(404, '0x80060888', `Resource not found for the segment '${path.split('/').pop()}'.`);
   const t = dv.byLogicalName.get(m[1]!.toLowerCase());

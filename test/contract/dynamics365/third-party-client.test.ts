@@ -39,7 +39,8 @@ afterAll(async () => {
 });
 
 describe('dynamics-web-api against the sandbox', () => {
-  it('reads an entity definition, a picklist (also lower-cased), a lookup and a cast attribute collection', () => {
+  it('reads the entity definitions, one of them, a picklist (also lower-cased), a lookup and a cast attribute collection', () => {
+    expect(ok('entities').value).toContainEqual(expect.objectContaining({ LogicalName: 'systemuser', EntitySetName: 'systemusers' }));
     expect(ok('entity')).toMatchObject({ LogicalName: 'opportunity', EntitySetName: 'opportunities', PrimaryIdAttribute: 'opportunityid' });
     const labels = (name: string) => ((ok(name).OptionSet as { Options: { Label: { UserLocalizedLabel: { Label: string } } }[] }).Options ?? []).map((o) => o.Label.UserLocalizedLabel.Label);
     expect(labels('picklist')).toEqual(['Qualify', 'Develop', 'Propose', 'Close']);

@@ -35,6 +35,7 @@ async function step(name: string, run: () => Promise<unknown>): Promise<void> {
 const entityKey = "LogicalName='opportunity'";
 const filter = "startswith(name,'Contract')";
 
+await step('entities', () => api.retrieveEntities({ select: ['LogicalName', 'EntitySetName'] }));
 await step('entity', () => api.retrieveEntity({ key: entityKey, select: ['LogicalName', 'EntitySetName', 'PrimaryIdAttribute'] }));
 await step('picklist', () => api.retrieveAttribute({ entityKey, attributeKey: "LogicalName='salesstage'", castType: 'Microsoft.Dynamics.CRM.PicklistAttributeMetadata', select: ['LogicalName', 'RequiredLevel'], expand: [{ property: 'OptionSet' }] }));
 await step('lookup', () => api.retrieveAttribute({ entityKey, attributeKey: "LogicalName='parentaccountid'", castType: 'Microsoft.Dynamics.CRM.LookupAttributeMetadata', select: ['LogicalName', 'Targets', 'RequiredLevel'] }));
