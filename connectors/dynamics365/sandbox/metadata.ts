@@ -94,10 +94,10 @@ function shape(row: Row, select: string | null, expand: Set<string>, expandable:
   return out;
 }
 
-export function metadataResponse(dv: Dataverse, path: string, query: URLSearchParams, baseUrl: string): { status: number; body: Row } {
+export function metadataResponse(dv: Dataverse, path: string, query: URLSearchParams, baseUrl: string): Row {
   if (/^entitydefinitions$/i.test(path)) {
     // What clients read to map logical names to entity set names.
-    return { status: 200, body: { '@odata.context': `${baseUrl}/$metadata#EntityDefinitions`, value: [...dv.tables.values()].map((t) => shape(describeEntity(t), query.get('$select'), new Set(), {})) } };
+    return { '@odata.context': `${baseUrl}/$metadata#EntityDefinitions`, value: [...dv.tables.values()].map((t) => shape(describeEntity(t), query.get('$select'), new Set(), {})) };
   }
   const m = PATH.exec(path);
   if (!m) throw new DataverseError(404, '0x80060888', `Resource not found for the segment '${path.split('/').pop()}'.`);
@@ -112,14 +112,14 @@ export function metadataResponse(dv: Dataverse, path: string, query: URLSearchPa
 
   if (!m[2]) {
     const entity = describeEntity(t);
-    return { status: 200, body: { '@odata.context': `${baseUrl}/$metadata#EntityDefinitions/$entity`, ...shape(entity, select, expand, { Attributes: t.attrs.map((a) => describeAttribute(dv, t, a)) }) } };
+    return { '@odata.context': `${baseUrl}/$metadata#EntityDefinitions/$entity`, ...shape(entity, select, expand, { Attributes: t.attrs.map((a) => describeAttribute(dv, t, a)) }) };
   }
   if (!m[3]) {
     const attrs = cast ? t.attrs.filter((a) => METADATA_TYPE[a.type] === cast) : t.attrs;
-    return { status: 200, body: { '@odata.context': `${context}/Attributes${cast ? `/Microsoft.Dynamics.CRM.${cast}` : ''}`, value: attrs.map(attribute) } };
+    return { '@odata.context': `${context}/Attributes${cast ? `/Microsoft.Dynamics.CRM.${cast}` : ''}`, value: attrs.map(attribute) };
   }
   const a = t.attrs.find((x) => x.name === m[3]!.toLowerCase());
   if (!a) throw new DataverseError(404, '0x80040217', `Could not find an attribute with name ${m[3]} on entity ${t.logicalName}.`);
   if (cast && METADATA_TYPE[a.type] !== cast) throw new DataverseError(400, '0x80060888', `The attribute ${a.name} is a ${METADATA_TYPE[a.type]}, not a ${cast}.`);
-  return { status: 200, body: { '@odata.context': `${context}/Attributes(${a.name})${cast ? `/Microsoft.Dynamics.CRM.${cast}` : ''}/$entity`, ...attribute(a) } };
+  return { '@odata.context': `${context}/Attributes(${a.name})${cast ? `/Microsoft.Dynamics.CRM.${cast}` : ''}/$entity`, ...attribute(a) };
 }

@@ -214,8 +214,7 @@ export function createWebApi(o: WebApiOptions) {
           return noContent({ 'OData-EntityId': url(`${path}(LogicalName='${name}')`) });
         }
         if (req.method !== 'GET') throw new DataverseError(405, '0x80060888', `${req.method} is not supported on '${path}'.`);
-        const res = metadataResponse(dv, path, req.query, `${o.baseUrl()}/${API}`);
-        return json(res.status, res.body);
+        return json(200, metadataResponse(dv, path, req.query, `${o.baseUrl()}/${API}`));
       }
       if (fn === 'winopportunity' || fn === 'loseopportunity') {
         const b = (req.body ?? {}) as { Status?: number; OpportunityClose?: Record<string, unknown> };
@@ -228,6 +227,7 @@ export function createWebApi(o: WebApiOptions) {
       const m = entityPath.exec(path);
       if (!m) throw new DataverseError(404, '0x80060888', `Resource not found for the segment '${path}'.`);
       const t = dv.table(m[1]!.toLowerCase());
+      if (m[3] && req.method !== 'GET') throw new DataverseError(405, '0x80060888', `${req.method} is not supported on '${path}'.`);
       const id = m[2]?.toLowerCase();
       const ifMatch = req.headers['if-match'];
       const pref = prefer(req.headers);

@@ -118,7 +118,7 @@ describe('URL rules and error shape', () => {
     expect(JSON.parse(set.body)).toMatchObject({ name: 'Contract 0' });
   });
 
-  it('answers every error as { error: { code, message } }: empty JSON DELETE, bad JSON, unknown entity, unknown route', async () => {
+  it('answers every error as { error: { code, message } }: empty JSON DELETE, bad JSON, unknown entity, POST on $count, unknown route', async () => {
     const victim = sb.org.insert('opportunities', { name: 'Delete me' });
     const del = await api('DELETE', `opportunities(${victim})`, { 'Content-Type': 'application/json' });
     expect(del.status).toBe(204);
@@ -131,6 +131,11 @@ describe('URL rules and error shape', () => {
     const entity = await api('GET', "EntityDefinitions(LogicalName='nosuchtable')");
     expect(entity.status).toBe(404);
     expect(errorOf(entity.body).error.message).toMatch(/nosuchtable/);
+    const count = sb.org.count('opportunities');
+    const postCount = await api('POST', 'opportunities/$count', { 'Content-Type': 'application/json' }, '{}');
+    expect(postCount.status).toBe(405);
+    expect(errorOf(postCount.body).error.code).toBe('0x80060888');
+    expect(sb.org.count('opportunities')).toBe(count);
     const route = await request('GET', `${sb.url}/nowhere`);
     expect(route.status).toBe(404);
     expect(errorOf(route.body).error.code).toBe('0x80060888');
