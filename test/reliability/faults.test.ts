@@ -63,7 +63,10 @@ it('completes a 2,000-record sync through 10 % faults on both APIs with nothing 
       },
     }),
   });
-  const referrals = createReferralsClient({ baseUrl: proxy.url, auth: apiKeyProvider(store.apiKey), rate, incremental: { mode: 'filter', overlapSeconds: 5 }, log: laneLog });
+  // The key with the moment each call leaves the lane stamped on it (the proxy records and strips the stamp).
+  const key = apiKeyProvider(store.apiKey);
+  const stamped = { account: key.account, token: async (force: boolean) => `${await key.token(force)}~${Date.now()}` };
+  const referrals = createReferralsClient({ baseUrl: proxy.url, auth: stamped, rate, incremental: { mode: 'filter', overlapSeconds: 5 }, log: laneLog });
   const state = openSqliteState(join(dir, 'state.db'));
   const mapping = compileMapping(loadMapping('mappings/salesforce.yaml'));
   let clean = 0;
@@ -99,17 +102,18 @@ it('completes a 2,000-record sync through 10 % faults on both APIs with nothing 
   const sfFaults = Object.values(sfInjected).reduce((a, b) => a + b, 0);
   expect(sfFaults / sb.stats().calls).toBeGreaterThan(0.05);
 
-  // Faults really happened on the store, and once the client had a 429 its whole lane stayed quiet until the
-  // Retry-After ended. The window starts when the client read the 429, not when the proxy sent it: on a loaded
-  // machine the client may read it hundreds of ms later, and may rightly start calls meanwhile. Calls it had
-  // already started may still reach the proxy in the first 150 ms.
+  // Faults really happened on the store, and once the client had read a 429 its whole lane sent nothing until
+  // the Retry-After ended. Both ends are the client's own clock (the proxy shares this process): when its lane
+  // paused, and when each call left it. Calls sent before the 429 was read may arrive later; they were in flight.
+  // (50 ms: a call that passed the lane's gate just before the pause may fetch its token in the same busy tick.)
   const injected = proxy.log.filter((e) => typeof e.outcome === 'string');
   expect(injected.filter((e) => e.outcome === '429').length).toBeGreaterThan(3);
   expect(injected.length / proxy.log.length).toBeGreaterThan(0.05);
   expect(pauses.length).toBeGreaterThan(3);
   expect(pauses.every((p) => p.waitMs === 1000)).toBe(true);
+  expect(proxy.log.every((x) => x.sentAt !== undefined && x.sentAt <= x.at)).toBe(true);
   const violations = pauses.flatMap((p) =>
-    proxy.log.filter((x) => x.at > p.at + 150 && x.at < p.at + p.waitMs - 20).map((x) => `${x.method} ${x.path} at +${x.at - p.at} ms`),
+    proxy.log.filter((x) => x.sentAt! > p.at + 50 && x.sentAt! < p.at + p.waitMs - 20).map((x) => `${x.method} ${x.path} sent at +${x.sentAt! - p.at} ms`),
   );
   expect(violations).toEqual([]);
   await crm.close();
