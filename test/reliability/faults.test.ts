@@ -105,7 +105,8 @@ it('completes a 2,000-record sync through 10 % faults on both APIs with nothing 
   // Faults really happened on the store, and once the client had read a 429 its whole lane sent nothing until
   // the Retry-After ended. Both ends are the client's own clock (the proxy shares this process): when its lane
   // paused, and when each call left it. Calls sent before the 429 was read may arrive later; they were in flight.
-  // (50 ms: a call that passed the lane's gate just before the pause may fetch its token in the same busy tick.)
+  // (150 ms: a call that passed the lane's gate just before the pause fetches its token after the microtasks
+  // queued ahead of it, which on a loaded machine took up to 52 ms.)
   const injected = proxy.log.filter((e) => typeof e.outcome === 'string');
   expect(injected.filter((e) => e.outcome === '429').length).toBeGreaterThan(3);
   expect(injected.length / proxy.log.length).toBeGreaterThan(0.05);
@@ -113,7 +114,7 @@ it('completes a 2,000-record sync through 10 % faults on both APIs with nothing 
   expect(pauses.every((p) => p.waitMs === 1000)).toBe(true);
   expect(proxy.log.every((x) => x.sentAt !== undefined && x.sentAt <= x.at)).toBe(true);
   const violations = pauses.flatMap((p) =>
-    proxy.log.filter((x) => x.sentAt! > p.at + 50 && x.sentAt! < p.at + p.waitMs - 20).map((x) => `${x.method} ${x.path} sent at +${x.sentAt! - p.at} ms`),
+    proxy.log.filter((x) => x.sentAt! > p.at + 150 && x.sentAt! < p.at + p.waitMs - 20).map((x) => `${x.method} ${x.path} sent at +${x.sentAt! - p.at} ms`),
   );
   expect(violations).toEqual([]);
   await crm.close();
