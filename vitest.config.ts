@@ -8,5 +8,7 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 30_000,
     hookTimeout: 60_000,
+    // A test that makes no assertion fails: it could not have caught anything.
+    expect: { requireAssertions: true },
   },
 });

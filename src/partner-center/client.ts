@@ -170,7 +170,7 @@ export function createReferralsClient(opts: ReferralsClientOptions): ReferralsCl
         if (!(err instanceof ValidationError)) throw err;
         filterSupported = false;
       }
-      log.info('referrals incremental mode', { mode: filterSupported ? 'filter' : 'orderby' });
+      log.debug('referrals incremental mode', { mode: filterSupported ? 'filter' : 'orderby' });
       return filterSupported;
     };
 

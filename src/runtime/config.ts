@@ -77,22 +77,36 @@ const referralsAuthSchema = z.discriminatedUnion('method', [
   z.strictObject({ method: z.literal('none') }),
 ]);
 
-export const referralsSchema = z.strictObject({
-  target: z.enum(['store', 'partner-center']),
-  /** Base of the engagements API, e.g. https://api.partner.microsoft.com/v1.0/engagements. */
-  baseUrl: z.url().optional(),
-  /** When set (target store), `cosell-sync start` runs the store in this process. */
-  embedded: storeEmbeddedSchema.optional(),
-  auth: referralsAuthSchema,
-  rate: rateSchema.prefault({}),
-  incremental: z
-    .strictObject({
-      /** `filter`: `updatedDateTime ge`; `orderby`: walk newest-first to the high-water mark; `auto`: detect. */
-      mode: z.enum(['auto', 'filter', 'orderby']).default('auto'),
-      overlapSeconds: z.number().int().min(0).default(300),
-    })
-    .prefault({}),
-});
+export const referralsSchema = z
+  .strictObject({
+    target: z.enum(['store', 'partner-center']),
+    /** Base of the engagements API, e.g. https://api.partner.microsoft.com/v1.0/engagements. */
+    baseUrl: z.url().optional(),
+    /** When set (target store), `cosell-sync start` runs the store in this process. */
+    embedded: storeEmbeddedSchema.optional(),
+    auth: referralsAuthSchema,
+    rate: rateSchema.prefault({}),
+    incremental: z
+      .strictObject({
+        /** `filter`: `updatedDateTime ge`; `orderby`: walk newest-first to the high-water mark; `auto`: detect. */
+        mode: z.enum(['auto', 'filter', 'orderby']).default('auto'),
+        overlapSeconds: z.number().int().min(0).default(300),
+      })
+      .prefault({}),
+  })
+  .superRefine((r, ctx) => {
+    // Where the referrals live must be said, never guessed: a store key sent to Partner Center's default URL
+    // fails late and names neither the URL nor the key.
+    if (r.target === 'store' && !r.baseUrl && !r.embedded) {
+      ctx.addIssue({ code: 'custom', path: ['baseUrl'], message: 'target store needs `baseUrl` (a store run with `cosell-sync store serve`, e.g. http://127.0.0.1:4700/v1.0/engagements) or an `embedded:` block to run the store in this process' });
+    }
+    if (r.target === 'store' && r.baseUrl && r.embedded) {
+      ctx.addIssue({ code: 'custom', path: ['embedded'], message: 'expected either `baseUrl` (a store of its own) or `embedded:` (a store in this process), not both' });
+    }
+    if (r.target === 'partner-center' && r.embedded) {
+      ctx.addIssue({ code: 'custom', path: ['embedded'], message: '`embedded:` runs the referral store; it needs target: store' });
+    }
+  });
 
 const sandboxSchema = z.strictObject({
   port: port.default(0),

@@ -69,6 +69,8 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
   const pending = new Set((await state.pendingCreates(connection)).map((p) => p.key));
   const stopped = () => deps.signal?.aborted === true;
   const conflictsSeen = new Set<string>();
+  /** Closed rows whose write-back was skipped: one info line per cycle, each row at debug. */
+  let closedSkipped = 0;
 
   /** CRM fields to write for one outcome: deal fields, changed write-back facts, and the status line if its meaning changed. */
   const crmFieldsFor = (o: RecordOutcome, current: Record<string, unknown>, at: Date): Record<string, unknown> => {
@@ -187,7 +189,8 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
         const link = linkOf.get(update.id);
         // A closed Dataverse row is read-only until reopened: the deal is over, so that is not a failure.
         if (!r.ok && r.code === 'RECORD_CLOSED') {
-          log.info('crm record closed; write-back skipped', { connection, crmId: update.id });
+          log.debug('crm record closed; write-back skipped', { connection, crmId: update.id });
+          closedSkipped++;
           return;
         }
         if (r.ok) {
@@ -376,6 +379,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
     if (!stopped()) await phaseReferrals();
     if (!stopped()) await phaseCrm();
     tally();
+    if (closedSkipped) log.info(`${closedSkipped} closed rows: write-back skipped`, { connection, count: closedSkipped });
     if (!deps.dryRun) await state.finishRun(runId, stopped() ? 'interrupted' : 'ok', counts);
     return { counts, planned, interrupted: stopped() };
   } catch (err) {

@@ -1,12 +1,14 @@
 /**
  * Crash-resume: a 10,000-record initial sync in a separate process, killed with SIGKILL at 20 random points
- * and restarted each time. At the end: exactly one referral per opportunity, no duplicate externalReferenceId,
+ * mid-sync (each after the run has committed one to three pages of its own, somewhere inside the next) and
+ * restarted each time. At the end: exactly one referral per opportunity, no duplicate externalReferenceId,
  * every write-back present.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../connectors/salesforce/index.js';
 import { apiKeyProvider, createReferralsClient } from '../../src/partner-center/index.js';
@@ -15,9 +17,33 @@ import { seededRandom as prng } from '../../src/runtime/index.js';
 
 const RECORDS = 10_000;
 const KILLS = 20;
+/** 100 pages in all, so 20 runs of one to three pages each end before the sync does. */
+const PAGE_SIZE = 100;
 let sb: SalesforceSandbox;
 let store: ReferralStoreHandle;
 const dir = mkdtempSync(join(tmpdir(), 'cosell-crash-'));
+const stateFile = join(dir, 'state.db');
+
+/** Links the worker has committed so far (read beside it, as SQLite's WAL allows). */
+function committedLinks(): number {
+  if (!existsSync(stateFile)) return 0;
+  const db = new Database(stateFile, { readonly: true, fileMustExist: true });
+  try {
+    return (db.prepare('SELECT count(*) AS n FROM links').get() as { n: number }).n;
+  } catch {
+    return 0; // not migrated yet: the worker is still starting
+  } finally {
+    db.close();
+  }
+}
+
+interface WorkerRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** Committed links when the run started and when it was killed (null: not killed). */
+  linksAtStart: number;
+  linksAtKill: number | null;
+}
 
 beforeAll(async () => {
   sb = await startSalesforceSandbox({ certDir: '.cosell/test-certs/salesforce' });
@@ -33,7 +59,10 @@ afterAll(async () => {
   await store?.close();
 });
 
-function runWorker(killAfterMs: number | null): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+/** Run one sync process; with `kill`, SIGKILL it `delayMs` after it started its page number `afterPages + 1`. */
+function runWorker(kill: { afterPages: number; delayMs: number } | null): Promise<WorkerRun> {
+  const linksAtStart = committedLinks();
+  let linksAtKill: number | null = null;
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'test/reliability/sync-worker.ts'], {
       env: {
@@ -44,17 +73,27 @@ function runWorker(killAfterMs: number | null): Promise<{ code: number | null; s
         WORKER_SF_KEY: sb.credentials.privateKeyPem,
         WORKER_STORE_URL: store.url,
         WORKER_STORE_KEY: store.apiKey,
-        WORKER_STATE: join(dir, 'state.db'),
+        WORKER_STATE: stateFile,
+        WORKER_PAGE_SIZE: String(PAGE_SIZE),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let err = '';
+    let pages = 0;
+    let timer: NodeJS.Timeout | null = null;
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    const timer = killAfterMs === null ? null : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    child.stdout.on('data', (d: Buffer) => {
+      pages += (d.toString().match(/^page crm /gm) ?? []).length;
+      if (!kill || timer || pages <= kill.afterPages) return;
+      timer = setTimeout(() => {
+        linksAtKill = committedLinks();
+        child.kill('SIGKILL');
+      }, kill.delayMs);
+    });
     child.on('exit', (code, signal) => {
       if (timer) clearTimeout(timer);
       if (code !== 0 && signal !== 'SIGKILL') process.stderr.write(err);
-      resolve({ code, signal });
+      resolve({ code, signal, linksAtStart, linksAtKill: signal === 'SIGKILL' ? linksAtKill : null });
     });
   });
 }
@@ -62,13 +101,17 @@ function runWorker(killAfterMs: number | null): Promise<{ code: number | null; s
 it('survives 20 SIGKILLs mid-sync with no lost and no duplicated referral, and every write-back present', async () => {
   const random = prng(2026);
   let kills = 0;
+  let midSync = 0;
   for (let i = 0; i < KILLS; i++) {
-    // The child needs ~1 s to start; kill it somewhere between start-up and well into the sync.
-    const r = await runWorker(800 + Math.floor(random() * 2500));
-    if (r.signal === 'SIGKILL') kills++;
-    else expect(r.code).toBe(0);
+    const r = await runWorker({ afterPages: 1 + Math.floor(random() * 3), delayMs: Math.floor(random() * 300) });
+    if (r.signal === 'SIGKILL') {
+      kills++;
+      // Mid-sync: this run had committed a page of its own, and the sync was not yet complete.
+      if (r.linksAtKill! > r.linksAtStart && r.linksAtKill! < RECORDS) midSync++;
+    } else expect(r.code).toBe(0);
   }
-  expect(kills).toBeGreaterThan(KILLS / 2);
+  expect(kills).toBe(KILLS);
+  expect(midSync).toBe(KILLS);
   // Then let it finish (a second clean cycle settles anything the last one left to write back).
   expect((await runWorker(null)).code).toBe(0);
   expect((await runWorker(null)).code).toBe(0);

@@ -35,6 +35,8 @@ const result = await runCycle({
   log: silentLogger,
   correlationId: 'crash',
   pageSize: Number(process.env.WORKER_PAGE_SIZE ?? 200),
+  // One line as each page starts (so the one before it has committed): the crash test kills on these.
+  onProgress: (e) => process.stdout.write(`page ${e.phase} ${e.records}\n`),
 });
 await state.close();
 process.stdout.write(`${JSON.stringify(result.counts)}\n`);

@@ -4,6 +4,8 @@
  * the CRM — no lost update (each 412 re-planned), the field policy applied, `manual` fields as conflicts.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { apiKeyProvider, createReferralsClient, type ReferralsClient } from '../../src/partner-center/index.js';
+import { ConflictError } from '../../src/runtime/index.js';
 import { startStack, type Stack } from '../e2e/stack.js';
 
 let s: Stack;
@@ -39,7 +41,9 @@ describe('terminal lock', () => {
     const all = [...won, ...lost, ...inboundOpps];
     all.forEach((id, i) => s.crm.editAfterClose(id, 7_000 + i));
     const c = await s.sync();
-    expect(all).toHaveLength(500);
+    // 500 distinct closed CRM records really carry the edit (each inbound referral became its own opportunity).
+    expect(new Set(all.filter(Boolean)).size).toBe(500);
+    expect(all.map((id) => s.crm.field(id, 'amount'))).toEqual(all.map((_, i) => 7_000 + i));
     expect(patches() - before).toBe(0);
     expect(c.counts.blocked).toBe(500);
     const lines = all.map((id) => String(s.crm.field(id, 'statusLine')));
@@ -48,12 +52,18 @@ describe('terminal lock', () => {
 });
 
 describe('races', () => {
+  /** Another API user of the store, with its own client, so the sync's client sees only the sync's calls. */
+  let editor: ReferralsClient;
+  beforeEach(() => {
+    editor = createReferralsClient({ baseUrl: s.store.url, auth: apiKeyProvider(s.store.apiKey), rate: { concurrency: 4, intervalCap: 10_000, intervalMs: 1000, timeoutMs: 10_000, maxRetries: 2 } });
+  });
+
   async function editReferral(id: string, ops: { op: 'replace'; path: string; value: unknown }[]) {
     // A 412 here means the sync wrote in between: read again and re-apply, as any API client must.
     for (let attempt = 0; attempt < 10; attempt++) {
-      const current = (await s.client.read(id))!;
+      const current = (await editor.read(id))!;
       try {
-        return await s.client.patch(id, ops, current.etag);
+        return await editor.patch(id, ops, current.etag);
       } catch {
         continue;
       }
@@ -91,6 +101,24 @@ describe('races', () => {
     const ids = Array.from({ length: 60 }, (_, i) => s.crm.create({ name: `Race ${i}`, notes: 'start' }));
     await s.sync();
     const refs = await Promise.all(ids.map((id) => s.referralFor(id)));
+    // Watch the sync's own calls: every 412 the store answers it must be followed by a re-read of that referral
+    // (the re-plan), and then by a patch of it that the store accepted.
+    const calls: { kind: '412' | 'read' | 'patched'; id: string }[] = [];
+    const { patch, read } = s.client;
+    s.client.patch = async (id, ops, etag) => {
+      try {
+        const out = await patch(id, ops, etag);
+        calls.push({ kind: 'patched', id });
+        return out;
+      } catch (err) {
+        if (err instanceof ConflictError) calls.push({ kind: '412', id });
+        throw err;
+      }
+    };
+    s.client.read = async (id) => {
+      calls.push({ kind: 'read', id });
+      return read(id);
+    };
     const storeEdits = (async () => {
       for (const [i, r] of refs.entries()) {
         await editReferral(r.id, [
@@ -101,6 +129,14 @@ describe('races', () => {
     })();
     ids.forEach((id, i) => s.crm.setAmount(id, 50_000 + i));
     await Promise.all([s.sync(), storeEdits]);
+    const conflicts = calls.flatMap((c, i) => (c.kind === '412' ? [i] : []));
+    expect(conflicts.length).toBeGreaterThan(0);
+    for (const i of conflicts) {
+      const id = calls[i]!.id;
+      const reread = calls.findIndex((c, j) => j > i && c.kind === 'read' && c.id === id);
+      expect(reread, `412 on ${id} was not re-read`).toBeGreaterThan(i);
+      expect(calls.some((c, j) => j > reread && c.kind === 'patched' && c.id === id), `412 on ${id} was not re-planned into an accepted patch`).toBe(true);
+    }
     await s.sync();
     await s.sync();
     expect(await s.state.issues('salesforce')).toEqual([]);

@@ -29,6 +29,8 @@ export interface AttrDef {
   options?: { value: number; label: string }[];
   readOnly?: boolean;
   maxLength?: number;
+  /** Requirement level in the attribute's metadata (default None). */
+  required?: 'SystemRequired' | 'ApplicationRequired' | 'Recommended';
 }
 
 export interface TableDef {
@@ -83,19 +85,19 @@ export const TABLES: TableDef[] = [
     logicalName: 'opportunity',
     key: 'opportunityid',
     attrs: [
-      { name: 'opportunityid', type: 'Uniqueidentifier', readOnly: true },
-      { name: 'name', type: 'String', maxLength: 300 },
+      { name: 'opportunityid', type: 'Uniqueidentifier', readOnly: true, required: 'SystemRequired' },
+      { name: 'name', type: 'String', maxLength: 300, required: 'ApplicationRequired' },
       { name: 'estimatedvalue', type: 'Money' },
       { name: 'estimatedclosedate', type: 'DateOnly' },
       { name: 'closeprobability', type: 'Integer' },
       { name: 'salesstage', type: 'Picklist', options: SALES_STAGE_OPTIONS },
       { name: 'stepname', type: 'String', maxLength: 200 },
-      { name: 'statecode', type: 'State', options: STATE_OPTIONS },
+      { name: 'statecode', type: 'State', options: STATE_OPTIONS, required: 'SystemRequired' },
       { name: 'statuscode', type: 'Status', options: STATUS_OPTIONS },
       { name: 'description', type: 'Memo' },
-      { name: 'parentaccountid', type: 'Lookup', target: 'accounts', nav: 'parentaccountid' },
-      { name: 'ownerid', type: 'Lookup', target: 'systemusers', nav: 'owninguser' },
-      { name: 'transactioncurrencyid', type: 'Lookup', target: 'transactioncurrencies', nav: 'transactioncurrencyid' },
+      { name: 'parentaccountid', type: 'Lookup', target: 'accounts', nav: 'parentaccountid', required: 'Recommended' },
+      { name: 'ownerid', type: 'Lookup', target: 'systemusers', nav: 'owninguser', required: 'SystemRequired' },
+      { name: 'transactioncurrencyid', type: 'Lookup', target: 'transactioncurrencies', nav: 'transactioncurrencyid', required: 'ApplicationRequired' },
       { name: 'campaignid', type: 'Lookup', target: 'campaigns', nav: 'campaignid' },
       { name: 'parentcontactid', type: 'Lookup', target: 'contacts', nav: 'parentcontactid' },
       { name: 'createdon', type: 'DateTime', readOnly: true },

@@ -81,6 +81,29 @@ export async function startDynamicsSandbox(opts: DynamicsSandboxOptions = {}): P
   const app = Fastify({ logger: false, https: { key: certs.keyPem, cert: certs.certPem }, bodyLimit: 32 * 1024 * 1024 });
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_r, body, done) => done(null, Object.fromEntries(new URLSearchParams(String(body)))));
   app.addContentTypeParser(/^multipart\/mixed/, { parseAs: 'string' }, (_r, body, done) => done(null, body));
+  // Dataverse takes `Content-Type: application/json` with no body (a DELETE from many clients) and answers bad
+  // JSON in its own error shape, so the framework's JSON parser is replaced.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_r, body, done) => {
+    const text = String(body);
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(text));
+    } catch (err) {
+      done(new DataverseError(400, '0x80048d19', `Error identified in Payload provided by the user for Entity :'': the body is not valid JSON (${(err as Error).message}).`));
+    }
+  });
+  // Every answer, even one the framework produces, is in Dataverse's `{ error: { code, message } }` shape.
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: { code: '0x80060888', message: `Resource not found for the segment '${req.url.split('?')[0]!.split('/').pop()}'.` } }));
+  app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
+    if (err instanceof DataverseError) {
+      const r = errorResponse(err);
+      return reply.code(r.status).headers(r.headers).send(r.body);
+    }
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) log.error('dynamics 365 sandbox error', { error: err.message });
+    return reply.code(status).send({ error: { code: status === 500 ? '0x80040216' : '0x80048d19', message: status === 500 ? 'An unexpected error occurred.' : err.message } });
+  });
 
   app.addHook('onRequest', async (req, reply) => {
     const route = `${req.method} ${req.url.split('?')[0]!.replace(/\([^)]*\)/g, '(…)')}`;

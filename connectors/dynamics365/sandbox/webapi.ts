@@ -4,7 +4,8 @@
  * change tracking, create/update/delete with ETags, Win/LoseOpportunity, metadata, WhoAmI.
  */
 import { randomUUID } from 'node:crypto';
-import { Dataverse, DataverseError, SALES_STAGE_OPTIONS, STATUS_OPTIONS, type AttrDef, type Row, type TableDef } from './dataverse.js';
+import { Dataverse, DataverseError, type AttrDef, type Row, type TableDef } from './dataverse.js';
+import { isMetadataPath, metadataResponse } from './metadata.js';
 import { compileFilter, compileOrderBy, ODataError } from './odata.js';
 
 export interface ApiRequest {
@@ -32,6 +33,17 @@ export interface WebApiOptions {
 
 const API = 'api/data/v9.2';
 const MAX_PAGE = 5000;
+/** `@odata.count` stops at 5,000 on standard tables (RetrieveTotalRecordCount is the way past it). */
+const MAX_COUNT = 5000;
+
+/** Percent-decode a path (`%27` → `'`), as Dataverse does before it matches segments; bad escapes are a 400. */
+function decodePath(path: string): string {
+  try {
+    return decodeURIComponent(path);
+  } catch {
+    throw new DataverseError(400, '0x80060888', `The request URI is not valid: '${path}' has a malformed percent-encoding.`);
+  }
+}
 
 const json = (status: number, body: unknown, headers: Record<string, string> = {}): ApiResponse => ({ status, headers: { 'Content-Type': 'application/json; odata.metadata=minimal', 'OData-Version': '4.0', ...headers }, body });
 const noContent = (headers: Record<string, string> = {}): ApiResponse => ({ status: 204, headers: { 'OData-Version': '4.0', ...headers } });
@@ -171,72 +183,58 @@ export function createWebApi(o: WebApiOptions) {
     if (predicate) rows = rows.filter(predicate);
     const orderBy = q.get('$orderby');
     if (orderBy) rows.sort(compileOrderBy(orderBy, get(t)));
+    // `@odata.count` is every row the filter matches, whatever $top or the page size.
+    const matched = rows.length;
     const top = q.get('$top');
     if (top) rows = rows.slice(0, Math.max(0, Number(top)));
     const key = randomUUID();
     const delta = pref.trackChanges ? issueDelta(t.set, select) : null;
     snapshots.set(key, { set: t.set, ids: rows.map((r) => String(r[t.key])), select, expand, delta, deleted: [] });
     const res = pageOf(key, 0, size);
-    if (q.get('$count') === 'true') (res.body as Row)['@odata.count'] = rows.length;
+    if (q.get('$count') === 'true') (res.body as Row)['@odata.count'] = Math.min(matched, MAX_COUNT);
     if (pref.trackChanges) res.headers['Preference-Applied'] = ['odata.track-changes', res.headers['Preference-Applied']].filter(Boolean).join(',');
     return res;
   };
 
-  const metadata = (path: string): ApiResponse => {
-    const m = /^EntityDefinitions\(LogicalName='([^']+)'\)\/Attributes(?:\(LogicalName='([^']+)'\)(?:\/Microsoft\.Dynamics\.CRM\.(\w+))?)?$/.exec(path);
-    if (!m) throw new DataverseError(404, '0x80060888', `Resource not found for the segment '${path}'.`);
-    const t = dv.byLogicalName.get(m[1]!);
-    if (!t) throw new DataverseError(404, '0x80040217', `Could not find entity with name ${m[1]}`);
-    const describe = (a: AttrDef): Row => ({
-      LogicalName: a.name,
-      SchemaName: a.name,
-      AttributeType: a.type === 'DateOnly' ? 'DateTime' : a.type,
-      IsCustomAttribute: a.custom === true,
-      IsValidForUpdate: a.readOnly !== true,
-      DisplayName: { UserLocalizedLabel: { Label: a.name } },
-      ...(a.maxLength ? { MaxLength: a.maxLength } : {}),
-    });
-    if (!m[2]) return json(200, { '@odata.context': `${o.baseUrl()}/${API}/$metadata#EntityDefinitions('${t.logicalName}')/Attributes`, value: t.attrs.map(describe) });
-    const a = t.attrs.find((x) => x.name === m[2]);
-    if (!a) throw new DataverseError(404, '0x80040217', `Could not find attribute ${m[2]}`);
-    const label = (l: string) => ({ UserLocalizedLabel: { Label: l }, LocalizedLabels: [{ Label: l, LanguageCode: 1033 }] });
-    const options = a.name === 'statuscode' ? STATUS_OPTIONS.map((s) => ({ Value: s.value, State: s.state, Label: label(s.label) })) : (a.options ?? (a.name === 'salesstage' ? SALES_STAGE_OPTIONS : [])).map((s) => ({ Value: s.value, Label: label(s.label) }));
-    return json(200, { ...describe(a), OptionSet: { Name: a.name, Options: options } });
-  };
-
-  const entityPath = /^([a-z_]+)(?:\(([0-9a-fA-F-]{36})\))?$/;
+  // Entity set names and function names match case-insensitively, like Dataverse's URL resolver.
+  const entityPath = /^([a-z_]+)(?:\(\s*([0-9a-f-]{36})\s*\)|\/(\$count))?$/i;
 
   const dispatch = (req: ApiRequest): ApiResponse => {
     try {
-      const path = req.path.replace(/^\/+/, '');
-      if (path === 'WhoAmI') return json(200, { BusinessUnitId: '0b6e5a14-0000-0000-0000-000000000001', UserId: o.userId, OrganizationId: '0b6e5a14-0000-0000-0000-000000000002' });
-      if (path.startsWith('EntityDefinitions(')) {
-        if (req.method === 'POST' && /\/Attributes$/.test(path)) {
+      const path = decodePath(req.path.replace(/^\/+/, ''));
+      const fn = path.toLowerCase();
+      if (fn === 'whoami') return json(200, { BusinessUnitId: '0b6e5a14-0000-0000-0000-000000000001', UserId: o.userId, OrganizationId: '0b6e5a14-0000-0000-0000-000000000002' });
+      if (isMetadataPath(path)) {
+        if (req.method === 'POST' && /\/attributes$/i.test(path)) {
           const b = (req.body ?? {}) as { SchemaName?: string; LogicalName?: string; '@odata.type'?: string; MaxLength?: number };
           const name = (b.LogicalName ?? b.SchemaName ?? '').toLowerCase();
           if (!/^[a-z]+_[a-z0-9_]+$/.test(name)) throw new DataverseError(400, '0x80044363', 'A custom column needs a SchemaName with the publisher prefix, e.g. cosell_referralid');
           const type = /Boolean/.test(b['@odata.type'] ?? '') ? 'Boolean' : /Picklist/.test(b['@odata.type'] ?? '') ? 'Picklist' : 'String';
-          dv.addColumn(/LogicalName='([^']+)'/.exec(path)![1]!, { name, type, custom: true, ...(b.MaxLength ? { maxLength: b.MaxLength } : {}) });
+          dv.addColumn(/logicalname\s*=\s*'([^']+)'/i.exec(path)![1]!.toLowerCase(), { name, type, custom: true, ...(b.MaxLength ? { maxLength: b.MaxLength } : {}) });
           return noContent({ 'OData-EntityId': url(`${path}(LogicalName='${name}')`) });
         }
-        return metadata(path);
+        if (req.method !== 'GET') throw new DataverseError(405, '0x80060888', `${req.method} is not supported on '${path}'.`);
+        return json(200, metadataResponse(dv, path, req.query, `${o.baseUrl()}/${API}`));
       }
-      if (path === 'WinOpportunity' || path === 'LoseOpportunity') {
+      if (fn === 'winopportunity' || fn === 'loseopportunity') {
         const b = (req.body ?? {}) as { Status?: number; OpportunityClose?: Record<string, unknown> };
         const bind = String(b.OpportunityClose?.['opportunityid@odata.bind'] ?? '');
         const id = /opportunities\(([0-9a-fA-F-]{36})\)/.exec(bind)?.[1];
         if (!id) throw new DataverseError(400, '0x80040203', 'OpportunityClose.opportunityid@odata.bind is required');
-        dv.close(id, path === 'WinOpportunity' ? 'won' : 'lost', typeof b.Status === 'number' ? b.Status : undefined);
+        dv.close(id, fn === 'winopportunity' ? 'won' : 'lost', typeof b.Status === 'number' ? b.Status : undefined);
         return noContent();
       }
       const m = entityPath.exec(path);
       if (!m) throw new DataverseError(404, '0x80060888', `Resource not found for the segment '${path}'.`);
-      const t = dv.table(m[1]!);
+      const t = dv.table(m[1]!.toLowerCase());
+      if (m[3] && req.method !== 'GET') throw new DataverseError(405, '0x80060888', `${req.method} is not supported on '${path}'.`);
       const id = m[2]?.toLowerCase();
       const ifMatch = req.headers['if-match'];
       const pref = prefer(req.headers);
       switch (req.method) {
         case 'GET':
+          // `<set>/$count`: the number of rows as plain text, capped like `@odata.count`.
+          if (m[3]) return { status: 200, headers: { 'Content-Type': 'text/plain', 'OData-Version': '4.0' }, body: String(Math.min(dv.all(t.set).length, MAX_COUNT)) };
           if (!id) return list(t, req);
           return json(200, render(t, dv.get(t.set, id), parseSelect(t, req.query.get('$select')), parseExpand(t, req.query.get('$expand'))));
         case 'POST': {

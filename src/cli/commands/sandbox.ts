@@ -3,7 +3,7 @@
  * for manual exploration); prints its URL and the credentials it accepts, runs until SIGINT/SIGTERM.
  * `cosell-sync setup salesforce|dynamics365`: create (or package) the co-sell fields in a real CRM.
  */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { checkFields, CUSTOM_OPPORTUNITY_FIELDS, buildDeployPackage, startSalesforceSandbox, writeDeployPackage } from '../../../connectors/salesforce/index.js';
 import { startDynamicsSandbox, type DynamicsConnector } from '../../../connectors/dynamics365/index.js';
@@ -15,7 +15,11 @@ interface SandboxFlags {
   port: string;
   seed: string;
   activity: boolean;
+  stateDir: string;
 }
+
+/** Where a sandbox keeps the keys and certificates it generates (kept across runs so clients stay trusted). */
+const certDirOf = (o: SandboxFlags, kind: string) => join(resolve(o.stateDir), 'sandbox-certs', kind);
 
 async function runUntilStopped(close: () => Promise<void>): Promise<void> {
   await new Promise<void>((done) => onShutdownSignal(() => done()));
@@ -23,21 +27,30 @@ async function runUntilStopped(close: () => Promise<void>): Promise<void> {
 }
 
 export function registerSandboxAndSetup(program: Command): void {
-  const sandbox = program.command('sandbox').description('run a local CRM sandbox (Salesforce or Dynamics 365) on 127.0.0.1');
+  const sandbox = program
+    .command('sandbox')
+    .description('run a local CRM sandbox (Salesforce or Dynamics 365) on 127.0.0.1')
+    .addHelpText('after', '\nEach sandbox writes its keys and certificates to <state-dir>/sandbox-certs/<kind>/ (default ./.cosell, in the current folder) and reuses them on the next start.');
   const flags = (c: Command) =>
-    c.option('--port <n>', 'port (0 = any free port)', '0').option('--seed <n>', 'demo opportunities to seed', '200').option('--no-activity', 'no simulated sales reps');
+    c
+      .option('--port <n>', 'port (0 = any free port)', '0')
+      .option('--seed <n>', 'demo opportunities to seed', '200')
+      .option('--no-activity', 'no simulated sales reps')
+      .option('--state-dir <dir>', 'where keys and certificates are written (<dir>/sandbox-certs/<kind>/)', '.cosell');
 
   flags(sandbox.command('salesforce').description('a local Salesforce REST API (OAuth, SOQL, sObjects, collections, describe, limits)')).action(async (o: SandboxFlags) => {
     const log = createLogger();
-    const sb = await startSalesforceSandbox({ port: Number(o.port), seed: Number(o.seed), activity: o.activity, log });
-    process.stdout.write(`Salesforce sandbox on ${sb.url}\n\n${sb.describe()}\n\nCtrl-C to stop.\n`);
+    const certDir = certDirOf(o, 'salesforce');
+    const sb = await startSalesforceSandbox({ port: Number(o.port), seed: Number(o.seed), activity: o.activity, certDir, log });
+    process.stdout.write(`Salesforce sandbox on ${sb.url} (keys in ${certDir})\n\n${sb.describe()}\n\nCtrl-C to stop.\n`);
     await runUntilStopped(() => sb.close());
   });
 
   flags(sandbox.command('dynamics365').description('a local Dataverse Web API v9.2 and Entra ID token endpoint over HTTPS')).action(async (o: SandboxFlags) => {
     const log = createLogger();
-    const sb = await startDynamicsSandbox({ port: Number(o.port), seed: Number(o.seed), activity: o.activity, log });
-    process.stdout.write(`Dynamics 365 sandbox on ${sb.url}\n\n${sb.describe()}\n\nCtrl-C to stop.\n`);
+    const certDir = certDirOf(o, 'dynamics365');
+    const sb = await startDynamicsSandbox({ port: Number(o.port), seed: Number(o.seed), activity: o.activity, certDir, log });
+    process.stdout.write(`Dynamics 365 sandbox on ${sb.url} (keys and CA in ${certDir})\n\n${sb.describe()}\n\nCtrl-C to stop.\n`);
     await runUntilStopped(() => sb.close());
   });
 

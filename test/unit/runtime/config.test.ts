@@ -14,6 +14,7 @@ function write(text: string): string {
 const valid = `
 referrals:
   target: store
+  embedded: {}
   auth: { method: api-key }
 connections:
   - name: sf
@@ -47,7 +48,7 @@ describe('config loading', () => {
   it('rejects an unknown key naming its path and position', () => {
     const err = problemsOf(valid.replace('mapping: m.yaml', 'mapping: m.yaml\n    schedul: "* * * * *"'));
     expect(err.message).toMatch(/connections\.0: unknown key 'schedul'/);
-    expect(err.message).toMatch(/config\.yaml:9:5/);
+    expect(err.message).toMatch(/config\.yaml:10:5/);
   });
 
   it('rejects a wrong type naming the key path and what was expected', () => {
@@ -64,6 +65,20 @@ describe('config loading', () => {
   it('reports every problem at once', () => {
     const err = problemsOf(`referrals: { target: nowhere, auth: { method: api-key } }\nconnections: []\nextra: 1\n`);
     expect(err.problems.map((p) => p.path).sort()).toEqual(['', 'connections', 'referrals.target'].sort());
+  });
+
+  it('refuses a store target that says neither where the store is nor to embed it, naming the key', () => {
+    const err = problemsOf(valid.replace('  embedded: {}\n', ''));
+    expect(err.problems.map((p) => p.path)).toEqual(['referrals.baseUrl']);
+    expect(err.message).toMatch(/referrals\.baseUrl: target store needs `baseUrl` \(a store run with `cosell-sync store serve`/);
+    const both = problemsOf(valid.replace('  embedded: {}\n', '  embedded: {}\n  baseUrl: http://127.0.0.1:4700/v1.0/engagements\n'));
+    expect(both.problems.map((p) => p.path)).toEqual(['referrals.embedded']);
+  });
+
+  it('accepts the shipped standalone-store example', () => {
+    const c = loadConfig('config/store.example.yaml');
+    expect(c.referrals).toMatchObject({ target: 'store', baseUrl: 'http://127.0.0.1:4700/v1.0/engagements', auth: { method: 'api-key', apiKeyEnv: 'COSELL_STORE_API_KEY' } });
+    expect(c.referrals.embedded).toBeUndefined();
   });
 
   it('reports YAML syntax errors with a position', () => {
