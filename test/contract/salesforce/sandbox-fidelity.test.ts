@@ -126,7 +126,7 @@ describe('salesforce sandbox: SOQL beyond the connector’s own queries', () => 
   it('SOSL finds records by a term across text fields', async () => {
     sb.org.insert('Account', { Name: 'Zyxwvut Holdings' });
     const r = await conn.search('FIND {Zyxwvut*} IN ALL FIELDS RETURNING Account(Id, Name)');
-    expect(r.searchRecords.map((x: { Name?: string }) => x.Name)).toEqual(['Zyxwvut Holdings']);
+    expect(r.searchRecords.map((x) => (x as { Name?: string }).Name)).toEqual(['Zyxwvut Holdings']);
   });
 });
 
