@@ -162,6 +162,8 @@ export interface CompiledMapping {
   policy(key: DealFieldKey): 'crm-wins' | 'partner-center-wins' | 'manual';
   crmStageFor(stage: DealStage): { fields: Record<string, unknown>; close?: 'won' | 'lost' };
   closeFor(stage: DealStage): { outcome: 'won' | 'lost'; reason?: string } | undefined;
+  /** What the CRM reads after `value` is written to deal field `key`; undefined when the mapping cannot write it. */
+  readBack(key: DealFieldKey, value: unknown): unknown;
   /** Every deal field with the CRM source it comes from (for `preview`). */
   sources(): { key: string; source: string }[];
   /** Stage values the mapping names (for `check`). */
@@ -344,6 +346,31 @@ export function compileMapping(m: Mapping, now: () => Date = () => new Date()): 
     return out;
   };
 
+  /** The stage the CRM reads after a stage is written: many CRM values may share one stage, and a close is Won/Lost. */
+  const stageReadBack = (stage: DealStage): DealStage => {
+    const w = crmStageFor(stage);
+    const read = Object.keys(w.fields).length ? stageOf(w.fields).stage : null;
+    if (w.close) return read === 'Won' || read === 'Lost' || read === 'declined' ? read : w.close === 'won' ? 'Won' : 'Lost';
+    return read ?? stage;
+  };
+  /** Deal fields every part of which the mapping can write to a plain CRM field (no relationship path, no template). */
+  const writableParts = (prefix: string) => {
+    const parts = flat.filter(([k]) => k.startsWith(prefix));
+    return parts.length > 0 && parts.every(([, src]) => src.writable !== null);
+  };
+  const writable = new Set<DealFieldKey>(
+    (['name', 'value', 'currency', 'closeDate', 'notes', 'campaignId', 'statusReason', 'solutions'] as const).filter((k) => byKey.get(k)?.writable),
+  );
+  if (writableParts('customer.')) writable.add('customer');
+  if (writableParts('contact.')) writable.add('contact');
+  if (writableParts('team.')) writable.add('team');
+  if (help && !help.field.includes('.')) writable.add('helpType');
+  if (vis && !vis.field.includes('.')) writable.add('visibleToMicrosoft');
+  const readBack = (key: DealFieldKey, value: unknown): unknown => {
+    if (key === 'stage') return stageReadBack(value as DealStage);
+    return writable.has(key) ? value : undefined;
+  };
+
   const wb = m.writeBack;
   const writeBackFields = (facts: ReferralFacts): Record<string, unknown> => {
     const out: Record<string, unknown> = { [wb.referralId]: facts.referralId };
@@ -418,6 +445,7 @@ export function compileMapping(m: Mapping, now: () => Date = () => new Date()): 
       const w = crmStageFor(stage);
       return w.close ? { outcome: w.close } : undefined;
     },
+    readBack,
     sources: () => flat.map(([key, src]) => ({ key, source: src.label })),
     mappedStageValues: () => [...stageMap.keys()],
   };

@@ -233,6 +233,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
           state: 'ok',
           message: 'received from Partner Center',
           written: pickWriteBack(n.create.fields, mapping, n.outcome),
+          crmEcho: n.outcome.crmCreate!.echo,
           direction: 'Incoming',
           updatedAt: at.toISOString(),
         });

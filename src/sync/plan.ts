@@ -30,6 +30,13 @@ export interface PlanInput {
   onDelete: 'ignore' | 'close-lost';
   /** Incoming referrals keep what their sender set (customer, contact, help type, visibility). */
   direction?: 'Incoming' | 'Outgoing';
+  /** How the CRM read back what was last agreed, where that differs from `base` (see Link.crmEcho). */
+  crmEcho?: Partial<DealFields>;
+  /**
+   * What the CRM will read after the sync writes `value` to `key` (a many-to-one stage reads as its class);
+   * undefined when the mapping cannot write that field, so the CRM keeps its own value. Absent: as written.
+   */
+  readBack?: (key: DealFieldKey, value: unknown) => unknown;
 }
 
 /** Fields of an inbound referral that only its sender sets: CRM differences there are not sent (nor errors). */
@@ -66,6 +73,8 @@ export interface Plan {
   conflicts: FieldConflict[];
   /** Problems that kept CRM-side changes from being sent (bad or unmapped values). */
   problems: Issue[];
+  /** The CRM's read-back of `next` where it differs from it, to store with the link. */
+  echo: Partial<DealFields>;
 }
 
 const STAGE_WORD: Partial<Record<DealStage, string>> = { Won: 'Won', Lost: 'Lost', declined: 'Declined', expired: 'Expired' };
@@ -81,7 +90,7 @@ export function stageMoveProblem(from: DealStage, to: DealStage): string | null 
 }
 
 function planUnlinked(input: PlanInput): Plan {
-  const empty: Plan = { actions: [], next: null, blocked: [], conflicts: [], problems: [] };
+  const empty: Plan = { actions: [], next: null, blocked: [], conflicts: [], problems: [], echo: {} };
   if (input.crm && !input.crm.deleted) {
     if (input.crm.problems.length) return { ...empty, problems: input.crm.problems };
     const stage = input.crm.deal.stage;
@@ -96,7 +105,14 @@ function planUnlinked(input: PlanInput): Plan {
     return { ...empty, actions: [{ type: 'create-referral', deal: input.crm.deal }], next: input.crm.deal };
   }
   if (input.referral && !isTerminalStage(input.referral.deal.stage)) {
-    return { ...empty, actions: [{ type: 'create-crm', deal: input.referral.deal }], next: input.referral.deal };
+    const deal = input.referral.deal;
+    // Only fields the CRM is given can read back differently; the rest are not on the new record yet.
+    const echo: Partial<DealFields> = {};
+    for (const key of DEAL_FIELD_KEYS) {
+      const back = input.readBack?.(key, deal[key]);
+      if (back !== undefined && !sameValue(back, deal[key])) (echo as Record<string, unknown>)[key] = back;
+    }
+    return { ...empty, actions: [{ type: 'create-crm', deal }], next: deal, echo };
   }
   return empty;
 }
@@ -117,14 +133,17 @@ export function plan(input: PlanInput): Plan {
         blocked: [],
         conflicts: [],
         problems: [],
+        echo: {},
       };
     }
-    return { actions: [{ type: 'unlink' }], next: refDeal, blocked: [], conflicts: [], problems: [] };
+    return { actions: [{ type: 'unlink' }], next: refDeal, blocked: [], conflicts: [], problems: [], echo: {} };
   }
 
+  // The CRM side is compared with what it read back last time, so the sync's own writes are no change.
+  const crmBase: DealFields = { ...base, ...input.crmEcho };
   // With unusable CRM values, only the referral side may move; nothing from the CRM is sent.
   const problems = input.crm?.problems ?? [];
-  const crmDeal = input.crm && problems.length === 0 ? input.crm.deal : base;
+  const crmDeal = input.crm && problems.length === 0 ? input.crm.deal : crmBase;
 
   const next: DealFields = cloneDeal(base);
   const desired: DealFields = cloneDeal(refDeal);
@@ -180,7 +199,7 @@ export function plan(input: PlanInput): Plan {
 
   const senderOwned = input.direction === 'Incoming' ? SENDER_OWNED : [];
   for (const key of DEAL_FIELD_KEYS) {
-    const crmChanged = !senderOwned.includes(key) && !sameValue(base[key], crmDeal[key]);
+    const crmChanged = !senderOwned.includes(key) && !sameValue(crmBase[key], crmDeal[key]);
     const refChanged = !sameValue(base[key], refDeal[key]);
     if (!crmChanged && !refChanged) continue;
     if (crmChanged && refChanged && sameValue(crmDeal[key], refDeal[key])) {
@@ -198,15 +217,39 @@ export function plan(input: PlanInput): Plan {
     }
   }
 
-  // A Lost/declined stage carries its reason in the same patch.
+  // A Lost/declined stage carries its reason in the same patch (a stand-in when the CRM gave none, which the
+  // CRM does not hold: its own empty reason is what it reads back).
+  const keptByCrm: DealFieldKey[] = [];
   if (toReferral.includes('stage') && (desired.stage === 'Lost' || desired.stage === 'declined')) {
     desired.statusReason = crmDeal.statusReason ?? refDeal.statusReason ?? `${desired.stage === 'Lost' ? 'Lost' : 'Declined'} in the CRM (no reason given)`;
     next.statusReason = desired.statusReason;
+    if (crmDeal.statusReason === null) keptByCrm.push('statusReason');
   }
 
   const actions: Action[] = [];
   const ops = toReferral.length ? buildPatch(refDeal, desired) : [];
   if (ops.length) actions.push({ type: 'patch-referral', ops, keys: toReferral });
   if (toCrm.length) actions.push({ type: 'write-crm', keys: toCrm });
-  return { actions, next, blocked, conflicts, problems };
+  return { actions, next, blocked, conflicts, problems, echo: nextEcho(input, crmDeal, next, toCrm, keptByCrm) };
+}
+
+/**
+ * The CRM's read-back of `next`: for each field, what the CRM will hold after this plan's writes (the read-back
+ * of a written value, else the CRM's current value), kept where it differs from `next`. A CRM edit still pending
+ * (blocked, in conflict) keeps the older read-back, so it is seen again next cycle.
+ */
+function nextEcho(input: PlanInput, crmDeal: DealFields, next: DealFields, toCrm: DealFieldKey[], keptByCrm: DealFieldKey[]): Partial<DealFields> {
+  const echo: Record<string, unknown> = {};
+  const previous = (input.crmEcho ?? {}) as Record<string, unknown>;
+  for (const key of DEAL_FIELD_KEYS) {
+    let crmNow: unknown;
+    if (toCrm.includes(key)) {
+      const back = input.readBack ? input.readBack(key, next[key]) : next[key];
+      crmNow = back === undefined ? crmDeal[key] : back;
+    } else if (keptByCrm.includes(key)) crmNow = crmDeal[key];
+    else if (sameValue(crmDeal[key], next[key])) continue;
+    else crmNow = previous[key];
+    if (crmNow !== undefined && !sameValue(crmNow, next[key])) echo[key] = crmNow;
+  }
+  return echo as Partial<DealFields>;
 }

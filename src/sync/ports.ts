@@ -22,6 +22,8 @@ export interface MappingPort {
   statusField: { field: string; maxLength: number } | null;
   inboundCreate(deal: DealFields, facts: ReferralFacts): Record<string, unknown>;
   policy(key: DealFieldKey): FieldPolicy;
+  /** What the CRM reads after the sync writes `value` to deal field `key`; undefined when it cannot write it. */
+  readBack?(key: DealFieldKey, value: unknown): unknown;
   /** Close the CRM record through the CRM's own mechanism when the deal ends (Dataverse Win/Lose). */
   closeFor?(stage: DealFields['stage']): { outcome: 'won' | 'lost'; reason?: string } | undefined;
 }

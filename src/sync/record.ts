@@ -41,7 +41,7 @@ export interface RecordOutcome {
   /** Deal fields to write to the CRM (values from `next`), plus the write-back facts. */
   crmWrite: { keys: DealFieldKey[]; facts: ReferralFacts | null; close?: { outcome: 'won' | 'lost'; reason?: string } } | null;
   /** An inbound referral that needs a new CRM opportunity. */
-  crmCreate: { deal: DealFields; facts: ReferralFacts } | null;
+  crmCreate: { deal: DealFields; facts: ReferralFacts; echo: Partial<DealFields> } | null;
   blocked: Blocked[];
   conflicts: FieldConflict[];
   problems: Issue[];
@@ -113,6 +113,8 @@ export async function syncRecord(ctx: RecordContext, work: RecordWork): Promise<
       policy: (k) => ctx.mapping.policy(k),
       onDelete: ctx.mapping.onDelete,
       direction,
+      crmEcho: work.link?.crmEcho ?? {},
+      ...(ctx.mapping.readBack ? { readBack: (k: DealFieldKey, v: unknown) => ctx.mapping.readBack!(k, v) } : {}),
     });
     outcome.planned = p.actions;
     outcome.blocked = p.blocked;
@@ -178,7 +180,7 @@ function finish(ctx: RecordContext, work: RecordWork, p: Plan, result: ReferralW
   outcome.status = statusOf(p, outcome.problems);
 
   if (p.actions.some((a) => a.type === 'create-crm')) {
-    outcome.crmCreate = next && facts ? { deal: next, facts } : null;
+    outcome.crmCreate = next && facts ? { deal: next, facts, echo: p.echo } : null;
     outcome.referralId = referral?.id ?? null;
     return outcome;
   }
@@ -200,6 +202,7 @@ function finish(ctx: RecordContext, work: RecordWork, p: Plan, result: ReferralW
     state: p.blocked.length ? 'blocked' : outcome.problems.length || p.conflicts.length ? 'error' : 'ok',
     message: work.link?.message ?? null,
     written: work.link?.written ?? {},
+    crmEcho: p.echo,
     direction: referral?.direction ?? work.link?.direction ?? 'Outgoing',
   };
   return outcome;

@@ -1,0 +1,86 @@
+/**
+ * Issue 14: what a rep sees must be true, on both CRMs. Each scenario runs over HTTP against a CRM sandbox, the
+ * real connector and the embedded store.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { startStack, type CrmKind, type Stack } from './stack.js';
+
+describe.each<CrmKind>(['salesforce', 'dynamics365'])('%s: the rep is told the truth', (kind) => {
+  let s: Stack;
+  beforeEach(async () => {
+    s = await startStack(kind);
+  });
+  afterEach(async () => {
+    await s.close();
+  });
+
+  /** Two more cycles after a terminal state: nothing blocked, nothing written, the line is not a ✖ blocked. */
+  async function expectQuietAfter(id: string) {
+    for (let i = 0; i < 2; i++) {
+      const c = await s.sync();
+      expect(c.counts.blocked, `cycle ${i + 1} after the terminal state`).toBe(0);
+      expect(c.counts.updated).toBe(0);
+    }
+    expect(String(s.crm.field(id, 'statusLine'))).not.toMatch(/✖/);
+    expect((await s.state.linkCounts(kind)).blocked).toBe(0);
+  }
+
+  it('an inbound referral that expires: the sync writes the expired stage and does not read it back as an edit', async () => {
+    const rid = String((await s.admin('microsoft/referrals', { name: 'Inbound late' })).id);
+    await s.sync();
+    const id = s.crm.withReferral(rid)!;
+    await s.admin('clock', { advanceDays: 15 });
+    const c = await s.sync();
+    expect(c.counts.blocked).toBe(0);
+    expect(s.crm.field(id, 'substatus')).toBe('Expired');
+    await expectQuietAfter(id);
+  });
+
+  it.each(['Won', 'Lost'] as const)('a referral set %s on the Partner Center side reads back as no change', async (outcome) => {
+    const id = s.crm.create({ stage: 'Close' });
+    await s.sync();
+    const r = await s.referralFor(id);
+    const ops = [
+      { op: 'replace' as const, path: '/status', value: 'Closed' },
+      { op: 'replace' as const, path: '/substatus', value: outcome },
+      ...(outcome === 'Lost' ? [{ op: 'replace' as const, path: '/statusReason', value: 'Budget cut' }] : []),
+    ];
+    await s.client.patch(r.id, ops, r.eTag ?? null);
+    const c = await s.sync();
+    expect(c.counts.blocked).toBe(0);
+    expect(s.crm.field(id, 'substatus')).toBe(outcome);
+    await expectQuietAfter(id);
+    expect((await s.referralFor(id)).substatus).toBe(outcome);
+  });
+
+  it.each(['win', 'lose'] as const)('a deal the rep closes (%s) in the CRM stays quiet afterwards', async (how) => {
+    const id = s.crm.create({ stage: 'Propose' });
+    await s.sync();
+    if (how === 'win') s.crm.win(id);
+    else s.crm.lose(id, 'Competitor');
+    const c = await s.sync();
+    expect(c.counts.updated).toBe(1);
+    await expectQuietAfter(id);
+  });
+
+  it('an inbound referral the rep declines stays quiet afterwards', async () => {
+    const rid = String((await s.admin('microsoft/referrals', { name: 'Inbound no' })).id);
+    await s.sync();
+    const id = s.crm.withReferral(rid)!;
+    s.crm.decline(id, 'No capacity');
+    await s.sync();
+    expect((await s.client.read(rid))!.referral.substatus).toBe('Declined');
+    await expectQuietAfter(id);
+  });
+
+  it('a deal already won or lost when first seen is not shared, and the line says so', async () => {
+    const won = s.crm.create({ name: 'Done deal' });
+    const lost = s.crm.create({ name: 'Gone deal' });
+    s.crm.win(won);
+    s.crm.lose(lost, 'Competitor');
+    await s.sync();
+    await expect(s.referralFor(won)).rejects.toThrow(/no referral/);
+    expect(String(s.crm.field(won, 'statusLine'))).toMatch(/^– not shared: already won when first seen/);
+    expect(String(s.crm.field(lost, 'statusLine'))).toMatch(/^– not shared: already lost when first seen/);
+  });
+});
