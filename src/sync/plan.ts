@@ -75,6 +75,8 @@ export interface Plan {
   problems: Issue[];
   /** The CRM's read-back of `next` where it differs from it, to store with the link. */
   echo: Partial<DealFields>;
+  /** Why a record is deliberately left alone (shown to the rep as a note, not as synced). */
+  note?: string;
 }
 
 const STAGE_WORD: Partial<Record<DealStage, string>> = { Won: 'Won', Lost: 'Lost', declined: 'Declined', expired: 'Expired' };
@@ -95,7 +97,7 @@ function planUnlinked(input: PlanInput): Plan {
     if (input.crm.problems.length) return { ...empty, problems: input.crm.problems };
     const stage = input.crm.deal.stage;
     // (decision) Deals are shared while they are worked on; one already won or lost when first seen is left alone.
-    if (stage === 'Won' || stage === 'Lost') return empty;
+    if (stage === 'Won' || stage === 'Lost') return { ...empty, note: `not shared: already ${stage === 'Won' ? 'won' : 'lost'} when first seen` };
     if (stage === 'on-hold' || stage === 'declined' || stage === 'expired') {
       return {
         ...empty,

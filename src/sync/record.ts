@@ -19,6 +19,7 @@ import { ConflictError, NotFoundError, TerminalStateError, ValidationError } fro
 import type { Link } from '../state/index.js';
 import { plan, SENDER_OWNED, type Blocked, type FieldConflict, type Plan } from './plan.js';
 import type { MappingPort, ReferralsPort, ReferralWithEtag } from './ports.js';
+import type { StatusMark } from './status-line.js';
 
 /** A 412 is re-read and re-planned at most this many times, then reported. */
 export const MAX_REPLANS = 3;
@@ -46,7 +47,7 @@ export interface RecordOutcome {
   conflicts: FieldConflict[];
   problems: Issue[];
   /** One short line for the rep (without the time): 'synced' or what went wrong. */
-  status: { ok: boolean; reason: string } | null;
+  status: { ok: StatusMark; reason: string } | null;
   counters: { created: number; updated: number; blocked: number };
   /** The planned actions, for `cosell-sync plan`. */
   planned: Plan['actions'];
@@ -208,8 +209,9 @@ function finish(ctx: RecordContext, work: RecordWork, p: Plan, result: ReferralW
   return outcome;
 }
 
-export function statusOf(p: Pick<Plan, 'blocked' | 'conflicts'>, problems: Issue[]): { ok: boolean; reason: string } {
+export function statusOf(p: Pick<Plan, 'blocked' | 'conflicts' | 'note'>, problems: Issue[]): { ok: StatusMark; reason: string } {
   if (problems.length) return { ok: false, reason: issueText(problems) };
+  if (p.note) return { ok: 'note', reason: p.note };
   if (p.blocked.length) return { ok: false, reason: `blocked: ${p.blocked.map((b) => `${b.reason} (${b.keys.join(', ')})`).join('; ')}` };
   if (p.conflicts.length) {
     return {
