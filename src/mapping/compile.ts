@@ -164,6 +164,8 @@ export interface CompiledMapping {
   closeFor(stage: DealStage): { outcome: 'won' | 'lost'; reason?: string } | undefined;
   /** What the CRM reads after `value` is written to deal field `key`; undefined when the mapping cannot write it. */
   readBack(key: DealFieldKey, value: unknown): unknown;
+  /** The CRM field(s) a deal field path comes from (`team.email` → `Owner.Email`), for messages; null if unmapped. */
+  fieldFor(dealPath: string): string | null;
   /** Every deal field with the CRM source it comes from (for `preview`). */
   sources(): { key: string; source: string }[];
   /** Stage values the mapping names (for `check`). */
@@ -371,6 +373,16 @@ export function compileMapping(m: Mapping, now: () => Date = () => new Date()): 
     return writable.has(key) ? value : undefined;
   };
 
+  const fieldFor = (dealPath: string): string | null => {
+    if (dealPath === 'stage') return m.stages.field;
+    if (dealPath === 'helpType') return help?.field ?? null;
+    if (dealPath === 'visibleToMicrosoft') return vis?.field ?? null;
+    const one = byKey.get(dealPath);
+    if (one) return one.label;
+    const parts = flat.filter(([k]) => k.startsWith(`${dealPath}.`)).map(([, src]) => src.label);
+    return parts.length ? parts.join(', ') : null;
+  };
+
   const wb = m.writeBack;
   const writeBackFields = (facts: ReferralFacts): Record<string, unknown> => {
     const out: Record<string, unknown> = { [wb.referralId]: facts.referralId };
@@ -446,6 +458,7 @@ export function compileMapping(m: Mapping, now: () => Date = () => new Date()): 
       return w.close ? { outcome: w.close } : undefined;
     },
     readBack,
+    fieldFor,
     sources: () => flat.map(([key, src]) => ({ key, source: src.label })),
     mappedStageValues: () => [...stageMap.keys()],
   };

@@ -143,9 +143,9 @@ export function plan(input: PlanInput): Plan {
 
   // The CRM side is compared with what it read back last time, so the sync's own writes are no change.
   const crmBase: DealFields = { ...base, ...input.crmEcho };
-  // With unusable CRM values, only the referral side may move; nothing from the CRM is sent.
+  // A field with an unusable CRM value is reported and keeps its last agreed value; the other fields flow.
   const problems = input.crm?.problems ?? [];
-  const crmDeal = input.crm && problems.length === 0 ? input.crm.deal : crmBase;
+  const crmDeal = input.crm ? withoutProblemFields(input.crm.deal, crmBase, problems) : crmBase;
 
   const next: DealFields = cloneDeal(base);
   const desired: DealFields = cloneDeal(refDeal);
@@ -233,6 +233,22 @@ export function plan(input: PlanInput): Plan {
   if (ops.length) actions.push({ type: 'patch-referral', ops, keys: toReferral });
   if (toCrm.length) actions.push({ type: 'write-crm', keys: toCrm });
   return { actions, next, blocked, conflicts, problems, echo: nextEcho(input, crmDeal, next, toCrm, keptByCrm) };
+}
+
+/** The deal field a problem is about (`team[0].email` → team); null when it names none. */
+export function problemKey(path: string): DealFieldKey | null {
+  const head = path.split(/[.[]/)[0]!;
+  return (DEAL_FIELD_KEYS as readonly string[]).includes(head) ? (head as DealFieldKey) : null;
+}
+
+/** The CRM deal with each field that has a problem put back to `fallback`; any problem naming no field holds them all. */
+function withoutProblemFields(deal: DealFields, fallback: DealFields, problems: Issue[]): DealFields {
+  if (problems.length === 0) return deal;
+  const keys = problems.map((p) => problemKey(p.path));
+  if (keys.includes(null)) return fallback;
+  const out = cloneDeal(deal);
+  for (const k of keys) (out as Record<DealFieldKey, unknown>)[k!] = fallback[k!];
+  return out;
 }
 
 /**

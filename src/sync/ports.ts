@@ -24,6 +24,8 @@ export interface MappingPort {
   policy(key: DealFieldKey): FieldPolicy;
   /** What the CRM reads after the sync writes `value` to deal field `key`; undefined when it cannot write it. */
   readBack?(key: DealFieldKey, value: unknown): unknown;
+  /** The CRM field(s) a deal field path comes from (`team.email` → `Owner.Email`), for messages. */
+  fieldFor?(dealPath: string): string | null;
   /** Close the CRM record through the CRM's own mechanism when the deal ends (Dataverse Win/Lose). */
   closeFor?(stage: DealFields['stage']): { outcome: 'won' | 'lost'; reason?: string } | undefined;
 }

@@ -5,6 +5,7 @@
 import type { CrmRecord } from '../../connectors/connector.js';
 import {
   dealFieldsToCreate,
+  dealPathOf,
   referralFacts,
   referralToDealFields,
   validateCreate,
@@ -17,7 +18,7 @@ import {
 } from '../domain/index.js';
 import { ConflictError, NotFoundError, TerminalStateError, ValidationError } from '../runtime/index.js';
 import type { Link } from '../state/index.js';
-import { plan, SENDER_OWNED, type Blocked, type FieldConflict, type Plan } from './plan.js';
+import { plan, problemKey, SENDER_OWNED, type Blocked, type FieldConflict, type Plan } from './plan.js';
 import type { MappingPort, ReferralsPort, ReferralWithEtag } from './ports.js';
 import type { StatusMark } from './status-line.js';
 
@@ -74,6 +75,27 @@ async function createReferral(ctx: RecordContext, crmId: string, deal: DealField
   return existing ?? (await ctx.referrals.create(dealFieldsToCreate(deal, crmId)));
 }
 
+/**
+ * Co-sell rule problems of what the plan would send, on the CRM's terms: each names the deal field and the CRM
+ * field it comes from (`team.email: Owner.Email: e-mail address is required`). A create is checked whole; an
+ * update only on the fields it changes (an inbound referral may lack what its sender left out).
+ */
+function ruleProblems(ctx: RecordContext, p: Plan, crmId: string | null): Issue[] {
+  const create = p.actions.find((a) => a.type === 'create-referral');
+  const patch = p.actions.find((a) => a.type === 'patch-referral');
+  const deal = create?.type === 'create-referral' ? create.deal : patch ? p.next : null;
+  if (!deal || !crmId) return [];
+  const body = dealFieldsToCreate(deal, crmId);
+  const issues = validateCreate(body, { microsoftInvited: invitesMicrosoft(body) }).map((i): Issue => {
+    const path = dealPathOf(i.path);
+    const field = ctx.mapping.fieldFor?.(path);
+    return { path, message: field ? `${field}: ${i.message}` : i.message };
+  });
+  if (create) return issues;
+  const keys = patch?.type === 'patch-referral' ? patch.keys : [];
+  return issues.filter((i) => keys.includes(problemKey(i.path)!));
+}
+
 /** On an inbound referral the sender owns the customer and contact: gaps there in the CRM are not problems. */
 function senderOwnedIgnored(m: { deal: DealFields; problems: Issue[] }, direction: string): { deal: DealFields; problems: Issue[] } {
   if (direction !== 'Incoming') return m;
@@ -107,9 +129,9 @@ export async function syncRecord(ctx: RecordContext, work: RecordWork): Promise<
 
   for (let attempt = 0; ; attempt++) {
     const known = referral ? referralToDealFields(referral.referral) : (work.link?.referralSnapshot ?? null);
-    const p = plan({
+    const planWith = (invalid: Issue[]) => plan({
       base: work.link?.base ?? null,
-      crm: crmSide,
+      crm: crmSide && invalid.length ? { ...crmSide, problems: [...crmSide.problems, ...invalid] } : crmSide,
       referral: known ? { deal: known } : null,
       policy: (k) => ctx.mapping.policy(k),
       onDelete: ctx.mapping.onDelete,
@@ -117,21 +139,21 @@ export async function syncRecord(ctx: RecordContext, work: RecordWork): Promise<
       crmEcho: work.link?.crmEcho ?? {},
       ...(ctx.mapping.readBack ? { readBack: (k: DealFieldKey, v: unknown) => ctx.mapping.readBack!(k, v) } : {}),
     });
+    let p = planWith([]);
+    // The co-sell rules are checked before any call, so the rep reads the reason instead of a rejected call.
+    const invalid = ruleProblems(ctx, p, crmId);
+    const creating = p.actions.some((a) => a.type === 'create-referral');
+    // A change that would make a linked deal invalid is held (that field only) and reported; the rest flows.
+    if (invalid.length && !creating && crmSide) p = planWith(invalid);
     outcome.planned = p.actions;
     outcome.blocked = p.blocked;
     outcome.conflicts = p.conflicts;
     outcome.problems = [...p.problems];
 
-    // Create-time rules are checked before any call, so the rep reads the reason instead of a rejected call.
-    const create = p.actions.find((a) => a.type === 'create-referral');
-    if (create && create.type === 'create-referral') {
-      const body = dealFieldsToCreate(create.deal, crmId!);
-      const invalid = validateCreate(body, { microsoftInvited: invitesMicrosoft(body) });
-      if (invalid.length) {
-        outcome.problems.push(...invalid);
-        outcome.status = { ok: false, reason: issueText(invalid) };
-        return outcome;
-      }
+    if (invalid.length && creating) {
+      outcome.problems.push(...invalid);
+      outcome.status = { ok: false, reason: issueText(invalid) };
+      return outcome;
     }
     if (ctx.dryRun) return outcome;
 

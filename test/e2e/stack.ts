@@ -40,6 +40,10 @@ export interface CrmAdapter {
   setNotes(id: string, notes: string): void;
   setStage(id: string, stage: 'Qualify' | 'Develop' | 'Propose' | 'Close'): void;
   setOwner(id: string, person: { first: string; last: string; email: string; phone: string }): void;
+  /** Edit the owner's own user record (not the opportunity). */
+  setOwnerEmail(id: string, email: string | null): void;
+  /** Edit the customer's account record (not the opportunity). */
+  setAccountCountry(id: string, country: string | null): void;
   requestHelp(id: string): void;
   win(id: string): void;
   lose(id: string, reason: string): void;
@@ -104,6 +108,8 @@ function salesforceAdapter(sb: SalesforceSandbox): CrmAdapter {
     setOwner(id, p) {
       up(id, { OwnerId: sb.org.insert('User', { FirstName: p.first, LastName: p.last, Email: p.email, Phone: p.phone }) });
     },
+    setOwnerEmail: (id, email) => sb.org.update('User', String(sb.org.get('Opportunity', id).OwnerId), { Email: email }),
+    setAccountCountry: (id, country) => sb.org.update('Account', String(sb.org.get('Opportunity', id).AccountId), { BillingCountry: country }),
     requestHelp: (id) => up(id, { How_can_Microsoft_help__c: 'ProofOfConceptOrDemo', Visible_to_Microsoft__c: true }),
     win: (id) => up(id, { StageName: 'Closed Won' }),
     lose: (id, reason) => up(id, { StageName: 'Closed Lost', Loss_Reason__c: reason }),
@@ -149,6 +155,8 @@ function dynamicsAdapter(sb: DynamicsSandbox): CrmAdapter {
       const u = sb.org.insert('systemusers', { firstname: p.first, lastname: p.last, internalemailaddress: p.email, address1_telephone1: p.phone });
       up(id, { 'owninguser@odata.bind': `/systemusers(${u})` });
     },
+    setOwnerEmail: (id, email) => sb.org.update('systemusers', String(sb.org.get('opportunities', id)._ownerid_value), { internalemailaddress: email }),
+    setAccountCountry: (id, country) => sb.org.update('accounts', String(sb.org.get('opportunities', id)._parentaccountid_value), { address1_country: country }),
     requestHelp: (id) => up(id, { cosell_howcanmicrosofthelp: 100_000_003, cosell_visibletomicrosoft: true }),
     win: (id) => up(id, { statecode: 1, statuscode: 3 }),
     lose: (id, reason) => up(id, { cosell_lossreason: reason, statecode: 2, statuscode: 4 }),

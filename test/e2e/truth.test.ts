@@ -90,3 +90,61 @@ describe.each<CrmKind>(['salesforce', 'dynamics365'])('%s: the rep is told the t
     }
   });
 });
+
+describe.each<CrmKind>(['salesforce', 'dynamics365'])('%s: a bad change is held on its field, the rest flows', (kind) => {
+  let s: Stack;
+  beforeEach(async () => {
+    s = await startStack(kind);
+  });
+  afterEach(async () => {
+    await s.close();
+  });
+  const patches = () => s.store.stats().byRoute['PATCH /v1.0/engagements/referrals/:id'] ?? 0;
+  const ownerEmail = kind === 'salesforce' ? 'Owner.Email' : 'owninguser.internalemailaddress';
+  const amount = kind === 'salesforce' ? 'Amount' : 'estimatedvalue';
+  const country = kind === 'salesforce' ? 'Account.BillingCountry' : 'parentaccountid.address1_country';
+
+  it("emptying the owner's e-mail: the team is not sent, the line names the owner's field, the amount flows", async () => {
+    const id = s.crm.create();
+    await s.sync();
+    s.crm.setOwnerEmail(id, null);
+    s.crm.setAmount(id, 20_000);
+    const c = await s.sync();
+    expect(c.counts.issues).toBe(1);
+    const r = await s.referralFor(id);
+    expect(r.team?.map((m) => m.email)).toEqual(['ann@partner.example']);
+    expect(r.details?.dealValue).toBe(20_000);
+    const line = String(s.crm.field(id, 'statusLine'));
+    expect(line).toMatch(/^✖ /);
+    expect(line).toContain(`${ownerEmail}: e-mail address is required`);
+    expect((await s.state.issues(kind)).map((i) => i.recordKey)).toEqual([`crm:${id}`]);
+  });
+
+  it('a bad amount on a linked deal is checked before the call, names the CRM field, and sends nothing invalid', async () => {
+    const id = s.crm.create();
+    await s.sync();
+    const before = patches();
+    s.crm.setAmount(id, -1);
+    s.crm.setNotes(id, 'still moving');
+    await s.sync();
+    const r = await s.referralFor(id);
+    expect(r.details?.dealValue).toBe(12_500);
+    expect(r.details?.notes).toBe('still moving');
+    expect(patches()).toBe(before + 1);
+    const line = String(s.crm.field(id, 'statusLine'));
+    expect(line).toContain(`value: ${amount}: estimated value must be greater than 0`);
+    expect(line).not.toMatch(/Partner Center rejected/);
+  });
+
+  it("emptying the account's country reports that field and lets the amount through, like changing it does", async () => {
+    const id = s.crm.create();
+    await s.sync();
+    s.crm.setAccountCountry(id, null);
+    s.crm.setAmount(id, 30_000);
+    await s.sync();
+    const r = await s.referralFor(id);
+    expect(r.details?.dealValue).toBe(30_000);
+    expect(r.customerProfile?.address?.country).toBe('NL');
+    expect(String(s.crm.field(id, 'statusLine'))).toMatch(new RegExp(`^✖ customer\\.country: ${country.replace(/\./g, '\\.')} is empty`));
+  });
+});
