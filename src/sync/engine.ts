@@ -267,7 +267,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
     return new Map(rows.map((r) => [r.id, r]));
   };
 
-  const phaseRetries = async () => {
+  const phaseRetries = async (): Promise<Set<string>> => {
     const keys = deps.dryRun ? [] : await state.takeRetries(connection);
     const crmIds = new Set<string>();
     const referralIds = new Set<string>();
@@ -277,7 +277,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
       else if (k.startsWith('create-referral:')) crmIds.add(k.slice(16));
       else if (k.startsWith('create-crm:')) referralIds.add(k.slice(11));
     }
-    if (crmIds.size + referralIds.size === 0) return;
+    if (crmIds.size + referralIds.size === 0) return crmIds;
     const linksByCrm = await state.getLinks(connection, [...crmIds]);
     const linksByRef = await state.getLinksByReferral(connection, [...referralIds]);
     const refLinkByCrm = new Map([...linksByRef.values()].map((l) => [l.crmId, l]));
@@ -298,6 +298,34 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
     }
     deps.onProgress?.({ phase: 'retries', records: works.length });
     await processPage(works, null);
+    return crmIds;
+  };
+
+  /**
+   * Records with an open validation issue are read again by id, in pages: the fix may be on another record
+   * (the account's country, the owner's e-mail) whose change does not move the opportunity's change stamp.
+   * The referral side is not read here (its changes come through the pull); no open issue costs no call.
+   */
+  const phaseOpenIssues = async (done: Set<string>) => {
+    if (deps.dryRun) return;
+    const ids = (await state.issues(connection))
+      .filter((i) => i.kind === 'validation' && i.recordKey.startsWith('crm:') && !done.has(i.recordKey.slice(4)))
+      .map((i) => i.recordKey.slice(4));
+    const size = deps.pageSize ?? 200;
+    for (let i = 0; i < ids.length && !stopped(); i += size) {
+      const chunk = ids.slice(i, i + size);
+      const links = await state.getLinks(connection, chunk);
+      const records = await readCrm(chunk);
+      const works: RecordWork[] = [];
+      for (const id of chunk) {
+        const record = records.get(id);
+        const link = links.get(id) ?? null;
+        if (!record || (!link && (record.deleted || !mapping.eligible(record)))) continue;
+        works.push({ link, crmRecord: record, referral: null, createPending: pending.has(pendingReferralKey(id)) });
+      }
+      deps.onProgress?.({ phase: 'retries', records: works.length });
+      await processPage(works, null);
+    }
   };
 
   const phaseReferrals = async () => {
@@ -373,7 +401,8 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
     counts.crmBudget = usage ? `${usage.used}/${usage.max}` : null;
   };
   try {
-    await phaseRetries();
+    const retried = await phaseRetries();
+    if (!stopped()) await phaseOpenIssues(retried);
     if (!stopped()) await phaseReferrals();
     if (!stopped()) await phaseCrm();
     tally();

@@ -148,3 +148,52 @@ describe.each<CrmKind>(['salesforce', 'dynamics365'])('%s: a bad change is held 
     expect(String(s.crm.field(id, 'statusLine'))).toMatch(new RegExp(`^✖ customer\\.country: ${country.replace(/\./g, '\\.')} is empty`));
   });
 });
+
+describe.each<CrmKind>(['salesforce', 'dynamics365'])('%s: a fix where the message points is picked up', (kind) => {
+  let s: Stack;
+  beforeEach(async () => {
+    s = await startStack(kind);
+  });
+  afterEach(async () => {
+    await s.close();
+  });
+  /** Let the record fall behind the change cursor: a later second and another change synced (Salesforce re-reads its last second). */
+  const issueKeys = async () => (await s.state.issues(kind)).map((i) => i.recordKey);
+  async function moveOn() {
+    await s.sync();
+    await new Promise((r) => setTimeout(r, 1100));
+    s.crm.create({ name: 'Another deal' });
+    await s.sync();
+  }
+
+  it("fixing the account's country (another record) shares the deal on the next cycle; an idle cycle stays one call per side", async () => {
+    const id = s.crm.create({ country: null });
+    await s.sync();
+    await moveOn(); // the fix comes after the change cursor has moved past the record
+    expect(await s.state.issues(kind)).toHaveLength(1);
+    s.crm.setAccountCountry(id, 'Germany');
+    const fixed = await s.sync();
+    expect(fixed.counts.created).toBe(1);
+    expect((await s.referralFor(id)).customerProfile?.address?.country).toBe('DE');
+    expect(await s.state.issues(kind)).toEqual([]);
+    expect(String(s.crm.field(id, 'statusLine'))).toMatch(/^✔ synced/);
+    await s.sync();
+    const idle = await s.sync();
+    expect([idle.counts.crmCalls, idle.counts.referralCalls]).toEqual([1, 1]);
+  });
+
+  it("fixing the owner's e-mail on the user record sends the held team on the next cycle", async () => {
+    const id = s.crm.create();
+    await s.sync();
+    s.crm.setOwnerEmail(id, null);
+    s.crm.setAmount(id, 20_000);
+    await s.sync();
+    await moveOn(); // the fix comes after the change cursor has moved past the record
+    expect(await issueKeys()).toContain(`crm:${id}`);
+    s.crm.setOwnerEmail(id, 'ann.lee@partner.example');
+    await s.sync();
+    expect((await s.referralFor(id)).team?.map((m) => m.email)).toEqual(['ann.lee@partner.example']);
+    expect(await issueKeys()).not.toContain(`crm:${id}`);
+    expect(String(s.crm.field(id, 'statusLine'))).toMatch(/^✔ synced/);
+  });
+});
