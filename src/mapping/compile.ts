@@ -161,7 +161,8 @@ export interface CompiledMapping {
   inboundCreate(deal: DealFields, facts: ReferralFacts): Record<string, unknown>;
   policy(key: DealFieldKey): 'crm-wins' | 'partner-center-wins' | 'manual';
   crmStageFor(stage: DealStage): { fields: Record<string, unknown>; close?: 'won' | 'lost' };
-  closeFor(stage: DealStage): { outcome: 'won' | 'lost'; reason?: string } | undefined;
+  /** How the CRM closes a record that reaches `stage`; undefined when it does not, or `current` is already closed. */
+  closeFor(stage: DealStage, current?: Record<string, unknown>): { outcome: 'won' | 'lost'; reason?: string } | undefined;
   /** What the CRM reads after `value` is written to deal field `key`; undefined when the mapping cannot write it. */
   readBack(key: DealFieldKey, value: unknown): unknown;
   /** The CRM field(s) a deal field path comes from (`team.email` → `Owner.Email`), for messages; null if unmapped. */
@@ -196,6 +197,7 @@ export function compileMapping(m: Mapping, now: () => Date = () => new Date()): 
   const rules = m.stages.rules.map((r) => ({ get: compilePath(r.field), equals: String(r.equals), stage: r.stage }));
   const prob = m.stages.byProbability ? { get: compilePath(m.stages.byProbability.field), ranges: m.stages.byProbability.ranges } : null;
   const stageMap = new Map(Object.entries(m.stages.map));
+  const closedRules = rules.filter((r) => r.stage === 'Won' || r.stage === 'Lost');
 
   // One answer object per target, made once: reading a stage allocates nothing.
   const answers = new Map<StageTarget, StageRead>();
@@ -453,9 +455,12 @@ export function compileMapping(m: Mapping, now: () => Date = () => new Date()): 
     inboundCreate,
     policy: (key) => m.conflicts.fields[key] ?? DEFAULT_POLICIES[key] ?? m.conflicts.default,
     crmStageFor,
-    closeFor(stage) {
+    closeFor(stage, current) {
       const w = crmStageFor(stage);
-      return w.close ? { outcome: w.close } : undefined;
+      if (!w.close) return undefined;
+      // A record a Won/Lost rule already matches (Dataverse statecode 1/2) is closed: closing again would fail.
+      if (current && closedRules.some((r) => String(r.get(current) ?? '') === r.equals)) return undefined;
+      return { outcome: w.close };
     },
     readBack,
     fieldFor,

@@ -27,7 +27,7 @@ export interface MappingPort {
   /** The CRM field(s) a deal field path comes from (`team.email` → `Owner.Email`), for messages. */
   fieldFor?(dealPath: string): string | null;
   /** Close the CRM record through the CRM's own mechanism when the deal ends (Dataverse Win/Lose). */
-  closeFor?(stage: DealFields['stage']): { outcome: 'won' | 'lost'; reason?: string } | undefined;
+  closeFor?(stage: DealFields['stage'], current?: Record<string, unknown>): { outcome: 'won' | 'lost'; reason?: string } | undefined;
 }
 
 export interface ReferralPage {

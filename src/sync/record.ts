@@ -212,7 +212,9 @@ function finish(ctx: RecordContext, work: RecordWork, p: Plan, result: ReferralW
 
   const write = p.actions.find((a) => a.type === 'write-crm');
   const keys = write && write.type === 'write-crm' ? write.keys : [];
-  const close = keys.includes('stage') ? ctx.mapping.closeFor?.(next.stage) : undefined;
+  // The record ends the way the mapping says whichever side ended the deal (a rep's decline on an open row too).
+  const sent = p.actions.some((a) => a.type === 'patch-referral' && a.keys.includes('stage'));
+  const close = keys.includes('stage') || sent ? ctx.mapping.closeFor?.(next.stage, work.crmRecord?.fields) : undefined;
   outcome.crmWrite = { keys, facts, ...(close ? { close } : {}) };
   outcome.referralId = referralId;
   outcome.link = {

@@ -50,6 +50,10 @@ export interface CrmAdapter {
   /** Reopen a closed deal and change its amount (Dataverse makes you reopen to edit). */
   editAfterClose(id: string, amount: number): void;
   decline(id: string, reason: string): void;
+  /** Decline by the stage field alone, leaving the record as the CRM has it (Dataverse: the row stays open). */
+  declineByStage(id: string, reason: string): void;
+  /** A raw CRM field of the opportunity. */
+  raw(id: string, field: string): unknown;
   remove(id: string): void;
   /** A field of the record, by the mapping's write-back role. */
   field(id: string, role: 'referralId' | 'status' | 'substatus' | 'msxId' | 'statusLine' | 'stage' | 'amount'): unknown;
@@ -115,6 +119,8 @@ function salesforceAdapter(sb: SalesforceSandbox): CrmAdapter {
     lose: (id, reason) => up(id, { StageName: 'Closed Lost', Loss_Reason__c: reason }),
     editAfterClose: (id, a) => up(id, { Amount: a }),
     decline: (id, reason) => up(id, { StageName: 'Declined Referral', Decline_Reason__c: reason }),
+    declineByStage: (id, reason) => up(id, { StageName: 'Declined Referral', Decline_Reason__c: reason }),
+    raw: (id, f) => sb.org.get('Opportunity', id)[f],
     remove: (id) => sb.org.remove('Opportunity', id),
     field: (id, role) => sb.org.get('Opportunity', id)[roles[role]],
     withReferral: (rid) => sb.org.all('Opportunity').find((o) => o.Referral_Id__c === rid)?.Id as string | undefined,
@@ -162,6 +168,8 @@ function dynamicsAdapter(sb: DynamicsSandbox): CrmAdapter {
     lose: (id, reason) => up(id, { cosell_lossreason: reason, statecode: 2, statuscode: 4 }),
     editAfterClose: (id, a) => up(id, { statecode: 0, statuscode: 1, estimatedvalue: a }),
     decline: (id, reason) => up(id, { stepname: 'Declined Referral', cosell_declinereason: reason, statecode: 2, statuscode: 4 }),
+    declineByStage: (id, reason) => up(id, { stepname: 'Declined Referral', cosell_declinereason: reason }),
+    raw: (id, f) => sb.org.get('opportunities', id)[f],
     remove: (id) => sb.org.remove('opportunities', id),
     field: (id, role) => sb.org.get('opportunities', id)[roles[role]],
     withReferral: (rid) => sb.org.all('opportunities').find((o) => o.cosell_referralid === rid)?.opportunityid as string | undefined,

@@ -73,6 +73,20 @@ describe.each<CrmKind>(['salesforce', 'dynamics365'])('%s: the rep is told the t
     await expectQuietAfter(id);
   });
 
+  it('an inbound referral declined by its stage alone: the opportunity ends the way the mapping says', async () => {
+    const rid = String((await s.admin('microsoft/referrals', { name: 'Inbound maybe' })).id);
+    await s.sync();
+    const id = s.crm.withReferral(rid)!;
+    s.crm.declineByStage(id, 'Not our field');
+    await s.sync();
+    const r = (await s.client.read(rid))!.referral;
+    expect([r.substatus, r.statusReason]).toEqual(['Declined', 'Not our field']);
+    if (kind === 'salesforce') expect(s.crm.raw(id, 'StageName')).toBe('Declined Referral');
+    else expect([s.crm.raw(id, 'statecode'), s.crm.raw(id, 'stepname')]).toEqual([2, 'Declined Referral']);
+    expect(s.crm.field(id, 'substatus')).toBe('Declined');
+    await expectQuietAfter(id);
+  });
+
   it('a deal already won or lost when first seen is not shared, and the line says so', async () => {
     const won = s.crm.create({ name: 'Done deal' });
     const lost = s.crm.create({ name: 'Gone deal' });
