@@ -42,7 +42,10 @@ export interface PlannedRecord {
 }
 
 export interface CycleResult {
+  /** What this run did; `counts.issues` counts the issues seen in this run. */
   counts: RunCounts;
+  /** Records with an open issue after this run (what `issues list` and `status` show). */
+  openIssues: number;
   planned: PlannedRecord[];
   interrupted: boolean;
 }
@@ -69,6 +72,12 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
   const pending = new Set((await state.pendingCreates(connection)).map((p) => p.key));
   const stopped = () => deps.signal?.aborted === true;
   const conflictsSeen = new Set<string>();
+  // A record can come up in several phases of a cycle; its issue is counted once.
+  const issuesSeen = new Set<string>();
+  const issueSeen = (key: string) => {
+    if (!issuesSeen.has(key)) counts.issues++;
+    issuesSeen.add(key);
+  };
 
   /** CRM fields to write for one outcome: deal fields, changed write-back facts, and the status line if its meaning changed. */
   const crmFieldsFor = (o: RecordOutcome, current: Record<string, unknown>, at: Date): Record<string, unknown> => {
@@ -125,7 +134,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
         log.warn('record failed', { connection, record: key, error: describeError(o.error) });
         cp.issues.push({ connection, recordKey: key, kind: 'error', message: describeError(o.error) });
         cp.retry.push(key);
-        counts.issues++;
+        issueSeen(key);
         continue;
       }
       if (deps.dryRun) {
@@ -145,7 +154,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
       if (o.planned.length === 0 && !o.blocked.length && !o.conflicts.length && !o.problems.length) counts.unchanged++;
       const recordKey = o.crmId ? `crm:${o.crmId}` : `referral:${o.referralId}`;
       if (o.problems.length) {
-        counts.issues++;
+        issueSeen(recordKey);
         cp.issues.push({ connection, recordKey, kind: 'validation', message: o.problems.map((p) => `${p.path}: ${p.message}`).join('; ') });
       } else {
         cp.clearIssues.push(recordKey);
@@ -199,7 +208,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
             if (outcome.status) link.message = outcome.status.reason;
           }
         } else {
-          counts.issues++;
+          issueSeen(`crm:${update.id}`);
           const message = `CRM rejected the write-back: ${r.code ?? ''} ${r.message ?? ''}`.trim();
           log.warn('crm write failed', { connection, crmId: update.id, code: r.code, error: r.message });
           cp.issues.push({ connection, recordKey: `crm:${update.id}`, kind: 'crm-write', message });
@@ -249,7 +258,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
           counts.createdInCrm++;
           linkNew(n, r.id, r.version ?? null);
         } else {
-          counts.issues++;
+          issueSeen(`referral:${n.create.ref}`);
           cp.clearIssues = cp.clearIssues.filter((k) => k !== `referral:${n.create.ref}`);
           log.warn('crm create failed', { connection, referralId: n.create.ref, code: r.code, error: r.message });
           cp.issues.push({ connection, recordKey: `referral:${n.create.ref}`, kind: 'crm-create', message: `CRM rejected the new opportunity: ${r.code ?? ''} ${r.message ?? ''}`.trim() });
@@ -407,7 +416,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
     if (!stopped()) await phaseCrm();
     tally();
     if (!deps.dryRun) await state.finishRun(runId, stopped() ? 'interrupted' : 'ok', counts);
-    return { counts, planned, interrupted: stopped() };
+    return { counts, openIssues: (await state.issues(connection)).length, planned, interrupted: stopped() };
   } catch (err) {
     tally();
     if (!deps.dryRun) await state.finishRun(runId, 'failed', counts, describeError(err));

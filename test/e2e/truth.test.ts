@@ -3,6 +3,7 @@
  * real connector and the embedded store.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { summaryLine } from '../../src/cli/progress.js';
 import { startStack, type CrmKind, type Stack } from './stack.js';
 
 describe.each<CrmKind>(['salesforce', 'dynamics365'])('%s: the rep is told the truth', (kind) => {
@@ -194,6 +195,17 @@ describe.each<CrmKind>(['salesforce', 'dynamics365'])('%s: a fix where the messa
     await s.sync();
     const idle = await s.sync();
     expect([idle.counts.crmCalls, idle.counts.referralCalls]).toEqual([1, 1]);
+  });
+
+  it('the run summary says the issues seen in the run and the open ones, each labelled', async () => {
+    const bad = s.crm.create({ country: null, name: 'No country' });
+    s.crm.create({ country: null, name: 'No country either' });
+    const first = await s.sync();
+    expect(summaryLine(kind, first)).toContain('issues 2 seen this run / 2 open');
+    s.crm.setAccountCountry(bad, 'France');
+    const second = await s.sync();
+    expect(second.openIssues).toBe((await s.state.issues(kind)).length);
+    expect(summaryLine(kind, second)).toContain('issues 1 seen this run / 1 open');
   });
 
   it("fixing the owner's e-mail on the user record sends the held team on the next cycle", async () => {
