@@ -104,7 +104,7 @@ function compileSource(src: Source, defaultConvert: ConverterName, opts: { timeZ
     // Most fields have neither a default nor a value map: read and convert, nothing else per record.
     get: map === undefined && fallback === undefined ? (f) => conv(get(f)) : (f) => {
       let raw = get(f);
-      if ((raw === null || raw === undefined || raw === '') && fallback !== undefined) raw = fallback;
+      if ((raw === null || raw === undefined || (typeof raw === 'string' && raw.trim() === '')) && fallback !== undefined) raw = fallback;
       if (map && raw !== null && raw !== undefined) {
         const key = String(raw);
         if (key in map) raw = map[key];
@@ -277,7 +277,8 @@ export function compileMapping(m: Mapping, now: () => Date = () => new Date()): 
           if (v !== null) ((deal.team[0] ??= emptyPerson()) as Record<string, unknown>)[r.leaf] = v;
           break;
         case SLOT.solutions:
-          deal.solutions = ((v as string[] | null) ?? []).map((x) => solutionMap.get(x) ?? x);
+          // Two CRM names may map to one solution id: each id once.
+          deal.solutions = [...new Set(((v as string[] | null) ?? []).map((x) => solutionMap.get(x) ?? x))];
           break;
       }
     }

@@ -29,6 +29,10 @@ export interface OppSpec {
   help?: 'None' | 'ProofOfConceptOrDemo';
   visible?: boolean;
   sync?: boolean;
+  /** The CRM's solutions field as typed (default `SOL-AZ-001`). */
+  solutions?: string;
+  /** No currency on the record (Dataverse: no currency lookup). */
+  noCurrency?: boolean;
 }
 
 /** What a test does to the CRM, in CRM-neutral words. */
@@ -90,7 +94,7 @@ function salesforceAdapter(sb: SalesforceSandbox): CrmAdapter {
         Name: s.name ?? 'Contoso expansion',
         StageName: SF_STAGE[s.stage ?? 'Qualify'],
         Amount: s.amount ?? 12_500,
-        CurrencyIsoCode: 'EUR',
+        ...(s.noCurrency ? {} : { CurrencyIsoCode: 'EUR' }),
         CloseDate: s.closeDate ?? '2027-03-01',
         Description: s.notes ?? null,
         AccountId: account,
@@ -98,7 +102,7 @@ function salesforceAdapter(sb: SalesforceSandbox): CrmAdapter {
         Sync_with_Partner_Center__c: s.sync ?? true,
         How_can_Microsoft_help__c: s.help ?? 'None',
         Visible_to_Microsoft__c: s.visible ?? false,
-        Partner_Center_Solutions__c: 'SOL-AZ-001',
+        Partner_Center_Solutions__c: s.solutions ?? 'SOL-AZ-001',
         Customer_Contact_First_Name__c: 'Sue',
         Customer_Contact_Last_Name__c: 'Smith',
         Customer_Contact_Email__c: 'sue@customer.example',
@@ -145,12 +149,12 @@ function dynamicsAdapter(sb: DynamicsSandbox): CrmAdapter {
         description: s.notes ?? null,
         'parentaccountid@odata.bind': `/accounts(${account})`,
         'owninguser@odata.bind': `/systemusers(${owner})`,
-        'transactioncurrencyid@odata.bind': `/transactioncurrencies(${currency})`,
+        ...(s.noCurrency ? {} : { 'transactioncurrencyid@odata.bind': `/transactioncurrencies(${currency})` }),
         'parentcontactid@odata.bind': `/contacts(${contact})`,
         cosell_syncwithpartnercenter: s.sync ?? true,
         cosell_howcanmicrosofthelp: s.help === 'ProofOfConceptOrDemo' ? 100_000_003 : 100_000_000,
         cosell_visibletomicrosoft: s.visible ?? false,
-        cosell_solutions: 'SOL-AZ-001',
+        cosell_solutions: s.solutions ?? 'SOL-AZ-001',
       });
     },
     setAmount: (id, a) => up(id, { estimatedvalue: a }),

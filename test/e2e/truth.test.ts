@@ -223,3 +223,32 @@ describe.each<CrmKind>(['salesforce', 'dynamics365'])('%s: a fix where the messa
     expect(String(s.crm.field(id, 'statusLine'))).toMatch(/^✔ synced/);
   });
 });
+
+describe.each<CrmKind>(['salesforce', 'dynamics365'])('%s: messy values are cleaned, de-duplicated, kept or reported', (kind) => {
+  let s: Stack;
+  beforeEach(async () => {
+    s = await startStack(kind);
+  });
+  afterEach(async () => {
+    await s.close();
+  });
+
+  it('control characters are cleaned, repeated solutions sent once, a blank currency takes the default', async () => {
+    const id = s.crm.create({ name: 'Contoso\u0000 expansion\u0007', solutions: 'SOL-A;SOL-A; SOL-B', noCurrency: true });
+    await s.sync();
+    const r = await s.referralFor(id);
+    expect(r.name).toBe('Contoso expansion');
+    expect(r.details?.requirements?.solutions?.map((x) => x.id)).toEqual(['SOL-A', 'SOL-B']);
+    expect(r.details?.currency).toBe('USD');
+  });
+
+  it("an owner's phone extension is reported on the owner's field, not dropped", async () => {
+    const id = s.crm.create();
+    await s.sync();
+    s.crm.setOwner(id, { first: 'Bo', last: 'Berg', email: 'bo@partner.example', phone: '+1 206 555 0100 ext. 12' });
+    await s.sync();
+    expect((await s.referralFor(id)).team?.map((m) => m.email)).toEqual(['ann@partner.example']);
+    const phone = kind === 'salesforce' ? 'Owner.Phone' : 'owninguser.address1_telephone1';
+    expect(String(s.crm.field(id, 'statusLine'))).toContain(`team.phone: ${phone}: '+1 206 555 0100 ext. 12' has an extension (12)`);
+  });
+});
