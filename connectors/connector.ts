@@ -48,6 +48,12 @@ export interface CrmCreate {
   /** Caller's key for matching results (e.g. the inbound referral id). */
   ref: string;
   fields: Record<string, unknown>;
+  /**
+   * Related records by relationship (`Account`; Dataverse `parentaccountid`, `parentcontactid`,
+   * `transactioncurrencyid`), each as field → value. The connector links the record to an existing one matched
+   * by its key (account name, contact e-mail, currency code) or creates it where that makes sense (not a currency).
+   */
+  related?: Record<string, Record<string, unknown>>;
 }
 
 export interface WriteResult {

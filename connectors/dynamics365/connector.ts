@@ -40,6 +40,12 @@ const NAVS: Record<string, { lookup: string; set: string; key: string }> = {
   transactioncurrencyid: { lookup: '_transactioncurrencyid_value', set: 'transactioncurrencies', key: 'transactioncurrencyid' },
   parentcontactid: { lookup: '_parentcontactid_value', set: 'contacts', key: 'contactid' },
 };
+/** Related rows a new opportunity is bound to: matched by `key` (first match), created when none exists and `create`. */
+const RELATED: Record<string, { set: string; idKey: string; key: string; create: boolean }> = {
+  parentaccountid: { set: 'accounts', idKey: 'accountid', key: 'name', create: true },
+  parentcontactid: { set: 'contacts', idKey: 'contactid', key: 'emailaddress1', create: true },
+  transactioncurrencyid: { set: 'transactioncurrencies', idKey: 'transactioncurrencyid', key: 'isocurrencycode', create: false },
+};
 const KEY = 'opportunityid';
 const IN_CHUNK = 100;
 const BATCH_MAX = 1000;
@@ -239,6 +245,38 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
     }
   };
 
+  const createRow = (set: string, body: Record<string, unknown>): Promise<string | null> =>
+    lane.run(async (signal) => {
+      const res = await send(`create ${set}`, 'POST', `${api}${set}`, { 'Content-Type': 'application/json' }, JSON.stringify(body), signal);
+      if (res.status >= 400) throw typed(`create ${set}`, res);
+      return /\(([0-9a-fA-F-]{36})\)\s*$/.exec(String(res.headers['odata-entityid'] ?? ''))?.[1] ?? null;
+    }, { idempotent: false, label: `create ${set}` });
+
+  /** Each create bound to its related rows (`nav@odata.bind`): an existing row by its key, else a new one. */
+  const bindRelated = async (records: CrmCreate[]): Promise<CrmCreate[]> => {
+    const known = new Map<string, string | null>();
+    const out: CrmCreate[] = [];
+    for (const r of records) {
+      const fields = { ...r.fields };
+      for (const [nav, values] of Object.entries(r.related ?? {})) {
+        const spec = RELATED[nav];
+        const key = spec ? values[spec.key] : undefined;
+        if (!spec || typeof key !== 'string' || key.trim() === '') continue;
+        let id = known.get(`${nav}:${key}`);
+        if (id === undefined) {
+          const found = await getJson(`find ${spec.set}`, `${spec.set}?$select=${spec.idKey}&$filter=${encodeURIComponent(`${spec.key} eq ${odataString(key)}`)}&$top=1`);
+          const hit = found.value?.[0]?.[spec.idKey];
+          id = typeof hit === 'string' ? hit : spec.create ? await createRow(spec.set, values) : null;
+          if (id === null) log.warn('dynamics 365 related row not found; the opportunity is created without it', { nav, [spec.key]: key });
+          known.set(`${nav}:${key}`, id);
+        }
+        if (id) fields[`${nav}@odata.bind`] = `/${spec.set}(${id})`;
+      }
+      out.push({ ref: r.ref, fields });
+    }
+    return out;
+  };
+
   return {
     kind: 'dynamics365',
     async *pull(cursor: string | null, o: PullOptions): AsyncIterable<Page<CrmRecord>> {
@@ -310,7 +348,8 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
       });
       return out;
     },
-    async create(records: CrmCreate[]): Promise<WriteResult[]> {
+    async create(input: CrmCreate[]): Promise<WriteResult[]> {
+      const records = await bindRelated(input);
       const res = records.length ? await batch('create opportunities', records.map((r) => ({ method: 'POST', path: 'opportunities', body: r.fields })), false) : [];
       return res.map((r, i) => {
         const id = /\(([0-9a-fA-F-]{36})\)\s*$/.exec(r.headers['odata-entityid'] ?? '')?.[1];

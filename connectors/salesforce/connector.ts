@@ -45,6 +45,11 @@ export interface SalesforceConnectorOptions {
 const COLLECTION = 200;
 const IN_CHUNK = 200;
 
+/** Related records a new opportunity is linked to: the lookup field, and the field an existing one is matched by. */
+const RELATED: Record<string, { object: string; lookup: string; key: string }> = {
+  Account: { object: 'Account', lookup: 'AccountId', key: 'Name' },
+};
+
 /** Split into sObject Collections (≤ 200 records), send them concurrently, results in input order. */
 async function inCollections<T>(items: T[], send: (chunk: T[]) => Promise<WriteResult[]>): Promise<WriteResult[]> {
   const chunks: T[][] = [];
@@ -254,6 +259,35 @@ export function createSalesforceConnector(opts: SalesforceConnectorOptions): Crm
       };
     });
 
+  /** Each create linked to its related records: an existing one by its key (first match), else a new one. */
+  const linkRelated = async (records: CrmCreate[]): Promise<CrmCreate[]> => {
+    const known = new Map<string, string | null>();
+    const out: CrmCreate[] = [];
+    for (const r of records) {
+      const fields = { ...r.fields };
+      for (const [rel, values] of Object.entries(r.related ?? {})) {
+        const spec = RELATED[rel];
+        const key = spec ? values[spec.key] : undefined;
+        if (!spec || typeof key !== 'string' || key.trim() === '') continue;
+        let id = known.get(`${rel}:${key}`);
+        if (id === undefined) {
+          const label = `find ${spec.object}`;
+          const found = shaped<{ records: { Id?: string }[] }>(label, await call(label, true, (c) => c.query(`SELECT Id FROM ${spec.object} WHERE ${spec.key} = ${soqlString(key)} LIMIT 1`) as unknown as Promise<unknown>), (v) => Array.isArray(v.records));
+          id = found.records[0]?.Id ?? null;
+          if (!id) {
+            const made = results(await call(`create ${spec.object}`, false, (c) => c.sobject(spec.object).create(values) as Promise<unknown>), [undefined])[0];
+            // Without the account the opportunity's own create reports what is missing.
+            id = made?.ok && made.id ? made.id : null;
+          }
+          known.set(`${rel}:${key}`, id);
+        }
+        if (id) fields[spec.lookup] = id;
+      }
+      out.push({ ref: r.ref, fields });
+    }
+    return out;
+  };
+
   return {
     kind: 'salesforce',
     async *pull(cursor: string | null, o: PullOptions): AsyncIterable<Page<CrmRecord>> {
@@ -324,8 +358,8 @@ export function createSalesforceConnector(opts: SalesforceConnectorOptions): Crm
         results(await call('update opportunities', true, (c) => c.sobject(object).update(chunk.map((u) => ({ Id: u.id, ...u.fields })), { allOrNone: false }) as Promise<unknown>), chunk.map((u) => u.id)),
       ),
     // Not retried blindly: the engine heals an interrupted create by looking the referral id up first.
-    create: (records: CrmCreate[]) =>
-      inCollections(records, async (chunk) =>
+    create: async (records: CrmCreate[]) =>
+      inCollections(await linkRelated(records), async (chunk) =>
         results(await call('create opportunities', false, (c) => c.sobject(object).create(chunk.map((r) => r.fields), { allOrNone: false }) as Promise<unknown>), chunk.map(() => undefined), chunk.map((r) => r.ref)),
       ),
     async describeStages(): Promise<StageInfo[]> {

@@ -55,12 +55,16 @@ interface CompiledSource {
   problemPrefix: string;
   /** A plain field read (no default, no value map): the path and converter, so the record loop reads it inline. */
   direct?: { path: string; conv: (v: unknown) => Converted };
+  /** True when the record has no value and the mapping's default stands in (a default is not a CRM edit). */
+  defaulted?: (fields: Record<string, unknown>) => boolean;
   /** Deal value → CRM value (inverse map; dates and numbers as they are). */
   toCrm(value: unknown): unknown;
   label: string;
 }
 
 const TEMPLATE_VAR = /\{([^}]+)\}/g;
+
+const isBlank = (v: unknown) => v === null || v === undefined || (typeof v === 'string' && v.trim() === '');
 
 /** YAML map keys are strings; option-set values (Dataverse) are integers on the wire. */
 function crmValue(v: unknown): unknown {
@@ -101,10 +105,11 @@ function compileSource(src: Source, defaultConvert: ConverterName, opts: { timeZ
     writable: src.field.includes('.') ? null : src.field,
     problemPrefix: `${src.field}: `,
     ...(map === undefined && fallback === undefined ? { direct: { path: src.field, conv } } : {}),
+    ...(fallback !== undefined ? { defaulted: (f: Record<string, unknown>) => isBlank(get(f)) } : {}),
     // Most fields have neither a default nor a value map: read and convert, nothing else per record.
     get: map === undefined && fallback === undefined ? (f) => conv(get(f)) : (f) => {
       let raw = get(f);
-      if ((raw === null || raw === undefined || (typeof raw === 'string' && raw.trim() === '')) && fallback !== undefined) raw = fallback;
+      if (isBlank(raw) && fallback !== undefined) raw = fallback;
       if (map && raw !== null && raw !== undefined) {
         const key = String(raw);
         if (key in map) raw = map[key];
@@ -153,12 +158,14 @@ export interface CompiledMapping {
   readonly referralIdField: string;
   readonly onDelete: Mapping['onDelete'];
   readonly statusField: { field: string; maxLength: number } | null;
-  toDeal(record: CrmRecord): { deal: DealFields; problems: Issue[] };
+  toDeal(record: CrmRecord): { deal: DealFields; problems: Issue[]; defaulted: string[] };
   stageOf(fields: Record<string, unknown>): StageRead;
   eligible(record: CrmRecord): boolean;
   fromDeal(deal: DealFields, keys: DealFieldKey[]): Record<string, unknown>;
   writeBackFields(facts: ReferralFacts): Record<string, unknown>;
   inboundCreate(deal: DealFields, facts: ReferralFacts): Record<string, unknown>;
+  /** Values of a new opportunity that live on related records (`Account.Name`, `transactioncurrencyid.isocurrencycode`). */
+  inboundRelated(deal: DealFields): Record<string, Record<string, unknown>>;
   policy(key: DealFieldKey): 'crm-wins' | 'partner-center-wins' | 'manual';
   crmStageFor(stage: DealStage): { fields: Record<string, unknown>; close?: 'won' | 'lost' };
   /** How the CRM closes a record that reaches `stage`; undefined when it does not, or `current` is already closed. */
@@ -245,10 +252,11 @@ export function compileMapping(m: Mapping, now: () => Date = () => new Date()): 
     return { key, src, head, leaf, slot, inline, required: REQUIRED[key] };
   });
 
-  const toDeal = (record: CrmRecord): { deal: DealFields; problems: Issue[] } => {
+  const toDeal = (record: CrmRecord): { deal: DealFields; problems: Issue[]; defaulted: string[] } => {
     const fields = record.fields;
     const deal = emptyDealFields();
     const problems: Issue[] = [];
+    const defaulted: string[] = [];
     for (let i = 0; i < readers.length; i++) {
       const r = readers[i]!;
       let c: Converted;
@@ -261,6 +269,7 @@ export function compileMapping(m: Mapping, now: () => Date = () => new Date()): 
         continue;
       }
       const v = c.value ?? null;
+      if (r.src.defaulted?.(fields)) defaulted.push(r.key);
       if (r.required && (v === null || v === '')) problems.push({ path: r.key, message: `${r.src.label} is empty: ${r.required} is required` });
       switch (r.slot) {
         case SLOT.top:
@@ -299,7 +308,7 @@ export function compileMapping(m: Mapping, now: () => Date = () => new Date()): 
       if (r.ok) deal.visibleToMicrosoft = r.value === true;
       else problems.push({ path: 'visibleToMicrosoft', message: `${vis!.field}: ${r.problem}` });
     }
-    return { deal, problems };
+    return { deal, problems, defaulted };
   };
 
   const derivedWrite = new Map<string, string>();
@@ -405,6 +414,20 @@ export function compileMapping(m: Mapping, now: () => Date = () => new Date()): 
     return { ...fields, ...m.inbound.fields };
   };
 
+  const inboundRelated = (deal: DealFields): Record<string, Record<string, unknown>> => {
+    const out: Record<string, Record<string, unknown>> = {};
+    const put = (key: string, value: unknown) => {
+      const src = byKey.get(key);
+      const path = src && !src.writable && src.reads.length === 1 && src.label === src.reads[0] ? src.reads[0].split('.') : [];
+      if (path.length !== 2 || value === null || value === undefined) return;
+      (out[path[0]!] ??= {})[path[1]!] = src!.toCrm(value);
+    };
+    for (const [k, v] of Object.entries(deal.customer)) put(`customer.${k}`, v);
+    for (const [k, v] of Object.entries(deal.contact ?? {})) put(`contact.${k}`, v);
+    put('currency', deal.currency);
+    return out;
+  };
+
   const reads = new Set<string>([m.stages.field, ...rules.map((_, i) => m.stages.rules[i]!.field)]);
   for (const [, src] of flat) for (const r of src.reads) reads.add(r);
   if (m.stages.byProbability) reads.add(m.stages.byProbability.field);
@@ -454,6 +477,7 @@ export function compileMapping(m: Mapping, now: () => Date = () => new Date()): 
     fromDeal,
     writeBackFields,
     inboundCreate,
+    inboundRelated,
     policy: (key) => m.conflicts.fields[key] ?? DEFAULT_POLICIES[key] ?? m.conflicts.default,
     crmStageFor,
     closeFor(stage, current) {

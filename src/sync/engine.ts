@@ -170,7 +170,8 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
         const facts = o.crmCreate.facts;
         const fields = { ...mapping.inboundCreate(o.crmCreate.deal, facts), ...mapping.writeBackFields(facts) };
         if (statusField) fields[statusField.field] = renderStatusLine(true, 'received from Partner Center', at, statusField.maxLength);
-        newRecords.push({ create: { ref: facts.referralId, fields }, outcome: o });
+        const related = mapping.inboundRelated?.(o.crmCreate.deal);
+        newRecords.push({ create: { ref: facts.referralId, fields, ...(related ? { related } : {}) }, outcome: o });
         continue;
       }
       if (o.link) cp.links.push({ ...o.link, connection, updatedAt: at.toISOString() });

@@ -23,7 +23,7 @@ export interface PlanInput {
   /** What both sides agreed on last time; null when the record is not linked yet. */
   base: DealFields | null;
   /** The CRM record mapped to deal fields; null when the CRM side did not change (then it equals base). */
-  crm: { deal: DealFields; problems: Issue[]; deleted: boolean } | null;
+  crm: { deal: DealFields; problems: Issue[]; deleted: boolean; defaulted?: string[] } | null;
   /** The referral canonicalized; null when it did not change since base. */
   referral: { deal: DealFields } | null;
   policy: (key: DealFieldKey) => FieldPolicy;
@@ -145,7 +145,9 @@ export function plan(input: PlanInput): Plan {
   const crmBase: DealFields = { ...base, ...input.crmEcho };
   // A field with an unusable CRM value is reported and keeps its last agreed value; the other fields flow.
   const problems = input.crm?.problems ?? [];
-  const crmDeal = input.crm ? withoutProblemFields(input.crm.deal, crmBase, problems) : crmBase;
+  // A mapping default standing in for an empty CRM value is not an edit: it never overwrites the other side.
+  const held = [...problems, ...(input.crm?.defaulted ?? []).map((path) => ({ path, message: 'default' }))];
+  const crmDeal = input.crm ? withoutProblemFields(input.crm.deal, crmBase, held) : crmBase;
 
   const next: DealFields = cloneDeal(base);
   const desired: DealFields = cloneDeal(refDeal);

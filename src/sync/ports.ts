@@ -13,7 +13,8 @@ export interface MappingPort {
   /** The CRM field holding the referral id (links inbound-created opportunities; heals crashed creates). */
   referralIdField: string;
   onDelete: 'ignore' | 'close-lost';
-  toDeal(record: CrmRecord): { deal: DealFields; problems: Issue[] };
+  /** `defaulted`: deal field paths where the mapping's default stood in for an empty CRM value. */
+  toDeal(record: CrmRecord): { deal: DealFields; problems: Issue[]; defaulted?: string[] };
   eligible(record: CrmRecord): boolean;
   /** CRM fields to write for these deal keys (values from `deal`). */
   fromDeal(deal: DealFields, keys: DealFieldKey[]): Record<string, unknown>;
@@ -21,6 +22,8 @@ export interface MappingPort {
   /** The CRM field for the rep-facing sync status line (✔/✖ + reason + time), and its length limit. */
   statusField: { field: string; maxLength: number } | null;
   inboundCreate(deal: DealFields, facts: ReferralFacts): Record<string, unknown>;
+  /** Values of a new opportunity that live on related records (the customer's account, the currency). */
+  inboundRelated?(deal: DealFields): Record<string, Record<string, unknown>>;
   policy(key: DealFieldKey): FieldPolicy;
   /** What the CRM reads after the sync writes `value` to deal field `key`; undefined when it cannot write it. */
   readBack?(key: DealFieldKey, value: unknown): unknown;

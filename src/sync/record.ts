@@ -97,10 +97,10 @@ function ruleProblems(ctx: RecordContext, p: Plan, crmId: string | null): Issue[
 }
 
 /** On an inbound referral the sender owns the customer and contact: gaps there in the CRM are not problems. */
-function senderOwnedIgnored(m: { deal: DealFields; problems: Issue[] }, direction: string): { deal: DealFields; problems: Issue[] } {
+function senderOwnedIgnored<T extends { deal: DealFields; problems: Issue[] }>(m: T, direction: string): T {
   if (direction !== 'Incoming') return m;
   const owned = SENDER_OWNED as readonly string[];
-  return { deal: m.deal, problems: m.problems.filter((p) => !owned.includes(p.path.split('.')[0]!)) };
+  return { ...m, problems: m.problems.filter((p) => !owned.includes(p.path.split('.')[0]!)) };
 }
 
 export async function syncRecord(ctx: RecordContext, work: RecordWork): Promise<RecordOutcome> {
@@ -108,7 +108,7 @@ export async function syncRecord(ctx: RecordContext, work: RecordWork): Promise<
   const direction = work.link?.direction ?? work.referral?.referral.direction ?? 'Outgoing';
   const mapped = work.crmRecord && !work.crmRecord.deleted ? senderOwnedIgnored(ctx.mapping.toDeal(work.crmRecord), direction) : null;
   const crmSide = work.crmRecord
-    ? { deal: mapped?.deal ?? work.link?.base ?? (null as never), problems: mapped?.problems ?? [], deleted: work.crmRecord.deleted }
+    ? { deal: mapped?.deal ?? work.link?.base ?? (null as never), problems: mapped?.problems ?? [], deleted: work.crmRecord.deleted, defaulted: mapped?.defaulted ?? [] }
     : null;
   let referral = work.referral;
 

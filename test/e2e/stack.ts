@@ -58,6 +58,9 @@ export interface CrmAdapter {
   declineByStage(id: string, reason: string): void;
   /** A raw CRM field of the opportunity. */
   raw(id: string, field: string): unknown;
+  /** The opportunity's currency code and customer account (name, country) as the CRM holds them. */
+  currencyOf(id: string): unknown;
+  accountOf(id: string): { name: unknown; country: unknown } | null;
   remove(id: string): void;
   /** A field of the record, by the mapping's write-back role. */
   field(id: string, role: 'referralId' | 'status' | 'substatus' | 'msxId' | 'statusLine' | 'stage' | 'amount'): unknown;
@@ -125,6 +128,13 @@ function salesforceAdapter(sb: SalesforceSandbox): CrmAdapter {
     decline: (id, reason) => up(id, { StageName: 'Declined Referral', Decline_Reason__c: reason }),
     declineByStage: (id, reason) => up(id, { StageName: 'Declined Referral', Decline_Reason__c: reason }),
     raw: (id, f) => sb.org.get('Opportunity', id)[f],
+    currencyOf: (id) => sb.org.get('Opportunity', id).CurrencyIsoCode,
+    accountOf(id) {
+      const a = sb.org.get('Opportunity', id).AccountId;
+      if (!a) return null;
+      const acc = sb.org.get('Account', String(a));
+      return { name: acc.Name, country: acc.BillingCountry };
+    },
     remove: (id) => sb.org.remove('Opportunity', id),
     field: (id, role) => sb.org.get('Opportunity', id)[roles[role]],
     withReferral: (rid) => sb.org.all('Opportunity').find((o) => o.Referral_Id__c === rid)?.Id as string | undefined,
@@ -174,6 +184,16 @@ function dynamicsAdapter(sb: DynamicsSandbox): CrmAdapter {
     decline: (id, reason) => up(id, { stepname: 'Declined Referral', cosell_declinereason: reason, statecode: 2, statuscode: 4 }),
     declineByStage: (id, reason) => up(id, { stepname: 'Declined Referral', cosell_declinereason: reason }),
     raw: (id, f) => sb.org.get('opportunities', id)[f],
+    currencyOf(id) {
+      const c = sb.org.get('opportunities', id)._transactioncurrencyid_value;
+      return c ? sb.org.get('transactioncurrencies', String(c)).isocurrencycode : null;
+    },
+    accountOf(id) {
+      const a = sb.org.get('opportunities', id)._parentaccountid_value;
+      if (!a) return null;
+      const acc = sb.org.get('accounts', String(a));
+      return { name: acc.name, country: acc.address1_country };
+    },
     remove: (id) => sb.org.remove('opportunities', id),
     field: (id, role) => sb.org.get('opportunities', id)[roles[role]],
     withReferral: (rid) => sb.org.all('opportunities').find((o) => o.cosell_referralid === rid)?.opportunityid as string | undefined,

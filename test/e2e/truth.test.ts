@@ -252,3 +252,30 @@ describe.each<CrmKind>(['salesforce', 'dynamics365'])('%s: messy values are clea
     expect(String(s.crm.field(id, 'statusLine'))).toContain(`team.phone: ${phone}: '+1 206 555 0100 ext. 12' has an extension (12)`);
   });
 });
+
+describe.each<CrmKind>(['salesforce', 'dynamics365'])('%s: an inbound referral keeps what its sender set', (kind) => {
+  let s: Stack;
+  beforeEach(async () => {
+    s = await startStack(kind);
+  });
+  afterEach(async () => {
+    await s.close();
+  });
+
+  it('EUR 30,000 from Microsoft: created with its currency and customer account, and accepting it keeps EUR', async () => {
+    const rid = String((await s.admin('microsoft/referrals', { name: 'Inbound euro', currency: 'EUR', dealValue: 30_000, customer: { name: 'Fabrikam GmbH', country: 'DE', city: 'Berlin' } })).id);
+    await s.sync();
+    const id = s.crm.withReferral(rid)!;
+    expect(s.crm.currencyOf(id)).toBe('EUR');
+    expect(s.crm.accountOf(id)).toMatchObject({ name: 'Fabrikam GmbH' });
+    s.crm.setStage(id, 'Qualify');
+    await s.sync();
+    const r = (await s.client.read(rid))!.referral;
+    expect([r.substatus, r.details?.currency, r.details?.dealValue]).toEqual(['Accepted', 'EUR', 30_000]);
+    // A second inbound deal for the same customer finds the account instead of adding another.
+    const rid2 = String((await s.admin('microsoft/referrals', { name: 'Inbound euro 2', currency: 'EUR', customer: { name: 'Fabrikam GmbH', country: 'DE' } })).id);
+    await s.sync();
+    const id2 = s.crm.withReferral(rid2)!;
+    expect(s.crm.raw(id2, kind === 'salesforce' ? 'AccountId' : '_parentaccountid_value')).toBe(s.crm.raw(id, kind === 'salesforce' ? 'AccountId' : '_parentaccountid_value'));
+  });
+});

@@ -168,6 +168,12 @@ describe('plan: three-way merge', () => {
     expect(p.next?.customer).toEqual(deal().customer);
   });
 
+  it("a mapping default standing in for an empty CRM value never overwrites the other side's value", () => {
+    const p = run({ crm: { ...crm(deal({ currency: 'USD', value: 2 })), defaulted: ['currency'] } });
+    expect(p.actions).toEqual([{ type: 'patch-referral', ops: [{ op: 'replace', path: '/details/dealValue', value: 2 }], keys: ['value'] }]);
+    expect(p.next?.currency).toBe('EUR');
+  });
+
   it('a problem that names no deal field holds every CRM change', () => {
     const p = run({ crm: crm(deal({ value: 1 }), [{ path: 'record', message: 'unreadable' }] as never), referral: ref(deal({ notes: 'x' })) });
     expect(p.actions).toEqual([{ type: 'write-crm', keys: ['notes'] }]);
