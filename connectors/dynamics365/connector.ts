@@ -20,6 +20,7 @@ import {
 } from '../../src/runtime/index.js';
 import type { CrmConnector, CrmCreate, CrmRecord, CrmUpdate, FieldInfo, Page, PullOptions, StageInfo, WriteResult } from '../connector.js';
 import { clientCredentialTokens, httpsAgent, type DynamicsAuth } from './auth.js';
+import { linkRelated } from '../shared/related.js';
 import { buildBatch, parseBatch, type BatchPart } from './batch-client.js';
 import { COSELL_COLUMN_SPECS, columnDefinition } from './setup.js';
 
@@ -252,29 +253,14 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
       return /\(([0-9a-fA-F-]{36})\)\s*$/.exec(String(res.headers['odata-entityid'] ?? ''))?.[1] ?? null;
     }, { idempotent: false, label: `create ${set}` });
 
-  /** Each create bound to its related rows (`nav@odata.bind`): an existing row by its key, else a new one. */
-  const bindRelated = async (records: CrmCreate[]): Promise<CrmCreate[]> => {
-    const known = new Map<string, string | null>();
-    const out: CrmCreate[] = [];
-    for (const r of records) {
-      const fields = { ...r.fields };
-      for (const [nav, values] of Object.entries(r.related ?? {})) {
-        const spec = RELATED[nav];
-        const key = spec ? values[spec.key] : undefined;
-        if (!spec || typeof key !== 'string' || key.trim() === '') continue;
-        let id = known.get(`${nav}:${key}`);
-        if (id === undefined) {
-          const found = await getJson(`find ${spec.set}`, `${spec.set}?$select=${spec.idKey}&$filter=${encodeURIComponent(`${spec.key} eq ${odataString(key)}`)}&$top=1`);
-          const hit = found.value?.[0]?.[spec.idKey];
-          id = typeof hit === 'string' ? hit : spec.create ? await createRow(spec.set, values) : null;
-          if (id === null) log.warn('dynamics 365 related row not found; the opportunity is created without it', { nav, [spec.key]: key });
-          known.set(`${nav}:${key}`, id);
-        }
-        if (id) fields[`${nav}@odata.bind`] = `/${spec.set}(${id})`;
-      }
-      out.push({ ref: r.ref, fields });
-    }
-    return out;
+  /** A new opportunity's related row, bound by `nav@odata.bind`: the first one with the key, else a new one. */
+  const bindOne = async (nav: string, key: string, values: Record<string, unknown>): Promise<Record<string, unknown>> => {
+    const spec = RELATED[nav]!;
+    const found = await getJson(`find ${spec.set}`, `${spec.set}?$select=${spec.idKey}&$filter=${encodeURIComponent(`${spec.key} eq ${odataString(key)}`)}&$top=1`);
+    const hit = found.value?.[0]?.[spec.idKey];
+    const id = typeof hit === 'string' ? hit : spec.create ? await createRow(spec.set, values) : null;
+    if (!id) log.warn('dynamics 365 related row not found; the opportunity is created without it', { nav, [spec.key]: key });
+    return id ? { [`${nav}@odata.bind`]: `/${spec.set}(${id})` } : {};
   };
 
   return {
@@ -349,7 +335,7 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
       return out;
     },
     async create(input: CrmCreate[]): Promise<WriteResult[]> {
-      const records = await bindRelated(input);
+      const records = await linkRelated(input, (nav) => RELATED[nav]?.key, bindOne);
       const res = records.length ? await batch('create opportunities', records.map((r) => ({ method: 'POST', path: 'opportunities', body: r.fields })), false) : [];
       return res.map((r, i) => {
         const id = /\(([0-9a-fA-F-]{36})\)\s*$/.exec(r.headers['odata-entityid'] ?? '')?.[1];

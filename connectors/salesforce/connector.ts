@@ -19,6 +19,7 @@ import {
   type RateConfig,
 } from '../../src/runtime/index.js';
 import type { ApiUsage, CrmConnector, CrmCreate, CrmRecord, CrmUpdate, FieldInfo, Page, PullOptions, StageInfo, WriteResult } from '../connector.js';
+import { linkRelated } from '../shared/related.js';
 import { decodeSfCursor, encodeSfCursor, soqlDateTime, soqlString, parseSfDateTime } from './soql-text.js';
 
 type Connection = InstanceType<typeof jsforce.Connection>;
@@ -259,33 +260,18 @@ export function createSalesforceConnector(opts: SalesforceConnectorOptions): Crm
       };
     });
 
-  /** Each create linked to its related records: an existing one by its key (first match), else a new one. */
-  const linkRelated = async (records: CrmCreate[]): Promise<CrmCreate[]> => {
-    const known = new Map<string, string | null>();
-    const out: CrmCreate[] = [];
-    for (const r of records) {
-      const fields = { ...r.fields };
-      for (const [rel, values] of Object.entries(r.related ?? {})) {
-        const spec = RELATED[rel];
-        const key = spec ? values[spec.key] : undefined;
-        if (!spec || typeof key !== 'string' || key.trim() === '') continue;
-        let id = known.get(`${rel}:${key}`);
-        if (id === undefined) {
-          const label = `find ${spec.object}`;
-          const found = shaped<{ records: { Id?: string }[] }>(label, await call(label, true, (c) => c.query(`SELECT Id FROM ${spec.object} WHERE ${spec.key} = ${soqlString(key)} LIMIT 1`) as unknown as Promise<unknown>), (v) => Array.isArray(v.records));
-          id = found.records[0]?.Id ?? null;
-          if (!id) {
-            const made = results(await call(`create ${spec.object}`, false, (c) => c.sobject(spec.object).create(values) as Promise<unknown>), [undefined])[0];
-            // Without the account the opportunity's own create reports what is missing.
-            id = made?.ok && made.id ? made.id : null;
-          }
-          known.set(`${rel}:${key}`, id);
-        }
-        if (id) fields[spec.lookup] = id;
-      }
-      out.push({ ref: r.ref, fields });
+  /** A new opportunity's related record (its account): the first one with the key, else a new one. */
+  const linkOne = async (rel: string, key: string, values: Record<string, unknown>): Promise<Record<string, unknown>> => {
+    const spec = RELATED[rel]!;
+    const label = `find ${spec.object}`;
+    const found = shaped<{ records: { Id?: string }[] }>(label, await call(label, true, (c) => c.query(`SELECT Id FROM ${spec.object} WHERE ${spec.key} = ${soqlString(key)} LIMIT 1`) as unknown as Promise<unknown>), (v) => Array.isArray(v.records));
+    let id = found.records[0]?.Id ?? null;
+    if (!id) {
+      const made = results(await call(`create ${spec.object}`, false, (c) => c.sobject(spec.object).create(values) as Promise<unknown>), [undefined])[0];
+      // Without the account the opportunity's own create reports what is missing.
+      id = made?.ok && made.id ? made.id : null;
     }
-    return out;
+    return id ? { [spec.lookup]: id } : {};
   };
 
   return {
@@ -359,7 +345,7 @@ export function createSalesforceConnector(opts: SalesforceConnectorOptions): Crm
       ),
     // Not retried blindly: the engine heals an interrupted create by looking the referral id up first.
     create: async (records: CrmCreate[]) =>
-      inCollections(await linkRelated(records), async (chunk) =>
+      inCollections(await linkRelated(records, (rel) => RELATED[rel]?.key, linkOne), async (chunk) =>
         results(await call('create opportunities', false, (c) => c.sobject(object).create(chunk.map((r) => r.fields), { allOrNone: false }) as Promise<unknown>), chunk.map(() => undefined), chunk.map((r) => r.ref)),
       ),
     async describeStages(): Promise<StageInfo[]> {

@@ -3,6 +3,7 @@
  * state, with a small CRM adapter so the same scenarios run against Salesforce and Dynamics 365.
  */
 import { mkdtempSync } from 'node:fs';
+import { afterEach, beforeEach } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CrmConnector } from '../../connectors/connector.js';
@@ -261,4 +262,20 @@ export async function startStack(kind: CrmKind, opts: { log?: Logger; mapping?: 
     },
   };
   return stack;
+}
+
+/** A fresh stack for each test of the enclosing describe (started before, closed after): call the result for it. */
+export function useStack(kind: CrmKind): () => Stack {
+  let current: Stack | null = null;
+  beforeEach(async () => {
+    current = await startStack(kind);
+  });
+  afterEach(async () => {
+    await current?.close();
+    current = null;
+  });
+  return () => {
+    if (!current) throw new Error('useStack: no stack outside a test');
+    return current;
+  };
 }
