@@ -42,6 +42,11 @@ export interface CrmUpdate {
   version?: string;
   /** Close the opportunity through the CRM's own mechanism (Dataverse Win/LoseOpportunity). */
   close?: { outcome: 'won' | 'lost'; reason?: string };
+  /**
+   * A related row (entity set `set`, the record's own id, linked back through `link`) that receives `fields` in
+   * the same request, even when the record itself is closed and read-only.
+   */
+  statusRecord?: { set: string; link: string; fields: Record<string, unknown> };
 }
 
 export interface CrmCreate {

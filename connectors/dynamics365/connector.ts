@@ -309,8 +309,13 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
     findBy: (field, values, fields) => inChunks(field, values, fields, `find opportunities by ${field}`),
     async writeBack(updates: CrmUpdate[]): Promise<WriteResult[]> {
       // One PATCH per record (If-Match: its version, or * = update only, never an accidental create), then its close action.
-      const parts: { part: BatchPart; index: number }[] = [];
+      const parts: { part: BatchPart; index: number; statusRow?: true }[] = [];
       updates.forEach((u, index) => {
+        if (u.statusRecord) {
+          // An upsert keyed by the opportunity's id (no If-Match): one status row per opportunity, writable when it is closed.
+          const body = { ...u.statusRecord.fields, [`${u.statusRecord.link}@odata.bind`]: `/opportunities(${u.id})` };
+          parts.push({ index, statusRow: true, part: { method: 'PATCH', path: `${u.statusRecord.set}(${u.id})`, headers: {}, body } });
+        }
         if (Object.keys(u.fields).length) {
           parts.push({ index, part: { method: 'PATCH', path: `opportunities(${u.id})`, headers: { 'If-Match': u.version ?? '*' }, body: u.fields } });
         }
@@ -329,6 +334,10 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
       const out: WriteResult[] = updates.map((u) => ({ id: u.id, ok: true }));
       res.forEach((r, i) => {
         const idx = parts[i]!.index;
+        if (parts[i]!.statusRow) {
+          if (r.status >= 400) log.warn('dynamics 365 status row not written', { crmId: updates[idx]!.id, ...errorOf(r) });
+          return;
+        }
         if (r.status >= 400 && out[idx]!.ok) out[idx] = { id: updates[idx]!.id, ok: false, ...errorOf(r) };
         else if (r.headers.etag && out[idx]!.ok) out[idx] = { id: updates[idx]!.id, ok: true, version: r.headers.etag };
       });

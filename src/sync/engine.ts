@@ -180,8 +180,11 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
       if (!crmId || work.crmRecord?.deleted) continue;
       const fields = crmFieldsFor(o, current, at);
       if (Object.keys(fields).length > 0) {
+        const facts = o.crmWrite?.facts;
+        // The status row follows every change of the written-back facts (the record itself may be closed).
+        const statusRecord = facts && Object.keys(mapping.writeBackFields(facts)).some((k) => k in fields) ? mapping.statusRecord?.(facts) : null;
         updates.push({
-          update: { id: crmId, fields, ...(o.crmWrite?.close ? { close: o.crmWrite.close } : {}) },
+          update: { id: crmId, fields, ...(o.crmWrite?.close ? { close: o.crmWrite.close } : {}), ...(statusRecord ? { statusRecord } : {}) },
           outcome: o,
         });
       }

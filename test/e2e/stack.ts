@@ -62,6 +62,8 @@ export interface CrmAdapter {
   /** The opportunity's currency code and customer account (name, country) as the CRM holds them. */
   currencyOf(id: string): unknown;
   accountOf(id: string): { name: unknown; country: unknown } | null;
+  /** The referral's status and substatus where the CRM keeps them true (Dataverse: the related status row). */
+  referralStatusOf(id: string): [unknown, unknown];
   remove(id: string): void;
   /** A field of the record, by the mapping's write-back role. */
   field(id: string, role: 'referralId' | 'status' | 'substatus' | 'msxId' | 'statusLine' | 'stage' | 'amount'): unknown;
@@ -130,6 +132,10 @@ function salesforceAdapter(sb: SalesforceSandbox): CrmAdapter {
     declineByStage: (id, reason) => up(id, { StageName: 'Declined Referral', Decline_Reason__c: reason }),
     raw: (id, f) => sb.org.get('Opportunity', id)[f],
     currencyOf: (id) => sb.org.get('Opportunity', id).CurrencyIsoCode,
+    referralStatusOf(id) {
+      const o = sb.org.get('Opportunity', id);
+      return [o.Referral_Status__c, o.Referral_Substatus__c];
+    },
     accountOf(id) {
       const a = sb.org.get('Opportunity', id).AccountId;
       if (!a) return null;
@@ -185,6 +191,10 @@ function dynamicsAdapter(sb: DynamicsSandbox): CrmAdapter {
     decline: (id, reason) => up(id, { stepname: 'Declined Referral', cosell_declinereason: reason, statecode: 2, statuscode: 4 }),
     declineByStage: (id, reason) => up(id, { stepname: 'Declined Referral', cosell_declinereason: reason }),
     raw: (id, f) => sb.org.get('opportunities', id)[f],
+    referralStatusOf(id) {
+      const row = sb.org.all('cosell_referrals').find((r) => r._cosell_opportunityid_value === id.toLowerCase());
+      return [row?.cosell_status, row?.cosell_substatus];
+    },
     currencyOf(id) {
       const c = sb.org.get('opportunities', id)._transactioncurrencyid_value;
       return c ? sb.org.get('transactioncurrencies', String(c)).isocurrencycode : null;

@@ -73,6 +73,15 @@ describe.each<CrmKind>(['salesforce', 'dynamics365'])('%s', (kind) => {
       await expectQuietAfter(id);
     });
 
+    it.each(['win', 'lose'] as const)('after the rep closes (%s) the deal, its referral status is true where the CRM keeps it', async (how) => {
+      const id = await shared({ stage: 'Propose' });
+      expect(s.crm.referralStatusOf(id)).toEqual(['Active', 'Accepted']);
+      if (how === 'win') s.crm.win(id);
+      else s.crm.lose(id, 'Competitor');
+      await s.sync();
+      expect(s.crm.referralStatusOf(id)).toEqual(['Closed', how === 'win' ? 'Won' : 'Lost']);
+    });
+
     it('an inbound referral the rep declines stays quiet afterwards', async () => {
       const { rid, id } = await inbound('Inbound no');
       s.crm.decline(id, 'No capacity');
