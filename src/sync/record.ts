@@ -75,6 +75,18 @@ async function createReferral(ctx: RecordContext, crmId: string, deal: DealField
   return existing ?? (await ctx.referrals.create(dealFieldsToCreate(deal, crmId)));
 }
 
+/** A problem as the rep reads it: led by the CRM field it comes from, unless the message names it already. */
+function onCrmField(ctx: RecordContext, i: Issue): Issue {
+  const field = ctx.mapping.fieldFor?.(i.path);
+  return field && !i.message.startsWith(field) ? { path: i.path, message: `${field}: ${i.message}` } : i;
+}
+
+/** A deal field by its CRM field where it has a single one (`value` → `Amount`), else by its own name. */
+function crmLabel(ctx: RecordContext, key: string): string {
+  const field = ctx.mapping.fieldFor?.(key);
+  return field && !field.includes(', ') ? field : key;
+}
+
 /**
  * Co-sell rule problems of what the plan would send, on the CRM's terms: each names the deal field and the CRM
  * field it comes from (`team.email: Owner.Email: e-mail address is required`). A create is checked whole; an
@@ -86,11 +98,7 @@ function ruleProblems(ctx: RecordContext, p: Plan, crmId: string | null): Issue[
   const deal = create?.type === 'create-referral' ? create.deal : patch ? p.next : null;
   if (!deal || !crmId) return [];
   const body = dealFieldsToCreate(deal, crmId);
-  const issues = validateCreate(body, { microsoftInvited: invitesMicrosoft(body) }).map((i): Issue => {
-    const path = dealPathOf(i.path);
-    const field = ctx.mapping.fieldFor?.(path);
-    return { path, message: field ? `${field}: ${i.message}` : i.message };
-  });
+  const issues = validateCreate(body, { microsoftInvited: invitesMicrosoft(body) }).map((i) => onCrmField(ctx, { path: dealPathOf(i.path), message: i.message }));
   if (create) return issues;
   const keys = patch?.type === 'patch-referral' ? patch.keys : [];
   return issues.filter((i) => keys.includes(problemKey(i.path)!));
@@ -148,7 +156,7 @@ export async function syncRecord(ctx: RecordContext, work: RecordWork): Promise<
     outcome.planned = p.actions;
     outcome.blocked = p.blocked;
     outcome.conflicts = p.conflicts;
-    outcome.problems = [...p.problems];
+    outcome.problems = p.problems.map((i) => onCrmField(ctx, i));
 
     if (invalid.length && creating) {
       outcome.problems.push(...invalid);
@@ -200,7 +208,7 @@ function finish(ctx: RecordContext, work: RecordWork, p: Plan, result: ReferralW
   const next = p.next;
   const crmId = outcome.crmId;
   outcome.counters.blocked = p.blocked.length ? 1 : 0;
-  outcome.status = statusOf(p, outcome.problems);
+  outcome.status = statusOf(p, outcome.problems, (k) => crmLabel(ctx, k));
 
   if (p.actions.some((a) => a.type === 'create-crm')) {
     outcome.crmCreate = next && facts ? { deal: next, facts, echo: p.echo } : null;
@@ -233,14 +241,16 @@ function finish(ctx: RecordContext, work: RecordWork, p: Plan, result: ReferralW
   return outcome;
 }
 
-export function statusOf(p: Pick<Plan, 'blocked' | 'conflicts' | 'note'>, problems: Issue[]): { ok: StatusMark; reason: string } {
+/** The rep's line; `label` names a deal field on the CRM's terms (`value` → `Amount`). */
+export function statusOf(p: Pick<Plan, 'blocked' | 'conflicts' | 'note'>, problems: Issue[], label: (key: string) => string = (k) => k): { ok: StatusMark; reason: string } {
   if (problems.length) return { ok: false, reason: issueText(problems) };
   if (p.note) return { ok: 'note', reason: p.note };
-  if (p.blocked.length) return { ok: false, reason: `blocked: ${p.blocked.map((b) => `${b.reason} (${b.keys.join(', ')})`).join('; ')}` };
+  if (p.blocked.length) return { ok: false, reason: `blocked: ${p.blocked.map((b) => `${b.reason} (${b.keys.map(label).join(', ')})`).join('; ')}` };
   if (p.conflicts.length) {
     return {
       ok: false,
-      reason: `conflict on ${p.conflicts.map((c) => c.key).join(', ')}: changed on both sides; resolve with cosell-sync conflicts`,
+      // The deal field's own name too: it is what `cosell-sync conflicts` lists.
+      reason: `conflict on ${p.conflicts.map((c) => (label(c.key) === c.key ? c.key : `${c.key} (${label(c.key)})`)).join(', ')}: changed on both sides; resolve with cosell-sync conflicts`,
     };
   }
   return { ok: true, reason: 'synced' };

@@ -156,6 +156,21 @@ describe.each<CrmKind>(['salesforce', 'dynamics365'])('%s', (kind) => {
       expect(line).not.toMatch(/Partner Center rejected/);
     });
 
+    it('a blocked edit and a conflict name the CRM field', async () => {
+      const id = await shared({ notes: 'start' });
+      const r = await s.referralFor(id);
+      await s.client.patch(r.id, [{ op: 'replace', path: '/details/notes', value: 'from Partner Center' }], r.eTag ?? null);
+      s.crm.setNotes(id, 'from the CRM');
+      await s.sync();
+      const notes = kind === 'salesforce' ? 'Description' : 'description';
+      expect(String(s.crm.field(id, 'statusLine'))).toMatch(new RegExp(`^✖ conflict on notes \\(${notes}\\)`));
+      s.crm.win(id);
+      await s.sync();
+      s.crm.editAfterClose(id, 5);
+      await s.sync();
+      expect(String(s.crm.field(id, 'statusLine'))).toMatch(new RegExp(`^✖ blocked: the referral is Won: .*\\(${amount}[,)]`));
+    });
+
     it("emptying the account's country reports that field and lets the amount through, like changing it does", async () => {
       const id = await shared();
       s.crm.setAccountCountry(id, null);
