@@ -155,7 +155,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
       const recordKey = o.crmId ? `crm:${o.crmId}` : `referral:${o.referralId}`;
       if (o.problems.length) {
         issueSeen(recordKey);
-        cp.issues.push({ connection, recordKey, kind: 'validation', message: o.problems.map((p) => `${p.path}: ${p.message}`).join('; ') });
+        cp.issues.push({ connection, recordKey, kind: o.rejected ? 'rejected' : 'validation', message: o.problems.map((p) => `${p.path}: ${p.message}`).join('; ') });
       } else {
         cp.clearIssues.push(recordKey);
       }
@@ -315,8 +315,9 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
   };
 
   /**
-   * Records with an open validation issue are read again by id, in pages: the fix may be on another record
-   * (the account's country, the owner's e-mail) whose change does not move the opportunity's change stamp.
+   * Records with an open validation issue (their CRM data, not a refusal by the referrals API) are read again by
+   * id, in pages: the fix may be on another record (the account's country, the owner's e-mail) whose change does
+   * not move the opportunity's change stamp.
    * The referral side is not read here (its changes come through the pull); no open issue costs no call.
    */
   const phaseOpenIssues = async (done: Set<string>) => {

@@ -47,6 +47,8 @@ export interface RecordOutcome {
   blocked: Blocked[];
   conflicts: FieldConflict[];
   problems: Issue[];
+  /** The problems are the referrals API's refusal, not the CRM record's data (so re-reading the CRM won't help). */
+  rejected?: boolean;
   /** One short line for the rep (without the time): 'synced' or what went wrong. */
   status: { ok: StatusMark; reason: string } | null;
   counters: { created: number; updated: number; blocked: number };
@@ -196,6 +198,7 @@ export async function syncRecord(ctx: RecordContext, work: RecordWork): Promise<
       } else {
         throw err;
       }
+      outcome.rejected = true;
       outcome.status = { ok: false, reason: `Partner Center rejected the change: ${issueText(outcome.problems)}` };
       return outcome;
     }
