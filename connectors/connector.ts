@@ -42,12 +42,23 @@ export interface CrmUpdate {
   version?: string;
   /** Close the opportunity through the CRM's own mechanism (Dataverse Win/LoseOpportunity). */
   close?: { outcome: 'won' | 'lost'; reason?: string };
+  /**
+   * A related row (entity set `set`, the record's own id, linked back through `link`) that receives `fields` in
+   * the same request, even when the record itself is closed and read-only.
+   */
+  statusRecord?: { set: string; link: string; fields: Record<string, unknown> };
 }
 
 export interface CrmCreate {
   /** Caller's key for matching results (e.g. the inbound referral id). */
   ref: string;
   fields: Record<string, unknown>;
+  /**
+   * Related records by relationship (`Account`; Dataverse `parentaccountid`, `parentcontactid`,
+   * `transactioncurrencyid`), each as field → value. The connector links the record to an existing one matched
+   * by its key (account name, contact e-mail, currency code) or creates it where that makes sense (not a currency).
+   */
+  related?: Record<string, Record<string, unknown>>;
 }
 
 export interface WriteResult {

@@ -20,6 +20,7 @@ import {
 } from '../../src/runtime/index.js';
 import type { CrmConnector, CrmCreate, CrmRecord, CrmUpdate, FieldInfo, Page, PullOptions, StageInfo, WriteResult } from '../connector.js';
 import { clientCredentialTokens, httpsAgent, type DynamicsAuth } from './auth.js';
+import { linkRelated } from '../shared/related.js';
 import { buildBatch, parseBatch, type BatchPart } from './batch-client.js';
 import { COSELL_COLUMN_SPECS, columnDefinition } from './setup.js';
 
@@ -39,6 +40,12 @@ const NAVS: Record<string, { lookup: string; set: string; key: string }> = {
   ownerid: { lookup: '_ownerid_value', set: 'systemusers', key: 'systemuserid' },
   transactioncurrencyid: { lookup: '_transactioncurrencyid_value', set: 'transactioncurrencies', key: 'transactioncurrencyid' },
   parentcontactid: { lookup: '_parentcontactid_value', set: 'contacts', key: 'contactid' },
+};
+/** Related rows a new opportunity is bound to: matched by `key` (first match), created when none exists and `create`. */
+const RELATED: Record<string, { set: string; idKey: string; key: string; create: boolean }> = {
+  parentaccountid: { set: 'accounts', idKey: 'accountid', key: 'name', create: true },
+  parentcontactid: { set: 'contacts', idKey: 'contactid', key: 'emailaddress1', create: true },
+  transactioncurrencyid: { set: 'transactioncurrencies', idKey: 'transactioncurrencyid', key: 'isocurrencycode', create: false },
 };
 const KEY = 'opportunityid';
 const IN_CHUNK = 100;
@@ -239,6 +246,23 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
     }
   };
 
+  const createRow = (set: string, body: Record<string, unknown>): Promise<string | null> =>
+    lane.run(async (signal) => {
+      const res = await send(`create ${set}`, 'POST', `${api}${set}`, { 'Content-Type': 'application/json' }, JSON.stringify(body), signal);
+      if (res.status >= 400) throw typed(`create ${set}`, res);
+      return /\(([0-9a-fA-F-]{36})\)\s*$/.exec(String(res.headers['odata-entityid'] ?? ''))?.[1] ?? null;
+    }, { idempotent: false, label: `create ${set}` });
+
+  /** A new opportunity's related row, bound by `nav@odata.bind`: the first one with the key, else a new one. */
+  const bindOne = async (nav: string, key: string, values: Record<string, unknown>): Promise<Record<string, unknown>> => {
+    const spec = RELATED[nav]!;
+    const found = await getJson(`find ${spec.set}`, `${spec.set}?$select=${spec.idKey}&$filter=${encodeURIComponent(`${spec.key} eq ${odataString(key)}`)}&$top=1`);
+    const hit = found.value?.[0]?.[spec.idKey];
+    const id = typeof hit === 'string' ? hit : spec.create ? await createRow(spec.set, values) : null;
+    if (!id) log.warn('dynamics 365 related row not found; the opportunity is created without it', { nav, [spec.key]: key });
+    return id ? { [`${nav}@odata.bind`]: `/${spec.set}(${id})` } : {};
+  };
+
   return {
     kind: 'dynamics365',
     async *pull(cursor: string | null, o: PullOptions): AsyncIterable<Page<CrmRecord>> {
@@ -285,8 +309,13 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
     findBy: (field, values, fields) => inChunks(field, values, fields, `find opportunities by ${field}`),
     async writeBack(updates: CrmUpdate[]): Promise<WriteResult[]> {
       // One PATCH per record (If-Match: its version, or * = update only, never an accidental create), then its close action.
-      const parts: { part: BatchPart; index: number }[] = [];
+      const parts: { part: BatchPart; index: number; statusRow?: true }[] = [];
       updates.forEach((u, index) => {
+        if (u.statusRecord) {
+          // An upsert keyed by the opportunity's id (no If-Match): one status row per opportunity, writable when it is closed.
+          const body = { ...u.statusRecord.fields, [`${u.statusRecord.link}@odata.bind`]: `/opportunities(${u.id})` };
+          parts.push({ index, statusRow: true, part: { method: 'PATCH', path: `${u.statusRecord.set}(${u.id})`, headers: {}, body } });
+        }
         if (Object.keys(u.fields).length) {
           parts.push({ index, part: { method: 'PATCH', path: `opportunities(${u.id})`, headers: { 'If-Match': u.version ?? '*' }, body: u.fields } });
         }
@@ -305,12 +334,17 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
       const out: WriteResult[] = updates.map((u) => ({ id: u.id, ok: true }));
       res.forEach((r, i) => {
         const idx = parts[i]!.index;
+        if (parts[i]!.statusRow) {
+          if (r.status >= 400) log.warn('dynamics 365 status row not written', { crmId: updates[idx]!.id, ...errorOf(r) });
+          return;
+        }
         if (r.status >= 400 && out[idx]!.ok) out[idx] = { id: updates[idx]!.id, ok: false, ...errorOf(r) };
         else if (r.headers.etag && out[idx]!.ok) out[idx] = { id: updates[idx]!.id, ok: true, version: r.headers.etag };
       });
       return out;
     },
-    async create(records: CrmCreate[]): Promise<WriteResult[]> {
+    async create(input: CrmCreate[]): Promise<WriteResult[]> {
+      const records = await linkRelated(input, (nav) => RELATED[nav]?.key, bindOne);
       const res = records.length ? await batch('create opportunities', records.map((r) => ({ method: 'POST', path: 'opportunities', body: r.fields })), false) : [];
       return res.map((r, i) => {
         const id = /\(([0-9a-fA-F-]{36})\)\s*$/.exec(r.headers['odata-entityid'] ?? '')?.[1];

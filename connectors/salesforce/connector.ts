@@ -19,6 +19,7 @@ import {
   type RateConfig,
 } from '../../src/runtime/index.js';
 import type { ApiUsage, CrmConnector, CrmCreate, CrmRecord, CrmUpdate, FieldInfo, Page, PullOptions, StageInfo, WriteResult } from '../connector.js';
+import { linkRelated } from '../shared/related.js';
 import { decodeSfCursor, encodeSfCursor, soqlDateTime, soqlString, parseSfDateTime } from './soql-text.js';
 
 type Connection = InstanceType<typeof jsforce.Connection>;
@@ -44,6 +45,11 @@ export interface SalesforceConnectorOptions {
 
 const COLLECTION = 200;
 const IN_CHUNK = 200;
+
+/** Related records a new opportunity is linked to: the lookup field, and the field an existing one is matched by. */
+const RELATED: Record<string, { object: string; lookup: string; key: string }> = {
+  Account: { object: 'Account', lookup: 'AccountId', key: 'Name' },
+};
 
 /** Split into sObject Collections (≤ 200 records), send them concurrently, results in input order. */
 async function inCollections<T>(items: T[], send: (chunk: T[]) => Promise<WriteResult[]>): Promise<WriteResult[]> {
@@ -254,6 +260,20 @@ export function createSalesforceConnector(opts: SalesforceConnectorOptions): Crm
       };
     });
 
+  /** A new opportunity's related record (its account): the first one with the key, else a new one. */
+  const linkOne = async (rel: string, key: string, values: Record<string, unknown>): Promise<Record<string, unknown>> => {
+    const spec = RELATED[rel]!;
+    const label = `find ${spec.object}`;
+    const found = shaped<{ records: { Id?: string }[] }>(label, await call(label, true, (c) => c.query(`SELECT Id FROM ${spec.object} WHERE ${spec.key} = ${soqlString(key)} LIMIT 1`) as unknown as Promise<unknown>), (v) => Array.isArray(v.records));
+    let id = found.records[0]?.Id ?? null;
+    if (!id) {
+      const made = results(await call(`create ${spec.object}`, false, (c) => c.sobject(spec.object).create(values) as Promise<unknown>), [undefined])[0];
+      // Without the account the opportunity's own create reports what is missing.
+      id = made?.ok && made.id ? made.id : null;
+    }
+    return id ? { [spec.lookup]: id } : {};
+  };
+
   return {
     kind: 'salesforce',
     async *pull(cursor: string | null, o: PullOptions): AsyncIterable<Page<CrmRecord>> {
@@ -324,8 +344,8 @@ export function createSalesforceConnector(opts: SalesforceConnectorOptions): Crm
         results(await call('update opportunities', true, (c) => c.sobject(object).update(chunk.map((u) => ({ Id: u.id, ...u.fields })), { allOrNone: false }) as Promise<unknown>), chunk.map((u) => u.id)),
       ),
     // Not retried blindly: the engine heals an interrupted create by looking the referral id up first.
-    create: (records: CrmCreate[]) =>
-      inCollections(records, async (chunk) =>
+    create: async (records: CrmCreate[]) =>
+      inCollections(await linkRelated(records, (rel) => RELATED[rel]?.key, linkOne), async (chunk) =>
         results(await call('create opportunities', false, (c) => c.sobject(object).create(chunk.map((r) => r.fields), { allOrNone: false }) as Promise<unknown>), chunk.map(() => undefined), chunk.map((r) => r.ref)),
       ),
     async describeStages(): Promise<StageInfo[]> {

@@ -30,7 +30,7 @@ export function summaryLine(name: string, r: CycleResult): string {
   const c = r.counts;
   return (
     `${name}: created ${c.created}, updated ${c.updated}, written back ${c.writtenBack}, created in CRM ${c.createdInCrm}, ` +
-    `blocked ${c.blocked}, conflicts ${c.conflicts}, issues ${c.issues} ` +
+    `blocked ${c.blocked}, conflicts ${c.conflicts}, issues ${c.issues} seen this run / ${r.openIssues} open ` +
     `(read ${c.pulledCrm} CRM / ${c.pulledReferrals} referral changes; ${c.crmCalls} CRM + ${c.referralCalls} referral API calls)` +
     (r.interrupted ? ' — interrupted, resumes from the last checkpoint' : '')
   );

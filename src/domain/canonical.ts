@@ -220,3 +220,40 @@ export function buildPatch(from: DealFields, to: DealFields): PatchOp[] {
   if (keys.includes('stage')) ops.push(...stageOps(from.stage, to.stage, to.statusReason));
   return ops;
 }
+
+/** Referral paths of the create/update rules, by prefix, and the deal field path each one is about. */
+const DEAL_PATHS: [prefix: string, deal: string][] = [
+  ['customerProfile.address.', 'customer.'],
+  ['customerProfile.name', 'customer.name'],
+  ['customerProfile.ids', 'customer.duns'],
+  ['customerProfile.team', 'contact'],
+  ['consent.consentToShareInfoWithOthers', 'contact'],
+  ['consent.', 'visibleToMicrosoft'],
+  ['details.dealValue', 'value'],
+  ['details.currency', 'currency'],
+  ['details.closingDateTime', 'closeDate'],
+  ['details.notes', 'notes'],
+  ['details.campaignId', 'campaignId'],
+  ['details.requirements.solutions', 'solutions'],
+  ['inviteContext', 'helpType'],
+  ['salesStage', 'stage'],
+  ['statusReason', 'statusReason'],
+  ['team', 'team'],
+  ['name', 'name'],
+];
+const MEMBER_LEAF: Record<string, string> = { firstName: 'firstName', lastName: 'lastName', email: 'email', phoneNumber: 'phone' };
+
+/**
+ * The deal field path a referral rule's path is about (`team[0].email` → `team.email`,
+ * `details.dealValue` → `value`), so a CRM-side message can name the CRM field through the mapping.
+ */
+export function dealPathOf(referralPath: string): string {
+  for (const [prefix, deal] of DEAL_PATHS) {
+    if (!referralPath.startsWith(prefix)) continue;
+    if (deal.endsWith('.')) return deal + referralPath.slice(prefix.length);
+    // A person's leaf (team[0].email, customerProfile.team[0].phoneNumber) stays on the person.
+    const leaf = /\]\.(\w+)$/.exec(referralPath)?.[1];
+    return (deal === 'team' || deal === 'contact') && leaf && MEMBER_LEAF[leaf] ? `${deal}.${MEMBER_LEAF[leaf]}` : deal;
+  }
+  return referralPath;
+}

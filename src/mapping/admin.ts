@@ -48,7 +48,8 @@ export function checkMapping(m: Mapping, compiled: CompiledMapping, stages: Stag
   }
   const byName = new Map(fields.map((f) => [f.name.toLowerCase(), f]));
   const plain = (p: string) => (p.includes('.') ? null : p);
-  const wb = Object.values(m.writeBack).flatMap((v) => (typeof v === 'string' ? [v] : v && typeof v === 'object' ? [v.field] : []));
+  // Opportunity fields only: the status record's columns live on their own table.
+  const wb = Object.values(m.writeBack).flatMap((v) => (typeof v === 'string' ? [v] : v && typeof v === 'object' && 'field' in v ? [v.field] : []));
   for (const f of wb) {
     const info = byName.get(f.toLowerCase());
     if (!info) out.push({ level: 'error', message: `write-back field ${f} does not exist`, hint: `run \`cosell-sync setup ${m.crm}\` to create it` });

@@ -55,12 +55,16 @@ interface CompiledSource {
   problemPrefix: string;
   /** A plain field read (no default, no value map): the path and converter, so the record loop reads it inline. */
   direct?: { path: string; conv: (v: unknown) => Converted };
+  /** True when the record has no value and the mapping's default stands in (a default is not a CRM edit). */
+  defaulted?: (fields: Record<string, unknown>) => boolean;
   /** Deal value → CRM value (inverse map; dates and numbers as they are). */
   toCrm(value: unknown): unknown;
   label: string;
 }
 
 const TEMPLATE_VAR = /\{([^}]+)\}/g;
+
+const isBlank = (v: unknown) => v === null || v === undefined || (typeof v === 'string' && v.trim() === '');
 
 /** YAML map keys are strings; option-set values (Dataverse) are integers on the wire. */
 function crmValue(v: unknown): unknown {
@@ -101,10 +105,11 @@ function compileSource(src: Source, defaultConvert: ConverterName, opts: { timeZ
     writable: src.field.includes('.') ? null : src.field,
     problemPrefix: `${src.field}: `,
     ...(map === undefined && fallback === undefined ? { direct: { path: src.field, conv } } : {}),
+    ...(fallback !== undefined ? { defaulted: (f: Record<string, unknown>) => isBlank(get(f)) } : {}),
     // Most fields have neither a default nor a value map: read and convert, nothing else per record.
     get: map === undefined && fallback === undefined ? (f) => conv(get(f)) : (f) => {
       let raw = get(f);
-      if ((raw === null || raw === undefined || raw === '') && fallback !== undefined) raw = fallback;
+      if (isBlank(raw) && fallback !== undefined) raw = fallback;
       if (map && raw !== null && raw !== undefined) {
         const key = String(raw);
         if (key in map) raw = map[key];
@@ -153,15 +158,24 @@ export interface CompiledMapping {
   readonly referralIdField: string;
   readonly onDelete: Mapping['onDelete'];
   readonly statusField: { field: string; maxLength: number } | null;
-  toDeal(record: CrmRecord): { deal: DealFields; problems: Issue[] };
+  toDeal(record: CrmRecord): { deal: DealFields; problems: Issue[]; defaulted: string[] };
   stageOf(fields: Record<string, unknown>): StageRead;
   eligible(record: CrmRecord): boolean;
   fromDeal(deal: DealFields, keys: DealFieldKey[]): Record<string, unknown>;
   writeBackFields(facts: ReferralFacts): Record<string, unknown>;
+  /** The related status row's write for these facts (see `writeBack.statusRecord`); null when not configured. */
+  statusRecord(facts: ReferralFacts): { set: string; link: string; fields: Record<string, unknown> } | null;
   inboundCreate(deal: DealFields, facts: ReferralFacts): Record<string, unknown>;
+  /** Values of a new opportunity that live on related records (`Account.Name`, `transactioncurrencyid.isocurrencycode`). */
+  inboundRelated(deal: DealFields): Record<string, Record<string, unknown>>;
   policy(key: DealFieldKey): 'crm-wins' | 'partner-center-wins' | 'manual';
   crmStageFor(stage: DealStage): { fields: Record<string, unknown>; close?: 'won' | 'lost' };
-  closeFor(stage: DealStage): { outcome: 'won' | 'lost'; reason?: string } | undefined;
+  /** How the CRM closes a record that reaches `stage`; undefined when it does not, or `current` is already closed. */
+  closeFor(stage: DealStage, current?: Record<string, unknown>): { outcome: 'won' | 'lost'; reason?: string } | undefined;
+  /** What the CRM reads after `value` is written to deal field `key`; undefined when the mapping cannot write it. */
+  readBack(key: DealFieldKey, value: unknown): unknown;
+  /** The CRM field(s) a deal field path comes from (`team.email` → `Owner.Email`), for messages; null if unmapped. */
+  fieldFor(dealPath: string): string | null;
   /** Every deal field with the CRM source it comes from (for `preview`). */
   sources(): { key: string; source: string }[];
   /** Stage values the mapping names (for `check`). */
@@ -192,6 +206,7 @@ export function compileMapping(m: Mapping, now: () => Date = () => new Date()): 
   const rules = m.stages.rules.map((r) => ({ get: compilePath(r.field), equals: String(r.equals), stage: r.stage }));
   const prob = m.stages.byProbability ? { get: compilePath(m.stages.byProbability.field), ranges: m.stages.byProbability.ranges } : null;
   const stageMap = new Map(Object.entries(m.stages.map));
+  const closedRules = rules.filter((r) => r.stage === 'Won' || r.stage === 'Lost');
 
   // One answer object per target, made once: reading a stage allocates nothing.
   const answers = new Map<StageTarget, StageRead>();
@@ -239,10 +254,11 @@ export function compileMapping(m: Mapping, now: () => Date = () => new Date()): 
     return { key, src, head, leaf, slot, inline, required: REQUIRED[key] };
   });
 
-  const toDeal = (record: CrmRecord): { deal: DealFields; problems: Issue[] } => {
+  const toDeal = (record: CrmRecord): { deal: DealFields; problems: Issue[]; defaulted: string[] } => {
     const fields = record.fields;
     const deal = emptyDealFields();
     const problems: Issue[] = [];
+    const defaulted: string[] = [];
     for (let i = 0; i < readers.length; i++) {
       const r = readers[i]!;
       let c: Converted;
@@ -255,6 +271,7 @@ export function compileMapping(m: Mapping, now: () => Date = () => new Date()): 
         continue;
       }
       const v = c.value ?? null;
+      if (r.src.defaulted?.(fields)) defaulted.push(r.key);
       if (r.required && (v === null || v === '')) problems.push({ path: r.key, message: `${r.src.label} is empty: ${r.required} is required` });
       switch (r.slot) {
         case SLOT.top:
@@ -271,7 +288,8 @@ export function compileMapping(m: Mapping, now: () => Date = () => new Date()): 
           if (v !== null) ((deal.team[0] ??= emptyPerson()) as Record<string, unknown>)[r.leaf] = v;
           break;
         case SLOT.solutions:
-          deal.solutions = ((v as string[] | null) ?? []).map((x) => solutionMap.get(x) ?? x);
+          // Two CRM names may map to one solution id: each id once.
+          deal.solutions = [...new Set(((v as string[] | null) ?? []).map((x) => solutionMap.get(x) ?? x))];
           break;
       }
     }
@@ -292,7 +310,7 @@ export function compileMapping(m: Mapping, now: () => Date = () => new Date()): 
       if (r.ok) deal.visibleToMicrosoft = r.value === true;
       else problems.push({ path: 'visibleToMicrosoft', message: `${vis!.field}: ${r.problem}` });
     }
-    return { deal, problems };
+    return { deal, problems, defaulted };
   };
 
   const derivedWrite = new Map<string, string>();
@@ -344,6 +362,41 @@ export function compileMapping(m: Mapping, now: () => Date = () => new Date()): 
     return out;
   };
 
+  /** The stage the CRM reads after a stage is written: many CRM values may share one stage, and a close is Won/Lost. */
+  const stageReadBack = (stage: DealStage): DealStage => {
+    const w = crmStageFor(stage);
+    const read = Object.keys(w.fields).length ? stageOf(w.fields).stage : null;
+    if (w.close) return read === 'Won' || read === 'Lost' || read === 'declined' ? read : w.close === 'won' ? 'Won' : 'Lost';
+    return read ?? stage;
+  };
+  /** Deal fields every part of which the mapping can write to a plain CRM field (no relationship path, no template). */
+  const writableParts = (prefix: string) => {
+    const parts = flat.filter(([k]) => k.startsWith(prefix));
+    return parts.length > 0 && parts.every(([, src]) => src.writable !== null);
+  };
+  const writable = new Set<DealFieldKey>(
+    (['name', 'value', 'currency', 'closeDate', 'notes', 'campaignId', 'statusReason', 'solutions'] as const).filter((k) => byKey.get(k)?.writable),
+  );
+  if (writableParts('customer.')) writable.add('customer');
+  if (writableParts('contact.')) writable.add('contact');
+  if (writableParts('team.')) writable.add('team');
+  if (help && !help.field.includes('.')) writable.add('helpType');
+  if (vis && !vis.field.includes('.')) writable.add('visibleToMicrosoft');
+  const readBack = (key: DealFieldKey, value: unknown): unknown => {
+    if (key === 'stage') return stageReadBack(value as DealStage);
+    return writable.has(key) ? value : undefined;
+  };
+
+  const fieldFor = (dealPath: string): string | null => {
+    if (dealPath === 'stage') return m.stages.field;
+    if (dealPath === 'helpType') return help?.field ?? null;
+    if (dealPath === 'visibleToMicrosoft') return vis?.field ?? null;
+    const one = byKey.get(dealPath);
+    if (one) return one.label;
+    const parts = flat.filter(([k]) => k.startsWith(`${dealPath}.`)).map(([, src]) => src.label);
+    return parts.length ? parts.join(', ') : null;
+  };
+
   const wb = m.writeBack;
   const writeBackFields = (facts: ReferralFacts): Record<string, unknown> => {
     const out: Record<string, unknown> = { [wb.referralId]: facts.referralId };
@@ -356,11 +409,30 @@ export function compileMapping(m: Mapping, now: () => Date = () => new Date()): 
     return out;
   };
 
+  const statusRecord = (facts: ReferralFacts) => {
+    const r = wb.statusRecord;
+    return r ? { set: r.set, link: r.link, fields: { [r.referralId]: facts.referralId, [r.status]: facts.status, [r.substatus]: facts.substatus } } : null;
+  };
+
   const allKeys: DealFieldKey[] = ['name', 'value', 'currency', 'closeDate', 'notes', 'campaignId', 'helpType', 'visibleToMicrosoft', 'solutions', 'statusReason', 'stage'];
   const inboundCreate = (deal: DealFields, facts: ReferralFacts): Record<string, unknown> => {
     const closeDate = deal.closeDate ?? new Date(now().getTime() + m.inbound.closeDateDays * 86_400_000).toISOString().slice(0, 10);
     const fields = fromDeal({ ...deal, closeDate, name: deal.name ?? `Microsoft referral ${facts.referralId}` }, allKeys);
     return { ...fields, ...m.inbound.fields };
+  };
+
+  const inboundRelated = (deal: DealFields): Record<string, Record<string, unknown>> => {
+    const out: Record<string, Record<string, unknown>> = {};
+    const put = (key: string, value: unknown) => {
+      const src = byKey.get(key);
+      const path = src && !src.writable && src.reads.length === 1 && src.label === src.reads[0] ? src.reads[0].split('.') : [];
+      if (path.length !== 2 || value === null || value === undefined) return;
+      (out[path[0]!] ??= {})[path[1]!] = src!.toCrm(value);
+    };
+    for (const [k, v] of Object.entries(deal.customer)) put(`customer.${k}`, v);
+    for (const [k, v] of Object.entries(deal.contact ?? {})) put(`contact.${k}`, v);
+    put('currency', deal.currency);
+    return out;
   };
 
   const reads = new Set<string>([m.stages.field, ...rules.map((_, i) => m.stages.rules[i]!.field)]);
@@ -411,13 +483,20 @@ export function compileMapping(m: Mapping, now: () => Date = () => new Date()): 
     },
     fromDeal,
     writeBackFields,
+    statusRecord,
     inboundCreate,
+    inboundRelated,
     policy: (key) => m.conflicts.fields[key] ?? DEFAULT_POLICIES[key] ?? m.conflicts.default,
     crmStageFor,
-    closeFor(stage) {
+    closeFor(stage, current) {
       const w = crmStageFor(stage);
-      return w.close ? { outcome: w.close } : undefined;
+      if (!w.close) return undefined;
+      // A record a Won/Lost rule already matches (Dataverse statecode 1/2) is closed: closing again would fail.
+      if (current && closedRules.some((r) => String(r.get(current) ?? '') === r.equals)) return undefined;
+      return { outcome: w.close };
     },
+    readBack,
+    fieldFor,
     sources: () => flat.map(([key, src]) => ({ key, source: src.label })),
     mappedStageValues: () => [...stageMap.keys()],
   };

@@ -113,6 +113,8 @@ export function toPhone(v: unknown, defaultCountry?: string): Converted {
   if (!parse) {
     parse = memo((s) => {
       const p = parsePhoneNumberFromString(s, (defaultCountry as never) ?? undefined);
+      // A referral's phone number has no room for an extension: say so rather than drop it.
+      if (p?.isPossible() && p.ext) return bad(`'${s}' has an extension (${p.ext}), which a referral's phone number cannot hold; give a direct number`);
       if (p?.isPossible()) return ok(p.number);
       return /^\+?[\d\s().-]{6,}$/.test(s) ? ok(s) : bad(`'${s}' is not a phone number`);
     });
@@ -127,10 +129,11 @@ export function toEmail(v: unknown): Converted {
   return isEmail(s) ? ok(s.toLowerCase()) : bad(`'${s}' is not an e-mail address`);
 }
 
+/** Items once each, in order (`SOL-A;SOL-A` is one solution). */
 export function toList(v: unknown): Converted {
   if (EMPTY(v)) return ok([]);
-  if (Array.isArray(v)) return ok(v.map(String).filter((x) => x.trim() !== ''));
-  return ok(String(v).split(/[;,\n]/).map((x) => x.trim()).filter(Boolean));
+  const items = Array.isArray(v) ? v.map((x) => String(x).trim()) : String(v).split(/[;,\n]/).map((x) => x.trim());
+  return ok([...new Set(items.filter(Boolean))]);
 }
 
 export function toBoolean(v: unknown): Converted {
@@ -143,9 +146,13 @@ export function toBoolean(v: unknown): Converted {
   return bad(`'${String(v)}' is not yes/no`);
 }
 
+/** Control characters (not tab or line breaks) and the spaces around them become one space. */
+const CONTROL = /\s*[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]+\s*/g;
+
 export function toText(v: unknown): Converted {
   if (EMPTY(v)) return ok(null);
-  return ok(typeof v === 'string' ? v.trim() : String(v));
+  const s = (typeof v === 'string' ? v : String(v)).replace(CONTROL, ' ').trim();
+  return ok(s === '' ? null : s);
 }
 
 export function converter(name: ConverterName, opts: { timeZone?: string; defaultCountry?: string } = {}): (v: unknown) => Converted {

@@ -44,4 +44,6 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE pending_creates (connection TEXT NOT NULL, key TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (connection, key));
   CREATE TABLE retries (connection TEXT NOT NULL, record_key TEXT NOT NULL, PRIMARY KEY (connection, record_key));
   `,
+  // What the CRM reads back where that differs from the agreed deal (a many-to-one stage, a field the CRM cannot hold).
+  `ALTER TABLE links ADD COLUMN crm_echo TEXT NOT NULL DEFAULT '{}';`,
 ];

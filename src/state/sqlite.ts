@@ -20,6 +20,7 @@ interface LinkRow {
   state: LinkState;
   message: string | null;
   written: string;
+  crm_echo: string;
   direction: 'Incoming' | 'Outgoing';
   updated_at: string;
 }
@@ -35,6 +36,7 @@ const toLink = (r: LinkRow): Link => ({
   state: r.state,
   message: r.message,
   written: JSON.parse(r.written) as Record<string, unknown>,
+  crmEcho: JSON.parse(r.crm_echo) as Partial<DealFields>,
   direction: r.direction,
   updatedAt: r.updated_at,
 });
@@ -86,11 +88,11 @@ export function openSqliteState(file: string): SyncState {
 
   const now = () => new Date().toISOString();
   const upsertLink = db.prepare(`
-    INSERT INTO links (connection, crm_id, referral_id, base, referral_snapshot, referral_etag, crm_version, state, message, written, direction, updated_at)
-    VALUES (@connection, @crmId, @referralId, @base, @referralSnapshot, @referralEtag, @crmVersion, @state, @message, @written, @direction, @updatedAt)
+    INSERT INTO links (connection, crm_id, referral_id, base, referral_snapshot, referral_etag, crm_version, state, message, written, crm_echo, direction, updated_at)
+    VALUES (@connection, @crmId, @referralId, @base, @referralSnapshot, @referralEtag, @crmVersion, @state, @message, @written, @crmEcho, @direction, @updatedAt)
     ON CONFLICT (connection, crm_id) DO UPDATE SET referral_id = excluded.referral_id, base = excluded.base, referral_snapshot = excluded.referral_snapshot,
       referral_etag = excluded.referral_etag, crm_version = excluded.crm_version, state = excluded.state,
-      message = excluded.message, written = excluded.written, direction = excluded.direction, updated_at = excluded.updated_at`);
+      message = excluded.message, written = excluded.written, crm_echo = excluded.crm_echo, direction = excluded.direction, updated_at = excluded.updated_at`);
   const deleteLink = db.prepare('DELETE FROM links WHERE connection = ? AND crm_id = ?');
   const upsertCursor = db.prepare(`
     INSERT INTO cursors (connection, direction, value, updated_at) VALUES (?, ?, ?, ?)
@@ -112,7 +114,7 @@ export function openSqliteState(file: string): SyncState {
   const checkpoint = db.transaction((connection: string, cp: Checkpoint) => {
     const t = now();
     for (const l of cp.links ?? []) {
-      upsertLink.run({ ...l, connection, base: JSON.stringify(l.base), referralSnapshot: l.referralSnapshot ? JSON.stringify(l.referralSnapshot) : null, written: JSON.stringify(l.written), updatedAt: t });
+      upsertLink.run({ ...l, connection, base: JSON.stringify(l.base), referralSnapshot: l.referralSnapshot ? JSON.stringify(l.referralSnapshot) : null, written: JSON.stringify(l.written), crmEcho: JSON.stringify(l.crmEcho ?? {}), updatedAt: t });
     }
     for (const id of cp.unlink ?? []) deleteLink.run(connection, id);
     if (cp.cursor) upsertCursor.run(connection, cp.cursor.direction, cp.cursor.value, t);
@@ -220,7 +222,10 @@ export function openSqliteState(file: string): SyncState {
           const base = JSON.parse(link.base) as Record<string, unknown>;
           // The losing side's value becomes the base, so the winner is the only change next cycle.
           base[c.field] = take === 'crm' ? c.referralValue : c.crmValue;
-          db.prepare('UPDATE links SET base = ?, crm_version = NULL WHERE connection = ? AND crm_id = ?').run(JSON.stringify(base), c.connection, c.crmId);
+          // The CRM side of that field is compared against the new base, not an older read-back.
+          const echo = JSON.parse(link.crm_echo) as Record<string, unknown>;
+          delete echo[c.field];
+          db.prepare('UPDATE links SET base = ?, crm_echo = ?, crm_version = NULL WHERE connection = ? AND crm_id = ?').run(JSON.stringify(base), JSON.stringify(echo), c.connection, c.crmId);
         }
         db.prepare('UPDATE conflicts SET resolved_at = ?, resolution = ? WHERE id = ?').run(now(), take, id);
         addRetry.run(c.connection, `crm:${c.crmId}`);

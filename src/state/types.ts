@@ -26,6 +26,12 @@ export interface Link {
   message: string | null;
   /** Write-back values last written to the CRM record (referral id, status, …): only differences are written. */
   written: Record<string, unknown>;
+  /**
+   * Deal fields as the CRM reads them back where that differs from `base`: a many-to-one stage (Expired is
+   * written as Closed Lost), a field the mapping cannot write (a template). The CRM side is compared against
+   * `base` overlaid with this, so what the sync wrote never reads back as a rep's edit.
+   */
+  crmEcho: Partial<DealFields>;
   direction: 'Incoming' | 'Outgoing';
   updatedAt: string;
 }

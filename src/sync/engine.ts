@@ -42,7 +42,10 @@ export interface PlannedRecord {
 }
 
 export interface CycleResult {
+  /** What this run did; `counts.issues` counts the issues seen in this run. */
   counts: RunCounts;
+  /** Records with an open issue after this run (what `issues list` and `status` show). */
+  openIssues: number;
   planned: PlannedRecord[];
   interrupted: boolean;
 }
@@ -71,6 +74,12 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
   const conflictsSeen = new Set<string>();
   /** Closed rows whose write-back was skipped: one info line per cycle, each row at debug. */
   let closedSkipped = 0;
+  // A record can come up in several phases of a cycle; its issue is counted once.
+  const issuesSeen = new Set<string>();
+  const issueSeen = (key: string) => {
+    if (!issuesSeen.has(key)) counts.issues++;
+    issuesSeen.add(key);
+  };
 
   /** CRM fields to write for one outcome: deal fields, changed write-back facts, and the status line if its meaning changed. */
   const crmFieldsFor = (o: RecordOutcome, current: Record<string, unknown>, at: Date): Record<string, unknown> => {
@@ -127,7 +136,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
         log.warn('record failed', { connection, record: key, error: describeError(o.error) });
         cp.issues.push({ connection, recordKey: key, kind: 'error', message: describeError(o.error) });
         cp.retry.push(key);
-        counts.issues++;
+        issueSeen(key);
         continue;
       }
       if (deps.dryRun) {
@@ -147,8 +156,8 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
       if (o.planned.length === 0 && !o.blocked.length && !o.conflicts.length && !o.problems.length) counts.unchanged++;
       const recordKey = o.crmId ? `crm:${o.crmId}` : `referral:${o.referralId}`;
       if (o.problems.length) {
-        counts.issues++;
-        cp.issues.push({ connection, recordKey, kind: 'validation', message: o.problems.map((p) => `${p.path}: ${p.message}`).join('; ') });
+        issueSeen(recordKey);
+        cp.issues.push({ connection, recordKey, kind: o.rejected ? 'rejected' : 'validation', message: o.problems.map((p) => `${p.path}: ${p.message}`).join('; ') });
       } else {
         cp.clearIssues.push(recordKey);
       }
@@ -163,7 +172,8 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
         const facts = o.crmCreate.facts;
         const fields = { ...mapping.inboundCreate(o.crmCreate.deal, facts), ...mapping.writeBackFields(facts) };
         if (statusField) fields[statusField.field] = renderStatusLine(true, 'received from Partner Center', at, statusField.maxLength);
-        newRecords.push({ create: { ref: facts.referralId, fields }, outcome: o });
+        const related = mapping.inboundRelated?.(o.crmCreate.deal);
+        newRecords.push({ create: { ref: facts.referralId, fields, ...(related ? { related } : {}) }, outcome: o });
         continue;
       }
       if (o.link) cp.links.push({ ...o.link, connection, updatedAt: at.toISOString() });
@@ -172,8 +182,11 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
       if (!crmId || work.crmRecord?.deleted) continue;
       const fields = crmFieldsFor(o, current, at);
       if (Object.keys(fields).length > 0) {
+        const facts = o.crmWrite?.facts;
+        // The status row follows every change of the written-back facts (the record itself may be closed).
+        const statusRecord = facts && Object.keys(mapping.writeBackFields(facts)).some((k) => k in fields) ? mapping.statusRecord?.(facts) : null;
         updates.push({
-          update: { id: crmId, fields, ...(o.crmWrite?.close ? { close: o.crmWrite.close } : {}) },
+          update: { id: crmId, fields, ...(o.crmWrite?.close ? { close: o.crmWrite.close } : {}), ...(statusRecord ? { statusRecord } : {}) },
           outcome: o,
         });
       }
@@ -202,7 +215,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
             if (outcome.status) link.message = outcome.status.reason;
           }
         } else {
-          counts.issues++;
+          issueSeen(`crm:${update.id}`);
           const message = `CRM rejected the write-back: ${r.code ?? ''} ${r.message ?? ''}`.trim();
           log.warn('crm write failed', { connection, crmId: update.id, code: r.code, error: r.message });
           cp.issues.push({ connection, recordKey: `crm:${update.id}`, kind: 'crm-write', message });
@@ -236,6 +249,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
           state: 'ok',
           message: 'received from Partner Center',
           written: pickWriteBack(n.create.fields, mapping, n.outcome),
+          crmEcho: n.outcome.crmCreate!.echo,
           direction: 'Incoming',
           updatedAt: at.toISOString(),
         });
@@ -251,7 +265,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
           counts.createdInCrm++;
           linkNew(n, r.id, r.version ?? null);
         } else {
-          counts.issues++;
+          issueSeen(`referral:${n.create.ref}`);
           cp.clearIssues = cp.clearIssues.filter((k) => k !== `referral:${n.create.ref}`);
           log.warn('crm create failed', { connection, referralId: n.create.ref, code: r.code, error: r.message });
           cp.issues.push({ connection, recordKey: `referral:${n.create.ref}`, kind: 'crm-create', message: `CRM rejected the new opportunity: ${r.code ?? ''} ${r.message ?? ''}`.trim() });
@@ -269,7 +283,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
     return new Map(rows.map((r) => [r.id, r]));
   };
 
-  const phaseRetries = async () => {
+  const phaseRetries = async (): Promise<Set<string>> => {
     const keys = deps.dryRun ? [] : await state.takeRetries(connection);
     const crmIds = new Set<string>();
     const referralIds = new Set<string>();
@@ -279,7 +293,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
       else if (k.startsWith('create-referral:')) crmIds.add(k.slice(16));
       else if (k.startsWith('create-crm:')) referralIds.add(k.slice(11));
     }
-    if (crmIds.size + referralIds.size === 0) return;
+    if (crmIds.size + referralIds.size === 0) return crmIds;
     const linksByCrm = await state.getLinks(connection, [...crmIds]);
     const linksByRef = await state.getLinksByReferral(connection, [...referralIds]);
     const refLinkByCrm = new Map([...linksByRef.values()].map((l) => [l.crmId, l]));
@@ -300,6 +314,35 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
     }
     deps.onProgress?.({ phase: 'retries', records: works.length });
     await processPage(works, null);
+    return crmIds;
+  };
+
+  /**
+   * Records with an open validation issue (their CRM data, not a refusal by the referrals API) are read again by
+   * id, in pages: the fix may be on another record (the account's country, the owner's e-mail) whose change does
+   * not move the opportunity's change stamp.
+   * The referral side is not read here (its changes come through the pull); no open issue costs no call.
+   */
+  const phaseOpenIssues = async (done: Set<string>) => {
+    if (deps.dryRun) return;
+    const ids = (await state.issues(connection))
+      .filter((i) => i.kind === 'validation' && i.recordKey.startsWith('crm:') && !done.has(i.recordKey.slice(4)))
+      .map((i) => i.recordKey.slice(4));
+    const size = deps.pageSize ?? 200;
+    for (let i = 0; i < ids.length && !stopped(); i += size) {
+      const chunk = ids.slice(i, i + size);
+      const links = await state.getLinks(connection, chunk);
+      const records = await readCrm(chunk);
+      const works: RecordWork[] = [];
+      for (const id of chunk) {
+        const record = records.get(id);
+        const link = links.get(id) ?? null;
+        if (!record || (!link && (record.deleted || !mapping.eligible(record)))) continue;
+        works.push({ link, crmRecord: record, referral: null, createPending: pending.has(pendingReferralKey(id)) });
+      }
+      deps.onProgress?.({ phase: 'retries', records: works.length });
+      await processPage(works, null);
+    }
   };
 
   const phaseReferrals = async () => {
@@ -375,13 +418,14 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
     counts.crmBudget = usage ? `${usage.used}/${usage.max}` : null;
   };
   try {
-    await phaseRetries();
+    const retried = await phaseRetries();
+    if (!stopped()) await phaseOpenIssues(retried);
     if (!stopped()) await phaseReferrals();
     if (!stopped()) await phaseCrm();
     tally();
     if (closedSkipped) log.info(`${closedSkipped} closed rows: write-back skipped`, { connection, count: closedSkipped });
     if (!deps.dryRun) await state.finishRun(runId, stopped() ? 'interrupted' : 'ok', counts);
-    return { counts, planned, interrupted: stopped() };
+    return { counts, openIssues: (await state.issues(connection)).length, planned, interrupted: stopped() };
   } catch (err) {
     tally();
     if (!deps.dryRun) await state.finishRun(runId, 'failed', counts, describeError(err));

@@ -23,13 +23,20 @@ export interface PlanInput {
   /** What both sides agreed on last time; null when the record is not linked yet. */
   base: DealFields | null;
   /** The CRM record mapped to deal fields; null when the CRM side did not change (then it equals base). */
-  crm: { deal: DealFields; problems: Issue[]; deleted: boolean } | null;
+  crm: { deal: DealFields; problems: Issue[]; deleted: boolean; defaulted?: string[] } | null;
   /** The referral canonicalized; null when it did not change since base. */
   referral: { deal: DealFields } | null;
   policy: (key: DealFieldKey) => FieldPolicy;
   onDelete: 'ignore' | 'close-lost';
   /** Incoming referrals keep what their sender set (customer, contact, help type, visibility). */
   direction?: 'Incoming' | 'Outgoing';
+  /** How the CRM read back what was last agreed, where that differs from `base` (see Link.crmEcho). */
+  crmEcho?: Partial<DealFields>;
+  /**
+   * What the CRM will read after the sync writes `value` to `key` (a many-to-one stage reads as its class);
+   * undefined when the mapping cannot write that field, so the CRM keeps its own value. Absent: as written.
+   */
+  readBack?: (key: DealFieldKey, value: unknown) => unknown;
 }
 
 /** Fields of an inbound referral that only its sender sets: CRM differences there are not sent (nor errors). */
@@ -66,6 +73,10 @@ export interface Plan {
   conflicts: FieldConflict[];
   /** Problems that kept CRM-side changes from being sent (bad or unmapped values). */
   problems: Issue[];
+  /** The CRM's read-back of `next` where it differs from it, to store with the link. */
+  echo: Partial<DealFields>;
+  /** Why a record is deliberately left alone (shown to the rep as a note, not as synced). */
+  note?: string;
 }
 
 const STAGE_WORD: Partial<Record<DealStage, string>> = { Won: 'Won', Lost: 'Lost', declined: 'Declined', expired: 'Expired' };
@@ -81,12 +92,12 @@ export function stageMoveProblem(from: DealStage, to: DealStage): string | null 
 }
 
 function planUnlinked(input: PlanInput): Plan {
-  const empty: Plan = { actions: [], next: null, blocked: [], conflicts: [], problems: [] };
+  const empty: Plan = { actions: [], next: null, blocked: [], conflicts: [], problems: [], echo: {} };
   if (input.crm && !input.crm.deleted) {
     if (input.crm.problems.length) return { ...empty, problems: input.crm.problems };
     const stage = input.crm.deal.stage;
     // (decision) Deals are shared while they are worked on; one already won or lost when first seen is left alone.
-    if (stage === 'Won' || stage === 'Lost') return empty;
+    if (stage === 'Won' || stage === 'Lost') return { ...empty, note: `not shared: already ${stage === 'Won' ? 'won' : 'lost'} when first seen` };
     if (stage === 'on-hold' || stage === 'declined' || stage === 'expired') {
       return {
         ...empty,
@@ -96,7 +107,14 @@ function planUnlinked(input: PlanInput): Plan {
     return { ...empty, actions: [{ type: 'create-referral', deal: input.crm.deal }], next: input.crm.deal };
   }
   if (input.referral && !isTerminalStage(input.referral.deal.stage)) {
-    return { ...empty, actions: [{ type: 'create-crm', deal: input.referral.deal }], next: input.referral.deal };
+    const deal = input.referral.deal;
+    // Only fields the CRM is given can read back differently; the rest are not on the new record yet.
+    const echo: Partial<DealFields> = {};
+    for (const key of DEAL_FIELD_KEYS) {
+      const back = input.readBack?.(key, deal[key]);
+      if (back !== undefined && !sameValue(back, deal[key])) (echo as Record<string, unknown>)[key] = back;
+    }
+    return { ...empty, actions: [{ type: 'create-crm', deal }], next: deal, echo };
   }
   return empty;
 }
@@ -117,14 +135,19 @@ export function plan(input: PlanInput): Plan {
         blocked: [],
         conflicts: [],
         problems: [],
+        echo: {},
       };
     }
-    return { actions: [{ type: 'unlink' }], next: refDeal, blocked: [], conflicts: [], problems: [] };
+    return { actions: [{ type: 'unlink' }], next: refDeal, blocked: [], conflicts: [], problems: [], echo: {} };
   }
 
-  // With unusable CRM values, only the referral side may move; nothing from the CRM is sent.
+  // The CRM side is compared with what it read back last time, so the sync's own writes are no change.
+  const crmBase: DealFields = { ...base, ...input.crmEcho };
+  // A field with an unusable CRM value is reported and keeps its last agreed value; the other fields flow.
   const problems = input.crm?.problems ?? [];
-  const crmDeal = input.crm && problems.length === 0 ? input.crm.deal : base;
+  // A mapping default standing in for an empty CRM value is not an edit: it never overwrites the other side.
+  const held = [...problems, ...(input.crm?.defaulted ?? []).map((path) => ({ path, message: 'default' }))];
+  const crmDeal = input.crm ? withoutProblemFields(input.crm.deal, crmBase, held) : crmBase;
 
   const next: DealFields = cloneDeal(base);
   const desired: DealFields = cloneDeal(refDeal);
@@ -180,7 +203,7 @@ export function plan(input: PlanInput): Plan {
 
   const senderOwned = input.direction === 'Incoming' ? SENDER_OWNED : [];
   for (const key of DEAL_FIELD_KEYS) {
-    const crmChanged = !senderOwned.includes(key) && !sameValue(base[key], crmDeal[key]);
+    const crmChanged = !senderOwned.includes(key) && !sameValue(crmBase[key], crmDeal[key]);
     const refChanged = !sameValue(base[key], refDeal[key]);
     if (!crmChanged && !refChanged) continue;
     if (crmChanged && refChanged && sameValue(crmDeal[key], refDeal[key])) {
@@ -198,15 +221,55 @@ export function plan(input: PlanInput): Plan {
     }
   }
 
-  // A Lost/declined stage carries its reason in the same patch.
+  // A Lost/declined stage carries its reason in the same patch (a stand-in when the CRM gave none, which the
+  // CRM does not hold: its own empty reason is what it reads back).
+  const keptByCrm: DealFieldKey[] = [];
   if (toReferral.includes('stage') && (desired.stage === 'Lost' || desired.stage === 'declined')) {
     desired.statusReason = crmDeal.statusReason ?? refDeal.statusReason ?? `${desired.stage === 'Lost' ? 'Lost' : 'Declined'} in the CRM (no reason given)`;
     next.statusReason = desired.statusReason;
+    if (crmDeal.statusReason === null) keptByCrm.push('statusReason');
   }
 
   const actions: Action[] = [];
   const ops = toReferral.length ? buildPatch(refDeal, desired) : [];
   if (ops.length) actions.push({ type: 'patch-referral', ops, keys: toReferral });
   if (toCrm.length) actions.push({ type: 'write-crm', keys: toCrm });
-  return { actions, next, blocked, conflicts, problems };
+  return { actions, next, blocked, conflicts, problems, echo: nextEcho(input, crmDeal, next, toCrm, keptByCrm) };
+}
+
+/** The deal field a problem is about (`team[0].email` → team); null when it names none. */
+export function problemKey(path: string): DealFieldKey | null {
+  const head = path.split(/[.[]/)[0]!;
+  return (DEAL_FIELD_KEYS as readonly string[]).includes(head) ? (head as DealFieldKey) : null;
+}
+
+/** The CRM deal with each field that has a problem put back to `fallback`; any problem naming no field holds them all. */
+function withoutProblemFields(deal: DealFields, fallback: DealFields, problems: Issue[]): DealFields {
+  if (problems.length === 0) return deal;
+  const keys = problems.map((p) => problemKey(p.path));
+  if (keys.includes(null)) return fallback;
+  const out = cloneDeal(deal);
+  for (const k of keys) (out as Record<DealFieldKey, unknown>)[k!] = fallback[k!];
+  return out;
+}
+
+/**
+ * The CRM's read-back of `next`: for each field, what the CRM will hold after this plan's writes (the read-back
+ * of a written value, else the CRM's current value), kept where it differs from `next`. A CRM edit still pending
+ * (blocked, in conflict) keeps the older read-back, so it is seen again next cycle.
+ */
+function nextEcho(input: PlanInput, crmDeal: DealFields, next: DealFields, toCrm: DealFieldKey[], keptByCrm: DealFieldKey[]): Partial<DealFields> {
+  const echo: Record<string, unknown> = {};
+  const previous = (input.crmEcho ?? {}) as Record<string, unknown>;
+  for (const key of DEAL_FIELD_KEYS) {
+    let crmNow: unknown;
+    if (toCrm.includes(key)) {
+      const back = input.readBack ? input.readBack(key, next[key]) : next[key];
+      crmNow = back === undefined ? crmDeal[key] : back;
+    } else if (keptByCrm.includes(key)) crmNow = crmDeal[key];
+    else if (sameValue(crmDeal[key], next[key])) continue;
+    else crmNow = previous[key];
+    if (crmNow !== undefined && !sameValue(crmNow, next[key])) echo[key] = crmNow;
+  }
+  return echo as Partial<DealFields>;
 }

@@ -13,17 +13,26 @@ export interface MappingPort {
   /** The CRM field holding the referral id (links inbound-created opportunities; heals crashed creates). */
   referralIdField: string;
   onDelete: 'ignore' | 'close-lost';
-  toDeal(record: CrmRecord): { deal: DealFields; problems: Issue[] };
+  /** `defaulted`: deal field paths where the mapping's default stood in for an empty CRM value. */
+  toDeal(record: CrmRecord): { deal: DealFields; problems: Issue[]; defaulted?: string[] };
   eligible(record: CrmRecord): boolean;
   /** CRM fields to write for these deal keys (values from `deal`). */
   fromDeal(deal: DealFields, keys: DealFieldKey[]): Record<string, unknown>;
   writeBackFields(facts: ReferralFacts): Record<string, unknown>;
+  /** The related status row's write for these facts, when the mapping keeps one. */
+  statusRecord?(facts: ReferralFacts): { set: string; link: string; fields: Record<string, unknown> } | null;
   /** The CRM field for the rep-facing sync status line (✔/✖ + reason + time), and its length limit. */
   statusField: { field: string; maxLength: number } | null;
   inboundCreate(deal: DealFields, facts: ReferralFacts): Record<string, unknown>;
+  /** Values of a new opportunity that live on related records (the customer's account, the currency). */
+  inboundRelated?(deal: DealFields): Record<string, Record<string, unknown>>;
   policy(key: DealFieldKey): FieldPolicy;
+  /** What the CRM reads after the sync writes `value` to deal field `key`; undefined when it cannot write it. */
+  readBack?(key: DealFieldKey, value: unknown): unknown;
+  /** The CRM field(s) a deal field path comes from (`team.email` → `Owner.Email`), for messages. */
+  fieldFor?(dealPath: string): string | null;
   /** Close the CRM record through the CRM's own mechanism when the deal ends (Dataverse Win/Lose). */
-  closeFor?(stage: DealFields['stage']): { outcome: 'won' | 'lost'; reason?: string } | undefined;
+  closeFor?(stage: DealFields['stage'], current?: Record<string, unknown>): { outcome: 'won' | 'lost'; reason?: string } | undefined;
 }
 
 export interface ReferralPage {

@@ -5,6 +5,7 @@
 import type { CrmRecord } from '../../connectors/connector.js';
 import {
   dealFieldsToCreate,
+  dealPathOf,
   referralFacts,
   referralToDealFields,
   validateCreate,
@@ -17,8 +18,9 @@ import {
 } from '../domain/index.js';
 import { ConflictError, NotFoundError, TerminalStateError, ValidationError } from '../runtime/index.js';
 import type { Link } from '../state/index.js';
-import { plan, SENDER_OWNED, type Blocked, type FieldConflict, type Plan } from './plan.js';
+import { plan, problemKey, SENDER_OWNED, type Blocked, type FieldConflict, type Plan } from './plan.js';
 import type { MappingPort, ReferralsPort, ReferralWithEtag } from './ports.js';
+import type { StatusMark } from './status-line.js';
 
 /** A 412 is re-read and re-planned at most this many times, then reported. */
 export const MAX_REPLANS = 3;
@@ -41,12 +43,14 @@ export interface RecordOutcome {
   /** Deal fields to write to the CRM (values from `next`), plus the write-back facts. */
   crmWrite: { keys: DealFieldKey[]; facts: ReferralFacts | null; close?: { outcome: 'won' | 'lost'; reason?: string } } | null;
   /** An inbound referral that needs a new CRM opportunity. */
-  crmCreate: { deal: DealFields; facts: ReferralFacts } | null;
+  crmCreate: { deal: DealFields; facts: ReferralFacts; echo: Partial<DealFields> } | null;
   blocked: Blocked[];
   conflicts: FieldConflict[];
   problems: Issue[];
+  /** The problems are the referrals API's refusal, not the CRM record's data (so re-reading the CRM won't help). */
+  rejected?: boolean;
   /** One short line for the rep (without the time): 'synced' or what went wrong. */
-  status: { ok: boolean; reason: string } | null;
+  status: { ok: StatusMark; reason: string } | null;
   counters: { created: number; updated: number; blocked: number };
   /** The planned actions, for `cosell-sync plan`. */
   planned: Plan['actions'];
@@ -73,11 +77,40 @@ async function createReferral(ctx: RecordContext, crmId: string, deal: DealField
   return existing ?? (await ctx.referrals.create(dealFieldsToCreate(deal, crmId)));
 }
 
+/** A problem as the rep reads it: led by the CRM field it comes from, unless the message names it already. */
+function onCrmField(ctx: RecordContext, i: Issue): Issue {
+  const field = ctx.mapping.fieldFor?.(i.path);
+  return field && !i.message.startsWith(field) ? { path: i.path, message: `${field}: ${i.message}` } : i;
+}
+
+/** A deal field by its CRM field where it has a single one (`value` → `Amount`), else by its own name. */
+function crmLabel(ctx: RecordContext, key: string): string {
+  const field = ctx.mapping.fieldFor?.(key);
+  return field && !field.includes(', ') ? field : key;
+}
+
+/**
+ * Co-sell rule problems of what the plan would send, on the CRM's terms: each names the deal field and the CRM
+ * field it comes from (`team.email: Owner.Email: e-mail address is required`). A create is checked whole; an
+ * update only on the fields it changes (an inbound referral may lack what its sender left out).
+ */
+function ruleProblems(ctx: RecordContext, p: Plan, crmId: string | null): Issue[] {
+  const create = p.actions.find((a) => a.type === 'create-referral');
+  const patch = p.actions.find((a) => a.type === 'patch-referral');
+  const deal = create?.type === 'create-referral' ? create.deal : patch ? p.next : null;
+  if (!deal || !crmId) return [];
+  const body = dealFieldsToCreate(deal, crmId);
+  const issues = validateCreate(body, { microsoftInvited: invitesMicrosoft(body) }).map((i) => onCrmField(ctx, { path: dealPathOf(i.path), message: i.message }));
+  if (create) return issues;
+  const keys = patch?.type === 'patch-referral' ? patch.keys : [];
+  return issues.filter((i) => keys.includes(problemKey(i.path)!));
+}
+
 /** On an inbound referral the sender owns the customer and contact: gaps there in the CRM are not problems. */
-function senderOwnedIgnored(m: { deal: DealFields; problems: Issue[] }, direction: string): { deal: DealFields; problems: Issue[] } {
+function senderOwnedIgnored<T extends { deal: DealFields; problems: Issue[] }>(m: T, direction: string): T {
   if (direction !== 'Incoming') return m;
   const owned = SENDER_OWNED as readonly string[];
-  return { deal: m.deal, problems: m.problems.filter((p) => !owned.includes(p.path.split('.')[0]!)) };
+  return { ...m, problems: m.problems.filter((p) => !owned.includes(p.path.split('.')[0]!)) };
 }
 
 export async function syncRecord(ctx: RecordContext, work: RecordWork): Promise<RecordOutcome> {
@@ -85,7 +118,7 @@ export async function syncRecord(ctx: RecordContext, work: RecordWork): Promise<
   const direction = work.link?.direction ?? work.referral?.referral.direction ?? 'Outgoing';
   const mapped = work.crmRecord && !work.crmRecord.deleted ? senderOwnedIgnored(ctx.mapping.toDeal(work.crmRecord), direction) : null;
   const crmSide = work.crmRecord
-    ? { deal: mapped?.deal ?? work.link?.base ?? (null as never), problems: mapped?.problems ?? [], deleted: work.crmRecord.deleted }
+    ? { deal: mapped?.deal ?? work.link?.base ?? (null as never), problems: mapped?.problems ?? [], deleted: work.crmRecord.deleted, defaulted: mapped?.defaulted ?? [] }
     : null;
   let referral = work.referral;
 
@@ -106,29 +139,31 @@ export async function syncRecord(ctx: RecordContext, work: RecordWork): Promise<
 
   for (let attempt = 0; ; attempt++) {
     const known = referral ? referralToDealFields(referral.referral) : (work.link?.referralSnapshot ?? null);
-    const p = plan({
+    const planWith = (invalid: Issue[]) => plan({
       base: work.link?.base ?? null,
-      crm: crmSide,
+      crm: crmSide && invalid.length ? { ...crmSide, problems: [...crmSide.problems, ...invalid] } : crmSide,
       referral: known ? { deal: known } : null,
       policy: (k) => ctx.mapping.policy(k),
       onDelete: ctx.mapping.onDelete,
       direction,
+      crmEcho: work.link?.crmEcho ?? {},
+      ...(ctx.mapping.readBack ? { readBack: (k: DealFieldKey, v: unknown) => ctx.mapping.readBack!(k, v) } : {}),
     });
+    let p = planWith([]);
+    // The co-sell rules are checked before any call, so the rep reads the reason instead of a rejected call.
+    const invalid = ruleProblems(ctx, p, crmId);
+    const creating = p.actions.some((a) => a.type === 'create-referral');
+    // A change that would make a linked deal invalid is held (that field only) and reported; the rest flows.
+    if (invalid.length && !creating && crmSide) p = planWith(invalid);
     outcome.planned = p.actions;
     outcome.blocked = p.blocked;
     outcome.conflicts = p.conflicts;
-    outcome.problems = [...p.problems];
+    outcome.problems = p.problems.map((i) => onCrmField(ctx, i));
 
-    // Create-time rules are checked before any call, so the rep reads the reason instead of a rejected call.
-    const create = p.actions.find((a) => a.type === 'create-referral');
-    if (create && create.type === 'create-referral') {
-      const body = dealFieldsToCreate(create.deal, crmId!);
-      const invalid = validateCreate(body, { microsoftInvited: invitesMicrosoft(body) });
-      if (invalid.length) {
-        outcome.problems.push(...invalid);
-        outcome.status = { ok: false, reason: issueText(invalid) };
-        return outcome;
-      }
+    if (invalid.length && creating) {
+      outcome.problems.push(...invalid);
+      outcome.status = { ok: false, reason: issueText(invalid) };
+      return outcome;
     }
     if (ctx.dryRun) return outcome;
 
@@ -163,6 +198,7 @@ export async function syncRecord(ctx: RecordContext, work: RecordWork): Promise<
       } else {
         throw err;
       }
+      outcome.rejected = true;
       outcome.status = { ok: false, reason: `Partner Center rejected the change: ${issueText(outcome.problems)}` };
       return outcome;
     }
@@ -175,10 +211,10 @@ function finish(ctx: RecordContext, work: RecordWork, p: Plan, result: ReferralW
   const next = p.next;
   const crmId = outcome.crmId;
   outcome.counters.blocked = p.blocked.length ? 1 : 0;
-  outcome.status = statusOf(p, outcome.problems);
+  outcome.status = statusOf(p, outcome.problems, (k) => crmLabel(ctx, k));
 
   if (p.actions.some((a) => a.type === 'create-crm')) {
-    outcome.crmCreate = next && facts ? { deal: next, facts } : null;
+    outcome.crmCreate = next && facts ? { deal: next, facts, echo: p.echo } : null;
     outcome.referralId = referral?.id ?? null;
     return outcome;
   }
@@ -187,7 +223,9 @@ function finish(ctx: RecordContext, work: RecordWork, p: Plan, result: ReferralW
 
   const write = p.actions.find((a) => a.type === 'write-crm');
   const keys = write && write.type === 'write-crm' ? write.keys : [];
-  const close = keys.includes('stage') ? ctx.mapping.closeFor?.(next.stage) : undefined;
+  // The record ends the way the mapping says whichever side ended the deal (a rep's decline on an open row too).
+  const sent = p.actions.some((a) => a.type === 'patch-referral' && a.keys.includes('stage'));
+  const close = keys.includes('stage') || sent ? ctx.mapping.closeFor?.(next.stage, work.crmRecord?.fields) : undefined;
   outcome.crmWrite = { keys, facts, ...(close ? { close } : {}) };
   outcome.referralId = referralId;
   outcome.link = {
@@ -200,18 +238,22 @@ function finish(ctx: RecordContext, work: RecordWork, p: Plan, result: ReferralW
     state: p.blocked.length ? 'blocked' : outcome.problems.length || p.conflicts.length ? 'error' : 'ok',
     message: work.link?.message ?? null,
     written: work.link?.written ?? {},
+    crmEcho: p.echo,
     direction: referral?.direction ?? work.link?.direction ?? 'Outgoing',
   };
   return outcome;
 }
 
-export function statusOf(p: Pick<Plan, 'blocked' | 'conflicts'>, problems: Issue[]): { ok: boolean; reason: string } {
+/** The rep's line; `label` names a deal field on the CRM's terms (`value` → `Amount`). */
+export function statusOf(p: Pick<Plan, 'blocked' | 'conflicts' | 'note'>, problems: Issue[], label: (key: string) => string = (k) => k): { ok: StatusMark; reason: string } {
   if (problems.length) return { ok: false, reason: issueText(problems) };
-  if (p.blocked.length) return { ok: false, reason: `blocked: ${p.blocked.map((b) => `${b.reason} (${b.keys.join(', ')})`).join('; ')}` };
+  if (p.note) return { ok: 'note', reason: p.note };
+  if (p.blocked.length) return { ok: false, reason: `blocked: ${p.blocked.map((b) => `${b.reason} (${b.keys.map(label).join(', ')})`).join('; ')}` };
   if (p.conflicts.length) {
     return {
       ok: false,
-      reason: `conflict on ${p.conflicts.map((c) => c.key).join(', ')}: changed on both sides; resolve with cosell-sync conflicts`,
+      // The deal field's own name too: it is what `cosell-sync conflicts` lists.
+      reason: `conflict on ${p.conflicts.map((c) => (label(c.key) === c.key ? c.key : `${c.key} (${label(c.key)})`)).join(', ')}: changed on both sides; resolve with cosell-sync conflicts`,
     };
   }
   return { ok: true, reason: 'synced' };

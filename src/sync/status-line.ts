@@ -5,9 +5,12 @@
  */
 const SEP = ' · ';
 
-export function renderStatusLine(ok: boolean, reason: string, at: Date, maxLength: number): string {
+/** ✔ in step, ✖ something to fix, – a note (the record is deliberately left alone). */
+export type StatusMark = boolean | 'note';
+
+export function renderStatusLine(ok: StatusMark, reason: string, at: Date, maxLength: number): string {
   const time = `${at.toISOString().slice(0, 16).replace('T', ' ')} UTC`;
-  const head = `${ok ? '✔' : '✖'} `;
+  const head = `${ok === 'note' ? '–' : ok ? '✔' : '✖'} `;
   const room = Math.max(8, maxLength - head.length - SEP.length - time.length);
   const text = reason.length > room ? `${reason.slice(0, room - 1)}…` : reason;
   return `${head}${text}${SEP}${time}`;
@@ -20,6 +23,6 @@ export function statusMeaning(line: string | null | undefined): string | null {
   return i < 0 ? line : line.slice(0, i);
 }
 
-export function sameStatus(current: string | null | undefined, ok: boolean, reason: string, maxLength: number): boolean {
+export function sameStatus(current: string | null | undefined, ok: StatusMark, reason: string, maxLength: number): boolean {
   return statusMeaning(current) === statusMeaning(renderStatusLine(ok, reason, new Date(0), maxLength));
 }

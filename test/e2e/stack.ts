@@ -3,6 +3,7 @@
  * state, with a small CRM adapter so the same scenarios run against Salesforce and Dynamics 365.
  */
 import { mkdtempSync } from 'node:fs';
+import { afterEach, beforeEach } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CrmConnector } from '../../connectors/connector.js';
@@ -29,6 +30,10 @@ export interface OppSpec {
   help?: 'None' | 'ProofOfConceptOrDemo';
   visible?: boolean;
   sync?: boolean;
+  /** The CRM's solutions field as typed (default `SOL-AZ-001`). */
+  solutions?: string;
+  /** No currency on the record (Dataverse: no currency lookup). */
+  noCurrency?: boolean;
 }
 
 /** What a test does to the CRM, in CRM-neutral words. */
@@ -40,12 +45,25 @@ export interface CrmAdapter {
   setNotes(id: string, notes: string): void;
   setStage(id: string, stage: 'Qualify' | 'Develop' | 'Propose' | 'Close'): void;
   setOwner(id: string, person: { first: string; last: string; email: string; phone: string }): void;
+  /** Edit the owner's own user record (not the opportunity). */
+  setOwnerEmail(id: string, email: string | null): void;
+  /** Edit the customer's account record (not the opportunity). */
+  setAccountCountry(id: string, country: string | null): void;
   requestHelp(id: string): void;
   win(id: string): void;
   lose(id: string, reason: string): void;
   /** Reopen a closed deal and change its amount (Dataverse makes you reopen to edit). */
   editAfterClose(id: string, amount: number): void;
   decline(id: string, reason: string): void;
+  /** Decline by the stage field alone, leaving the record as the CRM has it (Dataverse: the row stays open). */
+  declineByStage(id: string, reason: string): void;
+  /** A raw CRM field of the opportunity. */
+  raw(id: string, field: string): unknown;
+  /** The opportunity's currency code and customer account (name, country) as the CRM holds them. */
+  currencyOf(id: string): unknown;
+  accountOf(id: string): { name: unknown; country: unknown } | null;
+  /** The referral's status and substatus where the CRM keeps them true (Dataverse: the related status row). */
+  referralStatusOf(id: string): [unknown, unknown];
   remove(id: string): void;
   /** A field of the record, by the mapping's write-back role. */
   field(id: string, role: 'referralId' | 'status' | 'substatus' | 'msxId' | 'statusLine' | 'stage' | 'amount'): unknown;
@@ -82,7 +100,7 @@ function salesforceAdapter(sb: SalesforceSandbox): CrmAdapter {
         Name: s.name ?? 'Contoso expansion',
         StageName: SF_STAGE[s.stage ?? 'Qualify'],
         Amount: s.amount ?? 12_500,
-        CurrencyIsoCode: 'EUR',
+        ...(s.noCurrency ? {} : { CurrencyIsoCode: 'EUR' }),
         CloseDate: s.closeDate ?? '2027-03-01',
         Description: s.notes ?? null,
         AccountId: account,
@@ -90,7 +108,7 @@ function salesforceAdapter(sb: SalesforceSandbox): CrmAdapter {
         Sync_with_Partner_Center__c: s.sync ?? true,
         How_can_Microsoft_help__c: s.help ?? 'None',
         Visible_to_Microsoft__c: s.visible ?? false,
-        Partner_Center_Solutions__c: 'SOL-AZ-001',
+        Partner_Center_Solutions__c: s.solutions ?? 'SOL-AZ-001',
         Customer_Contact_First_Name__c: 'Sue',
         Customer_Contact_Last_Name__c: 'Smith',
         Customer_Contact_Email__c: 'sue@customer.example',
@@ -104,11 +122,26 @@ function salesforceAdapter(sb: SalesforceSandbox): CrmAdapter {
     setOwner(id, p) {
       up(id, { OwnerId: sb.org.insert('User', { FirstName: p.first, LastName: p.last, Email: p.email, Phone: p.phone }) });
     },
+    setOwnerEmail: (id, email) => sb.org.update('User', String(sb.org.get('Opportunity', id).OwnerId), { Email: email }),
+    setAccountCountry: (id, country) => sb.org.update('Account', String(sb.org.get('Opportunity', id).AccountId), { BillingCountry: country }),
     requestHelp: (id) => up(id, { How_can_Microsoft_help__c: 'ProofOfConceptOrDemo', Visible_to_Microsoft__c: true }),
     win: (id) => up(id, { StageName: 'Closed Won' }),
     lose: (id, reason) => up(id, { StageName: 'Closed Lost', Loss_Reason__c: reason }),
     editAfterClose: (id, a) => up(id, { Amount: a }),
     decline: (id, reason) => up(id, { StageName: 'Declined Referral', Decline_Reason__c: reason }),
+    declineByStage: (id, reason) => up(id, { StageName: 'Declined Referral', Decline_Reason__c: reason }),
+    raw: (id, f) => sb.org.get('Opportunity', id)[f],
+    currencyOf: (id) => sb.org.get('Opportunity', id).CurrencyIsoCode,
+    referralStatusOf(id) {
+      const o = sb.org.get('Opportunity', id);
+      return [o.Referral_Status__c, o.Referral_Substatus__c];
+    },
+    accountOf(id) {
+      const a = sb.org.get('Opportunity', id).AccountId;
+      if (!a) return null;
+      const acc = sb.org.get('Account', String(a));
+      return { name: acc.Name, country: acc.BillingCountry };
+    },
     remove: (id) => sb.org.remove('Opportunity', id),
     field: (id, role) => sb.org.get('Opportunity', id)[roles[role]],
     withReferral: (rid) => sb.org.all('Opportunity').find((o) => o.Referral_Id__c === rid)?.Id as string | undefined,
@@ -133,12 +166,12 @@ function dynamicsAdapter(sb: DynamicsSandbox): CrmAdapter {
         description: s.notes ?? null,
         'parentaccountid@odata.bind': `/accounts(${account})`,
         'owninguser@odata.bind': `/systemusers(${owner})`,
-        'transactioncurrencyid@odata.bind': `/transactioncurrencies(${currency})`,
+        ...(s.noCurrency ? {} : { 'transactioncurrencyid@odata.bind': `/transactioncurrencies(${currency})` }),
         'parentcontactid@odata.bind': `/contacts(${contact})`,
         cosell_syncwithpartnercenter: s.sync ?? true,
         cosell_howcanmicrosofthelp: s.help === 'ProofOfConceptOrDemo' ? 100_000_003 : 100_000_000,
         cosell_visibletomicrosoft: s.visible ?? false,
-        cosell_solutions: 'SOL-AZ-001',
+        cosell_solutions: s.solutions ?? 'SOL-AZ-001',
       });
     },
     setAmount: (id, a) => up(id, { estimatedvalue: a }),
@@ -149,11 +182,29 @@ function dynamicsAdapter(sb: DynamicsSandbox): CrmAdapter {
       const u = sb.org.insert('systemusers', { firstname: p.first, lastname: p.last, internalemailaddress: p.email, address1_telephone1: p.phone });
       up(id, { 'owninguser@odata.bind': `/systemusers(${u})` });
     },
+    setOwnerEmail: (id, email) => sb.org.update('systemusers', String(sb.org.get('opportunities', id)._ownerid_value), { internalemailaddress: email }),
+    setAccountCountry: (id, country) => sb.org.update('accounts', String(sb.org.get('opportunities', id)._parentaccountid_value), { address1_country: country }),
     requestHelp: (id) => up(id, { cosell_howcanmicrosofthelp: 100_000_003, cosell_visibletomicrosoft: true }),
     win: (id) => up(id, { statecode: 1, statuscode: 3 }),
     lose: (id, reason) => up(id, { cosell_lossreason: reason, statecode: 2, statuscode: 4 }),
     editAfterClose: (id, a) => up(id, { statecode: 0, statuscode: 1, estimatedvalue: a }),
     decline: (id, reason) => up(id, { stepname: 'Declined Referral', cosell_declinereason: reason, statecode: 2, statuscode: 4 }),
+    declineByStage: (id, reason) => up(id, { stepname: 'Declined Referral', cosell_declinereason: reason }),
+    raw: (id, f) => sb.org.get('opportunities', id)[f],
+    referralStatusOf(id) {
+      const row = sb.org.all('cosell_referrals').find((r) => r._cosell_opportunityid_value === id.toLowerCase());
+      return [row?.cosell_status, row?.cosell_substatus];
+    },
+    currencyOf(id) {
+      const c = sb.org.get('opportunities', id)._transactioncurrencyid_value;
+      return c ? sb.org.get('transactioncurrencies', String(c)).isocurrencycode : null;
+    },
+    accountOf(id) {
+      const a = sb.org.get('opportunities', id)._parentaccountid_value;
+      if (!a) return null;
+      const acc = sb.org.get('accounts', String(a));
+      return { name: acc.name, country: acc.address1_country };
+    },
     remove: (id) => sb.org.remove('opportunities', id),
     field: (id, role) => sb.org.get('opportunities', id)[roles[role]],
     withReferral: (rid) => sb.org.all('opportunities').find((o) => o.cosell_referralid === rid)?.opportunityid as string | undefined,
@@ -221,4 +272,20 @@ export async function startStack(kind: CrmKind, opts: { log?: Logger; mapping?: 
     },
   };
   return stack;
+}
+
+/** A fresh stack for each test of the enclosing describe (started before, closed after): call the result for it. */
+export function useStack(kind: CrmKind): () => Stack {
+  let current: Stack | null = null;
+  beforeEach(async () => {
+    current = await startStack(kind);
+  });
+  afterEach(async () => {
+    await current?.close();
+    current = null;
+  });
+  return () => {
+    if (!current) throw new Error('useStack: no stack outside a test');
+    return current;
+  };
 }

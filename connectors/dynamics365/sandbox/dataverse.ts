@@ -152,6 +152,21 @@ export const TABLES: TableDef[] = [
     ],
   },
   {
+    // The co-sell status row per opportunity (`writeBack.statusRecord`): writable when the opportunity is closed.
+    set: 'cosell_referrals',
+    logicalName: 'cosell_referral',
+    key: 'cosell_referralid',
+    attrs: [
+      { name: 'cosell_referralid', type: 'Uniqueidentifier', readOnly: true },
+      custom('cosell_name', 'String', { maxLength: 100 }),
+      custom('cosell_status', 'String', { maxLength: 20 }),
+      custom('cosell_substatus', 'String', { maxLength: 20 }),
+      { name: 'cosell_opportunityid', type: 'Lookup', target: 'opportunities', nav: 'cosell_opportunityid', custom: true },
+      { name: 'createdon', type: 'DateTime', readOnly: true },
+      { name: 'modifiedon', type: 'DateTime', readOnly: true },
+    ],
+  },
+  {
     set: 'transactioncurrencies',
     logicalName: 'transactioncurrency',
     key: 'transactioncurrencyid',

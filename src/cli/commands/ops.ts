@@ -26,7 +26,8 @@ export function registerOps(program: Command): void {
             linked: links.ok + links.blocked + links.error,
             blocked: links.blocked,
             conflicts: (await state.conflicts(c.name)).length,
-            issues: (await state.issues(c.name)).length,
+            openIssues: (await state.issues(c.name)).length,
+            issuesLastRun: last?.counts.issues ?? 0,
             apiCalls: last ? `crm ${last.counts.crmCalls ?? 0} / referrals ${last.counts.referralCalls ?? 0}` : '',
             crmBudget: last?.counts.crmBudget ?? '',
           });

@@ -108,6 +108,16 @@ describe('mapping files', () => {
     Owner: { FirstName: 'Ann', LastName: 'Lee', Email: 'ann@partner.example', Phone: '+31 20 123 4567' },
   };
 
+  it('messy values are cleaned, de-duplicated, defaulted or reported — never silently lost', () => {
+    const c = compileMapping(loadMapping('mappings/salesforce.yaml'));
+    const messy = sfRecord({ ...good, Name: 'Contoso\u0000\u001b expansion\u0085', CurrencyIsoCode: '   ', Partner_Center_Solutions__c: 'SOL-1;SOL-1;SOL-2' });
+    const { deal, problems } = c.toDeal(messy);
+    expect(problems).toEqual([]);
+    expect([deal.name, deal.currency, deal.solutions]).toEqual(['Contoso expansion', 'USD', ['SOL-1', 'SOL-2']]);
+    const ext = c.toDeal(sfRecord({ ...good, Owner: { ...good.Owner, Phone: '+1 206 555 0100 x12' } }));
+    expect(ext.problems).toEqual([{ path: 'team.phone', message: expect.stringContaining("Owner.Phone: '+1 206 555 0100 x12' has an extension (12)") }]);
+  });
+
   it('maps a Salesforce record to deal fields', () => {
     const c = compileMapping(loadMapping('mappings/salesforce.yaml'));
     const { deal, problems } = c.toDeal(sfRecord(good));

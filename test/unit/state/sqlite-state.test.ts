@@ -28,6 +28,7 @@ const link = (crmId: string, over: Partial<Link> = {}): Link => ({
   state: 'ok',
   message: null,
   written: {},
+  crmEcho: {},
   direction: 'Outgoing',
   updatedAt: '',
   ...over,

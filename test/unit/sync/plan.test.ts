@@ -153,13 +153,44 @@ describe('plan: three-way merge', () => {
     expect(p.blocked[0]?.reason).toMatch(why);
   });
 
-  it('unusable CRM values are reported and nothing from the CRM is sent; referral changes still flow', () => {
+  it('an unusable CRM value is reported and that field is held; the other CRM and referral changes flow', () => {
+    const customer = { ...deal().customer, country: null, city: 'Amsterdam' };
     const p = run({
-      crm: crm(deal({ value: 1 }), [{ path: 'customer.country', message: "'Narnia' is not a country" }] as never),
+      crm: crm(deal({ value: 1, customer }), [{ path: 'customer.country', message: "'Narnia' is not a country" }] as never),
       referral: ref(deal({ notes: 'from Microsoft' })),
     });
     expect(p.problems).toHaveLength(1);
+    expect(p.blocked).toEqual([]);
+    expect(p.actions).toEqual([
+      { type: 'patch-referral', ops: [{ op: 'replace', path: '/details/dealValue', value: 1 }], keys: ['value'] },
+      { type: 'write-crm', keys: ['notes'] },
+    ]);
+    expect(p.next?.customer).toEqual(deal().customer);
+  });
+
+  it("a mapping default standing in for an empty CRM value never overwrites the other side's value", () => {
+    const p = run({ crm: { ...crm(deal({ currency: 'USD', value: 2 })), defaulted: ['currency'] } });
+    expect(p.actions).toEqual([{ type: 'patch-referral', ops: [{ op: 'replace', path: '/details/dealValue', value: 2 }], keys: ['value'] }]);
+    expect(p.next?.currency).toBe('EUR');
+  });
+
+  it('a problem that names no deal field holds every CRM change', () => {
+    const p = run({ crm: crm(deal({ value: 1 }), [{ path: 'record', message: 'unreadable' }] as never), referral: ref(deal({ notes: 'x' })) });
     expect(p.actions).toEqual([{ type: 'write-crm', keys: ['notes'] }]);
+  });
+
+  it('what the sync wrote reads back as no change: a many-to-one stage and a field the CRM cannot hold', () => {
+    const readBack = (k: keyof DealFields, v: unknown) => (k === 'stage' ? (v === 'expired' ? 'Lost' : v) : k === 'statusReason' ? undefined : v);
+    const first = run({ crm: crm(deal()), referral: ref(deal({ stage: 'expired', statusReason: 'No answer' })), readBack });
+    expect(first.actions).toEqual([{ type: 'write-crm', keys: ['stage', 'statusReason'] }]);
+    expect(first.echo).toEqual({ stage: 'Lost', statusReason: null });
+    const again = plan({ base: first.next, crm: crm(deal({ stage: 'Lost' })), referral: ref(first.next!), policy: policies(), onDelete: 'ignore', crmEcho: first.echo, readBack });
+    expect(again.actions).toEqual([]);
+    expect(again.blocked).toEqual([]);
+    // A real edit after that is still seen (and blocked: the referral is Expired).
+    const edit = plan({ base: first.next, crm: crm(deal({ stage: 'Lost', value: 5 })), referral: ref(first.next!), policy: policies(), onDelete: 'ignore', crmEcho: first.echo, readBack });
+    expect(edit.blocked.map((b) => b.keys)).toEqual([['value']]);
+    expect(edit.echo).toEqual({ stage: 'Lost', statusReason: null });
   });
 
   it('an unlinked eligible CRM record becomes a create', () => {
