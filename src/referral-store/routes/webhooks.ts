@@ -32,7 +32,8 @@ export function webhookRoutes(app: FastifyInstance, ctx: StoreContext): void {
   const reg = '/webhooks/v1/registration';
   const { subscriptions } = deps;
 
-  app.post(reg, { preHandler }, async (req, reply) => reply.code(201).send(subscriptions.create(organizationOf(req), req.body)));
+  // Partner Center answers a created registration with 200, not 201.
+  app.post(reg, { preHandler }, async (req) => subscriptions.create(organizationOf(req), req.body));
   app.get(reg, { preHandler }, async (req) => subscriptions.get(organizationOf(req)));
   app.put(reg, { preHandler }, async (req) => subscriptions.replace(organizationOf(req), req.body));
   app.delete(reg, { preHandler }, async (req, reply) => {
