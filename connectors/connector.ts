@@ -96,6 +96,8 @@ export interface CrmConnector {
   read(ids: string[], fields: string[]): Promise<CrmRecord[]>;
   /** Records whose `field` equals one of `values` (e.g. the referral id write-back field): heals crashed creates. */
   findBy(field: string, values: string[], fields: string[]): Promise<CrmRecord[]>;
+  /** Records whose boolean `field` is true (e.g. the rep's "register this deal" checkbox). */
+  findFlagged?(field: string, fields: string[]): Promise<CrmRecord[]>;
   writeBack(updates: CrmUpdate[]): Promise<WriteResult[]>;
   create(records: CrmCreate[]): Promise<WriteResult[]>;
   describeStages(): Promise<StageInfo[]>;

@@ -283,6 +283,7 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
     },
     read: (ids, fields) => inChunks(KEY, ids, fields, 'read opportunities'),
     findBy: (field, values, fields) => inChunks(field, values, fields, `find opportunities by ${field}`),
+    findFlagged: (field, fields) => byFilter(`${field} eq true`, fields, `find opportunities with ${field}`),
     async writeBack(updates: CrmUpdate[]): Promise<WriteResult[]> {
       // One PATCH per record (If-Match: its version, or * = update only, never an accidental create), then its close action.
       const parts: { part: BatchPart; index: number }[] = [];

@@ -318,6 +318,11 @@ export function createSalesforceConnector(opts: SalesforceConnectorOptions): Crm
     },
     read: (ids, fields) => byIn('Id', ids, fields, 'read opportunities'),
     findBy: (field, values, fields) => byIn(field, values, fields, `find opportunities by ${field}`),
+    async findFlagged(field, fields) {
+      const out: CrmRecord[] = [];
+      for await (const batch of queryAllPages(`SELECT ${selectList(fields)} FROM ${object} WHERE ${field} = true`, `find opportunities with ${field}`, false)) out.push(...batch.map(toRecord));
+      return out;
+    },
     // Collections of 200 go out side by side; the lane bounds how many are in flight.
     writeBack: (updates: CrmUpdate[]) =>
       inCollections(updates, async (chunk) =>

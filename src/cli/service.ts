@@ -22,7 +22,7 @@ import { apiKeyProvider, createReferralsClient, providerFromConfig, type Referra
 import { startReferralStore, type ReferralStoreHandle } from '../referral-store/index.js';
 import { ConfigError, resolveFromConfig, runLogger, type ConnectionConfig, type LoadedConfig, type Logger } from '../runtime/index.js';
 import { openSqliteState, type SyncState } from '../state/index.js';
-import { runCycle, type CycleDeps, type CycleResult } from '../sync/index.js';
+import { runCycle, syncRegistrations, type CycleDeps, type CycleResult } from '../sync/index.js';
 
 export interface OpenConnection {
   crm: CrmConnector;
@@ -158,7 +158,8 @@ export async function openService(config: LoadedConfig, log: Logger, opts: { onl
       });
       const open = await openConnection(config, conn, log);
       closers.push(() => open.close());
-      const mapping = compileMapping(loadMapping(resolveFromConfig(config, conn.mapping)));
+      const mappingFile = loadMapping(resolveFromConfig(config, conn.mapping));
+      const mapping = compileMapping(mappingFile);
       connections.push({
         name: conn.name,
         kind: conn.crm.kind,
@@ -167,12 +168,13 @@ export async function openService(config: LoadedConfig, log: Logger, opts: { onl
         mapping,
         sandbox: open.sandbox,
         referrals,
-        runCycle: (o = {}) => {
+        runCycle: async (o = {}) => {
           const { log: rlog, correlationId } = runLogger(log, { connection: conn.name });
-          return runCycle({
+          const run = referrals.forRun(correlationId);
+          const result = await runCycle({
             connection: conn.name,
             crm: open.crm,
-            referrals: referrals.forRun(correlationId),
+            referrals: run,
             mapping,
             state,
             log: rlog,
@@ -180,6 +182,14 @@ export async function openService(config: LoadedConfig, log: Logger, opts: { onl
             pageSize: conn.pageSize,
             ...o,
           });
+          // Deal registration runs after the cycle has linked and closed the deals; its failure never fails the cycle.
+          if (mappingFile.registration && !o.dryRun && !result.interrupted) {
+            const spec = mappingFile.registration;
+            await syncRegistrations({ connection: conn.name, crm: open.crm, referrals: run, spec, referralIdField: mapping.referralIdField, log: rlog }).catch((err: unknown) =>
+              rlog.warn('deal registration step failed', { connection: conn.name, error: (err as Error).message }),
+            );
+          }
+          return result;
         },
       });
     }

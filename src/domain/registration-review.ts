@@ -56,3 +56,14 @@ export function contractNameMatches(contractName: string, customerName: string |
   const n = normName(customerName ?? '');
   return n.length > 0 && (c === n || c.includes(n));
 }
+
+/** A registration as the API returns it (the fields a client acts on; others are kept). */
+export const registrationViewSchema = z.looseObject({
+  id: z.string(),
+  referralId: z.string(),
+  status: z.enum(REVIEW_STATUSES),
+  statusReason: z.string().nullish(),
+  customerContractName: z.string().nullish(),
+  warnings: z.array(z.looseObject({ code: z.string(), message: z.string() })).default([]),
+});
+export type RegistrationView = z.infer<typeof registrationViewSchema>;

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { HELP_TYPES } from '../domain/index.js';
 import { CONVERTERS } from './convert.js';
+import { registrationSectionSchema } from './registration.js';
 
 /** Standard stages and roles a CRM stage can map to; the seed's names are accepted as aliases. */
 const STAGE_ALIASES = {
@@ -163,6 +164,8 @@ export const mappingSchema = z.strictObject({
     })
     .default({ fields: {}, closeDateDays: 30 }),
   onDelete: z.enum(['ignore', 'close-lost']).default('ignore'),
+  /** Deal registration from the CRM (issue 17). */
+  registration: registrationSectionSchema.optional(),
 });
 
 export type Mapping = z.infer<typeof mappingSchema>;

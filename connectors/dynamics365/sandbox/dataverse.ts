@@ -75,6 +75,13 @@ export const COSELL_COLUMNS: AttrDef[] = [
   custom('cosell_syncstatus', 'String', { maxLength: 255 }),
   custom('cosell_declinereason', 'String', { maxLength: 255 }),
   custom('cosell_lossreason', 'String', { maxLength: 255 }),
+  // Deal registration (issue 17): the rep's checkbox and contract name, and the review's progress.
+  custom('cosell_registerdeal', 'Boolean'),
+  custom('cosell_contractname', 'String', { maxLength: 255 }),
+  custom('cosell_registrationstatus', 'String', { maxLength: 20 }),
+  custom('cosell_registrationreason', 'String', { maxLength: 255 }),
+  custom('cosell_registrationactionrequired', 'Boolean'),
+  custom('cosell_registrationline', 'String', { maxLength: 255 }),
 ];
 
 export const TABLES: TableDef[] = [

@@ -74,6 +74,13 @@ export const CUSTOM_OPPORTUNITY_FIELDS: FieldDef[] = [
   { name: 'Customer_Contact_Last_Name__c', type: 'string', length: 80, label: 'Customer Contact Last Name' },
   { name: 'Customer_Contact_Email__c', type: 'email', length: 80, label: 'Customer Contact Email' },
   { name: 'Customer_Contact_Phone__c', type: 'phone', length: 40, label: 'Customer Contact Phone' },
+  // Deal registration (issue 17): the rep's checkbox and contract name, and the review's progress.
+  { name: 'Register_Deal__c', type: 'boolean', label: 'Register Deal with Microsoft' },
+  { name: 'Customer_Contract_Name__c', type: 'string', length: 255, label: 'Customer Name on Contract' },
+  { name: 'Registration_Status__c', type: 'string', length: 20, label: 'Registration Status' },
+  { name: 'Registration_Reason__c', type: 'string', length: 255, label: 'Registration Reason' },
+  { name: 'Registration_Action_Required__c', type: 'boolean', label: 'Registration Action Required' },
+  { name: 'Registration_Line__c', type: 'string', length: 255, label: 'Registration' },
 ].map((f) => ({ ...f, custom: true, updateable: true }) as FieldDef);
 
 const SYSTEM: FieldDef[] = [
