@@ -283,6 +283,34 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
     },
     read: (ids, fields) => inChunks(KEY, ids, fields, 'read opportunities'),
     findBy: (field, values, fields) => inChunks(field, values, fields, `find opportunities by ${field}`),
+    async findTaskKeys(keys) {
+      const out: string[] = [];
+      for (let i = 0; i < keys.length; i += IN_CHUNK) {
+        const page = await getJson('find tasks', `tasks?$select=cosell_eventkey&$filter=${encodeURIComponent(inFilter('cosell_eventkey', keys.slice(i, i + IN_CHUNK)))}`);
+        out.push(...(page.value ?? []).map((r) => String(r.cosell_eventkey)));
+      }
+      return out;
+    },
+    async createTasks(tasks) {
+      // A task regarding the opportunity, owned by the opportunity's owner.
+      const owners = new Map((await inChunks(KEY, tasks.map((t) => t.opportunityId), ['_ownerid_value'], 'read opportunity owners')).map((r) => [r.id, r.fields._ownerid_value]));
+      const parts = tasks.map((t) => {
+        const owner = owners.get(t.opportunityId);
+        return {
+          method: 'POST' as const,
+          path: 'tasks',
+          body: {
+            subject: t.subject,
+            description: t.description,
+            cosell_eventkey: t.key,
+            'regardingobjectid_opportunity_task@odata.bind': `/opportunities(${t.opportunityId})`,
+            ...(owner ? { 'ownerid@odata.bind': `/systemusers(${String(owner)})` } : {}),
+          },
+        };
+      });
+      const res = parts.length ? await batch('create tasks', parts, false) : [];
+      return res.map((r, i) => (r.status < 300 ? { ref: tasks[i]!.key, ok: true } : { ref: tasks[i]!.key, ok: false, ...errorOf(r) }));
+    },
     findFlagged: (field, fields) => byFilter(`${field} eq true`, fields, `find opportunities with ${field}`),
     async writeBack(updates: CrmUpdate[]): Promise<WriteResult[]> {
       // One PATCH per record (If-Match: its version, or * = update only, never an accidental create), then its close action.

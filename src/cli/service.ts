@@ -22,7 +22,7 @@ import { apiKeyProvider, createReferralsClient, providerFromConfig, type Referra
 import { startReferralStore, type ReferralStoreHandle } from '../referral-store/index.js';
 import { ConfigError, resolveFromConfig, runLogger, type ConnectionConfig, type LoadedConfig, type Logger } from '../runtime/index.js';
 import { openSqliteState, type SyncState } from '../state/index.js';
-import { runCycle, syncRegistrations, type CycleDeps, type CycleResult } from '../sync/index.js';
+import { afterCycle, runCycle, type CycleDeps, type CycleResult } from '../sync/index.js';
 
 export interface OpenConnection {
   crm: CrmConnector;
@@ -182,13 +182,8 @@ export async function openService(config: LoadedConfig, log: Logger, opts: { onl
             pageSize: conn.pageSize,
             ...o,
           });
-          // Deal registration runs after the cycle has linked and closed the deals; its failure never fails the cycle.
-          if (mappingFile.registration && !o.dryRun && !result.interrupted) {
-            const spec = mappingFile.registration;
-            await syncRegistrations({ connection: conn.name, crm: open.crm, referrals: run, spec, referralIdField: mapping.referralIdField, log: rlog }).catch((err: unknown) =>
-              rlog.warn('deal registration step failed', { connection: conn.name, error: (err as Error).message }),
-            );
-          }
+          // Registration and notifications act on deals the cycle has just linked, won or closed.
+          if (!o.dryRun && !result.interrupted) await afterCycle({ connection: conn.name, crm: open.crm, referrals: run, mapping: mappingFile, log: rlog });
           return result;
         },
       });

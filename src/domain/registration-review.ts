@@ -65,5 +65,6 @@ export const registrationViewSchema = z.looseObject({
   statusReason: z.string().nullish(),
   customerContractName: z.string().nullish(),
   warnings: z.array(z.looseObject({ code: z.string(), message: z.string() })).default([]),
+  history: z.array(z.unknown()).default([]),
 });
 export type RegistrationView = z.infer<typeof registrationViewSchema>;

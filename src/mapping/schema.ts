@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { HELP_TYPES } from '../domain/index.js';
 import { CONVERTERS } from './convert.js';
+import { notifySectionSchema } from './notify.js';
 import { registrationSectionSchema } from './registration.js';
 
 /** Standard stages and roles a CRM stage can map to; the seed's names are accepted as aliases. */
@@ -166,6 +167,8 @@ export const mappingSchema = z.strictObject({
   onDelete: z.enum(['ignore', 'close-lost']).default('ignore'),
   /** Deal registration from the CRM (issue 17). */
   registration: registrationSectionSchema.optional(),
+  /** Tasks for the rep on co-sell events (issue 17). */
+  notify: notifySectionSchema.optional(),
 });
 
 export type Mapping = z.infer<typeof mappingSchema>;

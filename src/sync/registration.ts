@@ -6,9 +6,11 @@
  * deal is sent: a Won deal is never reopened or edited.
  */
 import type { CrmConnector, CrmRecord, CrmUpdate } from '../../connectors/connector.js';
-import { isReviewClosed, registrationViewSchema, sameValue, type Referral, type RegistrationRequest, type RegistrationResponse, type RegistrationView } from '../domain/index.js';
+import { isReviewClosed, registrationViewSchema, sameValue, type Referral, type RegistrationRequest, type RegistrationResponse, type RegistrationView, type ReviewStatus } from '../domain/index.js';
 import type { RegistrationSection } from '../mapping/registration.js';
 import { describeError, ValidationError, type Logger } from '../runtime/index.js';
+import type { NotifyEvent } from '../mapping/notify.js';
+import type { Notification } from './notify.js';
 import type { ReferralWithEtag } from './ports.js';
 
 export interface RegistrationsPort {
@@ -25,6 +27,22 @@ export interface RegistrationStepDeps {
   /** The CRM field holding the referral id (the mapping's writeBack.referralId). */
   referralIdField: string;
   log: Logger;
+  /** Tell the rep about Microsoft's moves (action required, passed, failed) before they are written back. */
+  notify?: (notes: Notification[]) => Promise<unknown>;
+}
+
+const NOTIFY_ON: Partial<Record<ReviewStatus, NotifyEvent>> = { actionRequired: 'registrationActionRequired', passed: 'registrationPassed', failed: 'registrationFailed' };
+
+/** Microsoft's move as a notification; the key counts the moves so a second "action required" is its own event. */
+function reviewNotification(record: CrmRecord, view: RegistrationView): Notification | null {
+  const event = NOTIFY_ON[view.status];
+  if (!event) return null;
+  return {
+    event,
+    key: `registration-${view.status}:${view.id}:${view.history.length}`,
+    crmId: record.id,
+    values: { referralId: view.referralId, status: view.status, reason: view.statusReason ?? null },
+  };
 }
 
 export interface RegistrationCounts {
@@ -83,6 +101,7 @@ export async function syncRegistrations(deps: RegistrationStepDeps): Promise<Reg
   const read = [deps.referralIdField, wb.status, ...(wb.reason ? [wb.reason] : []), ...(wb.actionRequired ? [wb.actionRequired] : []), ...(wb.line ? [wb.line.field] : []), ...(spec.contractName ? [spec.contractName] : []), ...(spec.solution ? [spec.solution] : [])];
   const records = await crm.findFlagged(spec.flag, [...new Set(read)]);
   const updates: CrmUpdate[] = [];
+  const notes: Notification[] = [];
   for (const record of records) {
     if (record.deleted) continue;
     // A completed review is final: nothing more to read or write.
@@ -91,6 +110,8 @@ export async function syncRegistrations(deps: RegistrationStepDeps): Promise<Reg
     counts.flagged++;
     try {
       const outcome = await outcomeFor(deps, record, counts);
+      const note = 'view' in outcome && outcome.view.status !== written ? reviewNotification(record, outcome.view) : null;
+      if (note) notes.push(note);
       const fields = Object.fromEntries(Object.entries(fieldsFor(spec, outcome)).filter(([k, v]) => !sameValue(record.fields[k] ?? null, v ?? null)));
       if (Object.keys(fields).length) updates.push({ id: record.id, fields });
     } catch (err) {
@@ -98,6 +119,8 @@ export async function syncRegistrations(deps: RegistrationStepDeps): Promise<Reg
       log.warn('registration failed', { connection: deps.connection, crmId: record.id, error: describeError(err) });
     }
   }
+  // Tasks first: if the write-back is then lost, the next run finds the status unchanged and the task already there.
+  if (notes.length && deps.notify) await deps.notify(notes);
   if (updates.length) {
     const results = await crm.writeBack(updates);
     results.forEach((r, i) => {

@@ -13,7 +13,7 @@ import { apiKeyProvider, createReferralsClient, type ReferralsClient } from '../
 import { startReferralStore, type ReferralStoreHandle } from '../../src/referral-store/index.js';
 import { silentLogger, type Logger } from '../../src/runtime/index.js';
 import { openSqliteState, type SyncState } from '../../src/state/index.js';
-import { runCycle, syncRegistrations } from '../../src/sync/index.js';
+import { afterCycle, runCycle, syncRegistrations } from '../../src/sync/index.js';
 import type { Referral } from '../../src/domain/index.js';
 
 export type CrmKind = 'salesforce' | 'dynamics365';
@@ -53,6 +53,10 @@ export interface CrmAdapter {
   /** The rep ticks "register this deal", optionally with the customer's name as on the contract. */
   tickRegister(id: string, contractName?: string): void;
   setContractName(id: string, name: string): void;
+  /** Tasks on an opportunity, with their owner and event key. */
+  tasks(id: string): { subject: string; description: string; ownerId: unknown; key: string }[];
+  /** The opportunity's owner id. */
+  ownerOf(id: string): unknown;
   /** All opportunities carrying a referral id (e.g. created from inbound referrals). */
   withReferral(referralId: string): string | undefined;
 }
@@ -67,6 +71,8 @@ export interface Stack {
   sync(): ReturnType<typeof runCycle>;
   /** The deal-registration step of a cycle (the mapping's `registration:` section). */
   registrations(): ReturnType<typeof syncRegistrations>;
+  /** Registration and notifications, as the service runs them after each cycle. */
+  afterCycle(): Promise<void>;
   referralFor(crmId: string): Promise<Referral>;
   admin(path: string, body: unknown): Promise<Record<string, unknown>>;
   close(): Promise<void>;
@@ -123,6 +129,12 @@ function salesforceAdapter(sb: SalesforceSandbox): CrmAdapter {
     withReferral: (rid) => sb.org.all('Opportunity').find((o) => o.Referral_Id__c === rid)?.Id as string | undefined,
     tickRegister: (id, name) => up(id, { Register_Deal__c: true, ...(name ? { Customer_Contract_Name__c: name } : {}) }),
     setContractName: (id, name) => up(id, { Customer_Contract_Name__c: name }),
+    tasks: (id) =>
+      sb.org
+        .all('Task')
+        .filter((t) => t.WhatId === id)
+        .map((t) => ({ subject: String(t.Subject), description: String(t.Description ?? ''), ownerId: t.OwnerId, key: String(t.Cosell_Event_Key__c) })),
+    ownerOf: (id) => sb.org.get('Opportunity', id).OwnerId,
   };
 }
 
@@ -173,6 +185,12 @@ function dynamicsAdapter(sb: DynamicsSandbox): CrmAdapter {
     withReferral: (rid) => sb.org.all('opportunities').find((o) => o.cosell_referralid === rid)?.opportunityid as string | undefined,
     tickRegister: (id, name) => up(id, { cosell_registerdeal: true, ...(name ? { cosell_contractname: name } : {}) }),
     setContractName: (id, name) => up(id, { cosell_contractname: name }),
+    tasks: (id) =>
+      sb.org
+        .all('tasks')
+        .filter((t) => t._regardingobjectid_value === id)
+        .map((t) => ({ subject: String(t.subject), description: String(t.description ?? ''), ownerId: t._ownerid_value, key: String(t.cosell_eventkey) })),
+    ownerOf: (id) => sb.org.get('opportunities', id)._ownerid_value,
   };
 }
 
@@ -223,6 +241,7 @@ export async function startStack(kind: CrmKind, opts: { log?: Logger; mapping?: 
       if (!spec) throw new Error(`mappings/${kind}.yaml has no registration section`);
       return syncRegistrations({ connection: kind, crm: connector, referrals: client, spec, referralIdField: mapping.referralIdField, log });
     },
+    afterCycle: () => afterCycle({ connection: kind, crm: connector, referrals: client, mapping: loadMapping(`mappings/${kind}.yaml`), log }),
     async referralFor(crmId) {
       const found = await client.findByExternalReference(crmId);
       if (!found) throw new Error(`no referral for ${crmId}`);

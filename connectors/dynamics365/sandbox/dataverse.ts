@@ -168,6 +168,22 @@ export const TABLES: TableDef[] = [
       { name: 'modifiedon', type: 'DateTime', readOnly: true },
     ],
   },
+  // Notifications to the rep (issue 17): a task activity regarding the opportunity, keyed by the co-sell event.
+  {
+    set: 'tasks',
+    logicalName: 'task',
+    key: 'activityid',
+    attrs: [
+      { name: 'activityid', type: 'Uniqueidentifier', readOnly: true },
+      { name: 'subject', type: 'String', maxLength: 200 },
+      { name: 'description', type: 'Memo' },
+      { name: 'regardingobjectid', type: 'Lookup', target: 'opportunities', nav: 'regardingobjectid_opportunity_task' },
+      { name: 'ownerid', type: 'Lookup', target: 'systemusers', nav: 'ownerid' },
+      custom('cosell_eventkey', 'String', { maxLength: 255 }),
+      { name: 'createdon', type: 'DateTime', readOnly: true },
+      { name: 'modifiedon', type: 'DateTime', readOnly: true },
+    ],
+  },
 ];
 
 interface Stored {

@@ -140,6 +140,22 @@ export const SCHEMA: Record<string, { prefix: string; fields: FieldDef[]; requir
       { name: 'IsActive', type: 'boolean' },
     ],
   },
+  // Notifications to the rep (issue 17): a Task on the opportunity, keyed by the co-sell event it reports.
+  Task: {
+    prefix: '00T',
+    required: ['Subject'],
+    fields: [
+      ...SYSTEM,
+      { name: 'Subject', type: 'string', length: 255 },
+      { name: 'Description', type: 'textarea', length: 32000 },
+      { name: 'Status', type: 'picklist', picklistValues: ['Not Started', 'In Progress', 'Completed'] },
+      { name: 'Priority', type: 'picklist', picklistValues: ['High', 'Normal', 'Low'] },
+      { name: 'ActivityDate', type: 'date' },
+      { name: 'WhatId', type: 'reference', referenceTo: 'Opportunity', relationshipName: 'What' },
+      { name: 'OwnerId', type: 'reference', referenceTo: 'User', relationshipName: 'Owner' },
+      { name: 'Cosell_Event_Key__c', type: 'string', length: 255, label: 'Co-sell Event', custom: true, updateable: true },
+    ],
+  },
 };
 
 export class SalesforceApiError extends Error {

@@ -200,7 +200,7 @@ export function buildServer(o: ServerOptions): { app: FastifyInstance; sessions:
     if (!q) throw new SalesforceApiError(400, 'MALFORMED_QUERY', 'A query string has to be specified');
     const compiled = compileSoql(q, () => undefined);
     const object = compiled.sObject;
-    if (!['Opportunity', 'Account', 'User', 'OpportunityStage'].includes(object)) {
+    if (!['Opportunity', 'Account', 'User', 'OpportunityStage', 'Task'].includes(object)) {
       throw new SalesforceApiError(400, 'INVALID_TYPE', `sObject type '${object}' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name.`);
     }
     if (object === 'OpportunityStage') {
