@@ -6,14 +6,15 @@ import type { CrmConnector } from '../../connectors/connector.js';
 import type { Mapping } from '../mapping/index.js';
 import type { NotifyEvent } from '../mapping/notify.js';
 import { describeError, type Logger } from '../runtime/index.js';
-import { notifyRep, referralNotifications, withReferralValues, type Notification } from './notify.js';
+import { HELP_TYPES, type Referral } from '../domain/index.js';
+import { invitationNotifications, notifyRep, referralNotifications, withReferralValues, type Notification } from './notify.js';
 import { syncRegistrations, type RegistrationsPort } from './registration.js';
 
 export interface AfterCycleDeps {
   connection: string;
   crm: CrmConnector;
-  referrals: RegistrationsPort & { linkFor(id: string): string | null };
-  mapping: Pick<Mapping, 'registration' | 'notify' | 'writeBack'>;
+  referrals: RegistrationsPort & { linkFor(id: string): string | null; related(engagementId: string): Promise<Referral[]> };
+  mapping: Pick<Mapping, 'registration' | 'notify' | 'writeBack' | 'dealType'>;
   log: Logger;
 }
 
@@ -42,6 +43,13 @@ export async function afterCycle(deps: AfterCycleDeps): Promise<void> {
         { crm, referrals, referralIdField: wb.referralId, ...(wb.status ? { statusField: wb.status } : {}), ...(wb.substatus ? { substatusField: wb.substatus } : {}), log },
         events,
       );
+      const help = mapping.dealType.helpType;
+      if (help && wb.engagementId) {
+        // "Help requested" values: the mapped ones other than None, or the help types themselves when unmapped.
+        const helpValues = help.map ? Object.entries(help.map).filter(([, t]) => t !== 'None').map(([v]) => v) : [...HELP_TYPES];
+        const src = { crm, referrals, helpField: help.field, helpValues, referralIdField: wb.referralId, engagementIdField: wb.engagementId, ...(wb.microsoftCrmId ? { microsoftCrmIdField: wb.microsoftCrmId } : {}) };
+        notes.push(...(await invitationNotifications(src, events)));
+      }
       await send(notes);
     });
   }

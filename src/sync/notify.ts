@@ -7,6 +7,7 @@
 import type { CrmConnector } from '../../connectors/connector.js';
 import { renderNotifyTemplate, type NotifyEvent, type NotifySection, type NotifyValues } from '../mapping/notify.js';
 import { describeError, type Logger } from '../runtime/index.js';
+import type { Referral } from '../domain/index.js';
 import type { ReferralWithEtag } from './ports.js';
 
 export interface Notification {
@@ -92,6 +93,41 @@ export async function referralNotifications(src: ReferralEventSources, events: r
       const referralId = r.fields[src.referralIdField];
       if (r.deleted || typeof referralId !== 'string' || !referralId) continue;
       out.push({ event: q.event, key: `${q.event}:${referralId}`, crmId: r.id, values: { referralId, link: src.referrals.linkFor(referralId) } });
+    }
+  }
+  return out;
+}
+
+export interface InvitationSources {
+  crm: CrmConnector;
+  referrals: { related(engagementId: string): Promise<Referral[]>; linkFor(id: string): string | null };
+  /** The CRM field asking Microsoft for help, and the values that mean "help requested". */
+  helpField: string;
+  helpValues: string[];
+  referralIdField: string;
+  engagementIdField: string;
+  /** Filled once Microsoft accepted: those deals are no longer waiting. */
+  microsoftCrmIdField?: string;
+}
+
+/**
+ * The partner's co-sell invitations that Microsoft declined or let expire (the sender is told, cosell-rules
+ * §7). Candidates are the deals that asked Microsoft for help and have no Microsoft CRM id yet; their
+ * related referrals say how the invitation ended. One call per waiting deal per run.
+ */
+export async function invitationNotifications(src: InvitationSources, events: readonly NotifyEvent[]): Promise<Notification[]> {
+  if (!events.includes('declined') && !events.includes('expired')) return [];
+  const fields = [src.referralIdField, src.engagementIdField, ...(src.microsoftCrmIdField ? [src.microsoftCrmIdField] : [])];
+  const waiting = (await src.crm.findBy(src.helpField, src.helpValues, fields)).filter(
+    (r) => !r.deleted && r.fields[src.engagementIdField] && r.fields[src.referralIdField] && !(src.microsoftCrmIdField && r.fields[src.microsoftCrmIdField]),
+  );
+  const out: Notification[] = [];
+  for (const r of waiting) {
+    const own = String(r.fields[src.referralIdField]);
+    for (const inv of await src.referrals.related(String(r.fields[src.engagementIdField]))) {
+      const event: NotifyEvent | null = inv.substatus === 'Declined' ? 'declined' : inv.substatus === 'Expired' ? 'expired' : null;
+      if (inv.id === own || !event || !events.includes(event)) continue;
+      out.push({ event, key: `${event}:${inv.id}`, crmId: r.id, values: { referralId: own, link: src.referrals.linkFor(own), reason: inv.statusReason ?? null, status: inv.substatus ?? null } });
     }
   }
   return out;

@@ -76,6 +76,30 @@ describe.each<CrmKind>(['salesforce', 'dynamics365'])('%s: tasks for the rep', (
     expect(s.crm.tasks(crmId)).toHaveLength(1);
   });
 
+  it('Microsoft declines the co-sell invitation: one task with the reason; an invitation left unanswered expires: one task', async () => {
+    const declined = s.crm.create({ name: 'Litware', help: 'ProofOfConceptOrDemo', visible: true });
+    const ignored = s.crm.create({ name: 'Tailspin', help: 'ProofOfConceptOrDemo', visible: true });
+    const accepted = s.crm.create({ name: 'Wingtip', help: 'ProofOfConceptOrDemo', visible: true });
+    const privateDeal = s.crm.create({ name: 'Private' });
+    await s.sync();
+    const engagement = async (id: string) => (await s.referralFor(id)).engagementId;
+    await s.admin('microsoft/decisions', { engagementId: await engagement(declined), decision: 'decline', reason: 'Customer already has a Microsoft partner' });
+    await s.admin('microsoft/decisions', { engagementId: await engagement(accepted), decision: 'accept' });
+    await s.sync();
+    await s.afterCycle();
+    await s.afterCycle();
+    expect(s.crm.tasks(declined)).toEqual([expect.objectContaining({ subject: 'Co-sell invitation declined: Litware', description: expect.stringMatching(/^Customer already has a Microsoft partner http/), ownerId: s.crm.ownerOf(declined) })]);
+    expect(s.crm.tasks(ignored)).toEqual([]);
+    expect(s.crm.tasks(accepted)).toEqual([]);
+    expect(s.crm.tasks(privateDeal)).toEqual([]);
+    await s.admin('clock', { advanceDays: 15 });
+    await s.sync();
+    await s.afterCycle();
+    await s.afterCycle();
+    expect(s.crm.tasks(ignored).map((t) => t.subject)).toEqual(['Referral expired: Tailspin']);
+    expect(s.crm.tasks(declined)).toHaveLength(1);
+  });
+
   it("Microsoft's registration moves: a task for action required and for failed, once each", async () => {
     const id = s.crm.create({ name: 'Contoso', help: 'ProofOfConceptOrDemo', visible: true, stage: 'Close' });
     await s.sync();
