@@ -21,7 +21,7 @@ import {
 import type { CrmConnector, CrmCreate, CrmRecord, CrmUpdate, FieldInfo, Page, PullOptions, StageInfo, WriteResult } from '../connector.js';
 import { clientCredentialTokens, httpsAgent, type DynamicsAuth } from './auth.js';
 import { buildBatch, parseBatch, type BatchPart } from './batch-client.js';
-import { COSELL_COLUMN_SPECS, columnDefinition } from './setup.js';
+import { COSELL_COLUMN_SPECS, COSELL_TASK_COLUMN_SPECS, columnDefinition } from './setup.js';
 
 export interface DynamicsConnectorOptions {
   /** Organization URL, e.g. https://contoso.crm.dynamics.com */
@@ -375,15 +375,21 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
     calls: () => calls,
     async createMissingColumns(dryRun) {
       const existing = new Set((await this.describeFields()).map((f) => f.name.toLowerCase()));
-      const missing = COSELL_COLUMN_SPECS.filter((c) => !existing.has(c.name));
-      if (dryRun) return missing.map((c) => c.name);
-      for (const c of missing) {
+      const taskColumns = await getJson('describe task', `EntityDefinitions(LogicalName='task')/Attributes`);
+      const existingOnTask = new Set((taskColumns.value ?? []).map((a) => String(a.LogicalName).toLowerCase()));
+      const missing = [
+        ...COSELL_COLUMN_SPECS.filter((c) => !existing.has(c.name)).map((c) => ({ table: 'opportunity', c })),
+        ...COSELL_TASK_COLUMN_SPECS.filter((c) => !existingOnTask.has(c.name)).map((c) => ({ table: 'task', c })),
+      ];
+      const names = missing.map(({ table, c }) => (table === 'opportunity' ? c.name : `${table}.${c.name}`));
+      if (dryRun) return names;
+      for (const { table, c } of missing) {
         await lane.run(async (signal) => {
-          const res = await send(`create column ${c.name}`, 'POST', `${api}EntityDefinitions(LogicalName='opportunity')/Attributes`, { 'Content-Type': 'application/json' }, JSON.stringify(columnDefinition(c)), signal);
+          const res = await send(`create column ${c.name}`, 'POST', `${api}EntityDefinitions(LogicalName='${table}')/Attributes`, { 'Content-Type': 'application/json' }, JSON.stringify(columnDefinition(c)), signal);
           if (res.status >= 400) throw typed(`create column ${c.name}`, res);
         }, { idempotent: false, label: `create column ${c.name}` });
       }
-      return missing.map((c) => c.name);
+      return names;
     },
     async close() {
       await lane.onIdle();

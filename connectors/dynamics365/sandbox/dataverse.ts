@@ -84,6 +84,9 @@ export const COSELL_COLUMNS: AttrDef[] = [
   custom('cosell_registrationline', 'String', { maxLength: 255 }),
 ];
 
+/** The task column carrying a notification's event key (issue 17). */
+export const COSELL_TASK_COLUMNS: AttrDef[] = [custom('cosell_eventkey', 'String', { maxLength: 255 })];
+
 export const TABLES: TableDef[] = [
   {
     set: 'opportunities',
@@ -179,7 +182,7 @@ export const TABLES: TableDef[] = [
       { name: 'description', type: 'Memo' },
       { name: 'regardingobjectid', type: 'Lookup', target: 'opportunities', nav: 'regardingobjectid_opportunity_task' },
       { name: 'ownerid', type: 'Lookup', target: 'systemusers', nav: 'ownerid' },
-      custom('cosell_eventkey', 'String', { maxLength: 255 }),
+      ...COSELL_TASK_COLUMNS,
       { name: 'createdon', type: 'DateTime', readOnly: true },
       { name: 'modifiedon', type: 'DateTime', readOnly: true },
     ],
