@@ -6,7 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { incentiveProgramSchema, REVIEW_STATUSES } from '../../domain/index.js';
 import type { StoreContext } from '../context.js';
-import { invalidRequest, notFound, zodIssues } from '../errors.js';
+import { notFound } from '../errors.js';
+import { parse } from './admin.js';
 import { adminGuard } from '../route-guards.js';
 
 const outcomeBody = z
@@ -19,12 +20,6 @@ const outcomeBody = z
   .refine((b) => b.registrationId || b.referralId, { error: 'registrationId or referralId is required', path: ['registrationId'] });
 
 const incentiveBody = z.strictObject({ incentiveProgram: incentiveProgramSchema.nullable() });
-
-function parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
-  const r = schema.safeParse(body ?? {});
-  if (!r.success) throw invalidRequest(`invalid ${what}`, zodIssues(r.error.issues));
-  return r.data;
-}
 
 export function registrationAdminRoutes(app: FastifyInstance, ctx: StoreContext): void {
   const { registrations } = ctx;

@@ -30,6 +30,9 @@ export interface Signer {
   certificateUrl(): string;
 }
 
+/** Outbox rows queued per organization per round. */
+const QUEUE_BATCH = 1000;
+
 /** "Internal Server Error" → "InternalServerError", the way Partner Center reports response codes. */
 const codeName = (status: number) => (STATUS_CODES[status] ?? String(status)).replace(/[^A-Za-z0-9]/g, '');
 
@@ -86,15 +89,18 @@ export class WebhookDispatcher {
 
   private queueNewEvents(): void {
     const base = this.base();
+    const newest = this.hooks.lastEventId();
     for (const sub of this.hooks.subscriptions()) {
+      if (sub.lastEventId >= newest) continue;
       this.repo.transaction(() => {
-        const events = this.repo.eventsAfter(sub.lastEventId, 1000, sub.orgId);
-        if (!events.length) return;
+        const events = this.repo.eventsAfter(sub.lastEventId, QUEUE_BATCH, sub.orgId);
         const now = Date.now();
         for (const e of events) {
           if (sub.events.includes(e.name)) this.hooks.enqueue(sub.orgId, e.referralId, null, JSON.stringify(webhookPayload(e, base)), now, e.created);
         }
-        this.hooks.advance(sub.orgId, events.at(-1)!.id);
+        // The cursor moves past other organizations' events too (reads and writes here are synchronous, so
+        // nothing is added meanwhile): a quiet organization never rescans them.
+        this.hooks.advance(sub.orgId, events.length === QUEUE_BATCH ? events.at(-1)!.id : newest);
       });
     }
   }

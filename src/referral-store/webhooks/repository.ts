@@ -90,9 +90,13 @@ export class WebhookRepository {
   subscriptions(): Subscription[] {
     return (this.stmts.subscriptions.all() as SubscriptionRow[]).map(toSubscription);
   }
+  /** The newest outbox row's id. */
+  lastEventId(): number {
+    return (this.stmts.maxEvent.get() as { m: number }).m;
+  }
   /** Create or replace; a new registration only receives events from now on. */
   save(s: Omit<Subscription, 'lastEventId'>): void {
-    const lastEventId = (this.stmts.maxEvent.get() as { m: number }).m;
+    const lastEventId = this.lastEventId();
     this.stmts.upsert.run({ orgId: s.orgId, subscriberId: s.subscriberId, url: s.url, events: JSON.stringify(s.events), ms: s.toMsSignatureHeader ? 1 : 0, lastEventId, updated: s.updated });
   }
   remove(orgId: string): boolean {

@@ -120,9 +120,12 @@ describe('signed delivery', () => {
     expect(verifyWebhookBody(rx.received[0]!.raw, h['x-ms-signature'] as string, cert)).toBe(true);
   });
 
-  it('only subscribed events are sent, and only events after the registration', async () => {
+  it("only subscribed events are sent, only events after the registration, and never another organization's", async () => {
+    const other = await t.partner('Fabrikam');
     await t.api.post('/referrals', deal());
     await subscribe({ WebhookEvents: ['referral-updated'] });
+    const theirs = (await other.api.post('/referrals', deal())).body;
+    await other.api.patch(`/referrals/${theirs.id}`, [replace('/name', 'theirs renamed')]);
     const r = (await t.api.post('/referrals', deal())).body;
     await t.api.patch(`/referrals/${r.id}`, [replace('/name', 'renamed')]);
     await vi.waitFor(() => expect(rx.received).toHaveLength(1), { timeout: 5000 });
