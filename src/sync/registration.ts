@@ -6,7 +6,7 @@
  * deal is sent: a Won deal is never reopened or edited.
  */
 import type { CrmConnector, CrmRecord, CrmUpdate } from '../../connectors/connector.js';
-import { isReviewClosed, registrationViewSchema, sameValue, type Referral, type RegistrationRequest, type RegistrationResponse, type RegistrationView, type ReviewStatus } from '../domain/index.js';
+import { INCENTIVE_PROGRAMS, isReviewClosed, registrationEligibility, registrationViewSchema, sameValue, type Referral, type RegistrationRequest, type RegistrationResponse, type RegistrationView, type ReviewStatus } from '../domain/index.js';
 import type { RegistrationSection } from '../mapping/registration.js';
 import { describeError, ValidationError, type Logger } from '../runtime/index.js';
 import type { NotifyEvent } from '../mapping/notify.js';
@@ -153,6 +153,14 @@ async function outcomeFor(deps: RegistrationStepDeps, record: CrmRecord, counts:
     return { view };
   }
   if ('refusal' in body) return body;
+  const r = current.referral;
+  if (r.substatus !== 'Won') {
+    // Ticked before the deal was Won (the way on Dataverse): no call until it is; the domain says why (its
+    // first reason, e.g. the deal type, which no later change can fix).
+    counts.refused++;
+    const verdict = r.dealType ? registrationEligibility({ type: r.dealType, incentives: INCENTIVE_PROGRAMS, substatus: r.substatus, microsoftAccepted: false }) : null;
+    return { refusal: verdict && !verdict.eligible ? verdict.reason : 'the deal must be Won to be registered' };
+  }
   try {
     const view = await deps.referrals.register(referralId, body);
     counts.registered++;

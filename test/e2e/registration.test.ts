@@ -77,6 +77,19 @@ describe.each<CrmKind>(['salesforce', 'dynamics365'])('%s: deal registration', (
     expect(await registrationOf(s, id)).toBeUndefined();
   });
 
+  it("a Won co-sell deal whose solution carries no IP incentive: the store's reason on the record, nothing registered", async () => {
+    const res = await fetch(`${s.store.origin}/_admin/solutions/SOL-AZ-001`, {
+      method: 'PUT',
+      headers: { Authorization: `Bearer ${s.store.adminKey}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ incentiveProgram: null }),
+    });
+    expect(res.status).toBe(200);
+    const id = await wonCoSell('Contoso Ltd', !writable);
+    expect(await s.registrations()).toMatchObject({ flagged: 1, registered: 0, refused: 1 });
+    expect(await registrationOf(s, id)).toBeUndefined();
+    if (writable) expect(s.crm.field(id, 'registrationLine')).toMatch(/^✖ not eligible: the deal has no incentive-eligible solution/);
+  });
+
   it.runIf(kind === 'salesforce')('Microsoft asks for action; the rep corrects the contract name in the CRM; the review goes on to approved', async () => {
     const id = await wonCoSell('Somebody Else BV', false);
     await s.registrations();
