@@ -49,6 +49,14 @@ export interface CrmUpdate {
   statusRecord?: { set: string; link: string; fields: Record<string, unknown> };
 }
 
+/** A to-do for the rep on an opportunity, carrying the key of the event it reports. */
+export interface CrmTask {
+  key: string;
+  opportunityId: string;
+  subject: string;
+  description: string;
+}
+
 export interface CrmCreate {
   /** Caller's key for matching results (e.g. the inbound referral id). */
   ref: string;
@@ -107,7 +115,13 @@ export interface CrmConnector {
   read(ids: string[], fields: string[]): Promise<CrmRecord[]>;
   /** Records whose `field` equals one of `values` (e.g. the referral id write-back field): heals crashed creates. */
   findBy(field: string, values: string[], fields: string[]): Promise<CrmRecord[]>;
+  /** Records whose boolean `field` is true (e.g. the rep's "register this deal" checkbox). */
+  findFlagged?(field: string, fields: string[]): Promise<CrmRecord[]>;
   writeBack(updates: CrmUpdate[]): Promise<WriteResult[]>;
+  /** Of these event keys, the ones a task already carries (notifications are created once per key). */
+  findTaskKeys?(keys: string[]): Promise<string[]>;
+  /** Tasks on opportunities, owned by each opportunity's owner (Salesforce Task, Dataverse task). */
+  createTasks?(tasks: CrmTask[]): Promise<WriteResult[]>;
   create(records: CrmCreate[]): Promise<WriteResult[]>;
   describeStages(): Promise<StageInfo[]>;
   describeFields(): Promise<FieldInfo[]>;

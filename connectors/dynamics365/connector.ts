@@ -22,7 +22,7 @@ import type { CrmConnector, CrmCreate, CrmRecord, CrmUpdate, FieldInfo, Page, Pu
 import { clientCredentialTokens, httpsAgent, type DynamicsAuth } from './auth.js';
 import { linkRelated } from '../shared/related.js';
 import { buildBatch, parseBatch, type BatchPart } from './batch-client.js';
-import { COSELL_COLUMN_SPECS, columnDefinition } from './setup.js';
+import { COSELL_COLUMN_SPECS, COSELL_TASK_COLUMN_SPECS, columnDefinition } from './setup.js';
 
 export interface DynamicsConnectorOptions {
   /** Organization URL, e.g. https://contoso.crm.dynamics.com */
@@ -307,6 +307,35 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
     },
     read: (ids, fields) => inChunks(KEY, ids, fields, 'read opportunities'),
     findBy: (field, values, fields) => inChunks(field, values, fields, `find opportunities by ${field}`),
+    async findTaskKeys(keys) {
+      const out: string[] = [];
+      for (let i = 0; i < keys.length; i += IN_CHUNK) {
+        const page = await getJson('find tasks', `tasks?$select=cosell_eventkey&$filter=${encodeURIComponent(inFilter('cosell_eventkey', keys.slice(i, i + IN_CHUNK)))}`);
+        out.push(...(page.value ?? []).map((r) => String(r.cosell_eventkey)));
+      }
+      return out;
+    },
+    async createTasks(tasks) {
+      // A task regarding the opportunity, owned by the opportunity's owner.
+      const owners = new Map((await inChunks(KEY, tasks.map((t) => t.opportunityId), ['_ownerid_value'], 'read opportunity owners')).map((r) => [r.id, r.fields._ownerid_value]));
+      const parts = tasks.map((t) => {
+        const owner = owners.get(t.opportunityId);
+        return {
+          method: 'POST' as const,
+          path: 'tasks',
+          body: {
+            subject: t.subject,
+            description: t.description,
+            cosell_eventkey: t.key,
+            'regardingobjectid_opportunity_task@odata.bind': `/opportunities(${t.opportunityId})`,
+            ...(owner ? { 'ownerid@odata.bind': `/systemusers(${String(owner)})` } : {}),
+          },
+        };
+      });
+      const res = parts.length ? await batch('create tasks', parts, false) : [];
+      return res.map((r, i) => (r.status < 300 ? { ref: tasks[i]!.key, ok: true } : { ref: tasks[i]!.key, ok: false, ...errorOf(r) }));
+    },
+    findFlagged: (field, fields) => byFilter(`${field} eq true`, fields, `find opportunities with ${field}`),
     async writeBack(updates: CrmUpdate[]): Promise<WriteResult[]> {
       // One PATCH per record (If-Match: its version, or * = update only, never an accidental create), then its close action.
       const parts: { part: BatchPart; index: number; statusRow?: true }[] = [];
@@ -380,15 +409,21 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
     calls: () => calls,
     async createMissingColumns(dryRun) {
       const existing = new Set((await this.describeFields()).map((f) => f.name.toLowerCase()));
-      const missing = COSELL_COLUMN_SPECS.filter((c) => !existing.has(c.name));
-      if (dryRun) return missing.map((c) => c.name);
-      for (const c of missing) {
+      const taskColumns = await getJson('describe task', `EntityDefinitions(LogicalName='task')/Attributes`);
+      const existingOnTask = new Set((taskColumns.value ?? []).map((a) => String(a.LogicalName).toLowerCase()));
+      const missing = [
+        ...COSELL_COLUMN_SPECS.filter((c) => !existing.has(c.name)).map((c) => ({ table: 'opportunity', c })),
+        ...COSELL_TASK_COLUMN_SPECS.filter((c) => !existingOnTask.has(c.name)).map((c) => ({ table: 'task', c })),
+      ];
+      const names = missing.map(({ table, c }) => (table === 'opportunity' ? c.name : `${table}.${c.name}`));
+      if (dryRun) return names;
+      for (const { table, c } of missing) {
         await lane.run(async (signal) => {
-          const res = await send(`create column ${c.name}`, 'POST', `${api}EntityDefinitions(LogicalName='opportunity')/Attributes`, { 'Content-Type': 'application/json' }, JSON.stringify(columnDefinition(c)), signal);
+          const res = await send(`create column ${c.name}`, 'POST', `${api}EntityDefinitions(LogicalName='${table}')/Attributes`, { 'Content-Type': 'application/json' }, JSON.stringify(columnDefinition(c)), signal);
           if (res.status >= 400) throw typed(`create column ${c.name}`, res);
         }, { idempotent: false, label: `create column ${c.name}` });
       }
-      return missing.map((c) => c.name);
+      return names;
     },
     async close() {
       await lane.onIdle();

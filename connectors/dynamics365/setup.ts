@@ -2,7 +2,7 @@
  * `setup dynamics365`: the write-back and co-sell columns the default mapping uses, created through
  * `EntityDefinitions(LogicalName='opportunity')/Attributes` when missing.
  */
-import { COSELL_COLUMNS, type AttrDef } from './sandbox/dataverse.js';
+import { COSELL_COLUMNS, COSELL_TASK_COLUMNS, type AttrDef } from './sandbox/dataverse.js';
 
 const label = (text: string) => ({
   '@odata.type': 'Microsoft.Dynamics.CRM.Label',
@@ -35,3 +35,5 @@ export function columnDefinition(a: AttrDef): Record<string, unknown> {
 }
 
 export const COSELL_COLUMN_SPECS: readonly AttrDef[] = COSELL_COLUMNS;
+/** On the task table: the notification's event key. */
+export const COSELL_TASK_COLUMN_SPECS: readonly AttrDef[] = COSELL_TASK_COLUMNS;

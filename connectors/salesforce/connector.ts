@@ -338,6 +338,35 @@ export function createSalesforceConnector(opts: SalesforceConnectorOptions): Crm
     },
     read: (ids, fields) => byIn('Id', ids, fields, 'read opportunities'),
     findBy: (field, values, fields) => byIn(field, values, fields, `find opportunities by ${field}`),
+    async findTaskKeys(keys) {
+      const out: string[] = [];
+      for (let i = 0; i < keys.length; i += IN_CHUNK) {
+        const soql = `SELECT Id, Cosell_Event_Key__c FROM Task WHERE Cosell_Event_Key__c IN (${keys.slice(i, i + IN_CHUNK).map(soqlString).join(', ')})`;
+        for await (const batch of queryAllPages(soql, 'find tasks', false)) out.push(...batch.map((r) => String(r.Cosell_Event_Key__c)));
+      }
+      return out;
+    },
+    async createTasks(tasks) {
+      // Task.OwnerId = the opportunity's owner: the rep who owns the deal gets the to-do.
+      const owners = new Map((await byIn('Id', tasks.map((t) => t.opportunityId), ['OwnerId'], 'read opportunity owners')).map((r) => [r.id, r.fields.OwnerId]));
+      return inCollections(tasks, async (chunk) => {
+        const rows = chunk.map((t) => ({
+          Subject: t.subject,
+          Description: t.description,
+          WhatId: t.opportunityId,
+          ...(owners.get(t.opportunityId) ? { OwnerId: owners.get(t.opportunityId) } : {}),
+          Status: 'Not Started',
+          Priority: 'Normal',
+          Cosell_Event_Key__c: t.key,
+        }));
+        return results(await call('create tasks', false, (c) => c.sobject('Task').create(rows, { allOrNone: false }) as Promise<unknown>), chunk.map(() => undefined), chunk.map((t) => t.key));
+      });
+    },
+    async findFlagged(field, fields) {
+      const out: CrmRecord[] = [];
+      for await (const batch of queryAllPages(`SELECT ${selectList(fields)} FROM ${object} WHERE ${field} = true`, `find opportunities with ${field}`, false)) out.push(...batch.map(toRecord));
+      return out;
+    },
     // Collections of 200 go out side by side; the lane bounds how many are in flight.
     writeBack: (updates: CrmUpdate[]) =>
       inCollections(updates, async (chunk) =>

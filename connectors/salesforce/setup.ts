@@ -7,7 +7,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { FieldInfo } from '../connector.js';
-import type { FieldDef } from './sandbox/org.js';
+import { SCHEMA, type FieldDef } from './sandbox/org.js';
 
 /** The co-sell fields to create: the sandbox declares the same ones, so the two never drift apart. */
 export type CosellFieldSpec = FieldDef;
@@ -36,15 +36,22 @@ function fieldXml(f: CosellFieldSpec): string {
   return `    <fields>\n${lines.join('\n')}\n    </fields>`;
 }
 
+/**
+ * The Task field that carries a notification's event key (issue 17). Task custom fields live on Activity in
+ * the Metadata API; it is always packaged (a deploy of an existing field leaves it as it is).
+ */
+export const ACTIVITY_FIELDS: CosellFieldSpec[] = SCHEMA.Task!.fields.filter((f) => f.custom);
+
 /** Files of the package, path → content. */
 export function buildDeployPackage(fields: CosellFieldSpec[], apiVersion: string): Map<string, string> {
   const head = '<?xml version="1.0" encoding="UTF-8"?>';
   const files = new Map<string, string>();
+  const all = [...fields.map((f) => ({ object: 'Opportunity', f })), ...ACTIVITY_FIELDS.map((f) => ({ object: 'Activity', f }))];
   files.set('package.xml', [
     head,
     '<Package xmlns="http://soap.sforce.com/2006/04/metadata">',
     '    <types>',
-    ...fields.map((f) => `        <members>Opportunity.${f.name}</members>`),
+    ...all.map(({ object, f }) => `        <members>${object}.${f.name}</members>`),
     '        <name>CustomField</name>',
     '    </types>',
     '    <types>',
@@ -56,12 +63,13 @@ export function buildDeployPackage(fields: CosellFieldSpec[], apiVersion: string
     '',
   ].join('\n'));
   files.set('objects/Opportunity.object', [head, '<CustomObject xmlns="http://soap.sforce.com/2006/04/metadata">', ...fields.map(fieldXml), '</CustomObject>', ''].join('\n'));
+  files.set('objects/Activity.object', [head, '<CustomObject xmlns="http://soap.sforce.com/2006/04/metadata">', ...ACTIVITY_FIELDS.map(fieldXml), '</CustomObject>', ''].join('\n'));
   files.set(`permissionsets/${PERMISSION_SET}.permissionset`, [
     head,
     '<PermissionSet xmlns="http://soap.sforce.com/2006/04/metadata">',
     '    <label>Co-sell Sync Integration</label>',
     '    <description>Field access the cosell-sync integration user needs on the co-sell fields.</description>',
-    ...fields.map((f) => `    <fieldPermissions>\n        <editable>true</editable>\n        <field>Opportunity.${f.name}</field>\n        <readable>true</readable>\n    </fieldPermissions>`),
+    ...all.map(({ object, f }) => `    <fieldPermissions>\n        <editable>true</editable>\n        <field>${object}.${f.name}</field>\n        <readable>true</readable>\n    </fieldPermissions>`),
     '</PermissionSet>',
     '',
   ].join('\n'));

@@ -22,7 +22,7 @@ import { apiKeyProvider, createReferralsClient, providerFromConfig, type Referra
 import { startReferralStore, type ReferralStoreHandle } from '../referral-store/index.js';
 import { ConfigError, resolveFromConfig, runLogger, type ConnectionConfig, type LoadedConfig, type Logger } from '../runtime/index.js';
 import { openSqliteState, type SyncState } from '../state/index.js';
-import { runCycle, type CycleDeps, type CycleResult } from '../sync/index.js';
+import { afterCycle, runCycle, type CycleDeps, type CycleResult } from '../sync/index.js';
 
 export interface OpenConnection {
   crm: CrmConnector;
@@ -158,7 +158,8 @@ export async function openService(config: LoadedConfig, log: Logger, opts: { onl
       });
       const open = await openConnection(config, conn, log);
       closers.push(() => open.close());
-      const mapping = compileMapping(loadMapping(resolveFromConfig(config, conn.mapping)));
+      const mappingFile = loadMapping(resolveFromConfig(config, conn.mapping));
+      const mapping = compileMapping(mappingFile);
       connections.push({
         name: conn.name,
         kind: conn.crm.kind,
@@ -167,12 +168,13 @@ export async function openService(config: LoadedConfig, log: Logger, opts: { onl
         mapping,
         sandbox: open.sandbox,
         referrals,
-        runCycle: (o = {}) => {
+        runCycle: async (o = {}) => {
           const { log: rlog, correlationId } = runLogger(log, { connection: conn.name });
-          return runCycle({
+          const run = referrals.forRun(correlationId);
+          const result = await runCycle({
             connection: conn.name,
             crm: open.crm,
-            referrals: referrals.forRun(correlationId),
+            referrals: run,
             mapping,
             state,
             log: rlog,
@@ -180,6 +182,9 @@ export async function openService(config: LoadedConfig, log: Logger, opts: { onl
             pageSize: conn.pageSize,
             ...o,
           });
+          // Registration and notifications act on deals the cycle has just linked, won or closed.
+          if (!o.dryRun && !result.interrupted) await afterCycle({ connection: conn.name, crm: open.crm, referrals: run, mapping: mappingFile, log: rlog });
+          return result;
         },
       });
     }

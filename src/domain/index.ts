@@ -10,3 +10,4 @@ export * from './windows.js';
 export * from './validation.js';
 export * from './can-update.js';
 export * from './canonical.js';
+export * from './registration-review.js';

@@ -5,6 +5,8 @@
 import { z } from 'zod';
 import { HELP_TYPES } from '../domain/index.js';
 import { CONVERTERS } from './convert.js';
+import { notifySectionSchema } from './notify.js';
+import { registrationSectionSchema } from './registration.js';
 
 /** Standard stages and roles a CRM stage can map to; the seed's names are accepted as aliases. */
 const STAGE_ALIASES = {
@@ -170,6 +172,10 @@ export const mappingSchema = z.strictObject({
     })
     .default({ fields: {}, closeDateDays: 30 }),
   onDelete: z.enum(['ignore', 'close-lost']).default('ignore'),
+  /** Deal registration from the CRM (issue 17). */
+  registration: registrationSectionSchema.optional(),
+  /** Tasks for the rep on co-sell events (issue 17). */
+  notify: notifySectionSchema.optional(),
 });
 
 export type Mapping = z.infer<typeof mappingSchema>;

@@ -11,7 +11,11 @@ import {
   type HelpType,
   type PatchOp,
   type Referral,
+  registrationViewSchema,
   type ReferralCreate,
+  type RegistrationRequest,
+  type RegistrationResponse,
+  type RegistrationView,
 } from '../domain/index.js';
 import {
   createLane,
@@ -75,6 +79,10 @@ export interface ReferralsClient {
   accept(id: string, etag: string | null, ops?: PatchOp[]): Promise<ReferralWithEtag>;
   decline(id: string, etag: string | null, reason: string, notes?: string): Promise<ReferralWithEtag>;
   invite(id: string, target: 'microsoft' | { partnerOrgId: string }, details: InviteDetails): Promise<ReferralWithEtag>;
+  /** Register a Won deal (`POST …/referrals/{id}/registrations`); refusals throw (409 → ValidationError with the reason). */
+  register(id: string, body: RegistrationRequest): Promise<RegistrationView>;
+  /** Answer "action required" (`POST …/registrations/{registrationId}/responses`): back to Microsoft's review. */
+  answerRegistration(id: string, registrationId: string, body: RegistrationResponse): Promise<RegistrationView>;
   linkFor(id: string): string | null;
   calls(): number;
   /** The same client (lane, auth) sending another MS-CorrelationId: one per sync run. */
@@ -268,6 +276,13 @@ export function createReferralsClient(opts: ReferralsClientOptions): ReferralsCl
 
     const replace = (path: string, value: unknown): PatchOp => ({ op: 'replace', path, value });
 
+    const registrationCall = async (label: string, url: string, body: unknown): Promise<RegistrationView> => {
+      const res = await call({ method: 'POST', url, body, label }, false);
+      const parsed = registrationViewSchema.safeParse(res.data);
+      if (!parsed.success) throw new RemoteError(`${label}: the response is not a registration (${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})`);
+      return parsed.data;
+    };
+
     const client: ReferralsClient = {
       pull,
       read,
@@ -317,6 +332,14 @@ export function createReferralsClient(opts: ReferralsClientOptions): ReferralsCl
           target: [{ type: 'BusinessProfileLocation', id: target.partnerOrgId === MICROSOFT_ORG_ID ? MICROSOFT_ORG_ID : target.partnerOrgId }],
         } as ReferralCreate);
       },
+      // Neither is retried blindly: a repeated POST is refused (409 alreadyRegistered / not waiting for an answer).
+      register: (id, body) => registrationCall(`register referral ${id}`, `${base}/referrals/${encodeURIComponent(id)}/registrations`, body),
+      answerRegistration: (id, registrationId, body) =>
+        registrationCall(
+          `answer registration ${registrationId}`,
+          `${base}/referrals/${encodeURIComponent(id)}/registrations/${encodeURIComponent(registrationId)}/responses`,
+          body,
+        ),
       linkFor: (id) => (opts.linkTemplate ?? DEFAULT_LINK).replace('{id}', encodeURIComponent(id)),
       calls: () => callCount,
       forRun: (correlationId) => build(http.withCorrelationId(correlationId)),

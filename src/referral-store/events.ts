@@ -25,17 +25,13 @@ export function emit(repo: Repository, name: EventName, referral: Referral, orgI
   repo.addEvent(name, referral.id, orgId, at, recipients);
 }
 
-/** The webhook-shaped view of an outbox row. */
-export function eventPayload(e: EventRecord, base: string) {
+/** Exactly Partner Center's webhook body for an outbox row (what the store's webhooks send). */
+export function webhookPayload(e: Pick<EventRecord, 'name' | 'referralId' | 'created'>, base: string) {
   const uri = `${base}/referrals/${encodeURIComponent(e.referralId)}`;
-  return {
-    id: e.id,
-    EventName: e.name,
-    ResourceUri: uri,
-    ResourceName: 'referral',
-    AuditUri: `${uri}/audit`,
-    ResourceChangeUtcDate: e.created,
-    organizationId: e.orgId,
-    recipients: e.recipients,
-  };
+  return { EventName: e.name, ResourceUri: uri, ResourceName: 'referral', AuditUri: `${uri}/audit`, ResourceChangeUtcDate: e.created };
+}
+
+/** The admin view of an outbox row: the webhook body plus its id and who should be told. */
+export function eventPayload(e: EventRecord, base: string) {
+  return { id: e.id, ...webhookPayload(e, base), organizationId: e.orgId, recipients: e.recipients };
 }

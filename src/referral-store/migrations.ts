@@ -3,6 +3,8 @@
  * store file created by an older version upgrades in place. Append new ones; never edit an applied one.
  */
 import type Database from 'better-sqlite3';
+import { REGISTRATION_MIGRATION } from './registration/migration.js';
+import { WEBHOOK_MIGRATION } from './webhooks/migration.js';
 
 export interface Migration {
   version: number;
@@ -68,6 +70,8 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
     `,
   },
+  REGISTRATION_MIGRATION,
+  WEBHOOK_MIGRATION,
 ];
 
 export function migrate(db: Database.Database): number[] {

@@ -11,6 +11,9 @@ import type { StoreContext } from './context.js';
 import type { Organization } from './repository.js';
 import { adminRoutes } from './routes/admin.js';
 import { referralRoutes } from './routes/referrals.js';
+import { registrationAdminRoutes } from './routes/registration-admin.js';
+import { registrationRoutes } from './routes/registrations.js';
+import { webhookRoutes } from './routes/webhooks.js';
 
 export const BODY_LIMIT = 1_048_576;
 
@@ -110,5 +113,8 @@ export function buildApp(ctx: StoreContext, defaultOrgId: string): FastifyInstan
 
   referralRoutes(app, ctx);
   adminRoutes(app, ctx, defaultOrgId);
+  registrationRoutes(app, ctx);
+  registrationAdminRoutes(app, ctx);
+  webhookRoutes(app, ctx);
   return app;
 }

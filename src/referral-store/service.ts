@@ -357,6 +357,11 @@ export class ReferralService {
 
   // ---- system moves ---------------------------------------------------------------------------------------
 
+  /** A store-owned write the partner's update rules don't govern (the registration milestone of a Won deal). */
+  recordSystemChange(current: Stored, next: Referral): Stored {
+    return this.save(current, next);
+  }
+
   /** Unanswered referrals past their 14-day window become Closed/Expired; the sender is notified. */
   expireDue(): number {
     return this.repo.transaction(() => {

@@ -18,6 +18,12 @@ import { Repository } from './repository.js';
 import { seedDemoData } from './seed.js';
 import { buildApp } from './server.js';
 import { ReferralService } from './service.js';
+import { RegistrationRepository } from './registration/repository.js';
+import { DEFAULT_REVIEW, RegistrationService } from './registration/service.js';
+import { CERTIFICATE_PATH, signingCertificate } from './webhooks/certificate.js';
+import { DEFAULT_DELIVERY, WebhookDispatcher } from './webhooks/dispatcher.js';
+import { WebhookRepository } from './webhooks/repository.js';
+import { WebhookSubscriptions } from './webhooks/subscriptions.js';
 
 const optionsSchema = z.strictObject({
   port: z.number().int().min(0).max(65_535).default(0),
@@ -37,6 +43,22 @@ const optionsSchema = z.strictObject({
   /** Initial fault injection (merged over COSELL_STORE_FAULTS). */
   faults: z.custom<FaultInput>((v) => faultConfigSchema.safeParse(v).success, { error: 'invalid fault settings (see faults.ts)' }).optional(),
   log: z.custom<Logger>().optional(),
+  /** Days Microsoft's reviewer takes for each registration step (store clock). */
+  registrationReview: z
+    .strictObject({ reviewDays: z.number().min(0), approvalDays: z.number().min(0), actionDays: z.number().min(0) })
+    .partial()
+    .optional(),
+  /** Webhook delivery: attempts before parking, first retry delay (doubling), per-attempt timeout, polling. */
+  webhooks: z
+    .strictObject({
+      maxAttempts: z.number().int().min(1).max(100),
+      retryBaseMs: z.number().int().min(1),
+      timeoutMs: z.number().int().min(10),
+      pollMs: z.number().int().min(5),
+      concurrency: z.number().int().min(1).max(64),
+    })
+    .partial()
+    .optional(),
 });
 export type ReferralStoreOptions = z.input<typeof optionsSchema>;
 
@@ -54,6 +76,8 @@ export interface ReferralStoreHandle {
   clock: { now(): Date; advanceDays(n: number): Promise<void> };
   /** Run expiry and the Microsoft actor now. */
   tick(): Promise<void>;
+  /** Queue new events for registered webhooks and send what is due now (also runs on a timer). */
+  deliverWebhooks(): Promise<number>;
   stats(): { requests: number; byRoute: Record<string, number> };
   faults: { configure(input: FaultInput): FaultConfig; reset(): void; current(): FaultConfig };
   close(): Promise<void>;
@@ -121,14 +145,26 @@ export async function startReferralStore(input: ReferralStoreOptions): Promise<R
 
   const actor = opts.microsoftActor ?? DEFAULT_ACTOR;
   const service = new ReferralService(repo, clock);
+  const registrations = new RegistrationService(repo, new RegistrationRepository(repo.db), service, clock, { ...DEFAULT_REVIEW, ...opts.registrationReview });
+  let origin = '';
+  let certificate;
+  try {
+    certificate = await signingCertificate(repo, clock.now());
+  } catch (err) {
+    repo.close();
+    throw err;
+  }
+  const hooks = new WebhookRepository(repo.db);
+  const subscriptions = new WebhookSubscriptions(repo, hooks, () => clock.now().toISOString(), (id) => `${origin}/webhooks/v1/registration/validationEvents/${encodeURIComponent(id)}`);
   const faults = createFaults({ ...faultsFromEnv(env.COSELL_STORE_FAULTS), ...(opts.faults ?? {}) });
   let base = '';
   const tick = async () => {
     repo.refreshStatistics();
     const decided = runMicrosoftActor(repo, service, clock, actor);
     const expired = service.expireDue();
-    if (decided || expired) log.info('referral store tick', { decided, expired });
-    return { expired, decided };
+    const reviewed = registrations.reviewDue();
+    if (decided || expired || reviewed) log.info('referral store tick', { decided, expired, reviewed });
+    return { expired, decided, reviewed };
   };
   const advanceDays = async (n: number) => {
     clock.advance(days(n));
@@ -146,7 +182,17 @@ export async function startReferralStore(input: ReferralStoreOptions): Promise<R
     tick,
     advanceDays,
     stats: { requests: 0, byRoute: {} },
+    registrations,
+    webhooks: { subscriptions, hooks, certificateDer: certificate.der },
   };
+  const dispatcher = new WebhookDispatcher(
+    repo,
+    hooks,
+    { privateKeyPem: certificate.privateKeyPem, certificateUrl: () => `${origin}${CERTIFICATE_PATH}` },
+    () => base,
+    { ...DEFAULT_DELIVERY, ...opts.webhooks },
+    log,
+  );
   if (opts.seed && repo.total() === 0) {
     const n = seedDemoData(service, repo, defaultOrgId, clock.now());
     log.info('referral store seeded with demo data', { referrals: n });
@@ -162,12 +208,13 @@ export async function startReferralStore(input: ReferralStoreOptions): Promise<R
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
   const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
-  const origin = `http://${host}:${port}`;
+  origin = `http://${host}:${port}`;
   base = `${origin}/v1.0/engagements`;
   const timer = setInterval(() => {
     tick().catch((err: unknown) => log.error('referral store tick failed', { error: (err as Error).message }));
   }, opts.tickIntervalMs);
   timer.unref();
+  dispatcher.start();
   log.info('referral store listening', { url: base, db: opts.dbFile });
 
   let closed = false;
@@ -183,11 +230,13 @@ export async function startReferralStore(input: ReferralStoreOptions): Promise<R
       await tick();
     },
     stats: () => structuredClone(ctx.stats),
+    deliverWebhooks: () => dispatcher.pump(),
     faults,
     close: async () => {
       if (closed) return;
       closed = true;
       clearInterval(timer);
+      await dispatcher.stop();
       await app.close();
       repo.close();
     },

@@ -14,10 +14,11 @@ import { apiKeyProvider, createReferralsClient, type ReferralsClient } from '../
 import { startReferralStore, type ReferralStoreHandle } from '../../src/referral-store/index.js';
 import { silentLogger, type Logger } from '../../src/runtime/index.js';
 import { openSqliteState, type SyncState } from '../../src/state/index.js';
-import { runCycle } from '../../src/sync/index.js';
+import { afterCycle, runCycle, syncRegistrations } from '../../src/sync/index.js';
 import type { Referral } from '../../src/domain/index.js';
 
 export type CrmKind = 'salesforce' | 'dynamics365';
+type RegistrationRole = 'registrationStatus' | 'registrationReason' | 'registrationActionRequired' | 'registrationLine';
 
 export interface OppSpec {
   name?: string;
@@ -66,7 +67,14 @@ export interface CrmAdapter {
   referralStatusOf(id: string): [unknown, unknown];
   remove(id: string): void;
   /** A field of the record, by the mapping's write-back role. */
-  field(id: string, role: 'referralId' | 'status' | 'substatus' | 'msxId' | 'statusLine' | 'stage' | 'amount'): unknown;
+  field(id: string, role: 'referralId' | 'status' | 'substatus' | 'msxId' | 'statusLine' | 'stage' | 'amount' | RegistrationRole): unknown;
+  /** The rep ticks "register this deal", optionally with the customer's name as on the contract. */
+  tickRegister(id: string, contractName?: string): void;
+  setContractName(id: string, name: string): void;
+  /** Tasks on an opportunity, with their owner and event key. */
+  tasks(id: string): { subject: string; description: string; ownerId: unknown; key: string }[];
+  /** The opportunity's owner id. */
+  ownerOf(id: string): unknown;
   /** All opportunities carrying a referral id (e.g. created from inbound referrals). */
   withReferral(referralId: string): string | undefined;
 }
@@ -79,6 +87,10 @@ export interface Stack {
   mapping: CompiledMapping;
   state: SyncState;
   sync(): ReturnType<typeof runCycle>;
+  /** The deal-registration step of a cycle (the mapping's `registration:` section). */
+  registrations(): ReturnType<typeof syncRegistrations>;
+  /** Registration and notifications, as the service runs them after each cycle. */
+  afterCycle(): Promise<void>;
   referralFor(crmId: string): Promise<Referral>;
   admin(path: string, body: unknown): Promise<Record<string, unknown>>;
   close(): Promise<void>;
@@ -90,7 +102,10 @@ const D365_STAGE = { Qualify: 0, Develop: 1, Propose: 2, Close: 3 } as const;
 
 function salesforceAdapter(sb: SalesforceSandbox): CrmAdapter {
   const owner = sb.org.insert('User', { FirstName: 'Ann', LastName: 'Lee', Email: 'ann@partner.example', Phone: '+31 20 555 0100' });
-  const roles = { referralId: 'Referral_Id__c', status: 'Referral_Status__c', substatus: 'Referral_Substatus__c', msxId: 'Microsoft_CRM_Id__c', statusLine: 'Cosell_Sync_Status__c', stage: 'StageName', amount: 'Amount' };
+  const roles = {
+    referralId: 'Referral_Id__c', status: 'Referral_Status__c', substatus: 'Referral_Substatus__c', msxId: 'Microsoft_CRM_Id__c', statusLine: 'Cosell_Sync_Status__c', stage: 'StageName', amount: 'Amount',
+    registrationStatus: 'Registration_Status__c', registrationReason: 'Registration_Reason__c', registrationActionRequired: 'Registration_Action_Required__c', registrationLine: 'Registration_Line__c',
+  };
   const up = (id: string, f: Record<string, unknown>) => sb.org.update('Opportunity', id, f);
   return {
     kind: 'salesforce',
@@ -145,6 +160,14 @@ function salesforceAdapter(sb: SalesforceSandbox): CrmAdapter {
     remove: (id) => sb.org.remove('Opportunity', id),
     field: (id, role) => sb.org.get('Opportunity', id)[roles[role]],
     withReferral: (rid) => sb.org.all('Opportunity').find((o) => o.Referral_Id__c === rid)?.Id as string | undefined,
+    tickRegister: (id, name) => up(id, { Register_Deal__c: true, ...(name ? { Customer_Contract_Name__c: name } : {}) }),
+    setContractName: (id, name) => up(id, { Customer_Contract_Name__c: name }),
+    tasks: (id) =>
+      sb.org
+        .all('Task')
+        .filter((t) => t.WhatId === id)
+        .map((t) => ({ subject: String(t.Subject), description: String(t.Description ?? ''), ownerId: t.OwnerId, key: String(t.Cosell_Event_Key__c) })),
+    ownerOf: (id) => sb.org.get('Opportunity', id).OwnerId,
   };
 }
 
@@ -152,7 +175,10 @@ function dynamicsAdapter(sb: DynamicsSandbox): CrmAdapter {
   const owner = sb.org.insert('systemusers', { firstname: 'Ann', lastname: 'Lee', internalemailaddress: 'ann@partner.example', address1_telephone1: '+31 20 555 0100' });
   const currency = sb.org.insert('transactioncurrencies', { isocurrencycode: 'EUR', currencyname: 'Euro' });
   const contact = sb.org.insert('contacts', { firstname: 'Sue', lastname: 'Smith', emailaddress1: 'sue@customer.example', telephone1: '+1 206 555 0100' });
-  const roles = { referralId: 'cosell_referralid', status: 'cosell_referralstatus', substatus: 'cosell_referralsubstatus', msxId: 'cosell_microsoftcrmid', statusLine: 'cosell_syncstatus', stage: 'salesstage', amount: 'estimatedvalue' };
+  const roles = {
+    referralId: 'cosell_referralid', status: 'cosell_referralstatus', substatus: 'cosell_referralsubstatus', msxId: 'cosell_microsoftcrmid', statusLine: 'cosell_syncstatus', stage: 'salesstage', amount: 'estimatedvalue',
+    registrationStatus: 'cosell_registrationstatus', registrationReason: 'cosell_registrationreason', registrationActionRequired: 'cosell_registrationactionrequired', registrationLine: 'cosell_registrationline',
+  };
   const up = (id: string, f: Record<string, unknown>) => sb.org.update('opportunities', id, f);
   return {
     kind: 'dynamics365',
@@ -208,6 +234,14 @@ function dynamicsAdapter(sb: DynamicsSandbox): CrmAdapter {
     remove: (id) => sb.org.remove('opportunities', id),
     field: (id, role) => sb.org.get('opportunities', id)[roles[role]],
     withReferral: (rid) => sb.org.all('opportunities').find((o) => o.cosell_referralid === rid)?.opportunityid as string | undefined,
+    tickRegister: (id, name) => up(id, { cosell_registerdeal: true, ...(name ? { cosell_contractname: name } : {}) }),
+    setContractName: (id, name) => up(id, { cosell_contractname: name }),
+    tasks: (id) =>
+      sb.org
+        .all('tasks')
+        .filter((t) => t._regardingobjectid_value === id)
+        .map((t) => ({ subject: String(t.subject), description: String(t.description ?? ''), ownerId: t._ownerid_value, key: String(t.cosell_eventkey) })),
+    ownerOf: (id) => sb.org.get('opportunities', id)._ownerid_value,
   };
 }
 
@@ -253,6 +287,12 @@ export async function startStack(kind: CrmKind, opts: { log?: Logger; mapping?: 
     mapping,
     state,
     sync: () => runCycle({ connection: kind, crm: connector, referrals: client, mapping, state, log, correlationId: 'e2e', pageSize: 100 }),
+    registrations: () => {
+      const spec = loadMapping(`mappings/${kind}.yaml`).registration;
+      if (!spec) throw new Error(`mappings/${kind}.yaml has no registration section`);
+      return syncRegistrations({ connection: kind, crm: connector, referrals: client, spec, referralIdField: mapping.referralIdField, log });
+    },
+    afterCycle: () => afterCycle({ connection: kind, crm: connector, referrals: client, mapping: loadMapping(`mappings/${kind}.yaml`), log }),
     async referralFor(crmId) {
       const found = await client.findByExternalReference(crmId);
       if (!found) throw new Error(`no referral for ${crmId}`);

@@ -77,7 +77,17 @@ export const COSELL_COLUMNS: AttrDef[] = [
   custom('cosell_syncstatus', 'String', { maxLength: 255 }),
   custom('cosell_declinereason', 'String', { maxLength: 255 }),
   custom('cosell_lossreason', 'String', { maxLength: 255 }),
+  // Deal registration (issue 17): the rep's checkbox and contract name, and the review's progress.
+  custom('cosell_registerdeal', 'Boolean'),
+  custom('cosell_contractname', 'String', { maxLength: 255 }),
+  custom('cosell_registrationstatus', 'String', { maxLength: 20 }),
+  custom('cosell_registrationreason', 'String', { maxLength: 255 }),
+  custom('cosell_registrationactionrequired', 'Boolean'),
+  custom('cosell_registrationline', 'String', { maxLength: 255 }),
 ];
+
+/** The task column carrying a notification's event key (issue 17). */
+export const COSELL_TASK_COLUMNS: AttrDef[] = [custom('cosell_eventkey', 'String', { maxLength: 255 })];
 
 export const TABLES: TableDef[] = [
   {
@@ -174,6 +184,22 @@ export const TABLES: TableDef[] = [
       { name: 'transactioncurrencyid', type: 'Uniqueidentifier', readOnly: true },
       { name: 'isocurrencycode', type: 'String' },
       { name: 'currencyname', type: 'String' },
+      { name: 'createdon', type: 'DateTime', readOnly: true },
+      { name: 'modifiedon', type: 'DateTime', readOnly: true },
+    ],
+  },
+  // Notifications to the rep (issue 17): a task activity regarding the opportunity, keyed by the co-sell event.
+  {
+    set: 'tasks',
+    logicalName: 'task',
+    key: 'activityid',
+    attrs: [
+      { name: 'activityid', type: 'Uniqueidentifier', readOnly: true },
+      { name: 'subject', type: 'String', maxLength: 200 },
+      { name: 'description', type: 'Memo' },
+      { name: 'regardingobjectid', type: 'Lookup', target: 'opportunities', nav: 'regardingobjectid_opportunity_task' },
+      { name: 'ownerid', type: 'Lookup', target: 'systemusers', nav: 'ownerid' },
+      ...COSELL_TASK_COLUMNS,
       { name: 'createdon', type: 'DateTime', readOnly: true },
       { name: 'modifiedon', type: 'DateTime', readOnly: true },
     ],

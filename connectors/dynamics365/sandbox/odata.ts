@@ -67,6 +67,8 @@ type Value = (row: Row) => unknown;
 function comparable(v: unknown, like: unknown): unknown {
   if (typeof like === 'number' && typeof v === 'string' && /^\d{4}-\d{2}-\d{2}/.test(v)) return Date.parse(v.length === 10 ? `${v}T00:00:00Z` : v);
   if (typeof v === 'string' && typeof like === 'string') return v.toLowerCase();
+  // The In function's values are strings that Dataverse converts to the column's type (option values).
+  if (typeof v === 'number' && typeof like === 'string' && /^-?\d+$/.test(like)) return String(v);
   return v;
 }
 

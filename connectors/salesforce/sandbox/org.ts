@@ -78,6 +78,13 @@ export const CUSTOM_OPPORTUNITY_FIELDS: FieldDef[] = [
   { name: 'Customer_Contact_Last_Name__c', type: 'string', length: 80, label: 'Customer Contact Last Name' },
   { name: 'Customer_Contact_Email__c', type: 'email', length: 80, label: 'Customer Contact Email' },
   { name: 'Customer_Contact_Phone__c', type: 'phone', length: 40, label: 'Customer Contact Phone' },
+  // Deal registration (issue 17): the rep's checkbox and contract name, and the review's progress.
+  { name: 'Register_Deal__c', type: 'boolean', label: 'Register Deal with Microsoft' },
+  { name: 'Customer_Contract_Name__c', type: 'string', length: 255, label: 'Customer Name on Contract' },
+  { name: 'Registration_Status__c', type: 'string', length: 20, label: 'Registration Status' },
+  { name: 'Registration_Reason__c', type: 'string', length: 255, label: 'Registration Reason' },
+  { name: 'Registration_Action_Required__c', type: 'boolean', label: 'Registration Action Required' },
+  { name: 'Registration_Line__c', type: 'string', length: 255, label: 'Registration' },
 ].map((f) => ({ ...f, custom: true, updateable: true }) as FieldDef);
 
 const SYSTEM: FieldDef[] = [
@@ -135,6 +142,22 @@ export const SCHEMA: Record<string, { prefix: string; fields: FieldDef[]; requir
       { name: 'Phone', type: 'phone' },
       { name: 'Username', type: 'string' },
       { name: 'IsActive', type: 'boolean' },
+    ],
+  },
+  // Notifications to the rep (issue 17): a Task on the opportunity, keyed by the co-sell event it reports.
+  Task: {
+    prefix: '00T',
+    required: ['Subject'],
+    fields: [
+      ...SYSTEM,
+      { name: 'Subject', type: 'string', length: 255 },
+      { name: 'Description', type: 'textarea', length: 32000 },
+      { name: 'Status', type: 'picklist', picklistValues: ['Not Started', 'In Progress', 'Completed'] },
+      { name: 'Priority', type: 'picklist', picklistValues: ['High', 'Normal', 'Low'] },
+      { name: 'ActivityDate', type: 'date' },
+      { name: 'WhatId', type: 'reference', referenceTo: 'Opportunity', relationshipName: 'What' },
+      { name: 'OwnerId', type: 'reference', referenceTo: 'User', relationshipName: 'Owner' },
+      { name: 'Cosell_Event_Key__c', type: 'string', length: 255, label: 'Co-sell Event', custom: true, updateable: true },
     ],
   },
 };

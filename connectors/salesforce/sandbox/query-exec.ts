@@ -6,7 +6,7 @@
 import { Org, SalesforceApiError, SCHEMA, type Row } from './org.js';
 import { aggregateKey, compileParsed, parseSoql, SoqlError, type AggregateFn, type CompiledQuery, type ParsedQuery } from './soql.js';
 
-const QUERYABLE = ['Opportunity', 'Account', 'User', 'OpportunityStage'];
+const QUERYABLE = ['Opportunity', 'Account', 'User', 'OpportunityStage', 'Task'];
 
 /** Renders the rows of one result page; children are resolved per parent row. */
 export type RowRenderer = (row: Row, version: string) => Row;

@@ -60,7 +60,7 @@ const eventsQuery = z.looseObject({
   organizationId: z.string().min(1).optional(),
 });
 
-function parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
+export function parse<T>(schema: z.ZodType<T>, body: unknown, what: string): T {
   const r = schema.safeParse(body ?? {});
   if (!r.success) throw invalidRequest(`invalid ${what}`, zodIssues(r.error.issues));
   return r.data;

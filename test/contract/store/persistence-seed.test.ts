@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { seedReferralStore, startReferralStore } from '../../../src/referral-store/index.js';
+import { MIGRATIONS } from '../../../src/referral-store/migrations.js';
 import { client, deal } from './store-harness.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cosell-store-persist-'));
@@ -19,7 +20,7 @@ describe('SQLite file, migrations and restarts', () => {
 
     const db = new Database(dbFile, { readonly: true });
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(db.prepare('SELECT version FROM migrations ORDER BY version').all()).toEqual([{ version: 1 }]);
+    expect(db.prepare('SELECT version FROM migrations ORDER BY version').all()).toEqual(MIGRATIONS.map((m) => ({ version: m.version })).sort((a, b) => a.version - b.version));
     const hashes = db.prepare('SELECT hash FROM api_keys').all() as { hash: string }[];
     expect(hashes.every((h) => /^[0-9a-f]{64}$/.test(h.hash) && h.hash !== 'persist-key-0001')).toBe(true);
     db.close();

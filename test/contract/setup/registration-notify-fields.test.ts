@@ -1,0 +1,37 @@
+/**
+ * `setup salesforce|dynamics365` add what deal registration and notifications need (issue 17): the
+ * registration fields on the opportunity and the event-key field on tasks.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDynamicsConnector, startDynamicsSandbox, type DynamicsSandbox } from '../../../connectors/dynamics365/index.js';
+import { buildDeployPackage, CUSTOM_OPPORTUNITY_FIELDS } from '../../../connectors/salesforce/index.js';
+
+describe('setup salesforce', () => {
+  it('packages the registration fields on Opportunity and the event key on Activity (Task), with field access', () => {
+    const files = buildDeployPackage(CUSTOM_OPPORTUNITY_FIELDS, '62.0');
+    const pkg = files.get('package.xml')!;
+    for (const f of ['Register_Deal__c', 'Customer_Contract_Name__c', 'Registration_Status__c', 'Registration_Reason__c', 'Registration_Action_Required__c', 'Registration_Line__c']) {
+      expect(pkg).toContain(`<members>Opportunity.${f}</members>`);
+    }
+    expect(pkg).toContain('<members>Activity.Cosell_Event_Key__c</members>');
+    expect(files.get('objects/Activity.object')).toContain('<fullName>Cosell_Event_Key__c</fullName>');
+    expect(files.get('permissionsets/Cosell_Sync_Integration.permissionset')).toContain('<field>Activity.Cosell_Event_Key__c</field>');
+  });
+});
+
+describe('setup dynamics365', () => {
+  let sb: DynamicsSandbox;
+  beforeAll(async () => {
+    sb = await startDynamicsSandbox({ certDir: '.cosell/test-certs/dynamics365' });
+  });
+  afterAll(async () => sb.close());
+
+  it('checks the task table as well as the opportunity table: nothing missing on an org that has both', async () => {
+    const c = createDynamicsConnector({ url: sb.url, apiVersion: '9.2', auth: { ...sb.credentials, authority: sb.authority, caPem: sb.caPem }, rate: { concurrency: 4, intervalCap: 10_000, intervalMs: 1000, timeoutMs: 10_000, maxRetries: 3 } });
+    try {
+      expect(await c.createMissingColumns(true)).toEqual([]);
+    } finally {
+      await c.close();
+    }
+  });
+});
