@@ -44,4 +44,17 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE pending_creates (connection TEXT NOT NULL, key TEXT NOT NULL, created_at TEXT NOT NULL, PRIMARY KEY (connection, key));
   CREATE TABLE retries (connection TEXT NOT NULL, record_key TEXT NOT NULL, PRIMARY KEY (connection, record_key));
   `,
+  // 2: the sync log (per-record outcomes per run, kept for a configured number of days) and paused connections.
+  `
+  CREATE TABLE sync_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id INTEGER NOT NULL, connection TEXT NOT NULL, at TEXT NOT NULL,
+    crm_id TEXT, referral_id TEXT, name TEXT, outcome TEXT NOT NULL, reason TEXT
+  );
+  CREATE INDEX sync_log_by_run ON sync_log (run_id, id);
+  CREATE INDEX sync_log_by_crm ON sync_log (connection, crm_id);
+  CREATE INDEX sync_log_by_referral ON sync_log (connection, referral_id);
+  CREATE INDEX sync_log_by_at ON sync_log (at);
+  CREATE TABLE paused (connection TEXT PRIMARY KEY, at TEXT NOT NULL);
+  `,
 ];
