@@ -26,6 +26,13 @@ export function validateMappingFile(file: string): MappingCheck {
   return validateMapping(text, file);
 }
 
+/** A valid mapping from a text, or a ValidationError naming every problem as `line:col path`. */
+export function parseMapping(text: string, file: string, consequence = 'not used'): Mapping {
+  const check = validateMapping(text, file);
+  if (check.ok) return check.mapping;
+  throw new ValidationError(`mapping ${file} is invalid; ${consequence}`, check.problems.map((p) => ({ path: `${p.line}:${p.column} ${p.path}`, message: p.message })), file);
+}
+
 export async function previewCrmRecord(crm: CrmConnector, mapping: Mapping, recordId: string, connection: string): Promise<Preview> {
   const compiled = compileMapping(mapping);
   const [record] = await crm.read([recordId], compiled.fieldsToRead);
@@ -42,14 +49,11 @@ export async function suggestFromCrm(crm: CrmConnector, mapping: Mapping): Promi
  * rename (never half-written). An invalid text changes nothing and throws with every problem.
  */
 export function saveMapping(file: string, text: string): { mapping: Mapping; backup: string | null } {
-  const check = validateMapping(text, file);
-  if (!check.ok) {
-    throw new ValidationError(`mapping ${file} is invalid; nothing was saved`, check.problems.map((p) => ({ path: `${p.line}:${p.column} ${p.path}`, message: p.message })), file);
-  }
+  const mapping = parseMapping(text, file, 'nothing was saved');
   const backup = existsSync(file) ? `${file}.bak` : null;
   if (backup) copyFileSync(file, backup);
   const tmp = `${file}.${process.pid}.tmp`;
   writeFileSync(tmp, text);
   renameSync(tmp, file);
-  return { mapping: check.mapping, backup };
+  return { mapping, backup };
 }
