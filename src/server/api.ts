@@ -9,6 +9,10 @@ import {
   fullResync,
   parseMapping,
   previewCrmRecord,
+  REFERRAL_VIEWS,
+  referralView,
+  setFavorite,
+  type ReferralView,
   requireConnection,
   resolveConflict,
   retryIssues,
@@ -17,6 +21,7 @@ import {
   suggestFromCrm,
   validateMapping,
 } from '../admin/index.js';
+import { referralSchema } from '../domain/index.js';
 import { compileMapping } from '../mapping/index.js';
 import { CosellError } from '../runtime/index.js';
 import type { SurfaceContext } from './context.js';
@@ -203,6 +208,18 @@ export function apiRoutes(ctx: SurfaceContext): RouteSpec[] {
       method: 'POST', url: '/conflicts/:id/resolve', role: 'admin', tag: 'conflicts', summary: "Settle one field's conflict: take the CRM's or the referral's value",
       params: z.object({ id: z.coerce.number().int().positive() }), body: z.object({ take: z.enum(['crm', 'referral']) }), response: conflictSchema,
       handler: async ({ params, body }) => resolveConflict(ctx.state, params.id, body.take),
+    }),
+    defineRoute({
+      method: 'GET', url: '/connections/:name/referrals', role: 'read', tag: 'referrals', summary: 'A view of the referrals (inbound, outbound, favorites, closed), newest first, paged',
+      params: name,
+      query: z.object({ view: z.enum(Object.keys(REFERRAL_VIEWS) as [ReferralView, ...ReferralView[]]), top: z.coerce.number().int().min(1).max(100).default(25), next: z.string().min(1).optional() }),
+      response: z.object({ items: z.array(referralSchema), next: z.string().nullable() }),
+      handler: async ({ params, query }) => referralView(conn(params.name).referrals, query.view, query),
+    }),
+    defineRoute({
+      method: 'POST', url: '/connections/:name/referrals/:id/favorite', role: 'admin', tag: 'referrals', summary: 'Mark or unmark a referral as a favorite',
+      params: z.object({ name: z.string().min(1), id: z.string().min(1) }), body: z.object({ favorite: z.boolean() }), response: referralSchema,
+      handler: async ({ params, body }) => setFavorite(conn(params.name).referrals, params.id, body.favorite),
     }),
     defineRoute({
       method: 'GET', url: '/connections/:name/mapping', role: 'read', tag: 'mappings', summary: "The connection's mapping file",

@@ -1,6 +1,7 @@
 /** What the HTTP surface needs from the running service (built by the composition root, faked by nothing). */
 import type { CrmConnector } from '../../connectors/connector.js';
 import type { Mapping } from '../mapping/index.js';
+import type { ReferralsClient } from '../partner-center/index.js';
 import type { Logger } from '../runtime/index.js';
 import type { SyncState } from '../state/index.js';
 import type { ReferralsPort } from '../sync/index.js';
@@ -11,7 +12,7 @@ export interface SurfaceConnection {
   name: string;
   kind: 'salesforce' | 'dynamics365';
   crm: CrmConnector;
-  referrals: ReferralsPort;
+  referrals: ReferralsPort & Pick<ReferralsClient, 'listPage'>;
   /** The mapping file on disk, and the mapping the running cycles use. */
   mappingFile: string;
   mapping(): Mapping;

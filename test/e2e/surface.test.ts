@@ -243,6 +243,10 @@ describe('admin API', () => {
     const before = (await runs()).length;
     expect((await call('POST', '/api/v1/connections/sf/sync', ADMIN)).status).toBe(202);
     await waitFor('a new run', async () => ((await runs()).length > before && (await runs())[0]!.status !== 'running' ? true : undefined));
+    // Nothing changed since: the idle cycle costs one call per side (what makes a seconds schedule affordable).
+    const idle = (await call('GET', '/api/v1/runs?limit=1', READ)).body.items[0];
+    expect(idle.status).toBe('ok');
+    expect([idle.counts.crmCalls, idle.counts.referralCalls]).toEqual([1, 1]);
   });
 
   it('runs page server-side; a run has its sync log, searchable by CRM id, referral id or name', async () => {
@@ -325,6 +329,30 @@ describe('admin API', () => {
     expect(saved.body).toEqual({ file: mappingFile, backup: `${mappingFile}.bak` });
     expect(readFileSync(mappingFile, 'utf8')).toBe(edited);
     expect(readFileSync(`${mappingFile}.bak`, 'utf8')).toBe(cur.body.text);
+  });
+
+  it('referral views page through the referrals API; a favorite toggles; a foreign page token is refused', async () => {
+    const first = await call('GET', '/api/v1/connections/sf/referrals?view=outbound&top=2', READ);
+    expect(first.status).toBe(200);
+    expect(first.body.items).toHaveLength(2);
+    expect(first.body.items.every((r: { direction: string }) => r.direction === 'Outgoing')).toBe(true);
+    const second = await call('GET', `/api/v1/connections/sf/referrals?view=outbound&top=2&next=${first.body.next}`, READ);
+    expect(second.body.items.map((r: { id: string }) => r.id)).not.toContain(first.body.items[0].id);
+    const foreign = Buffer.from('https://attacker.example/steal?x=1').toString('base64url');
+    const refused = await call('GET', `/api/v1/connections/sf/referrals?view=outbound&next=${foreign}`, READ);
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.problems[0].path).toBe('next');
+    expect((await call('GET', '/api/v1/connections/sf/referrals?view=everything', READ)).body.error.problems[0].path).toBe('query.view');
+
+    const id = first.body.items[0].id;
+    const fav = await call('POST', `/api/v1/connections/sf/referrals/${id}/favorite`, ADMIN, { favorite: true });
+    expect(fav.status).toBe(200);
+    expect(fav.body.favorite).toBe(true);
+    const favorites = await call('GET', '/api/v1/connections/sf/referrals?view=favorites', READ);
+    expect(favorites.body.items.map((r: { id: string }) => r.id)).toEqual([id]);
+    await call('POST', `/api/v1/connections/sf/referrals/${id}/favorite`, ADMIN, { favorite: false });
+    expect((await call('GET', '/api/v1/connections/sf/referrals?view=favorites', READ)).body.items).toEqual([]);
+    expect((await call('POST', '/api/v1/connections/sf/referrals/no-such-referral/favorite', ADMIN, { favorite: true })).status).toBe(404);
   });
 
   it('the OpenAPI document lists every route with its role, built from the zod schemas', async () => {
