@@ -114,15 +114,10 @@ export function createLane(opts: LaneOptions): Lane {
     const timer = setTimeout(() => controller.abort(new TransportError(`${opts.name}: ${label} timed out after ${opts.timeoutMs} ms`, 'timeout')), opts.timeoutMs);
     stats.calls++;
     try {
-      const result = await Promise.race([
+      return await Promise.race([
         call(controller.signal),
         new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason))),
       ]);
-      observer?.call(api, 'ok');
-      return result;
-    } catch (err) {
-      observer?.call(api, statusLabel(err));
-      throw err;
     } finally {
       clearTimeout(timer);
     }
@@ -134,8 +129,11 @@ export function createLane(opts: LaneOptions): Lane {
       const label = callOpts.label ?? 'call';
       for (let attempt = 0; ; attempt++) {
         try {
-          return await queue.add(() => attemptOnce(call, label), { throwOnTimeout: true } as never) as T;
+          const result = (await queue.add(() => attemptOnce(call, label), { throwOnTimeout: true } as never)) as T;
+          observer?.call(api, 'ok');
+          return result;
         } catch (err) {
+          observer?.call(api, statusLabel(err));
           const verdict = isRetryable(err, callOpts.idempotent);
           if (verdict === 'no' || attempt >= opts.maxRetries) {
             stats.failures++;
@@ -146,8 +144,8 @@ export function createLane(opts: LaneOptions): Lane {
             stats.throttled++;
             const after = (err as RateLimitedError).retryAfterSeconds;
             const waitMs = after !== undefined ? after * 1000 : backoff(attempt);
-            if (after !== undefined) observer?.retryAfter(api, after);
             pauseUntil(Date.now() + waitMs);
+            if (after !== undefined) observer?.retryAfter(api, after);
             log.warn('lane throttled', { lane: opts.name, call: label, waitMs, status: (err as RateLimitedError).status });
           } else {
             const waitMs = backoff(attempt);
