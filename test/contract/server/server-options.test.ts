@@ -1,0 +1,73 @@
+/**
+ * The server on its own (real state, no connections): TLS from cert/key files named by environment variables,
+ * clear errors when they are missing, no token configured = the API closed, bad bodies are 4xx, never 5xx.
+ */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { generate } from 'selfsigned';
+import { afterAll, describe, expect, it } from 'vitest';
+import { serverSchema, silentLogger } from '../../../src/runtime/index.js';
+import { createHealth, createMetrics, startHttpServer, type HttpServer } from '../../../src/server/index.js';
+import { openSqliteState } from '../../../src/state/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'cosell-server-'));
+const state = openSqliteState(join(dir, 'state.db'));
+const servers: HttpServer[] = [];
+afterAll(async () => {
+  for (const s of servers) await s.close();
+  await state.close();
+});
+
+const ctx = {
+  state,
+  connections: [],
+  log: silentLogger,
+  metrics: createMetrics({ connections: () => [], lagSeconds: async () => null, budgetRatio: () => null, recordIssues: async () => 0, conflictsOpen: async () => 0 }),
+  health: createHealth(),
+  runNow: async () => {},
+  syncReferral: async () => [],
+};
+
+const start = async (server: unknown, env: Record<string, string>) => {
+  const s = await startHttpServer({ config: serverSchema.parse(server), ctx, env });
+  servers.push(s);
+  return s;
+};
+
+describe('the HTTP server', () => {
+  it('serves HTTPS when server.tls names the cert and key files through environment variables', async () => {
+    const pems = await generate([{ name: 'commonName', value: '127.0.0.1' }], {
+      algorithm: 'sha256',
+      extensions: [{ name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }],
+    });
+    writeFileSync(join(dir, 'cert.pem'), pems.cert);
+    writeFileSync(join(dir, 'key.pem'), pems.private);
+    const s = await start({ port: 0, tls: { certFileEnv: 'T_CERT', keyFileEnv: 'T_KEY' } }, { T_CERT: join(dir, 'cert.pem'), T_KEY: join(dir, 'key.pem') });
+    expect(s.url).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(`${s.url}/livez`, { ca: pems.cert }, (res) => (res.resume(), resolve(res.statusCode ?? 0)));
+      req.on('error', reject);
+      req.end();
+    });
+    expect(status).toBe(200);
+  });
+
+  it('names the environment variable when a TLS file is not configured', async () => {
+    await expect(start({ port: 0, tls: { certFileEnv: 'T_CERT_MISSING', keyFileEnv: 'T_KEY' } }, {})).rejects.toThrow('server.tls: environment variable T_CERT_MISSING (a PEM file path) is not set');
+  });
+
+  it('with no token configured the API is closed to everyone; probes stay open; a bad body is a 4xx', async () => {
+    const s = await start({ port: 0 }, {});
+    expect((await fetch(`${s.url}/api/v1/connections`)).status).toBe(401);
+    expect((await fetch(`${s.url}/api/v1/connections`, { headers: { Authorization: 'Bearer ' } })).status).toBe(401);
+    expect((await fetch(`${s.url}/livez`)).status).toBe(200);
+    const adminOnly = await startHttpServer({ config: serverSchema.parse({ port: 0 }), ctx, env: { COSELL_API_ADMIN_TOKEN: 'only-admin-token-123' } });
+    servers.push(adminOnly);
+    const broken = await fetch(`${adminOnly.url}/api/v1/issues/retry`, { method: 'POST', headers: { Authorization: 'Bearer only-admin-token-123', 'Content-Type': 'application/json' }, body: '{"connection": ' });
+    expect(broken.status).toBe(400);
+    const huge = await fetch(`${adminOnly.url}/webhooks/partner-center`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: 'x'.repeat(70_000) });
+    expect(huge.status).toBe(413);
+  });
+});
