@@ -10,7 +10,7 @@
  *   A  /api/v1 on a state of --records links, issues and sync-log lines: p95 of every list route (goal
  *      ≤ 100 ms). Baseline: p95 of GET /livez on the same server.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SalesforceSandbox } from '../connectors/salesforce/index.js';
@@ -20,6 +20,7 @@ import { emptyDealFields } from '../src/domain/index.js';
 import { loadConfig, serverSchema, silentLogger, startScheduler } from '../src/runtime/index.js';
 import { createHealth, createMetrics, startHttpServer } from '../src/server/index.js';
 import { emptyCounts, openSqliteState, type Link } from '../src/state/index.js';
+import { writeSurfaceConfig } from '../test/helpers/surface-config.js';
 import { signedHeaders, startPki, type Pki } from '../test/helpers/webhook-pki.js';
 
 const args = process.argv.slice(2);
@@ -58,29 +59,8 @@ interface Stack {
 
 async function stack(pki: Pki, schedule: string): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'cosell-bench-surface-'));
-  writeFileSync(join(dir, 'ca.pem'), pki.caPem);
-  writeFileSync(
-    join(dir, 'config.yaml'),
-    `
-state: { path: ${join(dir, 'state.db')} }
-referrals:
-  target: store
-  embedded: { port: 0, db: ${join(dir, 'store.db')}, seed: false, microsoftActor: { enabled: false } }
-  auth: { method: api-key, apiKeyEnv: COSELL_STORE_API_KEY }
-  rate: { concurrency: 16, intervalCap: 10000, intervalMs: 1000 }
-  incremental: { mode: filter, overlapSeconds: 5 }
-connections:
-  - name: sf
-    crm: { kind: salesforce, sandbox: { port: 0, seed: 60, activity: false } }
-    mapping: ${join(process.cwd(), 'mappings/salesforce.yaml')}
-    schedule: "${schedule}"
-server:
-  port: 0
-  tokens: { readEnv: BENCH_READ, adminEnv: BENCH_ADMIN }
-  webhooks: { allowedCertificateHosts: ["${pki.host}"], trustAnchorFile: ca.pem }
-`,
-  );
-  const config = loadConfig(join(dir, 'config.yaml'));
+  const file = writeSurfaceConfig(dir, { pki, mapping: join(process.cwd(), 'mappings/salesforce.yaml'), schedule, seed: 60, readEnv: 'BENCH_READ', adminEnv: 'BENCH_ADMIN' });
+  const config = loadConfig(file);
   const service = await openService(config, silentLogger);
   const surface = createSurface(service, config, silentLogger);
   const c = service.connections[0]!;

@@ -107,6 +107,19 @@ export function apiRoutes(ctx: SurfaceContext): RouteSpec[] {
     if ((await ctx.state.pausedConnections()).includes(n)) throw new CosellError('paused', `connection ${n} is paused; resume it first`);
   };
 
+  const pauseRoute = (paused: boolean) =>
+    defineRoute({
+      method: 'POST', url: `/connections/:name/${paused ? 'pause' : 'resume'}`, role: 'admin', tag: 'connections',
+      summary: paused ? 'Pause scheduled, triggered and webhook syncs of a connection' : 'Resume a paused connection',
+      params: name, response: statusSchema,
+      handler: async ({ params }) => {
+        const c = conn(params.name);
+        await setPaused(ctx.state, c.name, paused);
+        ctx.log.info(paused ? 'connection paused' : 'connection resumed', { connection: c.name });
+        return connectionStatus(ctx.state, c);
+      },
+    });
+
   return [
     defineRoute({
       method: 'GET', url: '/connections', role: 'read', tag: 'connections', summary: 'Every connection: status, lag, counts, budget',
@@ -118,24 +131,8 @@ export function apiRoutes(ctx: SurfaceContext): RouteSpec[] {
       params: name, response: statusSchema,
       handler: async ({ params }) => connectionStatus(ctx.state, conn(params.name)),
     }),
-    defineRoute({
-      method: 'POST', url: '/connections/:name/pause', role: 'admin', tag: 'connections', summary: 'Pause scheduled, triggered and webhook syncs of a connection',
-      params: name, response: statusSchema,
-      handler: async ({ params }) => {
-        await setPaused(ctx.state, conn(params.name).name, true);
-        ctx.log.info('connection paused', { connection: params.name });
-        return connectionStatus(ctx.state, conn(params.name));
-      },
-    }),
-    defineRoute({
-      method: 'POST', url: '/connections/:name/resume', role: 'admin', tag: 'connections', summary: 'Resume a paused connection',
-      params: name, response: statusSchema,
-      handler: async ({ params }) => {
-        await setPaused(ctx.state, conn(params.name).name, false);
-        ctx.log.info('connection resumed', { connection: params.name });
-        return connectionStatus(ctx.state, conn(params.name));
-      },
-    }),
+    pauseRoute(true),
+    pauseRoute(false),
     defineRoute({
       method: 'POST', url: '/connections/:name/sync', role: 'admin', tag: 'connections', summary: 'Run a cycle now (or right after the running one)',
       params: name, response: accepted, status: 202,

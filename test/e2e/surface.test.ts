@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePrometheusText, sampleValue } from '../helpers/prom-text.js';
+import { writeSurfaceConfig } from '../helpers/surface-config.js';
 import { signedHeaders, startPki, type Pki } from '../helpers/webhook-pki.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cosell-surface-'));
@@ -74,30 +75,7 @@ const runs = async () => (await call('GET', '/api/v1/runs?limit=500', READ)).bod
 beforeAll(async () => {
   pki = await startPki();
   writeFileSync(mappingFile, readFileSync('mappings/salesforce.yaml'));
-  writeFileSync(join(dir, 'ca.pem'), pki.caPem);
-  const config = join(dir, 'config.yaml');
-  writeFileSync(
-    config,
-    `
-state: { path: ${join(dir, 'state.db')} }
-log: { level: info, format: json }
-referrals:
-  target: store
-  embedded: { port: 0, db: ${join(dir, 'store.db')}, seed: false, microsoftActor: { enabled: false } }
-  auth: { method: api-key, apiKeyEnv: COSELL_STORE_API_KEY }
-  rate: { concurrency: 8, intervalCap: 1000, intervalMs: 1000 }
-  incremental: { mode: filter, overlapSeconds: 5 }
-connections:
-  - name: sf
-    crm: { kind: salesforce, sandbox: { port: 0, seed: 12, activity: false } }
-    mapping: ${mappingFile}
-    schedule: "0 0 1 1 *"
-server:
-  port: 0
-  tokens: { readEnv: SURFACE_READ, adminEnv: SURFACE_ADMIN }
-  webhooks: { allowedCertificateHosts: ["${pki.host}"], trustAnchorFile: ca.pem }
-`,
-  );
+  const config = writeSurfaceConfig(dir, { pki, mapping: mappingFile, schedule: '0 0 1 1 *', seed: 12, readEnv: 'SURFACE_READ', adminEnv: 'SURFACE_ADMIN', jsonLogs: true });
   child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '-c', config, 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -6,6 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { emptyDealFields } from '../../../src/domain/index.js';
 import { openSqliteState, type Link, type SyncState } from '../../../src/state/index.js';
 import { withSyncLog } from '../../../src/sync/index.js';
+import { link as baseLink } from '../../helpers/state-fixtures.js';
 
 let open: SyncState[] = [];
 afterEach(async () => {
@@ -18,21 +19,8 @@ function state(now?: () => Date) {
   return s;
 }
 
-const link = (crmId: string, over: Partial<Link> = {}): Link => ({
-  connection: 'sf',
-  crmId,
-  referralId: `ref-${crmId}`,
-  base: { ...emptyDealFields(), name: `Deal ${crmId}` },
-  referralSnapshot: null,
-  referralEtag: 'e1',
-  crmVersion: 'v1',
-  state: 'ok',
-  message: null,
-  written: {},
-  direction: 'Outgoing',
-  updatedAt: '2026-01-01T00:00:00Z',
-  ...over,
-});
+/** Names like "Deal A", so name search has something to find. */
+const link = (crmId: string, over: Partial<Link> = {}): Link => baseLink(crmId, { base: { ...emptyDealFields(), name: `Deal ${crmId}` }, ...over });
 
 const outcomes = async (s: SyncState, runId: number) => (await s.syncLog({ runId, limit: 100 })).items.map((e) => [e.crmId ?? e.referralId, e.outcome, e.reason]).reverse();
 
