@@ -7,6 +7,7 @@ import { z } from 'zod';
 import {
   connectionStatus,
   fullResync,
+  inspectRecord,
   parseMapping,
   previewCrmRecord,
   REFERRAL_VIEWS,
@@ -172,17 +173,23 @@ export function apiRoutes(ctx: SurfaceContext): RouteSpec[] {
     }),
     defineRoute({
       method: 'GET', url: '/connections/:name/records/:crmId', role: 'read', tag: 'records',
-      summary: 'One record: the CRM side, the referral side, the agreed base and its sync history',
+      summary: 'One record: the CRM side, the referral side, the agreed base, the plan the next sync would make (dry run) and its history',
       params: z.object({ name: z.string().min(1), crmId: z.string().min(1) }),
-      response: z.object({ crm: z.unknown(), referral: z.unknown(), link: z.unknown(), history: z.array(logEntrySchema) }),
+      response: z.object({
+        crm: z.unknown(),
+        referral: z.unknown(),
+        link: z.unknown(),
+        nextPlan: z.object({
+          actions: z.array(z.string()),
+          blocked: z.array(z.object({ reason: z.string(), fields: z.array(z.string()) })),
+          conflicts: z.array(z.object({ field: z.string(), crm: z.unknown(), referral: z.unknown() })),
+          problems: z.array(z.object({ path: z.string(), message: z.string() })),
+        }),
+        history: z.array(logEntrySchema),
+      }),
       handler: async ({ params }) => {
         const c = conn(params.name);
-        const link = (await ctx.state.getLinks(c.name, [params.crmId])).get(params.crmId) ?? null;
-        const [crm] = await c.crm.read([params.crmId], compileMapping(c.mapping()).fieldsToRead);
-        const referral = link ? await c.referrals.read(link.referralId) : null;
-        const history = (await ctx.state.syncLog({ connection: c.name, search: params.crmId, limit: 50 })).items;
-        if (!crm && !link) throw new CosellError('notFound', `no record ${params.crmId} in ${c.name}`);
-        return { crm: crm ?? null, referral: referral?.referral ?? null, link, history };
+        return inspectRecord({ state: ctx.state, connection: c.name, crm: c.crm, referrals: c.referrals, mapping: compileMapping(c.mapping()) }, params.crmId);
       },
     }),
     defineRoute({

@@ -261,6 +261,7 @@ describe('admin API', () => {
     expect(rec.body.referral.id).toBe(entry.referralId);
     expect(rec.body.link.base.name).toBe(rec.body.referral.name);
     expect(rec.body.history.length).toBeGreaterThan(0);
+    expect(rec.body.nextPlan, 'a synced record has nothing to do').toEqual({ actions: [], blocked: [], conflicts: [], problems: [] });
     expect((await call('GET', '/api/v1/connections/sf/records/006NOPE', READ)).status).toBe(404);
   });
 
@@ -397,6 +398,8 @@ describe('POST /webhooks/partner-center', () => {
       'If-Match': current.etag!,
     });
     expect(edited.status).toBeLessThan(300);
+    const pending = await call('GET', `/api/v1/connections/sf/records/${entry.crmId}`, READ);
+    expect(pending.body.nextPlan.actions, 'the record view shows what the next sync would do').toEqual(['write-crm']);
     const body = event(entry.referralId, new Date().toISOString());
     const headers = signedHeaders(body, pki.keyOf('valid'), pki.certUrl('valid'));
     const runsBefore = (await runs()).length;
