@@ -116,7 +116,6 @@ export function apiRoutes(ctx: SurfaceContext): RouteSpec[] {
       handler: async ({ params }) => {
         const c = conn(params.name);
         await setPaused(ctx.state, c.name, paused);
-        ctx.log.info(paused ? 'connection paused' : 'connection resumed', { connection: c.name });
         return connectionStatus(ctx.state, c);
       },
     });

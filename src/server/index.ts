@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
-import { ConfigError, CosellError, ValidationError, describeError, type Env, type ServerConfig } from '../runtime/index.js';
+import { ConfigError, CosellError, ValidationError, describeError, readOptionalSecret, type Env, type ServerConfig } from '../runtime/index.js';
 import { apiRoutes } from './api.js';
 import { authorize } from './auth.js';
 import type { SurfaceContext } from './context.js';
@@ -58,9 +58,13 @@ export function buildHttpApp(opts: HttpServerOptions): FastifyInstance {
   const resolvePath = opts.resolvePath ?? ((p: string) => p);
   const https = tlsOptions(config, env, resolvePath);
   const app = Fastify({ logger: false, forceCloseConnections: 'idle', bodyLimit: 2 * 1024 * 1024, ...(https ? { https } : {}) }) as unknown as FastifyInstance;
-  const tokens = { read: env[config.tokens.readEnv], admin: env[config.tokens.adminEnv] };
+  const tokens = { read: readOptionalSecret(config.tokens.readEnv, env), admin: readOptionalSecret(config.tokens.adminEnv, env) };
   if (!tokens.read && !tokens.admin) ctx.log.warn('admin API disabled: no token set', { readEnv: config.tokens.readEnv, adminEnv: config.tokens.adminEnv });
   app.addHook('onRequest', authorize(tokens));
+  // Every change an admin makes is worth one line (reads are not).
+  app.addHook('onResponse', async (req, reply) => {
+    if (req.routeOptions.config?.role === 'admin') ctx.log.info('admin action', { method: req.method, route: req.routeOptions.url, params: req.params, status: reply.statusCode });
+  });
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err instanceof InputError) return reply.code(400).send({ error: { code: 'invalidRequest', message: err.message, problems: err.problems } });

@@ -441,5 +441,8 @@ describe('shutdown', () => {
     expect(await exited).toBe(0);
     await expect(fetch(`${api}/livez`)).rejects.toThrow();
     expect(stderr).toContain('"message":"shutting down"');
+    const actions = stderr.split('\n').filter((l) => l.includes('"message":"admin action"')).map((l) => JSON.parse(l) as { route: string; status: number });
+    expect(actions.some((a) => a.route === '/api/v1/connections/:name/pause' && a.status === 200), 'admin changes are logged').toBe(true);
+    for (const secret of [READ, ADMIN, STORE_KEY]) expect(stderr + stdout, 'tokens never reach a log line').not.toContain(secret);
   });
 });
