@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
 import { afterAll, describe, expect, it } from 'vitest';
-import { serverSchema, silentLogger } from '../../../src/runtime/index.js';
+import { AuthError, serverSchema, silentLogger } from '../../../src/runtime/index.js';
 import { createHealth, createMetrics, startHttpServer, type HttpServer } from '../../../src/server/index.js';
 import { openSqliteState } from '../../../src/state/index.js';
 
@@ -69,5 +69,31 @@ describe('the HTTP server', () => {
     expect(broken.status).toBe(400);
     const huge = await fetch(`${adminOnly.url}/webhooks/partner-center`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: 'x'.repeat(70_000) });
     expect(huge.status).toBe(413);
+  });
+
+  it('/readyz is 503 and names what is not ready: rejected credentials, an unreachable referrals API, a closed state', async () => {
+    const health = createHealth();
+    const dbFile = join(dir, 'ready.db');
+    const own = openSqliteState(dbFile);
+    const s = await startHttpServer({ config: serverSchema.parse({ port: 0 }), ctx: { ...ctx, state: own, health, connections: [{ name: 'sf' }, { name: 'dyn' }] as never }, env: {} });
+    servers.push(s);
+    const ready = async () => {
+      const res = await fetch(`${s.url}/readyz`);
+      return { status: res.status, body: (await res.json()) as { status: string; notReady: { name: string; detail: string }[] } };
+    };
+    expect((await ready()).status).toBe(200);
+    health.runFinished('sf', new AuthError('invalid_grant: the refresh token has expired', 'svc@partner.example'));
+    health.apiCall('referrals', '503');
+    const r = await ready();
+    expect(r.status).toBe(503);
+    expect(r.body.notReady.map((c) => c.name)).toEqual(['credentials:sf', 'referrals-api']);
+    expect(r.body.notReady[0]!.detail).toContain('refresh token has expired');
+    health.runFinished('sf');
+    health.apiCall('referrals', 'ok');
+    expect((await ready()).status).toBe(200);
+    await own.close();
+    const closed = await ready();
+    expect(closed.status).toBe(503);
+    expect(closed.body.notReady.map((c) => c.name)).toEqual(['state']);
   });
 });
