@@ -56,5 +56,6 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX sync_log_by_referral ON sync_log (connection, referral_id);
   CREATE INDEX sync_log_by_at ON sync_log (at);
   CREATE TABLE paused (connection TEXT PRIMARY KEY, at TEXT NOT NULL);
+  CREATE INDEX issues_by_last_seen ON issues (connection, last_seen);
   `,
 ];

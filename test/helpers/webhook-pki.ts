@@ -3,7 +3,7 @@
  * wrong organization) and an HTTPS server on loopback that serves them the way Partner Center serves its
  * certificate (X-MS-Certificate-Url), counting fetches.
  */
-import { sign } from 'node:crypto';
+import { sign, X509Certificate } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { generate } from 'selfsigned';
@@ -53,11 +53,13 @@ export async function startPki(): Promise<Pki> {
   });
   let fetches = 0;
   const server: Server = createServer({ key: tls.private, cert: tls.cert }, (req, res) => {
-    const name = /^\/cert\/([a-z-]+)\.cer$/.exec(req.url ?? '')?.[1] as CertName | undefined;
-    const c = name ? certs[name] : undefined;
+    const m = /^\/cert\/([a-z-]+)\.(cer|der)$/.exec(req.url ?? '');
+    const c = m ? certs[m[1] as CertName] : undefined;
     fetches++;
     if (!c) return void res.writeHead(404).end();
-    res.writeHead(200, { 'Content-Type': 'application/x-pem-file' }).end(c.cert);
+    // .cer as PEM, .der as the binary form (Partner Center's .cer files may be either).
+    if (m![2] === 'der') res.writeHead(200, { 'Content-Type': 'application/pkix-cert' }).end(new X509Certificate(c.cert).raw);
+    else res.writeHead(200, { 'Content-Type': 'application/x-pem-file' }).end(c.cert);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const host = `127.0.0.1:${(server.address() as AddressInfo).port}`;
