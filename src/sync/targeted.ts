@@ -1,8 +1,10 @@
 /**
  * A targeted sync of one referral (a Partner Center webhook said it changed): queue it on the connection that
- * links it — or, for a referral no connection knows yet, on every connection that can read it — and run that
- * connection's cycle now. The cycle's retry phase reads the referral and its opportunity, plans the record and
- * writes back, reusing the engine as is; the rest of an idle cycle is one call per side.
+ * links it and run that connection's cycle now; the cycle's retry phase reads the referral and its opportunity,
+ * plans the record and writes back, reusing the engine as is (the rest of an idle cycle is one call per side).
+ * A referral no connection links yet is queued only where it is an inbound referral that connection can read —
+ * the same rule as the scheduled pull, so an event about one of our own invitations never creates an
+ * opportunity; those connections' cycles still run, and their incremental pull takes what changed.
  */
 import type { SyncState } from '../state/index.js';
 import type { ReferralsPort } from './ports.js';
@@ -19,21 +21,23 @@ export interface TargetedDeps {
   runNow(connection: string): Promise<void>;
 }
 
-/** Returns the connections the referral was queued on (empty when none can see it). */
+/** Returns the connections whose cycle was run (empty when none can see the referral). */
 export async function syncReferralNow(deps: TargetedDeps, referralId: string): Promise<string[]> {
   const key = `referral:${referralId}`;
-  const linked: string[] = [];
+  const targets: string[] = [];
   for (const c of deps.connections) {
-    if ((await deps.state.getLinksByReferral(c.name, [referralId])).size > 0) linked.push(c.name);
+    if ((await deps.state.getLinksByReferral(c.name, [referralId])).size > 0) targets.push(c.name);
   }
-  const targets = linked.length ? linked : await readableBy(deps.connections, referralId);
-  for (const name of targets) await deps.state.requestRetry(name, [key]);
+  if (targets.length) {
+    for (const name of targets) await deps.state.requestRetry(name, [key]);
+  } else {
+    for (const c of deps.connections) {
+      const found = await c.referrals.read(referralId);
+      if (!found) continue;
+      targets.push(c.name);
+      if (found.referral.direction === 'Incoming') await deps.state.requestRetry(c.name, [key]);
+    }
+  }
   await Promise.all(targets.map((name) => deps.runNow(name)));
   return targets;
-}
-
-async function readableBy(connections: readonly TargetedConnection[], referralId: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const c of connections) if (await c.referrals.read(referralId)) out.push(c.name);
-  return out;
 }
