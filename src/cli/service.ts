@@ -40,7 +40,7 @@ export interface ServiceConnection {
   mappingFile: string;
   /** The mapping as written (for previews and suggestions). */
   mappingSource(): Mapping;
-  /** Use a validated mapping from the next cycle's pages on. */
+  /** Use a validated mapping from the next cycle on. */
   reloadMapping(m: Mapping): void;
   sandbox: SalesforceSandbox | DynamicsSandbox | null;
   referrals: ReferralsClient;

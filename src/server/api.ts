@@ -261,7 +261,7 @@ export function apiRoutes(ctx: SurfaceContext): RouteSpec[] {
     }),
     defineRoute({
       method: 'PUT', url: '/connections/:name/mapping', role: 'admin', tag: 'mappings',
-      summary: 'Save a mapping (validated, atomic, previous file kept as .bak); the service uses it from the next page on',
+      summary: 'Save a mapping (validated, atomic, previous file kept as .bak); the service uses it from the next cycle on',
       params: name, body: mappingText, response: z.object({ file: z.string(), backup: z.string().nullable() }),
       handler: async ({ params, body }) => {
         const c = conn(params.name);

@@ -16,7 +16,7 @@ export interface SurfaceConnection {
   /** The mapping file on disk, and the mapping the running cycles use. */
   mappingFile: string;
   mapping(): Mapping;
-  /** Make the cycles use this (already validated) mapping from the next page on. */
+  /** Make the cycles use this (already validated) mapping from the next cycle on. */
   reloadMapping(m: Mapping): void;
 }
 

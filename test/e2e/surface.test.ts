@@ -5,7 +5,7 @@
  * matrix, paths that try to route around authorization, and Partner Center-signed webhooks (a test CA serves
  * the signing certificates over HTTPS) that must reach the CRM record within seconds — or be refused.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -225,6 +225,13 @@ describe('admin API', () => {
     const idle = (await call('GET', '/api/v1/runs?limit=1', READ)).body.items[0];
     expect(idle.status).toBe('ok');
     expect([idle.counts.crmCalls, idle.counts.referralCalls]).toEqual([1, 1]);
+  });
+
+  it('the CLI and the API share one pause: `cosell-sync pause` is seen by the running service', async () => {
+    const cli = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '-c', join(dir, 'config.yaml'), 'pause', '--connection', 'sf'], { env, encoding: 'utf8' });
+    expect(cli.stdout).toBe('sf: paused\n');
+    expect((await call('GET', '/api/v1/connections/sf', READ)).body.paused).toBe(true);
+    expect((await call('POST', '/api/v1/connections/sf/resume', ADMIN)).body.paused).toBe(false);
   });
 
   it('runs page server-side; a run has its sync log, searchable by CRM id, referral id or name', async () => {

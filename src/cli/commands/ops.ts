@@ -1,6 +1,6 @@
 /** Operator commands over the sync state: status, issues, conflicts, reset. */
 import type { Command } from 'commander';
-import { connectionStatus, fullResync, resolveConflict, retryIssues } from '../../admin/index.js';
+import { connectionStatus, fullResync, resolveConflict, retryIssues, setPaused } from '../../admin/index.js';
 import { cliContext, connectionNamed, table } from '../context.js';
 
 export function registerOps(program: Command): void {
@@ -135,4 +135,22 @@ export function registerOps(program: Command): void {
         await state.close();
       }
     });
+
+  for (const paused of [true, false]) {
+    program
+      .command(paused ? 'pause' : 'resume')
+      .description(paused ? 'pause a connection: the running service skips its scheduled, triggered and webhook cycles' : 'resume a paused connection')
+      .requiredOption('--connection <name>')
+      .action(async (opts: { connection: string }, cmd: Command) => {
+        const { config, openState } = cliContext(cmd);
+        connectionNamed(config, opts.connection);
+        const state = openState();
+        try {
+          await setPaused(state, opts.connection, paused);
+          process.stdout.write(`${opts.connection}: ${paused ? 'paused' : 'resumed'}\n`);
+        } finally {
+          await state.close();
+        }
+      });
+  }
 }
