@@ -1,6 +1,7 @@
 /** Operator commands over the sync state: status, issues, conflicts, reset. */
 import type { Command } from 'commander';
 import { connectionStatus, fullResync, resolveConflict, retryIssues, setPaused } from '../../admin/index.js';
+import type { SyncState } from '../../state/index.js';
 import { cliContext, connectionNamed, table } from '../context.js';
 
 export function registerOps(program: Command): void {
@@ -120,37 +121,33 @@ export function registerOps(program: Command): void {
       }
     });
 
+  connectionCommand(program, 'reset', 'forget the cursors of a connection: the next cycle reads everything and reconciles (no duplicates)', async (state, name) => {
+    await fullResync(state, name);
+    return `${name}: cursors cleared; the next cycle is a full, reconciled resync`;
+  });
+  for (const paused of [true, false]) {
+    const what = paused ? 'pause a connection: the running service skips its scheduled, triggered and webhook cycles' : 'resume a paused connection';
+    connectionCommand(program, paused ? 'pause' : 'resume', what, async (state, name) => {
+      await setPaused(state, name, paused);
+      return `${name}: ${paused ? 'paused' : 'resumed'}`;
+    });
+  }
+}
+
+/** A command on one connection's state: `NAME --connection N`, printing one line. */
+function connectionCommand(program: Command, name: string, description: string, run: (state: SyncState, connection: string) => Promise<string>): void {
   program
-    .command('reset')
-    .description('forget the cursors of a connection: the next cycle reads everything and reconciles (no duplicates)')
+    .command(name)
+    .description(description)
     .requiredOption('--connection <name>')
     .action(async (opts: { connection: string }, cmd: Command) => {
       const { config, openState } = cliContext(cmd);
       connectionNamed(config, opts.connection);
       const state = openState();
       try {
-        await fullResync(state, opts.connection);
-        process.stdout.write(`${opts.connection}: cursors cleared; the next cycle is a full, reconciled resync\n`);
+        process.stdout.write(`${await run(state, opts.connection)}\n`);
       } finally {
         await state.close();
       }
     });
-
-  for (const paused of [true, false]) {
-    program
-      .command(paused ? 'pause' : 'resume')
-      .description(paused ? 'pause a connection: the running service skips its scheduled, triggered and webhook cycles' : 'resume a paused connection')
-      .requiredOption('--connection <name>')
-      .action(async (opts: { connection: string }, cmd: Command) => {
-        const { config, openState } = cliContext(cmd);
-        connectionNamed(config, opts.connection);
-        const state = openState();
-        try {
-          await setPaused(state, opts.connection, paused);
-          process.stdout.write(`${opts.connection}: ${paused ? 'paused' : 'resumed'}\n`);
-        } finally {
-          await state.close();
-        }
-      });
-  }
 }
