@@ -5,7 +5,7 @@
  */
 import { copyFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { CrmConnector } from '../../connectors/connector.js';
-import { compileMapping, previewRecord, suggestStages, validateMappingText, type Mapping, type Preview } from '../mapping/index.js';
+import { checkMapping, compileMapping, previewRecord, suggestStages, validateMappingText, type CheckFinding, type Mapping, type Preview } from '../mapping/index.js';
 import { NotFoundError, ValidationError, type LocatedProblem } from '../runtime/index.js';
 
 export type MappingCheck = { file: string; ok: true; mapping: Mapping } | { file: string; ok: false; problems: LocatedProblem[] };
@@ -38,6 +38,11 @@ export async function previewCrmRecord(crm: CrmConnector, mapping: Mapping, reco
   const [record] = await crm.read([recordId], compiled.fieldsToRead);
   if (!record) throw new NotFoundError(`no record ${recordId} in ${connection}`);
   return previewRecord(compiled, record);
+}
+
+/** The mapping against the live CRM: unmapped stages, missing or mistyped fields, missing write-back fields. */
+export async function checkAgainstCrm(crm: CrmConnector, mapping: Mapping): Promise<CheckFinding[]> {
+  return checkMapping(mapping, compileMapping(mapping), await crm.describeStages(), await crm.describeFields());
 }
 
 export async function suggestFromCrm(crm: CrmConnector, mapping: Mapping): Promise<string> {

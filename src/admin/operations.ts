@@ -4,6 +4,7 @@
  */
 import { NotFoundError, ValidationError } from '../runtime/index.js';
 import type { SyncState } from '../state/index.js';
+import type { CycleResult, PlannedRecord } from '../sync/index.js';
 
 export interface ConnectionInfo {
   name: string;
@@ -91,4 +92,9 @@ export async function setPaused(state: SyncState, connection: string, paused: bo
 /** Drop sync log lines older than `days` days. */
 export async function pruneSyncLog(state: SyncState, days: number, now = Date.now()): Promise<number> {
   return state.pruneSyncLog(new Date(now - days * 86_400_000).toISOString());
+}
+
+/** The records a dry-run cycle would change (or report), from its result. */
+export function plannedChanges(result: CycleResult): PlannedRecord[] {
+  return result.planned.filter((p) => p.actions.length || p.blocked.length || p.conflicts.length || p.problems.length);
 }

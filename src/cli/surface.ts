@@ -49,6 +49,7 @@ export function createSurface(service: Service, config: LoadedConfig, log: Logge
         mappingFile: c.mappingFile,
         mapping: () => c.mappingSource(),
         reloadMapping: (m: Parameters<typeof c.reloadMapping>[0]) => c.reloadMapping(m),
+        dryRun: ({ full }: { full: boolean }) => c.runCycle({ dryRun: true, full }),
       }));
       return startHttpServer({
         config: config.server,

@@ -5,10 +5,12 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import {
+  checkAgainstCrm,
   connectionStatus,
   fullResync,
   inspectRecord,
   parseMapping,
+  plannedChanges,
   previewCrmRecord,
   REFERRAL_VIEWS,
   referralView,
@@ -155,6 +157,14 @@ export function apiRoutes(ctx: SurfaceContext): RouteSpec[] {
       },
     }),
     defineRoute({
+      method: 'GET', url: '/connections/:name/plan', role: 'read', tag: 'connections', summary: 'Dry run: what a cycle would do now (reads both sides, writes nothing)',
+      params: name, query: z.object({ full: z.enum(['true', 'false']).default('false') }),
+      response: z.object({
+        items: z.array(z.object({ crmId: z.string().nullable(), referralId: z.string().nullable(), actions: z.array(z.string()), blocked: z.array(z.string()), conflicts: z.array(z.string()), problems: z.array(z.string()) })),
+      }),
+      handler: async ({ params, query }) => ({ items: plannedChanges(await conn(params.name).dryRun({ full: query.full === 'true' })) }),
+    }),
+    defineRoute({
       method: 'GET', url: '/runs', role: 'read', tag: 'runs', summary: 'Runs, newest first (page with `before`)',
       query: z.object({ connection: z.string().optional(), before, limit }), response: page(runSchema),
       handler: async ({ query }) => ctx.state.runsPage(query),
@@ -249,6 +259,14 @@ export function apiRoutes(ctx: SurfaceContext): RouteSpec[] {
         const mapping = body.text ? parseMapping(body.text, c.mappingFile) : c.mapping();
         const p = await previewCrmRecord(c.crm, mapping, body.record, c.name);
         return { dealType: p.dealType, stage: p.stage, percent: p.percent, fields: p.fields, problems: p.problems.map((x) => ({ path: x.path, message: x.message })) };
+      },
+    }),
+    defineRoute({
+      method: 'GET', url: '/connections/:name/mapping/check', role: 'read', tag: 'mappings', summary: 'The mapping against the live CRM: unmapped stages, missing or mistyped fields',
+      params: name, response: z.object({ findings: z.array(z.object({ level: z.enum(['error', 'warning']), message: z.string(), hint: z.string().optional() })) }),
+      handler: async ({ params }) => {
+        const c = conn(params.name);
+        return { findings: await checkAgainstCrm(c.crm, c.mapping()) };
       },
     }),
     defineRoute({

@@ -4,7 +4,7 @@ import type { Mapping } from '../mapping/index.js';
 import type { ReferralsClient } from '../partner-center/index.js';
 import type { Logger } from '../runtime/index.js';
 import type { SyncState } from '../state/index.js';
-import type { ReferralsPort } from '../sync/index.js';
+import type { CycleResult, ReferralsPort } from '../sync/index.js';
 import type { Health } from './health.js';
 import type { Metrics } from './metrics.js';
 
@@ -18,6 +18,8 @@ export interface SurfaceConnection {
   mapping(): Mapping;
   /** Make the cycles use this (already validated) mapping from the next cycle on. */
   reloadMapping(m: Mapping): void;
+  /** A dry-run cycle: reads both sides, writes nothing. */
+  dryRun(opts: { full: boolean }): Promise<CycleResult>;
 }
 
 export interface SurfaceContext {

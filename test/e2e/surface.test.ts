@@ -147,7 +147,7 @@ describe('authorization on the matched route', () => {
     const routes = Object.entries(doc.paths as Record<string, Record<string, { 'x-required-role'?: string }>>).flatMap(([p, ops]) =>
       Object.entries(ops).map(([m, op]) => ({ method: m.toUpperCase(), path: `/api/v1${fill(p)}`, role: op['x-required-role'] })),
     );
-    expect(routes.length).toBeGreaterThanOrEqual(18);
+    expect(routes.length).toBe(23);
     const paused = routes.filter((r) => r.path.endsWith('/pause'));
     // Pause first and resume last so the admin pass leaves the connection as it found it.
     const ordered = [...paused, ...routes.filter((r) => !paused.includes(r) && !r.path.endsWith('/resume')), ...routes.filter((r) => r.path.endsWith('/resume'))];
@@ -302,6 +302,9 @@ describe('admin API', () => {
     const preview = await call('POST', '/api/v1/connections/sf/mapping/preview', READ, { record: crmId });
     expect(preview.status).toBe(200);
     expect(preview.body.fields.find((f: { key: string }) => f.key === 'value').source).toBe('Amount');
+    const live = await call('GET', '/api/v1/connections/sf/mapping/check', READ);
+    expect(live.status).toBe(200);
+    expect(live.body.findings.filter((f: { level: string }) => f.level === 'error'), 'the default mapping matches the sandbox').toEqual([]);
     const suggest = await call('GET', '/api/v1/connections/sf/mapping/suggest', READ);
     expect(suggest.body.yaml).toContain('StageName');
 
@@ -407,6 +410,8 @@ describe('POST /webhooks/partner-center', () => {
     expect(edited.status).toBeLessThan(300);
     const pending = await call('GET', `/api/v1/connections/sf/records/${entry.crmId}`, READ);
     expect(pending.body.nextPlan.actions, 'the record view shows what the next sync would do').toEqual(['write-crm']);
+    const plan = await call('GET', '/api/v1/connections/sf/plan', READ);
+    expect(plan.body.items).toContainEqual({ crmId: entry.crmId, referralId: entry.referralId, actions: ['write-crm'], blocked: [], conflicts: [], problems: [] });
     const body = event(entry.referralId, new Date().toISOString());
     const headers = signedHeaders(body, pki.keyOf('valid'), pki.certUrl('valid'));
     const runsBefore = (await runs()).length;

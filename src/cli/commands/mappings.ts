@@ -1,7 +1,7 @@
 /** `cosell-sync mappings validate|check|suggest|preview`: the admin's tools for mapping files. */
 import type { Command } from 'commander';
-import { previewCrmRecord, suggestFromCrm, validateMappingFile } from '../../admin/index.js';
-import { checkMapping, compileMapping, loadMapping, type Mapping } from '../../mapping/index.js';
+import { checkAgainstCrm, previewCrmRecord, suggestFromCrm, validateMappingFile } from '../../admin/index.js';
+import { loadMapping, type Mapping } from '../../mapping/index.js';
 import { formatProblem, resolveFromConfig } from '../../runtime/index.js';
 import { cliContext, connectionNamed, table } from '../context.js';
 import { openConnection, type OpenConnection } from '../service.js';
@@ -52,7 +52,7 @@ export function registerMappings(program: Command): void {
     .description('check the mapping against the live CRM: unmapped stages, missing fields, write-back fields')
     .action((opts: { connection: string }, cmd: Command) =>
       withConnection(cmd, opts.connection, async ({ crm, mapping: m }) => {
-        const findings = checkMapping(m, compileMapping(m), await crm.describeStages(), await crm.describeFields());
+        const findings = await checkAgainstCrm(crm, m);
         if (findings.length === 0) process.stdout.write(`${opts.connection}: the mapping matches the CRM\n`);
         for (const f of findings) process.stdout.write(`${f.level === 'error' ? '✖' : '!'} ${f.message}${f.hint ? ` — ${f.hint}` : ''}\n`);
         if (findings.some((f) => f.level === 'error')) process.exitCode = 1;
