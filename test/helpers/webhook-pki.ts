@@ -53,7 +53,7 @@ export async function startPki(): Promise<Pki> {
   });
   let fetches = 0;
   const server: Server = createServer({ key: tls.private, cert: tls.cert }, (req, res) => {
-    const m = /^\/cert\/([a-z-]+)\.(cer|der)$/.exec(req.url ?? '');
+    const m = /^\/cert\/([a-z-]+)\.(cer|der)(\?.*)?$/.exec(req.url ?? '');
     const c = m ? certs[m[1] as CertName] : undefined;
     fetches++;
     if (!c) return void res.writeHead(404).end();

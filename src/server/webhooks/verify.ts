@@ -64,6 +64,8 @@ function httpsFetcher(anchors: readonly string[]): (url: URL) => Promise<Buffer>
     });
 }
 
+const CACHE_ENTRIES = 16;
+
 const within = (c: X509Certificate, at: Date) => Date.parse(c.validFrom) <= at.getTime() && at.getTime() <= Date.parse(c.validTo);
 const organizationOf = (c: X509Certificate) => /(?:^|\n)O=([^\n]*)/.exec(c.subject)?.[1];
 
@@ -93,6 +95,8 @@ export function createVerifier(opts: VerifierOptions): (headers: Headers, rawBod
     const hit = cache.get(url.href);
     if (hit && Date.now() - hit.at < cacheMs) return hit.certs;
     const certs = fetchCert(url).then(parseCertificates);
+    // Bounded: unsigned requests can name any URL on an allowed host; the oldest entry makes room.
+    if (cache.size >= CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
     cache.set(url.href, { at: Date.now(), certs });
     // A failed fetch is not remembered: the next delivery tries again.
     certs.catch(() => cache.delete(url.href));

@@ -65,6 +65,18 @@ describe('createVerifier', () => {
     for (let i = 0; i < 3; i++) expect(await verify(good, Buffer.from(body))).toMatchObject({ ok: true });
     expect(pki.fetches() - before).toBe(3);
   });
+
+  it('keeps at most 16 certificates: URLs an unsigned caller makes up cannot grow the cache', async () => {
+    const verify = verifier();
+    const at = (i: number) => lower(signedHeaders(body, pki.keyOf('valid'), `${pki.certUrl('valid')}?v=${i}`));
+    const before = pki.fetches();
+    for (let i = 0; i < 17; i++) expect(await verify(at(i), Buffer.from(body))).toMatchObject({ ok: true });
+    expect(pki.fetches() - before).toBe(17);
+    expect(await verify(at(16), Buffer.from(body))).toMatchObject({ ok: true });
+    expect(pki.fetches() - before, 'the newest is kept').toBe(17);
+    expect(await verify(at(0), Buffer.from(body))).toMatchObject({ ok: true });
+    expect(pki.fetches() - before, 'the oldest made room').toBe(18);
+  });
 });
 
 function fetchWithCa(url: URL, ca: string): Promise<Buffer> {
