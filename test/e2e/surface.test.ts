@@ -353,6 +353,13 @@ describe('admin API', () => {
     const runsOp = doc.paths['/api/v1/runs'].get;
     expect(runsOp.parameters.map((p: { name: string }) => p.name)).toEqual(['connection', 'before', 'limit']);
     expect(doc.paths['/api/v1/connections/{name}/records/{crmId}'].get.parameters.map((p: { in: string }) => p.in)).toEqual(['path', 'path']);
+    for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, { summary: string; parameters?: { name: string; in: string }[] }>>)) {
+      const inPath = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
+      for (const [method, op] of Object.entries(ops)) {
+        expect(op.summary, `${method} ${path}`).toBeTruthy();
+        expect((op.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name), `${method} ${path}: path parameters`).toEqual(inPath);
+      }
+    }
   });
 });
 
