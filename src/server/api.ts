@@ -31,6 +31,8 @@ import type { SurfaceContext } from './context.js';
 import { defineRoute, type RouteSpec } from './route.js';
 
 const name = z.object({ name: z.string().min(1) });
+/** A Salesforce id, a Dataverse GUID or a referral id: checked here so a stray character never reaches a remote query. */
+const recordId = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, { error: 'expected a record id (letters, digits and dashes)' });
 const limit = z.coerce.number().int().min(1).max(500).default(50);
 const offset = z.coerce.number().int().min(0).default(0);
 const before = z.coerce.number().int().positive().optional();
@@ -183,7 +185,7 @@ export function apiRoutes(ctx: SurfaceContext): RouteSpec[] {
     defineRoute({
       method: 'GET', url: '/connections/:name/records/:crmId', role: 'read', tag: 'records',
       summary: 'One record: the CRM side, the referral side, the agreed base, the plan the next sync would make (dry run) and its history',
-      params: z.object({ name: z.string().min(1), crmId: z.string().min(1) }),
+      params: z.object({ name: z.string().min(1), crmId: recordId }),
       response: z.object({
         crm: z.unknown(),
         referral: z.unknown(),
@@ -231,7 +233,7 @@ export function apiRoutes(ctx: SurfaceContext): RouteSpec[] {
     }),
     defineRoute({
       method: 'POST', url: '/connections/:name/referrals/:id/favorite', role: 'admin', tag: 'referrals', summary: 'Mark or unmark a referral as a favorite',
-      params: z.object({ name: z.string().min(1), id: z.string().min(1) }), body: z.object({ favorite: z.boolean() }), response: referralSchema,
+      params: z.object({ name: z.string().min(1), id: recordId }), body: z.object({ favorite: z.boolean() }), response: referralSchema,
       handler: async ({ params, body }) => setFavorite(conn(params.name).referrals, params.id, body.favorite),
     }),
     defineRoute({
@@ -252,7 +254,7 @@ export function apiRoutes(ctx: SurfaceContext): RouteSpec[] {
     }),
     defineRoute({
       method: 'POST', url: '/connections/:name/mapping/preview', role: 'read', tag: 'mappings', summary: 'What one CRM record maps to (with the saved mapping, or a text)',
-      params: name, body: z.object({ record: z.string().min(1), text: z.string().min(1).optional() }),
+      params: name, body: z.object({ record: recordId, text: z.string().min(1).optional() }),
       response: z.object({ dealType: z.string(), stage: z.string(), percent: z.number().nullable(), fields: z.array(z.object({ key: z.string(), source: z.string(), value: z.unknown() })), problems: z.array(z.object({ path: z.string(), message: z.string() })) }),
       handler: async ({ params, body }) => {
         const c = conn(params.name);

@@ -270,6 +270,9 @@ describe('admin API', () => {
     expect(rec.body.history.length).toBeGreaterThan(0);
     expect(rec.body.nextPlan, 'a synced record has nothing to do').toEqual({ actions: [], blocked: [], conflicts: [], problems: [] });
     expect((await call('GET', '/api/v1/connections/sf/records/006NOPE', READ)).status).toBe(404);
+    const hostile = await call('GET', `/api/v1/connections/sf/records/${encodeURIComponent("006' OR Id != '")}`, READ);
+    expect(hostile.status).toBe(400);
+    expect(hostile.body.error.problems[0].path).toBe('params.crmId');
   });
 
   it('issues and conflicts: paged lists, retry validates its keys, resolving an unknown conflict is a 404', async () => {
