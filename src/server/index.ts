@@ -17,7 +17,7 @@ import { createVerifier, type VerifierOptions } from './webhooks/verify.js';
 export { createMetrics, type Metrics, type MetricsSource } from './metrics.js';
 export { createHealth, type Health } from './health.js';
 export type { SurfaceContext, SurfaceConnection } from './context.js';
-export { createVerifier, parseCertificates } from './webhooks/verify.js';
+export { createVerifier } from './webhooks/verify.js';
 export { partnerCenterEventSchema, type PartnerCenterEvent } from './webhooks/receiver.js';
 export { registerPartnerCenterWebhook } from './webhooks/registration.js';
 
@@ -40,7 +40,20 @@ export interface HttpServer {
 
 const API = '/api/v1';
 
-const STATUS: Record<string, number> = { notFound: 404, validation: 400, paused: 409 };
+/** Typed errors to answers: the caller's mistakes are 4xx; a remote (CRM, referrals API) failing is 502/503. */
+const STATUS: Record<string, number> = {
+  notFound: 404,
+  validation: 400,
+  config: 400,
+  paused: 409,
+  conflict: 409,
+  terminalState: 409,
+  remote: 502,
+  transport: 502,
+  auth: 502,
+  rateLimited: 503,
+  budgetExhausted: 503,
+};
 
 function tlsOptions(config: ServerConfig, env: Env, resolvePath: (p: string) => string) {
   if (!config.tls) return null;
@@ -69,6 +82,7 @@ export function buildHttpApp(opts: HttpServerOptions): FastifyInstance {
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err instanceof InputError) return reply.code(400).send({ error: { code: 'invalidRequest', message: err.message, problems: err.problems } });
     if (err instanceof CosellError && STATUS[err.code]) {
+      if (STATUS[err.code]! >= 500) ctx.log.warn('remote failed during a request', { route: req.routeOptions.url, code: err.code, error: describeError(err) });
       const problems = err instanceof ValidationError ? err.problems : undefined;
       return reply.code(STATUS[err.code]!).send({ error: { code: err.code, message: err.message, ...(problems ? { problems } : {}) } });
     }

@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { Logger } from '../../runtime/index.js';
 import type { Metrics } from '../metrics.js';
+import { REFERRAL_EVENTS } from './registration.js';
 import type { Verdict } from './verify.js';
 
 export const partnerCenterEventSchema = z.looseObject({
@@ -18,7 +19,7 @@ export const partnerCenterEventSchema = z.looseObject({
 });
 export type PartnerCenterEvent = z.infer<typeof partnerCenterEventSchema>;
 
-const REFERRAL_EVENTS = new Set(['referral-created', 'referral-updated', 'related-referral-created', 'related-referral-updated']);
+const REFERRAL_EVENT_NAMES = new Set(REFERRAL_EVENTS);
 
 export interface ReceiverOptions {
   verify(headers: Record<string, string | string[] | undefined>, rawBody: Buffer): Promise<Verdict>;
@@ -30,7 +31,7 @@ export interface ReceiverOptions {
 }
 
 /** The referral id is the last path segment of ResourceUri (which points at another host than the REST API). */
-export const referralIdOf = (e: PartnerCenterEvent) => decodeURIComponent(new URL(e.ResourceUri).pathname.split('/').filter(Boolean).pop() ?? '');
+const referralIdOf = (e: PartnerCenterEvent) => decodeURIComponent(new URL(e.ResourceUri).pathname.split('/').filter(Boolean).pop() ?? '');
 
 export function registerWebhookReceiver(app: FastifyInstance, opts: ReceiverOptions): void {
   const seen = new Map<string, number>();
@@ -67,7 +68,7 @@ export function registerWebhookReceiver(app: FastifyInstance, opts: ReceiverOpti
         opts.log.warn('webhook payload invalid', { error: message });
         return reply.code(400).send({ error: { code: 'invalidRequest', message } });
       }
-      if (!REFERRAL_EVENTS.has(parsed.EventName)) {
+      if (!REFERRAL_EVENT_NAMES.has(parsed.EventName)) {
         opts.metrics.webhook('accepted');
         opts.log.info('webhook acknowledged', { event: parsed.EventName });
         return reply.code(200).send({ status: 'acknowledged' });

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generate } from 'selfsigned';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AuthError, serverSchema, silentLogger } from '../../../src/runtime/index.js';
+import { loadMapping } from '../../../src/mapping/index.js';
+import { AuthError, RemoteError, serverSchema, silentLogger } from '../../../src/runtime/index.js';
 import { createHealth, createMetrics, startHttpServer, type HttpServer } from '../../../src/server/index.js';
 import { openSqliteState } from '../../../src/state/index.js';
 
@@ -95,5 +96,21 @@ describe('the HTTP server', () => {
     const closed = await ready();
     expect(closed.status).toBe(503);
     expect(closed.body.notReady.map((c) => c.name)).toEqual(['state']);
+  });
+
+  it('a remote failing during a request is a 502 that says so, never a 500', async () => {
+    const down = {
+      name: 'sf',
+      kind: 'salesforce',
+      crm: { read: async () => Promise.reject(new RemoteError('salesforce: the server answered 503', 503)) },
+      referrals: { read: async () => null },
+      mappingFile: 'mappings/salesforce.yaml',
+      mapping: () => loadMapping('mappings/salesforce.yaml'),
+    };
+    const s = await startHttpServer({ config: serverSchema.parse({ port: 0 }), ctx: { ...ctx, connections: [down] as never }, env: { COSELL_API_READ_TOKEN: 'read-token-502-test' } });
+    servers.push(s);
+    const res = await fetch(`${s.url}/api/v1/connections/sf/records/006A`, { headers: { Authorization: 'Bearer read-token-502-test' } });
+    expect(res.status).toBe(502);
+    expect(((await res.json()) as { error: { code: string; message: string } }).error).toEqual({ code: 'remote', message: 'salesforce: the server answered 503' });
   });
 });
