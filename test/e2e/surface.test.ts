@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePrometheusText, sampleValue } from '../helpers/prom-text.js';
 import { writeSurfaceConfig } from '../helpers/surface-config.js';
@@ -457,10 +458,15 @@ describe('POST /webhooks/partner-center', () => {
 });
 
 describe('shutdown', () => {
-  it('SIGTERM: stops accepting, finishes, exits 0', async () => {
+  it('SIGTERM during a full resync: stops accepting, the cycle finishes its page and checkpoints, exits 0', async () => {
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    expect((await call('POST', '/api/v1/connections/sf/resync', ADMIN)).status).toBe(202);
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
+    const db = new Database(join(dir, 'state.db'), { readonly: true });
+    const last = db.prepare('SELECT status FROM runs ORDER BY id DESC LIMIT 1').get() as { status: string };
+    db.close();
+    expect(['ok', 'interrupted'], 'the last run ended cleanly').toContain(last.status);
     await expect(fetch(`${api}/livez`)).rejects.toThrow();
     expect(stderr).toContain('"message":"shutting down"');
     const actions = stderr.split('\n').filter((l) => l.includes('"message":"admin action"')).map((l) => JSON.parse(l) as { route: string; status: number });
