@@ -10,8 +10,9 @@
  *   B4 peak RSS of the sync at N and 2N records
  *   B5 engine CPU: map + plan in process
  *   M  mapping: compiled mapping vs a hand-written one
+ *   W, L, A  the HTTP surface (bench/surface.ts): webhook → CRM latency, CRM → referral lag, admin API lists
  *
- * Options: --scale N (default 100000), --skip-2n, --crm salesforce|dynamics365|both (default both).
+ * Options: --scale N (default 100000), --skip-2n, --crm salesforce|dynamics365|both (default both), --skip-surface.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync, mkdtempSync, writeFileSync, existsSync } from 'node:fs';
@@ -23,6 +24,7 @@ import { loadConfig, silentLogger } from '../src/runtime/index.js';
 import { apiFloor, type FloorResult } from './floor.js';
 import { engineCpu, mappingRatio } from './cpu.js';
 import { startServerThread, type CrmKind, type ServerInfo } from './servers.js';
+import { measureSurface } from './surface.js';
 
 const args = process.argv.slice(2);
 const arg = (name: string, fallback: string) => {
@@ -222,6 +224,7 @@ async function main(): Promise<void> {
   rows.push({ id: 'M', what: 'compiled mapping vs hand-written, same fields', ratio: fmt(m.ratio), target: '≥ 0.5 · ≥ 100,000 rec/s', raw: `${Math.round(m.compiled).toLocaleString('en')} vs ${Math.round(m.handWritten).toLocaleString('en')} rec/s` });
   for (const kind of CRMS) await measureCrm(kind);
   if (CRMS.includes('salesforce')) await measureMemory();
+  if (!args.includes('--skip-surface')) rows.push(...(await measureSurface({ edits: 200, lagEdits: 40, records: SCALE })));
   const header = `cosell-sync benchmarks — ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, Node ${process.version}, scale ${SCALE.toLocaleString('en')}`;
   const text = `${header}\n\n${table()}\n`;
   process.stdout.write(`${text}\n`);

@@ -10,6 +10,7 @@ import { registerSandboxAndSetup } from './commands/sandbox.js';
 import { registerStart } from './commands/start.js';
 import { registerSync } from './commands/sync.js';
 import { registerStore } from './commands/store.js';
+import { registerWebhookSetup } from './commands/webhooks.js';
 
 export function buildProgram(): Command {
   const program = new Command('cosell-sync')
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerMappings(program);
   registerAuth(program);
   registerSandboxAndSetup(program);
+  registerWebhookSetup(program);
   registerStore(program);
   return program;
 }

@@ -17,12 +17,12 @@ import {
   startSalesforceSandbox,
   type SalesforceSandbox,
 } from '../../connectors/salesforce/index.js';
-import { compileMapping, loadMapping, type CompiledMapping } from '../mapping/index.js';
+import { compileMapping, loadMapping, type CompiledMapping, type Mapping } from '../mapping/index.js';
 import { apiKeyProvider, createReferralsClient, providerFromConfig, type ReferralsClient } from '../partner-center/index.js';
 import { startReferralStore, type ReferralStoreHandle } from '../referral-store/index.js';
 import { ConfigError, resolveFromConfig, runLogger, type ConnectionConfig, type LoadedConfig, type Logger } from '../runtime/index.js';
 import { openSqliteState, type SyncState } from '../state/index.js';
-import { afterCycle, runCycle, type CycleDeps, type CycleResult } from '../sync/index.js';
+import { afterCycle, runCycle, withSyncLog, type CycleDeps, type CycleResult } from '../sync/index.js';
 
 export interface OpenConnection {
   crm: CrmConnector;
@@ -35,7 +35,13 @@ export interface ServiceConnection {
   kind: 'salesforce' | 'dynamics365';
   schedule: string;
   crm: CrmConnector;
-  mapping: CompiledMapping;
+  /** The compiled mapping the cycles use now (replaced by `reloadMapping`). */
+  readonly mapping: CompiledMapping;
+  mappingFile: string;
+  /** The mapping as written (for previews and suggestions). */
+  mappingSource(): Mapping;
+  /** Use a validated mapping from the next cycle on. */
+  reloadMapping(m: Mapping): void;
   sandbox: SalesforceSandbox | DynamicsSandbox | null;
   referrals: ReferralsClient;
   runCycle(opts?: Pick<CycleDeps, 'signal' | 'full' | 'dryRun' | 'onProgress'>): Promise<CycleResult>;
@@ -138,7 +144,7 @@ export async function openService(config: LoadedConfig, log: Logger, opts: { onl
       closers.push(() => store!.close());
       baseUrl = store.url;
     }
-    const state = openSqliteState(resolveFromConfig(config, config.state.path));
+    const state = withSyncLog(openSqliteState(resolveFromConfig(config, config.state.path)));
     closers.push(() => state.close());
 
     const connections: ServiceConnection[] = [];
@@ -158,14 +164,23 @@ export async function openService(config: LoadedConfig, log: Logger, opts: { onl
       });
       const open = await openConnection(config, conn, log);
       closers.push(() => open.close());
-      const mappingFile = loadMapping(resolveFromConfig(config, conn.mapping));
-      const mapping = compileMapping(mappingFile);
+      const mappingFile = resolveFromConfig(config, conn.mapping);
+      let source = loadMapping(mappingFile);
+      let mapping = compileMapping(source);
       connections.push({
         name: conn.name,
         kind: conn.crm.kind,
         schedule: conn.schedule,
         crm: open.crm,
-        mapping,
+        get mapping() {
+          return mapping;
+        },
+        mappingFile,
+        mappingSource: () => source,
+        reloadMapping(m) {
+          mapping = compileMapping(m);
+          source = m;
+        },
         sandbox: open.sandbox,
         referrals,
         runCycle: async (o = {}) => {
@@ -183,7 +198,7 @@ export async function openService(config: LoadedConfig, log: Logger, opts: { onl
             ...o,
           });
           // Registration and notifications act on deals the cycle has just linked, won or closed.
-          if (!o.dryRun && !result.interrupted) await afterCycle({ connection: conn.name, crm: open.crm, referrals: run, mapping: mappingFile, log: rlog });
+          if (!o.dryRun && !result.interrupted) await afterCycle({ connection: conn.name, crm: open.crm, referrals: run, mapping: source, log: rlog });
           return result;
         },
       });

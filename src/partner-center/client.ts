@@ -76,6 +76,11 @@ export interface ReferralsClient {
   create(body: ReferralCreate): Promise<ReferralWithEtag>;
   patch(id: string, ops: PatchOp[], etag: string | null): Promise<ReferralWithEtag>;
   related(engagementId: string): Promise<Referral[]>;
+  /**
+   * One page of referrals matching an OData filter, newest first. `next` is the previous page's token; it is
+   * only followed when it points into this API (a token never sends the credentials elsewhere).
+   */
+  listPage(q: { filter?: string; top: number; next?: string | null }): Promise<{ referrals: Referral[]; next: string | null }>;
   accept(id: string, etag: string | null, ops?: PatchOp[]): Promise<ReferralWithEtag>;
   decline(id: string, etag: string | null, reason: string, notes?: string): Promise<ReferralWithEtag>;
   invite(id: string, target: 'microsoft' | { partnerOrgId: string }, details: InviteDetails): Promise<ReferralWithEtag>;
@@ -294,6 +299,18 @@ export function createReferralsClient(opts: ReferralsClientOptions): ReferralsCl
         const q = `$filter=${encodeURIComponent(`engagementId eq '${engagementId.replace(/'/g, "''")}'`)}`;
         for await (const page of pages(q, `related referrals of ${engagementId}`)) out.push(...parseItems(page.items).referrals);
         return out;
+      },
+      async listPage(q) {
+        let res: { items: unknown[]; next: string | null };
+        if (q.next) {
+          const url = new URL(q.next, `${base}/`);
+          if (!url.href.startsWith(`${base}/referrals?`)) throw new ValidationError('invalid page token', [{ path: 'next', message: 'expected a token from a previous page' }]);
+          res = parseList(await call({ method: 'GET', url: url.href, label: 'list referrals' }, true), 'list referrals');
+        } else {
+          const filter = q.filter ? `&$filter=${encodeURIComponent(q.filter)}` : '';
+          res = await list(`$orderby=${encodeURIComponent('updatedDateTime desc')}&$top=${q.top}${filter}`, 'list referrals');
+        }
+        return { referrals: parseItems(res.items).referrals, next: res.next };
       },
       accept: (id, etag, ops = []) => patch(id, [replace('/status', 'Active'), replace('/substatus', 'Accepted'), ...ops], etag),
       decline: (id, etag, reason, notes) =>

@@ -199,6 +199,35 @@ export const connectionSchema = z
     }
   });
 
+/** The service's HTTP surface: probes, metrics, the Partner Center webhook receiver and the admin API. */
+export const serverSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  host: z.string().default('127.0.0.1'),
+  port: port.default(4710),
+  /** TLS when set: each names an environment variable holding the path of a PEM file. */
+  tls: z.strictObject({ certFileEnv: envName, keyFileEnv: envName }).optional(),
+  /** Bearer tokens of the admin API (`/api/v1`): a read-only one and an admin one. */
+  tokens: z
+    .strictObject({ readEnv: envName.default('COSELL_API_READ_TOKEN'), adminEnv: envName.default('COSELL_API_ADMIN_TOKEN') })
+    .prefault({}),
+  webhooks: z
+    .strictObject({
+      enabled: z.boolean().default(true),
+      /** Hosts the signing certificate may be fetched from (HTTPS only). The embedded store adds itself. */
+      allowedCertificateHosts: z.array(z.string().min(1)).default(['3psostorageacct.blob.core.windows.net']),
+      /** PEM file of the CA(s) the certificate chain must end at; default: Node's public roots. */
+      trustAnchorFile: z.string().optional(),
+      /** The certificate subject's O= must be this. */
+      organization: z.string().default('Microsoft Corporation'),
+      /** How long an accepted event's (ResourceUri, ResourceChangeUtcDate) is remembered to drop replays. */
+      dedupeSeconds: z.number().int().positive().default(86_400),
+    })
+    .prefault({}),
+  /** Days the sync log (per-record outcomes of each run) is kept. */
+  syncLogDays: z.number().int().min(1).default(30),
+});
+export type ServerConfig = z.infer<typeof serverSchema>;
+
 export const configSchema = z
   .strictObject({
     state: z.strictObject({ path: z.string().default('.cosell/state.db') }).prefault({}),
@@ -210,6 +239,7 @@ export const configSchema = z
       .prefault({}),
     referrals: referralsSchema,
     connections: z.array(connectionSchema).min(1),
+    server: serverSchema.prefault({}),
   })
   .superRefine((c, ctx) => {
     const seen = new Set<string>();

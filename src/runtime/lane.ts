@@ -59,6 +59,23 @@ export interface Lane {
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
+/** Who is told about every call's outcome (the service's metrics); `api` is the lane's first word. */
+export interface LaneObserver {
+  call(api: string, status: string): void;
+  retryAfter(api: string, seconds: number): void;
+}
+let observer: LaneObserver | null = null;
+export function observeLanes(o: LaneObserver | null): void {
+  observer = o;
+}
+
+/** A bounded status label: the HTTP status when the error carries one, else the error's kind. */
+function statusLabel(err: unknown): string {
+  const status = (err as { status?: unknown }).status;
+  if (typeof status === 'number') return String(status);
+  return err instanceof CosellError ? err.code : 'error';
+}
+
 function isRetryable(err: unknown, idempotent: boolean): 'throttle' | 'retry' | 'no' {
   if (err instanceof RateLimitedError) return err.status === 429 || idempotent ? 'throttle' : 'no';
   if (!idempotent) return 'no';
@@ -74,6 +91,7 @@ export function createLane(opts: LaneOptions): Lane {
   const max = opts.backoffMaxMs ?? 30_000;
   const queue = new PQueue({ concurrency: opts.concurrency, intervalCap: opts.intervalCap, interval: opts.intervalMs });
   const stats: LaneStats = { calls: 0, retries: 0, throttled: 0, failures: 0, pausedUntil: 0 };
+  const api = opts.name.split(' ')[0]!;
 
   const pauseUntil = (until: number) => {
     if (until <= stats.pausedUntil) return;
@@ -111,8 +129,11 @@ export function createLane(opts: LaneOptions): Lane {
       const label = callOpts.label ?? 'call';
       for (let attempt = 0; ; attempt++) {
         try {
-          return await queue.add(() => attemptOnce(call, label), { throwOnTimeout: true } as never) as T;
+          const result = (await queue.add(() => attemptOnce(call, label), { throwOnTimeout: true } as never)) as T;
+          observer?.call(api, 'ok');
+          return result;
         } catch (err) {
+          observer?.call(api, statusLabel(err));
           const verdict = isRetryable(err, callOpts.idempotent);
           if (verdict === 'no' || attempt >= opts.maxRetries) {
             stats.failures++;
@@ -124,6 +145,7 @@ export function createLane(opts: LaneOptions): Lane {
             const after = (err as RateLimitedError).retryAfterSeconds;
             const waitMs = after !== undefined ? after * 1000 : backoff(attempt);
             pauseUntil(Date.now() + waitMs);
+            if (after !== undefined) observer?.retryAfter(api, after);
             log.warn('lane throttled', { lane: opts.name, call: label, waitMs, status: (err as RateLimitedError).status });
           } else {
             const waitMs = backoff(attempt);

@@ -17,11 +17,17 @@ export interface Scheduler {
   stop(): Promise<void>;
   /** Run every job once now (respecting no-overlap). */
   runAllNow(): Promise<void>;
+  /**
+   * Run one job as soon as possible: now, or — when it is running — once more right after, so a change made
+   * during the current run is not left for the next tick. Resolves when that run has finished.
+   */
+  runNow(name: string): Promise<void>;
 }
 
 export function startScheduler(jobs: ScheduledJob[], log: Logger): Scheduler {
   const controller = new AbortController();
   const running = new Map<string, Promise<void>>();
+  const again = new Map<string, Promise<void>>();
 
   const trigger = (job: ScheduledJob): Promise<void> => {
     const current = running.get(job.name);
@@ -52,6 +58,19 @@ export function startScheduler(jobs: ScheduledJob[], log: Logger): Scheduler {
     },
     async runAllNow() {
       await Promise.all(jobs.map(trigger));
+    },
+    runNow(name) {
+      const job = jobs.find((j) => j.name === name);
+      if (!job) return Promise.reject(new Error(`no scheduled job named '${name}'`));
+      const current = running.get(name);
+      if (!current) return trigger(job);
+      // Requests during one run share the one follow-up run.
+      let next = again.get(name);
+      if (!next) {
+        next = current.then(() => (again.delete(name), controller.signal.aborted ? undefined : trigger(job)));
+        again.set(name, next);
+      }
+      return next;
     },
   };
 }

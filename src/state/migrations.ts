@@ -46,4 +46,18 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // What the CRM reads back where that differs from the agreed deal (a many-to-one stage, a field the CRM cannot hold).
   `ALTER TABLE links ADD COLUMN crm_echo TEXT NOT NULL DEFAULT '{}';`,
+  // 3: the sync log (per-record outcomes per run, kept for a configured number of days) and paused connections.
+  `
+  CREATE TABLE sync_log (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_id INTEGER NOT NULL, connection TEXT NOT NULL, at TEXT NOT NULL,
+    crm_id TEXT, referral_id TEXT, name TEXT, outcome TEXT NOT NULL, reason TEXT
+  );
+  CREATE INDEX sync_log_by_run ON sync_log (run_id, id);
+  CREATE INDEX sync_log_by_crm ON sync_log (connection, crm_id);
+  CREATE INDEX sync_log_by_referral ON sync_log (connection, referral_id);
+  CREATE INDEX sync_log_by_at ON sync_log (at);
+  CREATE TABLE paused (connection TEXT PRIMARY KEY, at TEXT NOT NULL);
+  CREATE INDEX issues_by_last_seen ON issues (connection, last_seen);
+  `,
 ];

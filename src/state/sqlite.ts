@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { DealFields } from '../domain/index.js';
 import { MIGRATIONS } from './migrations.js';
-import type { Checkpoint, Conflict, Direction, Link, LinkState, PendingCreate, RecordIssue, Run, RunCounts, SyncState } from './types.js';
+import type { Checkpoint, Conflict, Direction, Link, LinkState, Page, PendingCreate, RecordIssue, Run, RunCounts, SyncLogEntry, SyncState } from './types.js';
 
 interface LinkRow {
   connection: string;
@@ -69,6 +69,33 @@ const toConflict = (r: ConflictRow): Conflict => ({
   resolvedAt: r.resolved_at,
   resolution: r.resolution,
 });
+
+interface IssueRow {
+  connection: string; record_key: string; kind: string; message: string; first_seen: string; last_seen: string; attempts: number; retry: number;
+}
+const toIssue = (r: IssueRow): RecordIssue => ({
+  connection: r.connection,
+  recordKey: r.record_key,
+  kind: r.kind,
+  message: r.message,
+  firstSeen: r.first_seen,
+  lastSeen: r.last_seen,
+  attempts: r.attempts,
+  retry: r.retry === 1,
+});
+
+interface SyncLogRow {
+  id: number; run_id: number; connection: string; at: string; crm_id: string | null; referral_id: string | null; name: string | null; outcome: SyncLogEntry['outcome']; reason: string | null;
+}
+const toSyncLog = (r: SyncLogRow): SyncLogEntry => ({
+  id: r.id, runId: r.run_id, connection: r.connection, at: r.at, crmId: r.crm_id, referralId: r.referral_id, name: r.name, outcome: r.outcome, reason: r.reason,
+});
+
+/** A page of `limit` from `limit + 1` fetched rows: the extra row only says there is a next page. */
+function pageOf<T>(rows: T[], limit: number, nextOf: (last: T) => number): Page<T> {
+  const items = rows.slice(0, limit);
+  return { items, next: rows.length > limit ? nextOf(items[items.length - 1]!) : null };
+}
 
 export function openSqliteState(file: string): SyncState {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -151,6 +178,18 @@ export function openSqliteState(file: string): SyncState {
     error: r.error,
   });
 
+  const conflictsWhere = (connection: string | undefined, includeResolved: boolean, limit: number, offset: number, select = '*') => {
+    const where = [connection ? 'connection = ?' : '1=1', includeResolved ? '1=1' : 'resolved_at IS NULL'].join(' AND ');
+    return db.prepare(`SELECT ${select} FROM conflicts WHERE ${where} ORDER BY id LIMIT ? OFFSET ?`).all(...(connection ? [connection] : []), limit, offset) as ConflictRow[];
+  };
+  const insertSyncLog = db.prepare(`
+    INSERT INTO sync_log (run_id, connection, at, crm_id, referral_id, name, outcome, reason)
+    VALUES (@runId, @connection, @at, @crmId, @referralId, @name, @outcome, @reason)`);
+  const appendSyncLog = db.transaction((entries: Omit<SyncLogEntry, 'id'>[]) => {
+    for (const e of entries) insertSyncLog.run(e);
+  });
+  const count = (sql: string, ...args: unknown[]) => (db.prepare(sql).get(...args) as { n: number }).n;
+
   return {
     async ensureConnection(name, kind) {
       db.prepare('INSERT OR IGNORE INTO connections (name, kind, created_at) VALUES (?, ?, ?)').run(name, kind, now());
@@ -193,24 +232,11 @@ export function openSqliteState(file: string): SyncState {
     async issues(connection) {
       const rows = (connection
         ? db.prepare('SELECT * FROM issues WHERE connection = ? ORDER BY last_seen DESC').all(connection)
-        : db.prepare('SELECT * FROM issues ORDER BY last_seen DESC').all()) as {
-        connection: string; record_key: string; kind: string; message: string; first_seen: string; last_seen: string; attempts: number; retry: number;
-      }[];
-      return rows.map((r): RecordIssue => ({
-        connection: r.connection,
-        recordKey: r.record_key,
-        kind: r.kind,
-        message: r.message,
-        firstSeen: r.first_seen,
-        lastSeen: r.last_seen,
-        attempts: r.attempts,
-        retry: r.retry === 1,
-      }));
+        : db.prepare('SELECT * FROM issues ORDER BY last_seen DESC').all()) as IssueRow[];
+      return rows.map(toIssue);
     },
     async conflicts(connection, includeResolved = false) {
-      const where = [connection ? 'connection = ?' : '1=1', includeResolved ? '1=1' : 'resolved_at IS NULL'].join(' AND ');
-      const rows = db.prepare(`SELECT * FROM conflicts WHERE ${where} ORDER BY id`).all(...(connection ? [connection] : [])) as ConflictRow[];
-      return rows.map(toConflict);
+      return conflictsWhere(connection, includeResolved, -1, 0).map(toConflict);
     },
     async resolveConflict(id, take) {
       const row = db.prepare('SELECT * FROM conflicts WHERE id = ? AND resolved_at IS NULL').get(id) as ConflictRow | undefined;
@@ -259,6 +285,49 @@ export function openSqliteState(file: string): SyncState {
     },
     async resetCursors(connection) {
       db.prepare('DELETE FROM cursors WHERE connection = ?').run(connection);
+    },
+    async appendSyncLog(entries) {
+      appendSyncLog(entries);
+    },
+    async syncLog(q) {
+      const where: string[] = [];
+      const args: unknown[] = [];
+      if (q.connection) (where.push('connection = ?'), args.push(q.connection));
+      if (q.runId !== undefined) (where.push('run_id = ?'), args.push(q.runId));
+      if (q.before !== undefined) (where.push('id < ?'), args.push(q.before));
+      if (q.search) {
+        where.push("(crm_id = ? OR referral_id = ? OR name LIKE ? ESCAPE '\\')");
+        args.push(q.search, q.search, `%${q.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);
+      }
+      const sql = `SELECT * FROM sync_log ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
+      return pageOf((db.prepare(sql).all(...args, q.limit + 1) as SyncLogRow[]).map(toSyncLog), q.limit, (e) => e.id);
+    },
+    async pruneSyncLog(olderThan) {
+      return db.prepare('DELETE FROM sync_log WHERE at < ?').run(olderThan).changes;
+    },
+    async runsPage(q) {
+      const where = [q.connection ? 'connection = ?' : '1=1', q.before !== undefined ? 'id < ?' : '1=1'].join(' AND ');
+      const args = [...(q.connection ? [q.connection] : []), ...(q.before !== undefined ? [q.before] : [])];
+      const rows = db.prepare(`SELECT * FROM runs WHERE ${where} ORDER BY id DESC LIMIT ?`).all(...args, q.limit + 1) as Parameters<typeof rowToRun>[0][];
+      return pageOf(rows.map(rowToRun), q.limit, (r) => r.id);
+    },
+    async issuesPage(q) {
+      const where = q.connection ? 'WHERE connection = ?' : '';
+      const args = q.connection ? [q.connection] : [];
+      const rows = db.prepare(`SELECT * FROM issues ${where} ORDER BY last_seen DESC, record_key LIMIT ? OFFSET ?`).all(...args, q.limit + 1, q.offset) as IssueRow[];
+      return { ...pageOf(rows.map(toIssue), q.limit, () => q.offset + q.limit), total: count(`SELECT COUNT(*) n FROM issues ${where}`, ...args) };
+    },
+    async conflictsPage(q) {
+      const rows = conflictsWhere(q.connection, q.includeResolved, q.limit + 1, q.offset).map(toConflict);
+      const total = (conflictsWhere(q.connection, q.includeResolved, -1, 0, 'COUNT(*) n')[0] as unknown as { n: number }).n;
+      return { ...pageOf(rows, q.limit, () => q.offset + q.limit), total };
+    },
+    async setPaused(connection, paused) {
+      if (paused) db.prepare('INSERT OR IGNORE INTO paused (connection, at) VALUES (?, ?)').run(connection, now());
+      else db.prepare('DELETE FROM paused WHERE connection = ?').run(connection);
+    },
+    async pausedConnections() {
+      return (db.prepare('SELECT connection FROM paused ORDER BY connection').all() as { connection: string }[]).map((r) => r.connection);
     },
     async close() {
       db.close();

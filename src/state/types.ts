@@ -110,6 +110,37 @@ export interface PendingCreate {
   createdAt: string;
 }
 
+export type SyncOutcome = 'created' | 'updated' | 'written back' | 'created in CRM' | 'blocked' | 'conflict' | 'issue';
+
+/** One line of the sync log: what a run did to one record, and why. */
+export interface SyncLogEntry {
+  id: number;
+  runId: number;
+  connection: string;
+  at: string;
+  crmId: string | null;
+  referralId: string | null;
+  name: string | null;
+  outcome: SyncOutcome;
+  reason: string | null;
+}
+
+export interface SyncLogQuery {
+  connection?: string;
+  runId?: number;
+  /** Matches a CRM id, a referral id (exactly) or a part of the name. */
+  search?: string;
+  /** Entries with an id below this (paging newest first). */
+  before?: number;
+  limit: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  /** Pass as `before`/`offset` to get the next page; null on the last page. */
+  next: number | null;
+}
+
 export interface SyncState {
   ensureConnection(name: string, kind: string): Promise<void>;
   getLinks(connection: string, crmIds: string[]): Promise<Map<string, Link>>;
@@ -137,6 +168,16 @@ export interface SyncState {
   linkCounts(connection: string): Promise<Record<LinkState, number>>;
   /** Forget cursors (full resync); links stay so the resync reconciles instead of duplicating. */
   resetCursors(connection: string): Promise<void>;
+  appendSyncLog(entries: Omit<SyncLogEntry, 'id'>[]): Promise<void>;
+  syncLog(q: SyncLogQuery): Promise<Page<SyncLogEntry>>;
+  /** Drop sync log lines older than this ISO time; returns how many. */
+  pruneSyncLog(olderThan: string): Promise<number>;
+  /** Runs newest first, paged by id. */
+  runsPage(q: { connection?: string; before?: number; limit: number }): Promise<Page<Run>>;
+  issuesPage(q: { connection?: string; offset: number; limit: number }): Promise<Page<RecordIssue> & { total: number }>;
+  conflictsPage(q: { connection?: string; includeResolved: boolean; offset: number; limit: number }): Promise<Page<Conflict> & { total: number }>;
+  setPaused(connection: string, paused: boolean): Promise<void>;
+  pausedConnections(): Promise<string[]>;
   close(): Promise<void>;
 }
 

@@ -2,6 +2,8 @@ export { plan, stageMoveProblem, type Action, type Plan, type PlanInput, type Fi
 export { runCycle, type CycleDeps, type CycleResult, type PlannedRecord } from './engine.js';
 export { syncRecord, statusOf, MAX_REPLANS } from './record.js';
 export { renderStatusLine, statusMeaning } from './status-line.js';
+export { syncReferralNow, type TargetedConnection, type TargetedDeps } from './targeted.js';
+export { withSyncLog } from './sync-log.js';
 export type { MappingPort, ReferralsPort, ReferralPage, ReferralWithEtag } from './ports.js';
 export { syncRegistrations, registrationLine, type RegistrationCounts } from './registration.js';
 export { notifyRep, type Notification, type NotifyCounts } from './notify.js';

@@ -1,7 +1,7 @@
 /** `cosell-sync mappings validate|check|suggest|preview`: the admin's tools for mapping files. */
-import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { checkMapping, compileMapping, loadMapping, previewRecord, suggestStages, validateMappingText, type Mapping } from '../../mapping/index.js';
+import { checkAgainstCrm, previewCrmRecord, suggestFromCrm, validateMappingFile } from '../../admin/index.js';
+import { loadMapping, type Mapping } from '../../mapping/index.js';
 import { formatProblem, resolveFromConfig } from '../../runtime/index.js';
 import { cliContext, connectionNamed, table } from '../context.js';
 import { openConnection, type OpenConnection } from '../service.js';
@@ -33,15 +33,7 @@ export function registerMappings(program: Command): void {
       })();
       let errors = 0;
       for (const f of files) {
-        let text: string;
-        try {
-          text = readFileSync(f, 'utf8');
-        } catch (err) {
-          process.stdout.write(`${f}: cannot read (${(err as NodeJS.ErrnoException).code ?? 'error'})\n`);
-          errors++;
-          continue;
-        }
-        const r = validateMappingText(text, f);
+        const r = validateMappingFile(f);
         if (r.ok) process.stdout.write(`${f}: ok\n`);
         else {
           errors += r.problems.length;
@@ -60,7 +52,7 @@ export function registerMappings(program: Command): void {
     .description('check the mapping against the live CRM: unmapped stages, missing fields, write-back fields')
     .action((opts: { connection: string }, cmd: Command) =>
       withConnection(cmd, opts.connection, async ({ crm, mapping: m }) => {
-        const findings = checkMapping(m, compileMapping(m), await crm.describeStages(), await crm.describeFields());
+        const findings = await checkAgainstCrm(crm, m);
         if (findings.length === 0) process.stdout.write(`${opts.connection}: the mapping matches the CRM\n`);
         for (const f of findings) process.stdout.write(`${f.level === 'error' ? '✖' : '!'} ${f.message}${f.hint ? ` — ${f.hint}` : ''}\n`);
         if (findings.some((f) => f.level === 'error')) process.exitCode = 1;
@@ -73,7 +65,7 @@ export function registerMappings(program: Command): void {
     .description("propose stage rules from the CRM's stage probabilities and names, as YAML to review and paste")
     .action((opts: { connection: string }, cmd: Command) =>
       withConnection(cmd, opts.connection, async ({ crm, mapping: m }) => {
-        process.stdout.write(suggestStages(await crm.describeStages(), m.stages.field));
+        process.stdout.write(await suggestFromCrm(crm, m));
       }),
     );
 
@@ -84,10 +76,7 @@ export function registerMappings(program: Command): void {
     .description('show the deal one CRM record maps to: type, stage, every field with its source, every problem')
     .action((opts: { connection: string; record: string }, cmd: Command) =>
       withConnection(cmd, opts.connection, async ({ crm, mapping: m }) => {
-        const compiled = compileMapping(m);
-        const [record] = await crm.read([opts.record], compiled.fieldsToRead);
-        if (!record) throw new Error(`no record ${opts.record} in ${opts.connection}`);
-        const p = previewRecord(compiled, record);
+        const p = await previewCrmRecord(crm, m, opts.record, opts.connection);
         process.stdout.write(`deal type: ${p.dealType}\nstage: ${p.stage}${p.percent !== null ? ` (${p.percent} %)` : ''}\n\n`);
         process.stdout.write(table(p.fields.map((f) => ({ field: f.key, from: f.source, value: f.value }))));
         process.stdout.write(p.problems.length ? `\nproblems:\n${p.problems.map((x) => `  ✖ ${x.path}: ${x.message}`).join('\n')}\n` : '\nno problems: this record would sync\n');

@@ -1,5 +1,7 @@
 /** Operator commands over the sync state: status, issues, conflicts, reset. */
 import type { Command } from 'commander';
+import { connectionStatus, fullResync, resolveConflict, retryIssues, setPaused } from '../../admin/index.js';
+import type { SyncState } from '../../state/index.js';
 import { cliContext, connectionNamed, table } from '../context.js';
 
 export function registerOps(program: Command): void {
@@ -11,26 +13,30 @@ export function registerOps(program: Command): void {
       const { config, openState } = cliContext(cmd);
       const state = openState();
       try {
-        const rows = [];
+        const rows: Record<string, unknown>[] = [];
         for (const c of config.connections) {
-          const [last] = await state.lastRuns(c.name, 1);
-          const links = await state.linkCounts(c.name);
-          rows.push({
-            connection: c.name,
-            crm: c.crm.kind,
-            lastRun: last ? `${last.status} ${last.endedAt ?? last.startedAt}` : 'never',
-            lagSeconds: last?.endedAt ? Math.round((Date.now() - Date.parse(last.endedAt)) / 1000) : null,
-            created: last?.counts.created ?? 0,
-            updated: last?.counts.updated ?? 0,
-            writtenBack: last?.counts.writtenBack ?? 0,
-            linked: links.ok + links.blocked + links.error,
-            blocked: links.blocked,
-            conflicts: (await state.conflicts(c.name)).length,
-            openIssues: (await state.issues(c.name)).length,
-            issuesLastRun: last?.counts.issues ?? 0,
-            apiCalls: last ? `crm ${last.counts.crmCalls ?? 0} / referrals ${last.counts.referralCalls ?? 0}` : '',
-            crmBudget: last?.counts.crmBudget ?? '',
-          });
+          const st = await connectionStatus(state, { name: c.name, kind: c.crm.kind });
+          rows.push(
+            opts.json
+              ? { ...st }
+              : {
+                  connection: st.connection,
+                  crm: st.crm,
+                  lastRun: st.lastRun ? `${st.lastRun.status} ${st.lastRun.endedAt ?? st.lastRun.startedAt}` : 'never',
+                  lagSeconds: st.lagSeconds,
+                  created: st.counts.created,
+                  updated: st.counts.updated,
+                  writtenBack: st.counts.writtenBack,
+                  linked: st.linked,
+                  blocked: st.blocked,
+                  conflicts: st.conflicts,
+                  openIssues: st.issues,
+                  issuesLastRun: st.issuesLastRun,
+                  apiCalls: st.apiCalls ? `crm ${st.apiCalls.crm} / referrals ${st.apiCalls.referrals}` : '',
+                  crmBudget: st.crmBudget ?? '',
+                  paused: st.paused ? 'yes' : '',
+                },
+          );
         }
         process.stdout.write(opts.json ? `${JSON.stringify(rows, null, 2)}\n` : table(rows));
       } finally {
@@ -69,7 +75,7 @@ export function registerOps(program: Command): void {
       connectionNamed(config, opts.connection);
       const state = openState();
       try {
-        const n = await state.requestRetry(opts.connection, records.length ? records : undefined);
+        const n = await retryIssues(state, opts.connection, records);
         process.stdout.write(`${n} record(s) queued for the next cycle of ${opts.connection}\n`);
       } finally {
         await state.close();
@@ -109,25 +115,38 @@ export function registerOps(program: Command): void {
       if (opts.take !== 'crm' && opts.take !== 'referral') throw new Error("--take must be 'crm' or 'referral'");
       const state = openState();
       try {
-        const c = await state.resolveConflict(Number(id), opts.take);
-        if (!c) throw new Error(`no open conflict with id ${id}`);
+        const c = await resolveConflict(state, Number(id), opts.take);
         process.stdout.write(`conflict ${id} on ${c.field}: the ${opts.take} value will be synced on the next cycle of ${c.connection}\n`);
       } finally {
         await state.close();
       }
     });
 
+  connectionCommand(program, 'reset', 'forget the cursors of a connection: the next cycle reads everything and reconciles (no duplicates)', async (state, name) => {
+    await fullResync(state, name);
+    return `${name}: cursors cleared; the next cycle is a full, reconciled resync`;
+  });
+  for (const paused of [true, false]) {
+    const what = paused ? 'pause a connection: the running service skips its scheduled, triggered and webhook cycles' : 'resume a paused connection';
+    connectionCommand(program, paused ? 'pause' : 'resume', what, async (state, name) => {
+      await setPaused(state, name, paused);
+      return `${name}: ${paused ? 'paused' : 'resumed'}`;
+    });
+  }
+}
+
+/** A command on one connection's state: `NAME --connection N`, printing one line. */
+function connectionCommand(program: Command, name: string, description: string, run: (state: SyncState, connection: string) => Promise<string>): void {
   program
-    .command('reset')
-    .description('forget the cursors of a connection: the next cycle reads everything and reconciles (no duplicates)')
+    .command(name)
+    .description(description)
     .requiredOption('--connection <name>')
     .action(async (opts: { connection: string }, cmd: Command) => {
       const { config, openState } = cliContext(cmd);
       connectionNamed(config, opts.connection);
       const state = openState();
       try {
-        await state.resetCursors(opts.connection);
-        process.stdout.write(`${opts.connection}: cursors cleared; the next cycle is a full, reconciled resync\n`);
+        process.stdout.write(`${await run(state, opts.connection)}\n`);
       } finally {
         await state.close();
       }

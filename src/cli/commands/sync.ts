@@ -1,5 +1,6 @@
 /** `cosell-sync sync` (one cycle of one connection) and `cosell-sync plan` (a dry run: what a cycle would do). */
 import type { Command } from 'commander';
+import { plannedChanges } from '../../admin/index.js';
 import { cliContext, connectionNamed, table } from '../context.js';
 import { progressReporter, summaryLine } from '../progress.js';
 import { openService } from '../service.js';
@@ -37,7 +38,7 @@ export function registerSync(program: Command): void {
       const service = await openService(config, log, { only: [o.connection] });
       try {
         const result = await service.connections[0]!.runCycle({ dryRun: true, ...(o.full ? { full: true } : {}) });
-        const rows = result.planned.filter((p) => p.actions.length || p.blocked.length || p.conflicts.length || p.problems.length);
+        const rows = plannedChanges(result);
         if (o.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         else {
           process.stdout.write(table(rows.map((p) => ({ crm: p.crmId, referral: p.referralId, actions: p.actions.join(', '), blocked: p.blocked.join('; '), conflicts: p.conflicts.join(', '), problems: p.problems.join('; ') }))));

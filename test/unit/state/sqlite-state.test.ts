@@ -2,8 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { emptyDealFields } from '../../../src/domain/index.js';
-import { emptyCounts, openSqliteState, type Link, type SyncState } from '../../../src/state/index.js';
+import { emptyCounts, openSqliteState, type SyncState } from '../../../src/state/index.js';
+import { link } from '../../helpers/state-fixtures.js';
 
 const file = () => join(mkdtempSync(join(tmpdir(), 'cosell-state-')), 'state.db');
 let open: SyncState[] = [];
@@ -16,23 +16,6 @@ function state(f = file()) {
   open.push(s);
   return s;
 }
-
-const link = (crmId: string, over: Partial<Link> = {}): Link => ({
-  connection: 'sf',
-  crmId,
-  referralId: `ref-${crmId}`,
-  base: { ...emptyDealFields(), name: crmId },
-  referralSnapshot: null,
-  referralEtag: 'e1',
-  crmVersion: 'v1',
-  state: 'ok',
-  message: null,
-  written: {},
-  crmEcho: {},
-  direction: 'Outgoing',
-  updatedAt: '',
-  ...over,
-});
 
 describe('sqlite sync state', () => {
   it('commits links, cursor, issues and pending creates of a page together and reads them back after reopening', async () => {

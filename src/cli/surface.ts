@@ -1,0 +1,70 @@
+/**
+ * Composition of the HTTP surface for `start`: metrics and health fed by the service's runs and API calls,
+ * the surface context over the service's connections and state, and the server itself. The embedded store's
+ * host is allowed as a webhook certificate host (the seam for the store to register itself and sign events).
+ */
+import { lagSeconds } from '../admin/index.js';
+import { resolveFromConfig, observeLanes, type LoadedConfig, type Logger } from '../runtime/index.js';
+import { createHealth, createMetrics, startHttpServer, type HttpServer } from '../server/index.js';
+import type { RunCounts } from '../state/index.js';
+import { syncReferralNow } from '../sync/index.js';
+import type { Service } from './service.js';
+
+export interface Surface {
+  runFinished(connection: string, result: 'ok' | 'failed' | 'interrupted', seconds: number, counts: RunCounts | null, error?: unknown): void;
+  listen(runNow: (connection: string) => Promise<void>): Promise<HttpServer>;
+}
+
+export function createSurface(service: Service, config: LoadedConfig, log: Logger): Surface {
+  const { state } = service;
+  const health = createHealth();
+  const metrics = createMetrics({
+    connections: () => service.connections.map((c) => c.name),
+    lagSeconds: (c) => lagSeconds(state, c),
+    budgetRatio: (c) => {
+      const u = service.connections.find((x) => x.name === c)?.crm.usage();
+      return u && u.max > 0 ? u.used / u.max : null;
+    },
+    recordIssues: async (c) => (await state.issuesPage({ connection: c, offset: 0, limit: 0 })).total,
+    conflictsOpen: async (c) => (await state.conflictsPage({ connection: c, includeResolved: false, offset: 0, limit: 0 })).total,
+  });
+  observeLanes({
+    call(api, status) {
+      metrics.apiCall(api, status);
+      health.apiCall(api, status);
+    },
+    retryAfter: (api, seconds) => metrics.retryAfter(api, seconds),
+  });
+  return {
+    runFinished(connection, result, seconds, counts, error) {
+      metrics.observeRun(connection, result, seconds, counts);
+      health.runFinished(connection, error);
+    },
+    listen(runNow) {
+      const connections = service.connections.map((c) => ({
+        name: c.name,
+        kind: c.kind,
+        crm: c.crm,
+        referrals: c.referrals,
+        mappingFile: c.mappingFile,
+        mapping: () => c.mappingSource(),
+        reloadMapping: (m: Parameters<typeof c.reloadMapping>[0]) => c.reloadMapping(m),
+        dryRun: ({ full }: { full: boolean }) => c.runCycle({ dryRun: true, full }),
+      }));
+      return startHttpServer({
+        config: config.server,
+        resolvePath: (p) => resolveFromConfig(config, p),
+        extraCertificateHosts: service.store ? [new URL(service.store.origin).host] : [],
+        ctx: {
+          state,
+          connections,
+          log: log.child({ component: 'http' }),
+          metrics,
+          health,
+          runNow,
+          syncReferral: (referralId) => syncReferralNow({ state, connections, runNow }, referralId),
+        },
+      });
+    },
+  };
+}
