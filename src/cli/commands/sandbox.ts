@@ -21,8 +21,11 @@ interface SandboxFlags {
 /** Where a sandbox keeps the keys and certificates it generates (kept across runs so clients stay trusted). */
 const certDirOf = (o: SandboxFlags, kind: string) => join(resolve(o.stateDir), 'sandbox-certs', kind);
 
-async function runUntilStopped(close: () => Promise<void>): Promise<void> {
-  await new Promise<void>((done) => onShutdownSignal(() => done()));
+/** Print the banner only once the stop signals are hooked, so a caller that stops us on seeing it never races us. */
+async function runUntilStopped(banner: string, close: () => Promise<void>): Promise<void> {
+  const stopped = new Promise<void>((done) => onShutdownSignal(() => done()));
+  process.stdout.write(banner);
+  await stopped;
   await close();
 }
 
@@ -42,16 +45,14 @@ export function registerSandboxAndSetup(program: Command): void {
     const log = createLogger();
     const certDir = certDirOf(o, 'salesforce');
     const sb = await startSalesforceSandbox({ port: Number(o.port), seed: Number(o.seed), activity: o.activity, certDir, log });
-    process.stdout.write(`Salesforce sandbox on ${sb.url} (keys in ${certDir})\n\n${sb.describe()}\n\nCtrl-C to stop.\n`);
-    await runUntilStopped(() => sb.close());
+    await runUntilStopped(`Salesforce sandbox on ${sb.url} (keys in ${certDir})\n\n${sb.describe()}\n\nCtrl-C to stop.\n`, () => sb.close());
   });
 
   flags(sandbox.command('dynamics365').description('a local Dataverse Web API v9.2 and Entra ID token endpoint over HTTPS')).action(async (o: SandboxFlags) => {
     const log = createLogger();
     const certDir = certDirOf(o, 'dynamics365');
     const sb = await startDynamicsSandbox({ port: Number(o.port), seed: Number(o.seed), activity: o.activity, certDir, log });
-    process.stdout.write(`Dynamics 365 sandbox on ${sb.url} (keys and CA in ${certDir})\n\n${sb.describe()}\n\nCtrl-C to stop.\n`);
-    await runUntilStopped(() => sb.close());
+    await runUntilStopped(`Dynamics 365 sandbox on ${sb.url} (keys and CA in ${certDir})\n\n${sb.describe()}\n\nCtrl-C to stop.\n`, () => sb.close());
   });
 
   const setup = program.command('setup').description('create the co-sell fields a mapping writes back to');
