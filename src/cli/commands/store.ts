@@ -54,14 +54,8 @@ export function registerStore(program: Command): void {
         ...(o.now ? { now: o.now } : {}),
         microsoftActor: { enabled: o.actor, acceptRate: 0.7, decisionDays: 2, seed: 42 },
       });
-      const out = process.stdout;
-      out.write(`referral store: ${handle.url}\n`);
-      out.write(`  database: ${o.db}\n`);
-      out.write(`  default organization: ${handle.defaultOrgId}\n`);
-      out.write(`  ${describeKey('API key', 'COSELL_STORE_API_KEY', handle.keySources.apiKey, handle.apiKey, true)}\n`);
-      // The admin key is only ever printed when this process made it up.
-      out.write(`  ${describeKey('admin key', 'COSELL_STORE_ADMIN_KEY', handle.keySources.adminKey, handle.adminKey, true)}\n`);
-      await new Promise<void>((resolve) => {
+      // Hook the stop signals before printing: a caller that stops the store on seeing its URL must not race us.
+      const stopped = new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           log.info('referral store stopping', { signal });
           handle.close().then(resolve, (err: unknown) => {
@@ -72,6 +66,14 @@ export function registerStore(program: Command): void {
         process.once('SIGINT', () => stop('SIGINT'));
         process.once('SIGTERM', () => stop('SIGTERM'));
       });
+      const out = process.stdout;
+      out.write(`referral store: ${handle.url}\n`);
+      out.write(`  database: ${o.db}\n`);
+      out.write(`  default organization: ${handle.defaultOrgId}\n`);
+      out.write(`  ${describeKey('API key', 'COSELL_STORE_API_KEY', handle.keySources.apiKey, handle.apiKey, true)}\n`);
+      // The admin key is only ever printed when this process made it up.
+      out.write(`  ${describeKey('admin key', 'COSELL_STORE_ADMIN_KEY', handle.keySources.adminKey, handle.adminKey, true)}\n`);
+      await stopped;
     });
 
   store
