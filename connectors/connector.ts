@@ -42,11 +42,6 @@ export interface CrmUpdate {
   version?: string;
   /** Close the opportunity through the CRM's own mechanism (Dataverse Win/LoseOpportunity). */
   close?: { outcome: 'won' | 'lost'; reason?: string };
-  /**
-   * A related row (entity set `set`, the record's own id, linked back through `link`) that receives `fields` in
-   * the same request, even when the record itself is closed and read-only.
-   */
-  statusRecord?: { set: string; link: string; fields: Record<string, unknown> };
 }
 
 /** A to-do for the rep on an opportunity, carrying the key of the event it reports. */

@@ -240,7 +240,7 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
   const errorOf = (r: { status: number; body: string }): { code: string; message: string } => {
     try {
       const e = (JSON.parse(r.body) as { error?: { code?: string; message?: string } }).error;
-      return { code: r.status === 412 ? 'preconditionFailed' : /cannot be updated because it is (won|lost)|already closed/i.test(e?.message ?? '') ? 'RECORD_CLOSED' : (e?.code ?? String(r.status)), message: e?.message ?? `HTTP ${r.status}` };
+      return { code: r.status === 412 ? 'preconditionFailed' : /already closed/i.test(e?.message ?? '') ? 'RECORD_CLOSED' : (e?.code ?? String(r.status)), message: e?.message ?? `HTTP ${r.status}` };
     } catch {
       return { code: String(r.status), message: `HTTP ${r.status}` };
     }
@@ -338,13 +338,9 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
     findFlagged: (field, fields) => byFilter(`${field} eq true`, fields, `find opportunities with ${field}`),
     async writeBack(updates: CrmUpdate[]): Promise<WriteResult[]> {
       // One PATCH per record (If-Match: its version, or * = update only, never an accidental create), then its close action.
-      const parts: { part: BatchPart; index: number; statusRow?: true }[] = [];
+      // A closed (won/lost) row takes column updates through the API too; only closing it needs the actions.
+      const parts: { part: BatchPart; index: number }[] = [];
       updates.forEach((u, index) => {
-        if (u.statusRecord) {
-          // An upsert keyed by the opportunity's id (no If-Match): one status row per opportunity, writable when it is closed.
-          const body = { ...u.statusRecord.fields, [`${u.statusRecord.link}@odata.bind`]: `/opportunities(${u.id})` };
-          parts.push({ index, statusRow: true, part: { method: 'PATCH', path: `${u.statusRecord.set}(${u.id})`, headers: {}, body } });
-        }
         if (Object.keys(u.fields).length) {
           parts.push({ index, part: { method: 'PATCH', path: `opportunities(${u.id})`, headers: { 'If-Match': u.version ?? '*' }, body: u.fields } });
         }
@@ -363,10 +359,6 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
       const out: WriteResult[] = updates.map((u) => ({ id: u.id, ok: true }));
       res.forEach((r, i) => {
         const idx = parts[i]!.index;
-        if (parts[i]!.statusRow) {
-          if (r.status >= 400) log.warn('dynamics 365 status row not written', { crmId: updates[idx]!.id, ...errorOf(r) });
-          return;
-        }
         if (r.status >= 400 && out[idx]!.ok) out[idx] = { id: updates[idx]!.id, ok: false, ...errorOf(r) };
         else if (r.headers.etag && out[idx]!.ok) out[idx] = { id: updates[idx]!.id, ok: true, version: r.headers.etag };
       });

@@ -163,8 +163,6 @@ export interface CompiledMapping {
   eligible(record: CrmRecord): boolean;
   fromDeal(deal: DealFields, keys: DealFieldKey[]): Record<string, unknown>;
   writeBackFields(facts: ReferralFacts): Record<string, unknown>;
-  /** The related status row's write for these facts (see `writeBack.statusRecord`); null when not configured. */
-  statusRecord(facts: ReferralFacts): { set: string; link: string; fields: Record<string, unknown> } | null;
   inboundCreate(deal: DealFields, facts: ReferralFacts): Record<string, unknown>;
   /** Values of a new opportunity that live on related records (`Account.Name`, `transactioncurrencyid.isocurrencycode`). */
   inboundRelated(deal: DealFields): Record<string, Record<string, unknown>>;
@@ -409,11 +407,6 @@ export function compileMapping(m: Mapping, now: () => Date = () => new Date()): 
     return out;
   };
 
-  const statusRecord = (facts: ReferralFacts) => {
-    const r = wb.statusRecord;
-    return r ? { set: r.set, link: r.link, fields: { [r.referralId]: facts.referralId, [r.status]: facts.status, [r.substatus]: facts.substatus } } : null;
-  };
-
   const allKeys: DealFieldKey[] = ['name', 'value', 'currency', 'closeDate', 'notes', 'campaignId', 'helpType', 'visibleToMicrosoft', 'solutions', 'statusReason', 'stage'];
   const inboundCreate = (deal: DealFields, facts: ReferralFacts): Record<string, unknown> => {
     const closeDate = deal.closeDate ?? new Date(now().getTime() + m.inbound.closeDateDays * 86_400_000).toISOString().slice(0, 10);
@@ -483,7 +476,6 @@ export function compileMapping(m: Mapping, now: () => Date = () => new Date()): 
     },
     fromDeal,
     writeBackFields,
-    statusRecord,
     inboundCreate,
     inboundRelated,
     policy: (key) => m.conflicts.fields[key] ?? DEFAULT_POLICIES[key] ?? m.conflicts.default,

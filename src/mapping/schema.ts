@@ -149,13 +149,6 @@ export const mappingSchema = z.strictObject({
     engagementId: z.string().optional(),
     microsoftCrmId: z.string().optional(),
     statusLine: z.strictObject({ field: z.string().min(1), maxLength: z.number().int().min(40).default(255) }).optional(),
-    /**
-     * A related row per opportunity (with the opportunity's id) that also receives the referral's id, status and
-     * substatus, in the same request: it stays true where the opportunity cannot be written (a closed Dataverse row).
-     */
-    statusRecord: z
-      .strictObject({ set: z.string().min(1), link: z.string().min(1), referralId: z.string().min(1), status: z.string().min(1), substatus: z.string().min(1) })
-      .optional(),
   }),
   conflicts: z
     .strictObject({

@@ -72,8 +72,6 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
   const pending = new Set((await state.pendingCreates(connection)).map((p) => p.key));
   const stopped = () => deps.signal?.aborted === true;
   const conflictsSeen = new Set<string>();
-  /** Closed rows whose write-back was skipped: one info line per cycle, each row at debug. */
-  let closedSkipped = 0;
   // A record can come up in several phases of a cycle; its issue is counted once.
   const issuesSeen = new Set<string>();
   const issueSeen = (key: string) => {
@@ -182,13 +180,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
       if (!crmId || work.crmRecord?.deleted) continue;
       const fields = crmFieldsFor(o, current, at);
       if (Object.keys(fields).length > 0) {
-        const facts = o.crmWrite?.facts;
-        // The status row follows every change of the written-back facts (the record itself may be closed).
-        const statusRecord = facts && Object.keys(mapping.writeBackFields(facts)).some((k) => k in fields) ? mapping.statusRecord?.(facts) : null;
-        updates.push({
-          update: { id: crmId, fields, ...(o.crmWrite?.close ? { close: o.crmWrite.close } : {}), ...(statusRecord ? { statusRecord } : {}) },
-          outcome: o,
-        });
+        updates.push({ update: { id: crmId, fields, ...(o.crmWrite?.close ? { close: o.crmWrite.close } : {}) }, outcome: o });
       }
     }
 
@@ -200,10 +192,10 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
       results.forEach((r, i) => {
         const { update, outcome } = updates[i]!;
         const link = linkOf.get(update.id);
-        // A closed Dataverse row is read-only until reopened: the deal is over, so that is not a failure.
+        // The rep closed the row between our read and this write (the plan never closes a closed row): the
+        // deal is over either way, so not a failure.
         if (!r.ok && r.code === 'RECORD_CLOSED') {
-          log.debug('crm record closed; write-back skipped', { connection, crmId: update.id });
-          closedSkipped++;
+          log.info('crm record closed meanwhile; close skipped', { connection, crmId: update.id });
           return;
         }
         if (r.ok) {
@@ -423,7 +415,6 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
     if (!stopped()) await phaseReferrals();
     if (!stopped()) await phaseCrm();
     tally();
-    if (closedSkipped) log.info(`${closedSkipped} closed rows: write-back skipped`, { connection, count: closedSkipped });
     if (!deps.dryRun) await state.finishRun(runId, stopped() ? 'interrupted' : 'ok', counts);
     return { counts, openIssues: (await state.issues(connection)).length, planned, interrupted: stopped() };
   } catch (err) {

@@ -19,8 +19,6 @@ export interface MappingPort {
   /** CRM fields to write for these deal keys (values from `deal`). */
   fromDeal(deal: DealFields, keys: DealFieldKey[]): Record<string, unknown>;
   writeBackFields(facts: ReferralFacts): Record<string, unknown>;
-  /** The related status row's write for these facts, when the mapping keeps one. */
-  statusRecord?(facts: ReferralFacts): { set: string; link: string; fields: Record<string, unknown> } | null;
   /** The CRM field for the rep-facing sync status line (✔/✖ + reason + time), and its length limit. */
   statusField: { field: string; maxLength: number } | null;
   inboundCreate(deal: DealFields, facts: ReferralFacts): Record<string, unknown>;

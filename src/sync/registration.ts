@@ -125,7 +125,6 @@ export async function syncRegistrations(deps: RegistrationStepDeps): Promise<Reg
     const results = await crm.writeBack(updates);
     results.forEach((r, i) => {
       if (r.ok) counts.writtenBack++;
-      else if (r.code === 'RECORD_CLOSED') log.info('crm record closed; registration write-back skipped', { connection: deps.connection, crmId: updates[i]!.id });
       else {
         counts.issues++;
         log.warn('registration write-back failed', { connection: deps.connection, crmId: updates[i]!.id, code: r.code, error: r.message });

@@ -211,15 +211,21 @@ function dynamicsAdapter(sb: DynamicsSandbox): CrmAdapter {
     setOwnerEmail: (id, email) => sb.org.update('systemusers', String(sb.org.get('opportunities', id)._ownerid_value), { internalemailaddress: email }),
     setAccountCountry: (id, country) => sb.org.update('accounts', String(sb.org.get('opportunities', id)._parentaccountid_value), { address1_country: country }),
     requestHelp: (id) => up(id, { cosell_howcanmicrosofthelp: 100_000_003, cosell_visibletomicrosoft: true }),
-    win: (id) => up(id, { statecode: 1, statuscode: 3 }),
-    lose: (id, reason) => up(id, { cosell_lossreason: reason, statecode: 2, statuscode: 4 }),
+    win: (id) => sb.org.close(id, 'won'),
+    lose(id, reason) {
+      up(id, { cosell_lossreason: reason });
+      sb.org.close(id, 'lost');
+    },
     editAfterClose: (id, a) => up(id, { statecode: 0, statuscode: 1, estimatedvalue: a }),
-    decline: (id, reason) => up(id, { stepname: 'Declined Referral', cosell_declinereason: reason, statecode: 2, statuscode: 4 }),
+    decline(id, reason) {
+      up(id, { stepname: 'Declined Referral', cosell_declinereason: reason });
+      sb.org.close(id, 'lost');
+    },
     declineByStage: (id, reason) => up(id, { stepname: 'Declined Referral', cosell_declinereason: reason }),
     raw: (id, f) => sb.org.get('opportunities', id)[f],
     referralStatusOf(id) {
-      const row = sb.org.all('cosell_referrals').find((r) => r._cosell_opportunityid_value === id.toLowerCase());
-      return [row?.cosell_status, row?.cosell_substatus];
+      const o = sb.org.get('opportunities', id);
+      return [o.cosell_referralstatus, o.cosell_referralsubstatus];
     },
     currencyOf(id) {
       const c = sb.org.get('opportunities', id)._transactioncurrencyid_value;

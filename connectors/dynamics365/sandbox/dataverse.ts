@@ -1,7 +1,7 @@
 /**
  * The sandbox's Dataverse tables in memory: rows with a row version (the ETag), `modifiedon`, lookups stored as
  * `_x_value`, a change log for change tracking (updates and deletes since a version), and the rules that bite
- * syncs: Won/Lost opportunities are read-only until reopened, a stale If-Match is refused.
+ * syncs: Won/Lost only through the close actions (the API may still update a closed row), a stale If-Match is refused.
  */
 
 export type Row = Record<string, unknown>;
@@ -157,21 +157,6 @@ export const TABLES: TableDef[] = [
       { name: 'fullname', type: 'String', readOnly: true },
       { name: 'internalemailaddress', type: 'String' },
       { name: 'address1_telephone1', type: 'String' },
-      { name: 'createdon', type: 'DateTime', readOnly: true },
-      { name: 'modifiedon', type: 'DateTime', readOnly: true },
-    ],
-  },
-  {
-    // The co-sell status row per opportunity (`writeBack.statusRecord`): writable when the opportunity is closed.
-    set: 'cosell_referrals',
-    logicalName: 'cosell_referral',
-    key: 'cosell_referralid',
-    attrs: [
-      { name: 'cosell_referralid', type: 'Uniqueidentifier', readOnly: true },
-      custom('cosell_name', 'String', { maxLength: 100 }),
-      custom('cosell_status', 'String', { maxLength: 20 }),
-      custom('cosell_substatus', 'String', { maxLength: 20 }),
-      { name: 'cosell_opportunityid', type: 'Lookup', target: 'opportunities', nav: 'cosell_opportunityid', custom: true },
       { name: 'createdon', type: 'DateTime', readOnly: true },
       { name: 'modifiedon', type: 'DateTime', readOnly: true },
     ],
@@ -405,9 +390,7 @@ export class Dataverse {
     if (ifMatch && ifMatch !== '*' && ifMatch !== `W/"${s.version}"`) {
       throw new DataverseError(412, '0x80060882', 'The version of the existing record doesn\'t match the RowVersion property provided.');
     }
-    if (set === 'opportunities' && s.row.statecode !== 0 && !('statecode' in body)) {
-      throw new DataverseError(400, '0x80043b09', `The opportunity cannot be updated because it is ${s.row.statecode === 1 ? 'won' : 'lost'}. Reopen the opportunity to change it.`);
-    }
+    if (set === 'opportunities') this.checkStateChange(s.row, body);
     this.apply(this.table(set), s.row, body);
     this.derive(set, s.row);
     this.stamp(set, s);
@@ -418,6 +401,21 @@ export class Dataverse {
     this.remember(set, id.toLowerCase());
     s.deleted = true;
     this.stamp(set, s);
+  }
+
+  /**
+   * Dataverse's state rules for an opportunity Update: a won or lost row is read-only in the app's form, but the
+   * API may still update its columns; only the close itself needs WinOpportunity / LoseOpportunity, and an
+   * Update may reopen it (statecode 0, status In Progress unless one is given).
+   */
+  private checkStateChange(row: Row, body: Row): void {
+    const status = 'statuscode' in body ? STATUS_OPTIONS.find((o) => o.value === body.statuscode) : undefined;
+    const target = status ? status.state : 'statecode' in body ? body.statecode : row.statecode;
+    if (target === row.statecode) return;
+    if (target === 1 || target === 2) {
+      throw new DataverseError(400, '0x80040203', `The opportunity's state cannot be set to ${target === 1 ? 'Won' : 'Lost'} by an update. Use the ${target === 1 ? 'WinOpportunity' : 'LoseOpportunity'} action instead.`);
+    }
+    if (target === 0 && !status) body.statuscode = 1;
   }
 
   /** WinOpportunity / LoseOpportunity. */

@@ -42,6 +42,8 @@ export interface DynamicsSandbox {
     insert(set: string, row: Row): string;
     update(set: string, id: string, patch: Row): void;
     remove(set: string, id: string): void;
+    /** WinOpportunity / LoseOpportunity, as a rep closing the deal in the app. */
+    close(id: string, outcome: 'won' | 'lost', status?: number): void;
     get(set: string, id: string): Row;
     all(set: string): Row[];
     count(set: string): number;
@@ -215,6 +217,7 @@ export async function startDynamicsSandbox(opts: DynamicsSandboxOptions = {}): P
       insert: (set, row) => dv.insert(set, row),
       update: (set, id, patch) => dv.update(set, id, patch),
       remove: (set, id) => dv.remove(set, id),
+      close: (id, outcome, status) => dv.close(id, outcome, status),
       get: (set, id) => dv.get(set, id),
       all: (set) => dv.all(set),
       count: (set) => dv.all(set).length,

@@ -96,6 +96,20 @@ describe('dynamics 365 connector', () => {
     expect([sb.org.get('opportunities', ids[5]!).statecode, sb.org.get('opportunities', ids[6]!).statecode]).toEqual([1, 2]);
   });
 
+  it('a closed row still takes column writes (as the Web API allows); a close of a row already closed is RECORD_CLOSED; an update cannot close', async () => {
+    const res = await c.writeBack([
+      { id: ids[5]!, fields: { cosell_referralstatus: 'Closed', cosell_referralsubstatus: 'Won' } },
+      { id: ids[6]!, fields: {}, close: { outcome: 'won' } },
+      { id: ids[8]!, fields: { statecode: 1, statuscode: 3 } },
+    ]);
+    expect(res.map((r) => r.ok)).toEqual([true, false, false]);
+    expect(sb.org.get('opportunities', ids[5]!)).toMatchObject({ statecode: 1, cosell_referralstatus: 'Closed', cosell_referralsubstatus: 'Won' });
+    expect(res[1]!.code).toBe('RECORD_CLOSED');
+    expect(sb.org.get('opportunities', ids[6]!).statecode).toBe(2);
+    expect(res[2]!.message).toMatch(/WinOpportunity/);
+    expect(sb.org.get('opportunities', ids[8]!).statecode).toBe(0);
+  });
+
   it('a 429 is honoured: the call waits for Retry-After and then succeeds', async () => {
     sb.faults.configure({ errorRate: 1, statuses: [429], retryAfterSeconds: 1, seed: 1 });
     const t0 = Date.now();
