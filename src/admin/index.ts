@@ -1,3 +1,4 @@
 export * from './operations.js';
 export * from './mappings.js';
 export * from './referrals.js';
+export * from './records.js';

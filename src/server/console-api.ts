@@ -3,7 +3,7 @@
  * against the mapping), with the targets a stage can be mapped to.
  */
 import { z } from 'zod';
-import { requireConnection } from '../admin/index.js';
+import { compareSides, readRecord, requireConnection } from '../admin/index.js';
 import { stageTable } from '../mapping/index.js';
 import type { SurfaceContext } from './context.js';
 import { defineRoute, type RouteSpec } from './route.js';
@@ -22,8 +22,41 @@ const stageRow = z.object({
   suggested: z.string(),
 });
 
+const field = z.object({ key: z.string(), crm: z.unknown(), referral: z.unknown(), agreed: z.unknown(), differs: z.boolean() });
+
 export function consoleRoutes(ctx: SurfaceContext): RouteSpec[] {
   return [
+    defineRoute({
+      method: 'GET', url: '/connections/:name/records/:crmId/compare', role: 'read', tag: 'records',
+      summary: 'One deal side by side: every deal field on the CRM (through the mapping), on the referral and as last agreed; the status line',
+      params: z.object({ name: z.string().min(1), crmId: z.string().min(1) }),
+      response: z.object({
+        crmId: z.string(),
+        referralId: z.string().nullable(),
+        name: z.string().nullable(),
+        state: z.string().nullable(),
+        statusLine: z.string().nullable(),
+        referralLink: z.string().nullable(),
+        fields: z.array(field),
+        problems: z.array(z.string()),
+      }),
+      handler: async ({ params }) => {
+        const c = requireConnection(ctx.connections, params.name);
+        const sides = await readRecord(ctx.state, c, params.crmId);
+        const { fields, problems } = compareSides(c.mapping(), sides);
+        const link = typeof sides.link?.written.link === 'string' ? sides.link.written.link : null;
+        return {
+          crmId: params.crmId,
+          referralId: sides.link?.referralId ?? null,
+          name: sides.referral?.name ?? (fields.find((f) => f.key === 'name')?.crm as string | null) ?? null,
+          state: sides.link?.state ?? null,
+          statusLine: sides.link?.message ?? null,
+          referralLink: link,
+          fields,
+          problems,
+        };
+      },
+    }),
     defineRoute({
       method: 'GET', url: '/connections/:name/mapping/stages', role: 'read', tag: 'mappings',
       summary: "The stage table: every stage the live CRM has (with its probability) against what the mapping makes of it",
