@@ -252,13 +252,15 @@ export function apiRoutes(ctx: SurfaceContext): RouteSpec[] {
     }),
     defineRoute({
       method: 'PUT', url: '/connections/:name/mapping', role: 'admin', tag: 'mappings',
-      summary: 'Save a mapping (validated, atomic, previous file kept as .bak); the service uses it from the next page on',
+      summary: 'Save a mapping (validated, atomic, previous file kept as .bak); the service uses it from the next page on and reads every record with an issue again',
       params: name, body: mappingText, response: z.object({ file: z.string(), backup: z.string().nullable() }),
       handler: async ({ params, body }) => {
         const c = conn(params.name);
         const { mapping, backup } = saveMapping(c.mappingFile, body.text);
         c.reloadMapping(mapping);
-        ctx.log.info('mapping saved and reloaded', { connection: c.name, file: c.mappingFile, backup });
+        // Records that did not sync (an unmapped stage, say) are read again with the new mapping: their CRM side did not change, so no cursor would bring them back.
+        const retried = await retryIssues(ctx.state, c.name);
+        ctx.log.info('mapping saved and reloaded', { connection: c.name, file: c.mappingFile, backup, retried });
         return { file: c.mappingFile, backup };
       },
     }),
