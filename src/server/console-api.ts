@@ -11,6 +11,10 @@ import { defineRoute, type RouteSpec } from './route.js';
 /** What the drop-down offers: the co-sell stages (as Partner Center names them) and the roles. */
 export const STAGE_TARGETS = ['Qualified', 'Developed', 'Proposed', 'Negotiated', 'Won', 'Lost', 'initial', 'on-hold', 'declined', 'ignore'] as const;
 
+/** The API's stage words and the seed's aliases, as the drop-down names them. */
+const AS_TARGET: Record<string, (typeof STAGE_TARGETS)[number]> = { Qualify: 'Qualified', Develop: 'Developed', Propose: 'Proposed', Close: 'Negotiated', Created: 'initial', Accepted: 'initial' };
+const asTarget = (stage: string) => AS_TARGET[stage] ?? stage;
+
 const stageRow = z.object({
   value: z.string(),
   label: z.string(),
@@ -65,7 +69,8 @@ export function consoleRoutes(ctx: SurfaceContext): RouteSpec[] {
       handler: async ({ params }) => {
         const c = requireConnection(ctx.connections, params.name);
         const mapping = c.mapping();
-        return { field: mapping.stages.field, targets: [...STAGE_TARGETS], stages: stageTable(mapping, await c.crm.describeStages()) };
+        const stages = stageTable(mapping, await c.crm.describeStages()).map((r) => ({ ...r, mapped: r.mapped && asTarget(r.mapped), suggested: asTarget(r.suggested) }));
+        return { field: mapping.stages.field, targets: [...STAGE_TARGETS], stages };
       },
     }),
   ];

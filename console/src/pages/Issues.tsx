@@ -110,9 +110,11 @@ function ConflictList() {
                     <td>{show(c.baseValue)}</td>
                     <td>{when(c.createdAt)}</td>
                     {canWrite ? (
-                      <td className="row">
-                        <button type="button" disabled={action.busy} aria-label={`Keep the CRM value of ${c.field} for ${c.crmId}`} onClick={() => resolve(c, 'crm')}>CRM value</button>
-                        <button type="button" disabled={action.busy} aria-label={`Keep the referral value of ${c.field} for ${c.crmId}`} onClick={() => resolve(c, 'referral')}>Referral value</button>
+                      <td>
+                        <div className="row">
+                          <button type="button" disabled={action.busy} aria-label={`Keep the CRM value of ${c.field} for ${c.crmId}`} onClick={() => resolve(c, 'crm')}>CRM value</button>
+                          <button type="button" disabled={action.busy} aria-label={`Keep the referral value of ${c.field} for ${c.crmId}`} onClick={() => resolve(c, 'referral')}>Referral value</button>
+                        </div>
                       </td>
                     ) : null}
                   </tr>

@@ -136,6 +136,7 @@ export function Mappings({ connection }: { connection: string }) {
   const table = useLoad(() => api<StageTable>('GET', `${base}/stages`), [base]);
   const [text, setText] = useState('');
   const [choices, setChoices] = useState<Choices>({});
+  const [initial, setInitial] = useState<Choices>({});
   const [problems, setProblems] = useState<Problem[] | null>(null);
   const stageAction = useAction();
   const yamlAction = useAction();
@@ -151,7 +152,10 @@ export function Mappings({ connection }: { connection: string }) {
         return {};
       }
     })();
-    setChoices(Object.fromEntries(table.data.stages.map((s) => [s.value, map[s.value] ?? ''])));
+    // The drop-down shows the table's names (Qualified for Qualify); only rows the admin changes are written back.
+    const start = Object.fromEntries(table.data.stages.map((s) => [s.value, map[s.value] ? (s.mapped ?? '') : '']));
+    setChoices(start);
+    setInitial(start);
   }, [table.data, file.data]);
 
   const validate = async (t: string) => {
@@ -193,7 +197,7 @@ export function Mappings({ connection }: { connection: string }) {
               {canWrite ? (
                 <div className="row">
                   <button type="button" onClick={() => setChoices((x) => Object.fromEntries(t.stages.map((s) => [s.value, x[s.value] || (s.mapped ? '' : s.suggested)])))}>Suggest for unmapped stages</button>
-                  <button type="button" disabled={stageAction.busy} onClick={() => stageAction.run(() => save(withStageChoices(file.data?.text ?? '', choices)))}>Save stage table</button>
+                  <button type="button" disabled={stageAction.busy} onClick={() => stageAction.run(() => save(withStageChoices(file.data?.text ?? '', Object.fromEntries(Object.entries(choices).filter(([v, c]) => c !== initial[v])))))}>Save stage table</button>
                 </div>
               ) : null}
               <Message message={stageAction.message} />
