@@ -111,7 +111,6 @@ export interface Referral {
   favorite?: boolean | null;
   salesStage?: string | null;
   dealType?: string | null;
-  externalReferenceId?: string | null;
   expirationDateTime?: string | null;
   customerProfile?: { name?: string | null } | null;
   details?: { dealValue?: number | null; currency?: string | null; closingDateTime?: string | null } | null;

@@ -31,6 +31,18 @@ const field = z.object({ key: z.string(), crm: z.unknown(), referral: z.unknown(
 export function consoleRoutes(ctx: SurfaceContext): RouteSpec[] {
   return [
     defineRoute({
+      method: 'GET', url: '/connections/:name/links', role: 'read', tag: 'records',
+      summary: 'The CRM record linked to each of these referrals (comma-separated ids, at most 100)',
+      params: z.object({ name: z.string().min(1) }),
+      query: z.object({ referrals: z.string().min(1).transform((v) => v.split(',')).pipe(z.array(z.string().min(1)).max(100)) }),
+      response: z.object({ items: z.array(z.object({ referralId: z.string(), crmId: z.string() })) }),
+      handler: async ({ params, query }) => {
+        const c = requireConnection(ctx.connections, params.name);
+        const links = await ctx.state.getLinksByReferral(c.name, query.referrals);
+        return { items: [...links.values()].map((l) => ({ referralId: l.referralId, crmId: l.crmId })) };
+      },
+    }),
+    defineRoute({
       method: 'GET', url: '/connections/:name/records/:crmId/compare', role: 'read', tag: 'records',
       summary: 'One deal side by side: every deal field on the CRM (through the mapping), on the referral and as last agreed; the status line',
       params: z.object({ name: z.string().min(1), crmId: z.string().min(1) }),

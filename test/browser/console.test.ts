@@ -243,6 +243,9 @@ describe.skipIf(!enabled)('the admin console in Chromium', () => {
     expect(days).toBeGreaterThan(0);
     const cells = await row.getByRole('cell').allTextContents();
     expect(cells).toContain('Adatum inbound console test');
+    // The sync made an opportunity of it: the name opens that record.
+    const crmId = sf.all('Opportunity').find((o) => o.Referral_Id__c === ids.inbound)!.Id as string;
+    await expect(row.getByRole('link', { name: 'Adatum inbound console test' }).getAttribute('href')).resolves.toBe(`#/record/sf/${crmId}`);
     expect(cells).toContain('$120,000');
     expect(cells.at(-1)).toBe(`${days} days`);
     await accessible();

@@ -62,9 +62,12 @@ export interface RunningService {
 
 /**
  * `start` with both sandboxes (Salesforce `sf`, Dynamics 365 `d365`) and the store, schedules a year apart so
- * every cycle is one the test caused. `editMapping` changes the Salesforce mapping before the service reads it.
+ * every cycle is one the test caused. `editMapping` changes the Salesforce mapping before the service reads it;
+ * `prepareState` fills the state file before the service opens it (the bench's large state).
  */
-export async function startService(opts: { editMapping?: (yaml: string) => string; seed?: number } = {}): Promise<RunningService> {
+export async function startService(
+  opts: { editMapping?: (yaml: string) => string; seed?: number; prepareState?: (file: string) => Promise<void> } = {},
+): Promise<RunningService> {
   const dir = mkdtempSync(join(tmpdir(), 'cosell-console-'));
   const tokens = { read: 'console-read-token-0123456789', admin: 'console-admin-token-0123456789' };
   process.env.CONSOLE_READ = tokens.read;
@@ -101,6 +104,7 @@ server:
   webhooks: { enabled: false }
 `,
   );
+  await opts.prepareState?.(join(dir, 'state.db'));
   const config = loadConfig(join(dir, 'config.yaml'));
   const log = createLogger({ level: 'warn', format: 'json' });
   const stop = new AbortController();

@@ -27,7 +27,14 @@ export function Referrals({ connection, view }: { connection: string; view: stri
   const [pages, setPages] = useState<(string | undefined)[]>([undefined]);
   const next = pages[pages.length - 1];
   const base = `/connections/${encodeURIComponent(connection)}/referrals`;
-  const list = useLoad(() => api<{ items: Referral[]; next: string | null }>('GET', `${base}${q({ view, top: 25, next })}`), [base, view, next]);
+  const list = useLoad(async () => {
+    const page = await api<{ items: Referral[]; next: string | null }>('GET', `${base}${q({ view, top: 25, next })}`);
+    // Which rows have a CRM record (outbound ones, and inbound ones the sync created an opportunity for).
+    const links = page.items.length
+      ? await api<{ items: { referralId: string; crmId: string }[] }>('GET', `/connections/${encodeURIComponent(connection)}/links${q({ referrals: page.items.map((r) => r.id).join(',') })}`)
+      : { items: [] };
+    return { ...page, crmIds: new Map(links.items.map((l) => [l.referralId, l.crmId])) };
+  }, [base, view, next]);
   const action = useAction();
   const favorite = (r: Referral) =>
     action.run(async () => {
@@ -66,7 +73,7 @@ export function Referrals({ connection, view }: { connection: string; view: stri
                           {r.favorite ? '♥' : '♡'}
                         </button>
                       </td>
-                      <td>{r.externalReferenceId ? <a href={href('record', connection, r.externalReferenceId)}>{r.name ?? r.id}</a> : (r.name ?? r.id)}</td>
+                      <td>{p.crmIds.has(r.id) ? <a href={href('record', connection, p.crmIds.get(r.id)!)}>{r.name ?? r.id}</a> : (r.name ?? r.id)}</td>
                       <td>{r.customerProfile?.name ?? '—'}</td>
                       <td>{r.dealType ?? '—'}</td>
                       <td>{r.status}{r.substatus ? ` · ${r.substatus}` : ''}</td>
