@@ -20,7 +20,7 @@ export interface Run {
   startedAt: string;
   endedAt: string | null;
   status: 'running' | 'ok' | 'failed' | 'interrupted';
-  counts: Partial<Record<'pulledCrm' | 'pulledReferrals' | 'created' | 'updated' | 'writtenBack' | 'createdInCrm' | 'blocked' | 'conflicts' | 'issues' | 'unchanged', number>>;
+  counts: Partial<Record<'pulledCrm' | 'pulledReferrals' | 'created' | 'updated' | 'writtenBack' | 'createdInCrm' | 'blocked' | 'conflicts' | 'issues' | 'unchanged' | 'crmCalls' | 'referralCalls', number>> & { crmBudget?: string | null };
   error: string | null;
 }
 

@@ -154,6 +154,7 @@ describe.skipIf(!enabled)('the admin console in Chromium', () => {
     await expect(row.getAttribute('class')).resolves.toBeNull();
     await accessible();
     await shot(page, 'mappings');
+    await shot(page, 'mappings-top', false);
     await svc.runNow('sf');
     const referral = await referralOf(ids.unmapped);
     expect(referral.referral.salesStage).toBe('Develop');

@@ -39,7 +39,7 @@ export async function openBrowser(): Promise<{ context: BrowserContext; close():
   return { context, close: async () => (await context.close(), rmSync(profile, { recursive: true, force: true })) };
 }
 
-export const shot = (page: Page, name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+export const shot = (page: Page, name: string, fullPage = true) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage });
 
 /** axe-core injected into the page (no @axe-core/playwright: it needs Node 22); the serious and critical violations. */
 export async function seriousViolations(page: Page): Promise<string[]> {

@@ -40,6 +40,11 @@ function Card({ c, last, onChanged }: { c: ConnectionStatus; last: Run | undefin
   const action = useAction();
   const [confirming, setConfirming] = useState(false);
   const health = healthOf(c, last);
+  // What the last finished run did (the status describes the newest run, which may still be running).
+  const did = last ? { created: last.counts.created ?? 0, updated: last.counts.updated ?? 0, writtenBack: last.counts.writtenBack ?? 0, createdInCrm: last.counts.createdInCrm ?? 0 } : c.counts;
+  const calls = last ? { crm: last.counts.crmCalls ?? 0, referrals: last.counts.referralCalls ?? 0 } : c.apiCalls;
+  const budget = last?.counts.crmBudget ?? c.crmBudget;
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
   const n = encodeURIComponent(c.connection);
   const act = (path: string, done: string) => action.run(async () => (await api('POST', `/connections/${n}/${path}`), onChanged(), done));
   return (
@@ -55,20 +60,20 @@ function Card({ c, last, onChanged }: { c: ConnectionStatus; last: Run | undefin
         <dd>{c.lastRun ? <a href={href('log', c.lastRun.id)}>{when(c.lastRun.startedAt)} ({c.lastRun.status})</a> : 'none yet'}</dd>
         <dt>Lag</dt>
         <dd>{c.lagSeconds === null ? 'never synced' : `changes older than ${ago(c.lagSeconds)} are synced`}</dd>
-        <dt>Last run did</dt>
+        <dt>Last finished run did</dt>
         <dd>
-          {c.counts.created} created, {c.counts.updated} updated, {c.counts.writtenBack} written back, {c.counts.createdInCrm} created in CRM
+          {did.created} created, {did.updated} updated, {did.writtenBack} written back, {did.createdInCrm} created in CRM
         </dd>
         <dt>Linked deals</dt>
         <dd>{c.linked}</dd>
         <dt>Needs attention</dt>
         <dd>
-          <a href={href('issues')}>{c.issues} issues</a>, <a href={href('issues')}>{c.conflicts} conflicts</a>, {c.blocked} blocked
+          <a href={href('issues')}>{plural(c.issues, 'issue')}</a>, <a href={href('issues')}>{plural(c.conflicts, 'conflict')}</a>, {c.blocked} blocked
         </dd>
-        <dt>API calls (last run)</dt>
-        <dd>{c.apiCalls ? `${c.apiCalls.crm} to the CRM, ${c.apiCalls.referrals} to the referrals API` : '—'}</dd>
+        <dt>API calls (that run)</dt>
+        <dd>{calls ? `${calls.crm} to the CRM, ${calls.referrals} to the referrals API` : '—'}</dd>
       </dl>
-      <Budget budget={c.crmBudget} id={`budget-${c.connection}`} />
+      <Budget budget={budget} id={`budget-${c.connection}`} />
       {canWrite ? (
         <div className="row">
           <button type="button" disabled={action.busy || c.paused} onClick={() => act('sync', `A sync of ${c.connection} was started; it shows in the sync log when done.`)}>Sync now</button>
