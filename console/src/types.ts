@@ -1,72 +1,17 @@
-/** The admin API's answers, as the console reads them (the OpenAPI document at /api/v1/openapi.json is the contract). */
-export interface ConnectionStatus {
-  connection: string;
-  crm: 'salesforce' | 'dynamics365';
-  paused: boolean;
-  lastRun: { id: number; status: string; startedAt: string; endedAt: string | null } | null;
-  lagSeconds: number | null;
-  counts: { created: number; updated: number; writtenBack: number; createdInCrm: number };
-  linked: number;
-  blocked: number;
-  conflicts: number;
-  issues: number;
-  apiCalls: { crm: number; referrals: number } | null;
-  crmBudget: string | null;
-}
+/**
+ * The admin API's answers as the console reads them: the server's own types where it has them (type-only
+ * imports, nothing of the server is bundled), the rest as the routes in src/server/console-api.ts answer.
+ */
+import type { ConnectionStatus } from '../../src/admin/operations.js';
+import type { Conflict, RecordIssue as Issue, Run, SyncLogEntry as LogEntry, SyncOutcome as Outcome } from '../../src/state/types.js';
 
-export interface Run {
-  id: number;
-  connection: string;
-  startedAt: string;
-  endedAt: string | null;
-  status: 'running' | 'ok' | 'failed' | 'interrupted';
-  counts: Partial<Record<'pulledCrm' | 'pulledReferrals' | 'created' | 'updated' | 'writtenBack' | 'createdInCrm' | 'blocked' | 'conflicts' | 'issues' | 'unchanged' | 'crmCalls' | 'referralCalls', number>> & { crmBudget?: string | null };
-  error: string | null;
-}
+export type { Conflict, ConnectionStatus, Issue, LogEntry, Outcome, Run };
 
-export const OUTCOMES = ['created', 'updated', 'written back', 'created in CRM', 'blocked', 'conflict', 'issue'] as const;
-export type Outcome = (typeof OUTCOMES)[number];
-
-export interface LogEntry {
-  id: number;
-  runId: number;
-  connection: string;
-  at: string;
-  crmId: string | null;
-  referralId: string | null;
-  name: string | null;
-  outcome: Outcome;
-  reason: string | null;
-}
+export const OUTCOMES: readonly Outcome[] = ['created', 'updated', 'written back', 'created in CRM', 'blocked', 'conflict', 'issue'];
 
 export interface Page<T> {
   items: T[];
   next: number | null;
-}
-
-export interface Issue {
-  connection: string;
-  recordKey: string;
-  kind: string;
-  message: string;
-  firstSeen: string;
-  lastSeen: string;
-  attempts: number;
-  retry: boolean;
-}
-
-export interface Conflict {
-  id: number;
-  connection: string;
-  crmId: string;
-  referralId: string;
-  field: string;
-  baseValue: unknown;
-  crmValue: unknown;
-  referralValue: unknown;
-  createdAt: string;
-  resolvedAt: string | null;
-  resolution: 'crm' | 'referral' | null;
 }
 
 export interface Comparison {
