@@ -58,7 +58,7 @@ export async function runService(config: LoadedConfig, log: Logger, opts: RunSer
     const scheduler = startScheduler(jobs, log);
     const runNow = (name: string) => scheduler.runNow(name);
     // Graceful: stop accepting requests first, then let the running cycles finish their page.
-    const http = surface ? await surface.listen(runNow).catch(async (err: unknown) => (await scheduler.stop(), Promise.reject(err))) : null;
+    const http = surface ? await surface.listen(runNow, (name) => scheduler.nextRun(name)).catch(async (err: unknown) => (await scheduler.stop(), Promise.reject(err))) : null;
     log.info('scheduler running', { connections: service.connections.map((c) => `${c.name} (${c.schedule})`), http: http?.url ?? 'off' });
     // The initial cycle runs at once, not at the first cron tick.
     if (!opts.signal.aborted) void scheduler.runAllNow();

@@ -31,6 +31,11 @@ const field = z.object({ key: z.string(), crm: z.unknown(), referral: z.unknown(
 export function consoleRoutes(ctx: SurfaceContext): RouteSpec[] {
   return [
     defineRoute({
+      method: 'GET', url: '/schedule', role: 'read', tag: 'connections', summary: "When each connection's schedule runs it next",
+      response: z.object({ items: z.array(z.object({ connection: z.string(), nextRun: z.string().nullable() })) }),
+      handler: async () => ({ items: ctx.connections.map((c) => ({ connection: c.name, nextRun: ctx.nextRun?.(c.name)?.toISOString() ?? null })) }),
+    }),
+    defineRoute({
       method: 'GET', url: '/connections/:name/links', role: 'read', tag: 'records',
       summary: 'The CRM record linked to each of these referrals (comma-separated ids, at most 100)',
       params: z.object({ name: z.string().min(1) }),

@@ -118,6 +118,8 @@ describe.skipIf(!enabled)('the admin console in Chromium', () => {
   it('overview: the admin starts a sync and the card shows the new run without a reload; full resync asks first', async () => {
     await signIn(svc.tokens.admin);
     const card = page.getByRole('region', { name: 'sf Salesforce' });
+    // The schedule is "0 0 1 1 *": the next run is on the coming 1 January.
+    await expect(card.getByRole('definition').nth(1).textContent()).resolves.toMatch(new RegExp(`^1 Jan ${new Date().getUTCFullYear() + 1}, `));
     const before = (await runs())[0]!.id;
     await card.getByRole('button', { name: 'Sync now' }).click();
     await card.getByRole('status').filter({ hasText: 'A sync of sf was started' }).waitFor();

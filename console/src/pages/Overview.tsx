@@ -35,7 +35,7 @@ function Budget({ budget, id }: { budget: string | null; id: string }) {
   );
 }
 
-function Card({ c, last, onChanged }: { c: ConnectionStatus; last: Run | undefined; onChanged(): void }) {
+function Card({ c, last, nextRun, onChanged }: { c: ConnectionStatus; last: Run | undefined; nextRun: string | null | undefined; onChanged(): void }) {
   const canWrite = useCanWrite();
   const action = useAction();
   const [confirming, setConfirming] = useState(false);
@@ -58,6 +58,8 @@ function Card({ c, last, onChanged }: { c: ConnectionStatus; last: Run | undefin
       <dl className="facts">
         <dt>Last run</dt>
         <dd>{c.lastRun ? <a href={href('log', c.lastRun.id)}>{when(c.lastRun.startedAt)} ({c.lastRun.status})</a> : 'none yet'}</dd>
+        <dt>Next run</dt>
+        <dd>{c.paused ? 'none while paused' : nextRun ? when(nextRun) : 'not scheduled'}</dd>
         <dt>Lag</dt>
         <dd>{c.lagSeconds === null ? 'never synced' : `changes older than ${ago(c.lagSeconds)} are synced`}</dd>
         <dt>Last finished run did</dt>
@@ -105,6 +107,7 @@ function Card({ c, last, onChanged }: { c: ConnectionStatus; last: Run | undefin
 export function Overview() {
   const status = useLoad(() => api<{ items: ConnectionStatus[] }>('GET', '/connections'), [], POLL_MS);
   const runs = useLoad(() => api<Page<Run>>('GET', `/runs${q({ limit: 50 })}`), [], POLL_MS);
+  const schedule = useLoad(() => api<{ items: { connection: string; nextRun: string | null }[] }>('GET', '/schedule'), [], 30_000);
   return (
     <>
       <h1>Overview</h1>
@@ -113,7 +116,7 @@ export function Overview() {
         {(s) => (
           <div className="cards">
             {s.items.map((c) => (
-              <Card key={c.connection} c={c} last={runs.data?.items.find((r) => r.connection === c.connection && r.status !== 'running')} onChanged={status.reload} />
+              <Card key={c.connection} c={c} last={runs.data?.items.find((r) => r.connection === c.connection && r.status !== 'running')} nextRun={schedule.data?.items.find((x) => x.connection === c.connection)?.nextRun} onChanged={status.reload} />
             ))}
           </div>
         )}
