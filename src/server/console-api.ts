@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { compareSides, readRecord, requireConnection } from '../admin/index.js';
 import { stageTable } from '../mapping/index.js';
 import type { SurfaceContext } from './context.js';
+import type { Metrics } from './metrics.js';
 import { defineRoute, type RouteSpec } from './route.js';
 
 /** What the drop-down offers: the co-sell stages (as Partner Center names them) and the roles. */
@@ -28,8 +29,28 @@ const stageRow = z.object({
 
 const field = z.object({ key: z.string(), crm: z.unknown(), referral: z.unknown(), agreed: z.unknown(), differs: z.boolean() });
 
+/** Per remote API since the service started, from the Prometheus counters: calls, 429 answers, Retry-After seconds. */
+async function apiPressure(metrics: Metrics) {
+  const values = async (name: string) => (await metrics.registry.getSingleMetric(name)?.get())?.values ?? [];
+  const by = new Map<string, { api: string; calls: number; throttled: number; retryAfterSeconds: number }>();
+  const of = (api: string) => by.get(api) ?? by.set(api, { api, calls: 0, throttled: 0, retryAfterSeconds: 0 }).get(api)!;
+  for (const v of await values('cosell_sync_api_calls_total')) {
+    const row = of(String(v.labels.api));
+    row.calls += v.value;
+    if (v.labels.status === '429') row.throttled += v.value;
+  }
+  for (const v of await values('cosell_sync_api_retry_after_seconds_total')) of(String(v.labels.api)).retryAfterSeconds += v.value;
+  return { items: [...by.values()] };
+}
+
 export function consoleRoutes(ctx: SurfaceContext): RouteSpec[] {
   return [
+    defineRoute({
+      method: 'GET', url: '/api-pressure', role: 'read', tag: 'connections',
+      summary: 'Per remote API since the service started: calls, 429 answers and the seconds Retry-After asked to wait',
+      response: z.object({ items: z.array(z.object({ api: z.string(), calls: z.number(), throttled: z.number(), retryAfterSeconds: z.number() })) }),
+      handler: () => apiPressure(ctx.metrics),
+    }),
     defineRoute({
       method: 'GET', url: '/schedule', role: 'read', tag: 'connections', summary: "When each connection's schedule runs it next",
       response: z.object({ items: z.array(z.object({ connection: z.string(), nextRun: z.string().nullable() })) }),

@@ -6,6 +6,7 @@
  */
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { DynamicsSandbox } from '../../connectors/dynamics365/index.js';
 import type { SalesforceSandbox } from '../../connectors/salesforce/index.js';
 import { browserAvailable, openBrowser, seriousViolations, shot, startService, type RunningService } from './harness.js';
 
@@ -20,6 +21,7 @@ describe.skipIf(!enabled)('the admin console in Chromium', () => {
   const ids = { unmapped: '', badCountry: '', conflict: '', edited: '', inbound: '' };
   let owner = '';
   let unmappedAt = 0;
+  let throttled = 0;
 
   const sfConn = () => svc.service.connections.find((c) => c.name === 'sf')!;
   const opp = (name: string, extra: Record<string, unknown> = {}, country = 'Netherlands') =>
@@ -70,6 +72,12 @@ describe.skipIf(!enabled)('the admin console in Chromium', () => {
     // The admin's starting point: a mapping that lost its "Value Proposition" stage.
     svc = await startService({ editMapping: (y) => y.replace('    Value Proposition: Developed\n', '') });
     await Promise.all([svc.runNow('sf'), svc.runNow('d365')]);
+    // Dataverse's service protection answers some calls with 429 + Retry-After: the overview shows the throttling.
+    const d365 = svc.service.connections.find((c) => c.name === 'd365')!.sandbox as DynamicsSandbox;
+    d365.faults.configure({ errorRate: 0.5, statuses: [429], retryAfterSeconds: 1, seed: 4 });
+    for (let i = 0; i < 5 && !d365.faults.injected()['429']; i++) await svc.runNow('d365');
+    d365.faults.reset();
+    throttled = d365.faults.injected()['429'] ?? 0;
     sf = (sfConn().sandbox as SalesforceSandbox).org;
     owner = sf.insert('User', { FirstName: 'Ann', LastName: 'Lee', Email: 'ann@partner.example', Phone: '+31 20 555 0100' });
     ids.unmapped = opp('Fabrikam stage test', { StageName: 'Value Proposition' });
@@ -119,12 +127,15 @@ describe.skipIf(!enabled)('the admin console in Chromium', () => {
     await signIn(svc.tokens.admin);
     const card = page.getByRole('region', { name: 'sf Salesforce' });
     // The schedule is "0 0 1 1 *": the next run is on the coming 1 January.
-    await expect(card.getByRole('definition').nth(1).textContent()).resolves.toMatch(new RegExp(`^1 Jan ${new Date().getUTCFullYear() + 1}, `));
+    await card.getByRole('definition').nth(1).filter({ hasText: new RegExp(`^1 Jan ${new Date().getUTCFullYear() + 1}, `) }).waitFor();
     const before = (await runs())[0]!.id;
     await card.getByRole('button', { name: 'Sync now' }).click();
     await card.getByRole('status').filter({ hasText: 'A sync of sf was started' }).waitFor();
     // The page polls: the card's last run link moves to the new run by itself.
     await card.locator(`a[href="#/log/${before + 1}"]`).waitFor({ timeout: 15_000 });
+    expect(throttled).toBeGreaterThan(0);
+    const throttling = new RegExp(`Dataverse \\d+ calls, ${throttled} throttled \\(429\\), [1-9]\\d* s of Retry-After`);
+    await page.getByRole('region', { name: 'd365 Dynamics 365' }).getByText(throttling).waitFor();
     await card.getByRole('button', { name: 'Full resync…' }).click();
     const dialog = page.getByRole('dialog', { name: 'Full resync of sf?' });
     await expect(dialog.textContent()).resolves.toContain('reads every opportunity and every referral again');

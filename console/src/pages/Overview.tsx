@@ -35,7 +35,26 @@ function Budget({ budget, id }: { budget: string | null; id: string }) {
   );
 }
 
-function Card({ c, last, nextRun, onChanged }: { c: ConnectionStatus; last: Run | undefined; nextRun: string | null | undefined; onChanged(): void }) {
+interface Pressure {
+  api: string;
+  calls: number;
+  throttled: number;
+  retryAfterSeconds: number;
+}
+
+const API_NAMES: Record<string, string> = { salesforce: 'Salesforce', dynamics365: 'Dataverse', referrals: 'Referrals API (Partner Center)' };
+
+function Throttling({ rows }: { rows: Pressure[] }) {
+  if (!rows.length) return null;
+  return (
+    <p className="hint">
+      Since the service started:{' '}
+      {rows.map((r) => `${API_NAMES[r.api] ?? r.api} ${r.calls.toLocaleString('en-US')} calls, ${r.throttled} throttled (429), ${Math.round(r.retryAfterSeconds)} s of Retry-After`).join('; ')}.
+    </p>
+  );
+}
+
+function Card({ c, last, nextRun, pressure, onChanged }: { c: ConnectionStatus; last: Run | undefined; nextRun: string | null | undefined; pressure: Pressure[]; onChanged(): void }) {
   const canWrite = useCanWrite();
   const action = useAction();
   const [confirming, setConfirming] = useState(false);
@@ -59,7 +78,7 @@ function Card({ c, last, nextRun, onChanged }: { c: ConnectionStatus; last: Run 
         <dt>Last run</dt>
         <dd>{c.lastRun ? <a href={href('log', c.lastRun.id)}>{when(c.lastRun.startedAt)} ({c.lastRun.status})</a> : 'none yet'}</dd>
         <dt>Next run</dt>
-        <dd>{c.paused ? 'none while paused' : nextRun ? when(nextRun) : 'not scheduled'}</dd>
+        <dd>{c.paused ? 'none while paused' : nextRun === undefined ? '…' : nextRun ? when(nextRun) : 'not scheduled'}</dd>
         <dt>Lag</dt>
         <dd>{c.lagSeconds === null ? 'never synced' : `changes older than ${ago(c.lagSeconds)} are synced`}</dd>
         <dt>Last finished run did</dt>
@@ -76,6 +95,7 @@ function Card({ c, last, nextRun, onChanged }: { c: ConnectionStatus; last: Run 
         <dd>{calls ? `${calls.crm} to the CRM, ${calls.referrals} to the referrals API` : '—'}</dd>
       </dl>
       <Budget budget={budget} id={`budget-${c.connection}`} />
+      <Throttling rows={pressure.filter((p) => p.api === c.crm || p.api === 'referrals')} />
       {canWrite ? (
         <div className="row">
           <button type="button" disabled={action.busy || c.paused} onClick={() => act('sync', `A sync of ${c.connection} was started; it shows in the sync log when done.`)}>Sync now</button>
@@ -107,6 +127,7 @@ function Card({ c, last, nextRun, onChanged }: { c: ConnectionStatus; last: Run 
 export function Overview() {
   const status = useLoad(() => api<{ items: ConnectionStatus[] }>('GET', '/connections'), [], POLL_MS);
   const runs = useLoad(() => api<Page<Run>>('GET', `/runs${q({ limit: 50 })}`), [], POLL_MS);
+  const pressure = useLoad(() => api<{ items: Pressure[] }>('GET', '/api-pressure'), [], POLL_MS);
   const schedule = useLoad(() => api<{ items: { connection: string; nextRun: string | null }[] }>('GET', '/schedule'), [], 30_000);
   return (
     <>
@@ -116,7 +137,7 @@ export function Overview() {
         {(s) => (
           <div className="cards">
             {s.items.map((c) => (
-              <Card key={c.connection} c={c} last={runs.data?.items.find((r) => r.connection === c.connection && r.status !== 'running')} nextRun={schedule.data?.items.find((x) => x.connection === c.connection)?.nextRun} onChanged={status.reload} />
+              <Card key={c.connection} c={c} last={runs.data?.items.find((r) => r.connection === c.connection && r.status !== 'running')} nextRun={schedule.data?.items.find((x) => x.connection === c.connection)?.nextRun} pressure={pressure.data?.items ?? []} onChanged={status.reload} />
             ))}
           </div>
         )}
