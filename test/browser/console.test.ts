@@ -201,6 +201,11 @@ describe.skipIf(!enabled)('the admin console in Chromium', () => {
   });
 
   it('conflicts: the admin keeps the CRM value; after the next sync both sides agree', async () => {
+    // The record page marks the field the two sides disagree on, and only that one.
+    await go(`record/sf/${ids.conflict}`);
+    await page.locator('table.sides tbody tr').first().waitFor();
+    expect(await page.locator('tr.differs th').allTextContents()).toEqual(['Notes differs']);
+    await expect(page.getByRole('row', { name: /^Notes/ }).textContent()).resolves.toBe('Notes differsNotes from the CRMNotes from the referralFirst notes');
     await go('issues');
     const keep = page.getByRole('button', { name: `Keep the CRM value of notes for ${ids.conflict}` });
     const row = page.getByRole('row').filter({ has: keep });
