@@ -5,7 +5,7 @@ import { href, useRoute } from './hooks.js';
 import { Issues } from './pages/Issues.js';
 import { Mappings } from './pages/Mappings.js';
 import { Overview } from './pages/Overview.js';
-import { Record } from './pages/Record.js';
+import { RecordPage } from './pages/Record.js';
 import { Referrals } from './pages/Referrals.js';
 import { SyncLog } from './pages/SyncLog.js';
 import { SessionContext, type Session } from './session.js';
@@ -81,7 +81,7 @@ export function App() {
       <main>
         {page === 'overview' ? <Overview /> : null}
         {page === 'log' ? <SyncLog runId={rest[0] ? Number(rest[0]) : null} /> : null}
-        {page === 'record' ? <Record connection={rest[0] ?? first} crmId={rest[1] ?? ''} /> : null}
+        {page === 'record' ? <RecordPage connection={rest[0] ?? first} crmId={rest[1] ?? ''} /> : null}
         {page === 'issues' ? <Issues /> : null}
         {page === 'mappings' ? <Mappings connection={rest[0] ?? first} /> : null}
         {page === 'referrals' ? <Referrals connection={rest[0] ?? first} view={rest[1] ?? 'inbound'} /> : null}

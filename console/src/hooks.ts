@@ -36,7 +36,7 @@ export function useLoad<T>(fn: () => Promise<T>, deps: unknown[], everyMs?: numb
       (d) => call === latest.current && (setData(d), setError(null), setLoading(false)),
       (e: unknown) => call === latest.current && (setError(e instanceof ApiError || e instanceof Error ? e.message : String(e)), setLoading(false)),
     );
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // `fn` is a new closure every render: the caller's `deps` say when it means something new.
   }, [...deps, tick]);
   useEffect(() => {
     if (!everyMs) return;

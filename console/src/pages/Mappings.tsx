@@ -60,7 +60,7 @@ function StageRows({ table, choices, setChoice, canWrite }: { table: StageTable;
   );
 }
 
-function Overview({ text }: { text: string }) {
+function Summary({ text }: { text: string }) {
   let m: Record<string, unknown>;
   try {
     m = (parse(text) ?? {}) as Record<string, unknown>;
@@ -207,7 +207,7 @@ export function Mappings({ connection }: { connection: string }) {
       </section>
       <section aria-labelledby="rest-h">
         <h2 id="rest-h">Fields, deal type, write-back, policies</h2>
-        <Overview text={file.data?.text ?? ''} />
+        <Summary text={file.data?.text ?? ''} />
       </section>
       <section aria-labelledby="yaml-h">
         <h2 id="yaml-h">YAML</h2>

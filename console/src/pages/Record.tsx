@@ -11,7 +11,7 @@ const LABELS: Record<string, string> = {
   visibleToMicrosoft: 'Visible to Microsoft', team: 'Team', solutions: 'Solutions',
 };
 
-export function Record({ connection, crmId }: { connection: string; crmId: string }) {
+export function RecordPage({ connection, crmId }: { connection: string; crmId: string }) {
   const path = `/connections/${encodeURIComponent(connection)}/records/${encodeURIComponent(crmId)}`;
   const cmp = useLoad(() => api<Comparison>('GET', `${path}/compare`), [path]);
   const rec = useLoad(() => api<{ history: LogEntry[] }>('GET', path), [path]);
