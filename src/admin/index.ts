@@ -1,4 +1,3 @@
 export * from './operations.js';
 export * from './mappings.js';
 export * from './referrals.js';
-export * from './records.js';

@@ -9,7 +9,6 @@ import {
   fullResync,
   parseMapping,
   previewCrmRecord,
-  readRecord,
   REFERRAL_VIEWS,
   referralView,
   setFavorite,
@@ -23,6 +22,7 @@ import {
   validateMapping,
 } from '../admin/index.js';
 import { referralSchema } from '../domain/index.js';
+import { compileMapping } from '../mapping/index.js';
 import { CosellError } from '../runtime/index.js';
 import type { SurfaceContext } from './context.js';
 import { defineRoute, type RouteSpec } from './route.js';
@@ -180,7 +180,15 @@ export function apiRoutes(ctx: SurfaceContext): RouteSpec[] {
       summary: 'One record: the CRM side, the referral side, the agreed base and its sync history',
       params: z.object({ name: z.string().min(1), crmId: z.string().min(1) }),
       response: z.object({ crm: z.unknown(), referral: z.unknown(), link: z.unknown(), history: z.array(logEntrySchema) }),
-      handler: async ({ params }) => readRecord(ctx.state, conn(params.name), params.crmId),
+      handler: async ({ params }) => {
+        const c = conn(params.name);
+        const link = (await ctx.state.getLinks(c.name, [params.crmId])).get(params.crmId) ?? null;
+        const [crm] = await c.crm.read([params.crmId], compileMapping(c.mapping()).fieldsToRead);
+        const referral = link ? await c.referrals.read(link.referralId) : null;
+        const history = (await ctx.state.syncLog({ connection: c.name, search: params.crmId, limit: 50 })).items;
+        if (!crm && !link) throw new CosellError('notFound', `no record ${params.crmId} in ${c.name}`);
+        return { crm: crm ?? null, referral: referral?.referral ?? null, link, history };
+      },
     }),
     defineRoute({
       method: 'GET', url: '/issues', role: 'read', tag: 'issues', summary: 'Records that did not sync, and why',
@@ -252,7 +260,7 @@ export function apiRoutes(ctx: SurfaceContext): RouteSpec[] {
     }),
     defineRoute({
       method: 'PUT', url: '/connections/:name/mapping', role: 'admin', tag: 'mappings',
-      summary: 'Save a mapping (validated, atomic, previous file kept as .bak); the service uses it from the next page on and reads every record with an issue again',
+      summary: 'Save a mapping (validated, atomic, previous file kept as .bak); the service uses it from the next page on',
       params: name, body: mappingText, response: z.object({ file: z.string(), backup: z.string().nullable() }),
       handler: async ({ params, body }) => {
         const c = conn(params.name);

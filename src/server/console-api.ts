@@ -3,7 +3,8 @@
  * against the mapping), with the targets a stage can be mapped to.
  */
 import { z } from 'zod';
-import { compareSides, readRecord, requireConnection } from '../admin/index.js';
+import { compareSides, readRecord } from '../admin/compare.js';
+import { requireConnection } from '../admin/index.js';
 import { stageTable } from '../mapping/index.js';
 import type { SurfaceContext } from './context.js';
 import type { Metrics } from './metrics.js';
