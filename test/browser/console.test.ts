@@ -161,7 +161,13 @@ describe.skipIf(!enabled)('the admin console in Chromium', () => {
     const row = page.locator('tr[data-stage="Value Proposition"]');
     await expect(row.textContent()).resolves.toContain('Unmapped');
     await expect(row.getAttribute('class')).resolves.toBe('unmapped');
-    await page.getByLabel('Value Proposition', { exact: true }).selectOption('Developed');
+    const select = page.getByLabel('Value Proposition', { exact: true });
+    // "Suggest" fills only the gap, from the stage's probability (50 % → Developed); the drop-down can change it.
+    await page.getByRole('button', { name: 'Suggest for unmapped stages' }).click();
+    await expect(select.inputValue()).resolves.toBe('Developed');
+    await expect(page.getByLabel('Needs Analysis', { exact: true }).inputValue()).resolves.toBe('Qualified');
+    await select.selectOption('Proposed');
+    await select.selectOption('Developed');
     await page.getByRole('button', { name: 'Save stage table' }).click();
     await page.getByRole('status').filter({ hasText: /^Saved / }).waitFor();
     await expect(row.getAttribute('class')).resolves.toBeNull();
