@@ -5,25 +5,15 @@
  * the new mapping from its next page on). Edits go through the `yaml` document API, so comments survive.
  */
 import { useEffect, useRef, useState } from 'react';
-import { parse, parseDocument } from 'yaml';
+import { parse } from 'yaml';
 import { api } from '../api.js';
 import { show } from '../format.js';
 import { href, useAction, useLoad } from '../hooks.js';
 import { useCanWrite, useSession } from '../session.js';
 import type { Preview, Problem, StageTable } from '../types.js';
 import { Frame, Message } from '../ui.js';
+import { withStageChoices, type Choices } from '../stage-yaml.js';
 
-type Choices = Record<string, string>;
-
-/** The mapping text with `stages.map` set to these choices (empty choice: the entry is removed). */
-export function withStageChoices(text: string, choices: Choices): string {
-  const doc = parseDocument(text);
-  for (const [value, target] of Object.entries(choices)) {
-    if (target) doc.setIn(['stages', 'map', value], target);
-    else if (doc.hasIn(['stages', 'map', value])) doc.deleteIn(['stages', 'map', value]);
-  }
-  return doc.toString();
-}
 
 function StageRows({ table, choices, setChoice, canWrite }: { table: StageTable; choices: Choices; setChoice(v: string, t: string): void; canWrite: boolean }) {
   return (
