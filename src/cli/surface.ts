@@ -12,7 +12,7 @@ import type { Service } from './service.js';
 
 export interface Surface {
   runFinished(connection: string, result: 'ok' | 'failed' | 'interrupted', seconds: number, counts: RunCounts | null, error?: unknown): void;
-  listen(runNow: (connection: string) => Promise<void>): Promise<HttpServer>;
+  listen(runNow: (connection: string) => Promise<void>, nextRun?: (connection: string) => Date | null): Promise<HttpServer>;
 }
 
 export function createSurface(service: Service, config: LoadedConfig, log: Logger): Surface {
@@ -40,7 +40,7 @@ export function createSurface(service: Service, config: LoadedConfig, log: Logge
       metrics.observeRun(connection, result, seconds, counts);
       health.runFinished(connection, error);
     },
-    listen(runNow) {
+    listen(runNow, nextRun) {
       const connections = service.connections.map((c) => ({
         name: c.name,
         kind: c.kind,
@@ -62,6 +62,7 @@ export function createSurface(service: Service, config: LoadedConfig, log: Logge
           metrics,
           health,
           runNow,
+          ...(nextRun ? { nextRun } : {}),
           syncReferral: (referralId) => syncReferralNow({ state, connections, runNow }, referralId),
         },
       });

@@ -110,3 +110,31 @@ export function previewRecord(compiled: CompiledMapping, record: CrmRecord): Pre
     deal,
   };
 }
+
+export interface StageRow {
+  value: string;
+  label: string;
+  probability: number | null;
+  closed: boolean;
+  won: boolean;
+  /** What the mapping makes of it now, and by which part of the file; null: unmapped (its records can't sync). */
+  mapped: string | null;
+  by: 'rule' | 'map' | 'probability' | null;
+  /** What `suggest` would map it to. */
+  suggested: string;
+}
+
+/** The stage table of the console: every active stage the live CRM has, against what the mapping makes of it. */
+export function stageTable(m: Mapping, stages: StageInfo[]): StageRow[] {
+  const field = m.stages.field;
+  const byRange = (p: number | undefined) => (p === undefined ? undefined : m.stages.byProbability?.ranges.find((r) => p >= r.min && p <= r.max)?.stage);
+  return stages
+    .filter((s) => s.field === field && s.active)
+    .map((s) => {
+      const rule = m.stages.rules.find((r) => r.field === field && String(r.equals) === s.value)?.stage;
+      const listed = m.stages.map[s.value];
+      const ranged = byRange(s.probability);
+      const [mapped, by] = rule ? [rule, 'rule' as const] : listed ? [listed, 'map' as const] : ranged ? [ranged, 'probability' as const] : [null, null];
+      return { value: s.value, label: s.label, probability: s.probability ?? null, closed: s.isClosed, won: s.isWon, mapped, by, suggested: suggestTarget(s) };
+    });
+}

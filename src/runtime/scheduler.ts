@@ -22,6 +22,8 @@ export interface Scheduler {
    * during the current run is not left for the next tick. Resolves when that run has finished.
    */
   runNow(name: string): Promise<void>;
+  /** When the job's schedule runs it next (null when it never will). */
+  nextRun(name: string): Date | null;
 }
 
 export function startScheduler(jobs: ScheduledJob[], log: Logger): Scheduler {
@@ -58,6 +60,10 @@ export function startScheduler(jobs: ScheduledJob[], log: Logger): Scheduler {
     },
     async runAllNow() {
       await Promise.all(jobs.map(trigger));
+    },
+    nextRun(name) {
+      const i = jobs.findIndex((j) => j.name === name);
+      return i >= 0 ? tasks[i]!.getNextRun() : null;
     },
     runNow(name) {
       const job = jobs.find((j) => j.name === name);

@@ -64,6 +64,8 @@ const runSchema = z.object({
   }).partial(),
   error: z.string().nullable(),
 });
+const OUTCOMES = ['created', 'updated', 'written back', 'created in CRM', 'blocked', 'conflict', 'issue'] as const;
+const outcome = z.enum(OUTCOMES).optional();
 const logEntrySchema = z.object({
   id: z.number(),
   runId: z.number(),
@@ -72,7 +74,7 @@ const logEntrySchema = z.object({
   crmId: z.string().nullable(),
   referralId: z.string().nullable(),
   name: z.string().nullable(),
-  outcome: z.enum(['created', 'updated', 'written back', 'created in CRM', 'blocked', 'conflict', 'issue']),
+  outcome: z.enum(OUTCOMES),
   reason: z.string().nullable(),
 });
 const issueSchema = z.object({
@@ -174,12 +176,12 @@ export function apiRoutes(ctx: SurfaceContext): RouteSpec[] {
     defineRoute({
       method: 'GET', url: '/runs/:id/log', role: 'read', tag: 'runs', summary: "A run's sync log: what it did to each record, and why",
       params: z.object({ id: z.coerce.number().int().positive() }),
-      query: z.object({ search: z.string().min(1).optional(), before, limit }), response: page(logEntrySchema),
+      query: z.object({ search: z.string().min(1).optional(), outcome, before, limit }), response: page(logEntrySchema),
       handler: async ({ params, query }) => ctx.state.syncLog({ runId: params.id, ...query }),
     }),
     defineRoute({
       method: 'GET', url: '/sync-log', role: 'read', tag: 'runs', summary: 'The sync log across runs, searchable by CRM id, referral id or name',
-      query: z.object({ connection: z.string().optional(), search: z.string().min(1).optional(), before, limit }), response: page(logEntrySchema),
+      query: z.object({ connection: z.string().optional(), search: z.string().min(1).optional(), outcome, before, limit }), response: page(logEntrySchema),
       handler: async ({ query }) => ctx.state.syncLog(query),
     }),
     defineRoute({
@@ -287,7 +289,9 @@ export function apiRoutes(ctx: SurfaceContext): RouteSpec[] {
         const c = conn(params.name);
         const { mapping, backup } = saveMapping(c.mappingFile, body.text);
         c.reloadMapping(mapping);
-        ctx.log.info('mapping saved and reloaded', { connection: c.name, file: c.mappingFile, backup });
+        // Records that did not sync (an unmapped stage, say) are read again with the new mapping: their CRM side did not change, so no cursor would bring them back.
+        const retried = await retryIssues(ctx.state, c.name);
+        ctx.log.info('mapping saved and reloaded', { connection: c.name, file: c.mappingFile, backup, retried });
         return { file: c.mappingFile, backup };
       },
     }),

@@ -13,6 +13,10 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     role?: Role;
   }
+  interface FastifyRequest {
+    /** What the caller's token grants (set once authorized; the console shows or hides write buttons by it). */
+    role?: 'read' | 'admin';
+  }
 }
 
 export interface Tokens {
@@ -50,5 +54,6 @@ export function authorize(tokens: Tokens) {
     if (needed === 'admin' && has !== 'admin') {
       return reply.code(403).send({ error: { code: 'forbidden', message: 'this route needs the admin token; the read-only token cannot change anything' } });
     }
+    req.role = has;
   };
 }

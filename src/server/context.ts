@@ -30,4 +30,6 @@ export interface SurfaceContext {
   health: Health;
   /** Run the connection's cycle now, or right after the running one. */
   runNow(connection: string): Promise<void>;
+  /** When the connection's schedule runs it next (null: never, or not scheduled in this process). */
+  nextRun?(connection: string): Date | null;
 }

@@ -8,6 +8,8 @@ import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { ConfigError, CosellError, ValidationError, describeError, readOptionalSecret, type Env, type ServerConfig } from '../runtime/index.js';
 import { apiRoutes } from './api.js';
 import { authorize } from './auth.js';
+import { defaultConsoleDir, registerConsole } from './console.js';
+import { consoleRoutes } from './console-api.js';
 import type { SurfaceContext } from './context.js';
 import { registerProbes } from './probes.js';
 import { InputError, openApiDocument, registerRoutes } from './route.js';
@@ -26,6 +28,8 @@ export interface HttpServerOptions {
   ctx: SurfaceContext & { syncReferral(referralId: string): Promise<unknown> };
   env?: Env;
   resolvePath?: (p: string) => string;
+  /** The built admin console (default: dist/console of this package). */
+  consoleDir?: string;
   /** More certificate hosts to allow (the embedded store); and a fetcher override for tests. */
   extraCertificateHosts?: string[];
   extraTrustAnchors?: string[];
@@ -108,10 +112,11 @@ export function buildHttpApp(opts: HttpServerOptions): FastifyInstance {
       dedupeSeconds: config.webhooks.dedupeSeconds,
     });
   }
-  const routes = apiRoutes(ctx);
+  const routes = [...apiRoutes(ctx), ...consoleRoutes(ctx)];
   registerRoutes(app, API, routes);
   const document = openApiDocument(API, routes, { title: 'cosell-sync admin API', version: '1' });
   app.get(`${API}/openapi.json`, { config: { role: 'none' } }, async () => document);
+  registerConsole(app, opts.consoleDir ?? defaultConsoleDir());
   return app;
 }
 

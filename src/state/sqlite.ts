@@ -295,6 +295,7 @@ export function openSqliteState(file: string): SyncState {
       if (q.connection) (where.push('connection = ?'), args.push(q.connection));
       if (q.runId !== undefined) (where.push('run_id = ?'), args.push(q.runId));
       if (q.before !== undefined) (where.push('id < ?'), args.push(q.before));
+      if (q.outcome) (where.push('outcome = ?'), args.push(q.outcome));
       if (q.search) {
         where.push("(crm_id = ? OR referral_id = ? OR name LIKE ? ESCAPE '\\')");
         args.push(q.search, q.search, `%${q.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);

@@ -130,6 +130,7 @@ export interface SyncLogQuery {
   runId?: number;
   /** Matches a CRM id, a referral id (exactly) or a part of the name. */
   search?: string;
+  outcome?: SyncOutcome;
   /** Entries with an id below this (paging newest first). */
   before?: number;
   limit: number;

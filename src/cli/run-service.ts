@@ -1,0 +1,73 @@
+/**
+ * The service's life, from a loaded config: open everything (sandboxes, store, state), the HTTP surface, the
+ * scheduler and the first cycle of every connection; then sync on schedule until `signal` aborts, when the
+ * server stops accepting and the running cycles finish their page. `start` runs this; so do the browser tests,
+ * which need the running service's sandboxes in the same process.
+ */
+import { pruneSyncLog } from '../admin/index.js';
+import { startScheduler, type LoadedConfig, type Logger } from '../runtime/index.js';
+import type { HttpServer } from '../server/index.js';
+import { progressReporter, summaryLine } from './progress.js';
+import { openService, type Service, type ServiceConnection } from './service.js';
+import { createSurface } from './surface.js';
+
+export interface RunServiceOptions {
+  /** One cycle of every connection, then return (no HTTP surface). */
+  once?: boolean;
+  signal: AbortSignal;
+  /** Called once the service is up (the HTTP surface listening, the first cycles started). */
+  onReady?: (running: { service: Service; http: HttpServer | null; runNow(connection: string): Promise<void> }) => void;
+  /** Where the per-run summary lines go (default stdout). */
+  write?: (line: string) => void;
+}
+
+/** Runs the service until `signal` aborts (or one cycle with `once`); resolves to the process exit code. */
+export async function runService(config: LoadedConfig, log: Logger, opts: RunServiceOptions): Promise<number> {
+  const write = opts.write ?? ((line: string) => void process.stdout.write(line));
+  const service = await openService(config, log);
+  const surface = config.server.enabled && !opts.once ? createSurface(service, config, log) : null;
+  let failed = false;
+  const cycle = async (c: ServiceConnection, signal: AbortSignal) => {
+    if ((await service.state.pausedConnections()).includes(c.name)) {
+      log.info('connection paused; cycle skipped', { connection: c.name });
+      return;
+    }
+    const progress = progressReporter(c.name);
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
+    try {
+      const result = await c.runCycle({ signal, onProgress: progress.update });
+      progress.done();
+      surface?.runFinished(c.name, result.interrupted ? 'interrupted' : 'ok', seconds(), result.counts);
+      write(`${summaryLine(c.name, result)}\n`);
+    } catch (err) {
+      progress.done();
+      failed = true;
+      surface?.runFinished(c.name, 'failed', seconds(), null, err);
+      log.error('cycle failed', { connection: c.name, error: (err as Error).message });
+      write(`${c.name}: ✖ ${(err as Error).message}\n`);
+    }
+    await pruneSyncLog(service.state, config.server.syncLogDays);
+  };
+  const jobs = service.connections.map((c) => ({ name: c.name, schedule: c.schedule, run: (signal: AbortSignal) => cycle(c, signal) }));
+  try {
+    if (opts.once) {
+      await Promise.all(service.connections.map((c) => cycle(c, opts.signal)));
+      return failed ? 1 : 0;
+    }
+    const scheduler = startScheduler(jobs, log);
+    const runNow = (name: string) => scheduler.runNow(name);
+    // Graceful: stop accepting requests first, then let the running cycles finish their page.
+    const http = surface ? await surface.listen(runNow, (name) => scheduler.nextRun(name)).catch(async (err: unknown) => (await scheduler.stop(), Promise.reject(err))) : null;
+    log.info('scheduler running', { connections: service.connections.map((c) => `${c.name} (${c.schedule})`), http: http?.url ?? 'off' });
+    // The initial cycle runs at once, not at the first cron tick.
+    if (!opts.signal.aborted) void scheduler.runAllNow();
+    opts.onReady?.({ service, http, runNow });
+    if (!opts.signal.aborted) await new Promise<void>((resolve) => opts.signal.addEventListener('abort', () => resolve(), { once: true }));
+    await http?.close();
+    await scheduler.stop();
+    return 0;
+  } finally {
+    await service.close();
+  }
+}
