@@ -21,5 +21,6 @@ export function withStageChoices(text: string, choices: Choices): string {
     else if (pair) pair.value = doc.createNode(target);
     else map.set(value, target);
   }
-  return doc.toString();
+  // lineWidth 0: never fold an admin's long lines (a template string) that this edit did not touch.
+  return doc.toString({ lineWidth: 0 });
 }

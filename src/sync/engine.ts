@@ -416,7 +416,10 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
     if (!stopped()) await phaseCrm();
     tally();
     if (!deps.dryRun) await state.finishRun(runId, stopped() ? 'interrupted' : 'ok', counts);
-    return { counts, openIssues: (await state.issues(connection)).length, planned, interrupted: stopped() };
+    const openIssues = (await state.issues(connection)).length;
+    // The one-line summary is the caller's to print; the log keeps the run's figures at debug.
+    log.debug('sync run finished', { connection, interrupted: stopped(), openIssues, ...counts });
+    return { counts, openIssues, planned, interrupted: stopped() };
   } catch (err) {
     tally();
     if (!deps.dryRun) await state.finishRun(runId, 'failed', counts, describeError(err));
