@@ -6,12 +6,6 @@ import { render, renderJson } from '../model.js';
 import type { Organization, Stored } from '../repository.js';
 import type { StoreContext } from '../context.js';
 
-declare module 'fastify' {
-  interface FastifyRequest {
-    org?: Organization;
-  }
-}
-
 const caller = (req: FastifyRequest): Organization => {
   if (!req.org) throw new ApiError(401, 'unauthenticated', 'missing or invalid API key', 'Authorization');
   return req.org;
