@@ -16,15 +16,30 @@ import type { Organization, RawRow, Repository } from './repository.js';
 
 export const PAGE_SIZE = 100;
 
-const SORT_KEYS: Record<string, string> = { createdDateTime: 'r.created', updatedDateTime: 'r.updated', name: 'r.name' };
+const SORT_KEYS = new Map([['createdDateTime', 'r.created'], ['updatedDateTime', 'r.updated'], ['name', 'r.name']]);
 
-export const listQuerySchema = z.looseObject({
-  $filter: z.string().optional(),
-  $orderby: z.string().optional(),
-  $top: z.string().regex(/^\d+$/, { error: 'expected a whole number from 1 to 100' }).optional(),
-  $count: z.enum(['true', 'false']).optional(),
-  $skiptoken: z.string().optional(),
-});
+/**
+ * (decision) Partner Center documents `$filter`, `$orderby`, `$top` and paging for referrals, not `$select`,
+ * `$expand`, `$search` or `$skip`: any other `$` option is refused (400 naming it) rather than silently ignored.
+ * Other query parameters (no `$`) are ignored, as HTTP APIs do.
+ */
+const QUERY_OPTIONS = ['$filter', '$orderby', '$top', '$count', '$skiptoken'] as const;
+export const listQuerySchema = z
+  .looseObject({
+    $filter: z.string().optional(),
+    $orderby: z.string().optional(),
+    $top: z.string().regex(/^\d+$/, { error: 'expected a whole number from 1 to 100' }).optional(),
+    $count: z.enum(['true', 'false']).optional(),
+    $skiptoken: z.string().optional(),
+  })
+  .superRefine((q, ctx) => {
+    for (const k of unsupportedOptions(q, QUERY_OPTIONS)) ctx.addIssue({ code: 'custom', path: [k], message: `${k} is not supported (supported: ${QUERY_OPTIONS.join(', ')})` });
+  });
+
+/** The `$` query options of `query` outside `supported`. */
+export function unsupportedOptions(query: object, supported: readonly string[]): string[] {
+  return Object.keys(query).filter((k) => k.startsWith('$') && !supported.includes(k));
+}
 export type ListQuery = z.infer<typeof listQuerySchema>;
 
 interface Cursor {
@@ -47,7 +62,7 @@ function parseOrder(text: string | undefined): { key: string; dir: 'asc' | 'desc
   if (!text) return { key: 'createdDateTime', dir: 'asc' };
   const m = /^\s*([A-Za-z]+)(?:\s+(asc|desc))?\s*$/i.exec(text);
   const key = m ? normalizeKey(m[1]!) : '';
-  if (!m || !SORT_KEYS[key]) throw bad('$orderby', `$orderby supports one of ${Object.keys(SORT_KEYS).join(', ')} with asc or desc (got '${text}')`);
+  if (!m || !SORT_KEYS.has(key)) throw bad('$orderby', `$orderby supports one of ${[...SORT_KEYS.keys()].join(', ')} with asc or desc (got '${text}')`);
   return { key, dir: (m[2]?.toLowerCase() ?? 'asc') as 'asc' | 'desc' };
 }
 
@@ -68,11 +83,11 @@ export function listReferrals(repo: Repository, caller: Organization, q: ListQue
   try {
     filter = q.$filter ? compileFilter(q.$filter) : null;
   } catch (err) {
-    if (err instanceof FilterError) throw bad('$filter', err.message);
+    if (err instanceof FilterError) throw new ApiError(400, err.code, err.message, '$filter');
     throw err;
   }
   const { key, dir } = parseOrder(q.$orderby);
-  const col = SORT_KEYS[key]!;
+  const col = SORT_KEYS.get(key)!;
   const related = (filter?.engagementIds.length ?? 0) > 0;
   const where = [related ? '(r.org_id = ? OR r.inviter_org_id = ?)' : 'r.org_id = ?'];
   const params: unknown[] = related ? [caller.id, caller.id] : [caller.id];

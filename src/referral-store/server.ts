@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ApiError } from './errors.js';
 import { accessFor, enforceAccess } from './access.js';
+import { registerJsonParser } from './json-body.js';
 import type { StoreContext } from './context.js';
 import { adminRoutes } from './routes/admin.js';
 import { referralRoutes } from './routes/referrals.js';
@@ -37,9 +38,8 @@ export function buildApp(ctx: StoreContext, defaultOrgId: string): FastifyInstan
     genReqId: () => randomUUID(),
     routerOptions: { ignoreTrailingSlash: true },
   });
-  // Partner Center clients send JSON Patch as application/json-patch+json; treat any +json type as JSON.
-  app.removeContentTypeParser('text/plain');
-  app.addContentTypeParser(/^application\/[a-z.-]+\+json/i, { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+  // Partner Center clients send JSON Patch as application/json-patch+json; any +json type is JSON.
+  registerJsonParser(app);
 
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     reply.header('request-id', req.id);

@@ -46,6 +46,11 @@ const ASSESSMENT_STAGES = 'a solution assessment completes each sales stage (Qua
  * ignored rather than rejected; anything else unknown is still a 400.
  */
 const READ_ONLY_ON_CREATE = ['createdDateTime', 'updatedDateTime', 'eTag', 'links'];
+/** Store-owned fields a create body may not set (ids come from the store; `target` names an invitation). */
+const CREATE_STORE_SET = [
+  'acceptedDateTime', 'closedDateTime', 'expirationDateTime', 'organizationId', 'organizationName', 'stageHistory', 'dealType', 'trackingInfo',
+  'registrations',
+] as const satisfies readonly (keyof ReferralCreate)[];
 function withoutReadOnly(body: unknown): unknown {
   const doc = normalizeKeys(body);
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return doc;
@@ -101,6 +106,13 @@ export class ReferralService {
       }
       if (input.status && input.status !== 'Active' && input.status !== 'New') {
         throw invalidRequest('a new deal starts Active/Accepted', [{ path: 'status', message: `a new outbound deal cannot be created ${input.status}` }]);
+      }
+      if (input.substatus && input.substatus !== 'Accepted') {
+        throw invalidRequest('a new deal starts Active/Accepted', [{ path: 'substatus', message: `a new outbound deal cannot be created ${input.substatus}` }]);
+      }
+      const storeSet = [...CREATE_STORE_SET.filter((k) => input[k] != null), ...(input.inviteContext?.invitedBy != null ? ['inviteContext.invitedBy'] : [])];
+      if (storeSet.length) {
+        throw invalidRequest('the referral sets fields only the store sets', storeSet.map((k) => ({ path: k, message: `${k} is set by the store, not by a partner` })));
       }
       if (isAssessment(input as Referral) && stageIndex(input.salesStage) > 0) throw new ApiError(409, 'stagesIncomplete', ASSESSMENT_STAGES, 'salesStage');
       this.rejectDuplicate(caller, input.externalReferenceId, null);

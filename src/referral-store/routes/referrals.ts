@@ -1,7 +1,7 @@
 /** The Partner Center Referrals REST contract (referrals-api.md), served under /v1.0/engagements/referrals. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError, invalidRequest, zodIssues } from '../errors.js';
-import { listQuerySchema, listReferrals } from '../listing.js';
+import { listQuerySchema, listReferrals, unsupportedOptions } from '../listing.js';
 import { render, renderJson } from '../model.js';
 import type { Organization, Stored } from '../repository.js';
 import type { StoreContext } from '../context.js';
@@ -35,7 +35,11 @@ export function referralRoutes(app: FastifyInstance, ctx: StoreContext): void {
     return reply.type('application/json; charset=utf-8').send(`{${count}"value":[${value}]${next}}`);
   });
 
-  app.get<{ Params: { id: string } }>(`${prefix}/:id`, async (req, reply) => send(reply, 200, ctx.service.visible(caller(req), req.params.id)));
+  app.get<{ Params: { id: string } }>(`${prefix}/:id`, async (req, reply) => {
+    const options = unsupportedOptions(req.query ?? {}, []);
+    if (options.length) throw invalidRequest('query options are not supported on a single referral', options.map((k) => ({ path: k, message: `${k} is not supported` })));
+    return send(reply, 200, ctx.service.visible(caller(req), req.params.id));
+  });
 
   app.post(prefix, async (req, reply) => {
     const { stored, created } = ctx.service.create(caller(req), req.body);
