@@ -32,8 +32,14 @@ export function accessFor(scope: FastifyInstance, access: Access): void {
   });
 }
 
-/** Install the one authorization hook and the startup check that every route has a rule. */
-export function enforceAccess(app: FastifyInstance, ctx: StoreContext): void {
+export interface RouteAccess {
+  method: string;
+  url: string;
+  access: Access | undefined;
+}
+
+/** Install the one authorization hook and the startup check that every route has a rule; returns the route table. */
+export function enforceAccess(app: FastifyInstance, ctx: StoreContext): () => RouteAccess[] {
   // Keys and organizations are only ever added, so a found key can be remembered (unknown ones are not).
   const known = new Map<string, Organization>();
   const organizationOf = (hash: string): Organization | undefined => {
@@ -93,4 +99,5 @@ export function enforceAccess(app: FastifyInstance, ctx: StoreContext): void {
     // A matched route without a rule cannot exist (onReady); refuse rather than trust that.
     if (access !== 'public') throw new ApiError(403, 'accessDenied', 'this route has no access rule', null);
   });
+  return () => routes.flatMap((r) => [r.method].flat().map((method) => ({ method, url: r.url, access: r.config?.access })));
 }

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ApiError } from './errors.js';
-import { accessFor, enforceAccess } from './access.js';
+import { accessFor, enforceAccess, type RouteAccess } from './access.js';
 import { registerJsonParser } from './json-body.js';
 import type { StoreContext } from './context.js';
 import { adminRoutes } from './routes/admin.js';
@@ -30,7 +30,7 @@ function fromFastify(err: FastifyError): ApiError {
   }
 }
 
-export function buildApp(ctx: StoreContext, defaultOrgId: string): FastifyInstance {
+export function buildApp(ctx: StoreContext, defaultOrgId: string): { app: FastifyInstance; routes: () => RouteAccess[] } {
   const app = Fastify({
     logger: false,
     bodyLimit: BODY_LIMIT,
@@ -51,7 +51,7 @@ export function buildApp(ctx: StoreContext, defaultOrgId: string): FastifyInstan
     const route = `${req.method} ${req.routeOptions.url ?? '(unmatched)'}`;
     ctx.stats.byRoute[route] = (ctx.stats.byRoute[route] ?? 0) + 1;
   });
-  enforceAccess(app, ctx);
+  const routes = enforceAccess(app, ctx);
 
   app.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
     const api = err instanceof ApiError ? err : fromFastify(err);
@@ -70,5 +70,5 @@ export function buildApp(ctx: StoreContext, defaultOrgId: string): FastifyInstan
     accessFor(scope, 'admin');
     adminRoutes(scope, ctx, defaultOrgId);
   });
-  return app;
+  return { app, routes };
 }
