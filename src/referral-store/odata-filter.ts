@@ -60,7 +60,8 @@ const COLUMNS = new Map(Object.entries({
   updatedDateTime: 'r.updated',
 }));
 const DATETIME_LEAVES = new Set(['createdDateTime', 'updatedDateTime', 'expirationDateTime', 'acceptedDateTime', 'closedDateTime', 'closingDateTime', 'completedDateTime']);
-const KNOWN = new Set(Object.keys(referralSchema.out.shape));
+/** The referral's top-level properties (also what `$select` may name). */
+export const KNOWN = new Set(Object.keys(referralSchema.out.shape));
 const COMPARE: Record<string, string> = {
   EqualsExpression: '=',
   NotEqualsExpression: 'IS NOT',

@@ -186,9 +186,21 @@ describe('§8 bad values are refused, not silently taken', () => {
     expect(await etagOf(r.id)).toBe(r.etag);
   });
 
-  it('$select, $expand, $search (list and get) → 400 naming the option', async () => {
+  it('$select (documented by Partner Center) returns only the named properties; an unknown one → 400', async () => {
     const r = await created(t.api, deal());
-    for (const q of ['$select=name', '$expand=team', '$search=contoso', '$skip=1']) {
+    const one = await t.api.get(`/referrals/${r.id}?$select=id,Status,customerProfile`);
+    expect(one.status).toBe(200);
+    expect(Object.keys(one.body).sort()).toEqual(['customerProfile', 'id', 'status']);
+    const list = await t.api.get('/referrals?$select=id,name&$top=1');
+    expect(Object.keys(list.body.value[0]).sort()).toEqual(['id', 'name']);
+    expect(list.body['@odata.nextLink']).toContain('$select=id%2Cname');
+    refused(await t.api.get(`/referrals?$select=id,constructor`), 400, '$select');
+    refused(await t.api.get(`/referrals/${r.id}?$select=nope`), 400, '$select');
+  });
+
+  it('$expand, $search, $skip (not documented for referrals; list and get) → 400 naming the option', async () => {
+    const r = await created(t.api, deal());
+    for (const q of ['$expand=team', '$search=contoso', '$skip=1']) {
       const key = q.split('=')[0]!;
       refused(await t.api.get(`/referrals?${q}`), 400, key);
       refused(await t.api.get(`/referrals/${r.id}?${q}`), 400, key);
