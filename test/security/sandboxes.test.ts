@@ -131,3 +131,34 @@ describe('Dynamics 365 sandbox', () => {
     expect({ count: d365.org.count('opportunities'), name: d365.org.get('opportunities', id)?.name }).toEqual(before);
   });
 });
+
+describe('hostile names with a valid token', () => {
+  it('prototype names in paths, queries and bodies → 4xx, never 5xx; Object.prototype untouched', async () => {
+    const v = '/services/data/v62.0';
+    for (const [method, path, body] of [
+      ['GET', `${v}/sobjects/constructor/describe`],
+      ['GET', `${v}/sobjects/__proto__/describe`],
+      ['POST', `${v}/sobjects/constructor`, { Name: 'x' }],
+      ['GET', `${v}/sobjects/toString/x`],
+      ['GET', `${v}/query?q=${encodeURIComponent('SELECT Id FROM constructor')}`],
+      ['GET', `${v}/query?q=${encodeURIComponent('SELECT constructor FROM Opportunity')}`],
+      ['POST', `${v}/sobjects/Opportunity`, '{"__proto__":{"polluted":1},"Name":"x"}'],
+    ] as [string, string, unknown?][]) {
+      const res = await raw(sf.url, method, path, { key: sfToken, body });
+      expect(res.status, `${method} ${path} → ${res.text.slice(0, 100)}`).toBeGreaterThanOrEqual(400);
+      expect(res.status, `${method} ${path} → ${res.text.slice(0, 100)}`).toBeLessThan(500);
+    }
+    const api = '/api/data/v9.2';
+    for (const [method, path, body] of [
+      ['GET', `${api}/constructor`],
+      ['GET', `${api}/__proto__`],
+      ['GET', `${api}/opportunities?$select=constructor`],
+      ['POST', `${api}/opportunities`, '{"__proto__":{"polluted":1},"name":"x"}'],
+    ] as [string, string, unknown?][]) {
+      const res = await raw(d365.url, method, path, { key: d365Token, body, ca: d365.caPem });
+      expect(res.status, `${method} ${path} → ${res.text.slice(0, 100)}`).toBeGreaterThanOrEqual(400);
+      expect(res.status, `${method} ${path} → ${res.text.slice(0, 100)}`).toBeLessThan(500);
+    }
+    expect((Object.prototype as Record<string, unknown>).polluted).toBeUndefined();
+  });
+});
