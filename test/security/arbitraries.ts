@@ -11,7 +11,9 @@ export function setPath(doc: Record<string, unknown>, path: string, value: unkno
   const keys = path.split('.');
   let node = doc;
   for (const k of keys.slice(0, -1)) {
-    const next = Object.hasOwn(node, k) && node[k] !== null && typeof node[k] === 'object' ? (node[k] as Record<string, unknown>) : {};
+    // A copy of what is there, never the generated value itself (fast-check reuses constant values).
+    const here = Object.hasOwn(node, k) ? node[k] : undefined;
+    const next = here !== null && typeof here === 'object' && !Array.isArray(here) ? { ...(here as Record<string, unknown>) } : {};
     Object.defineProperty(node, k, { value: next, enumerable: true, writable: true, configurable: true });
     node = next;
   }
@@ -35,7 +37,7 @@ export const value = fc.oneof(
     null, '', 'Won', 'Closed', 'Shared', 'Independent', 'Close', 'msft', 'US', 'XX', 'USD', true, false, 0, -1, 2 ** 53 + 2, 1e308,
     '0000-01-01T00:00:00Z', '2026-06-30T00:00:00Z', 'not a date', {}, [], [{}], { id: 'victim' }, [{ id: 'SA-1', type: 'SolutionAssessment' }],
     { microsoftMsxId: 'MSX' }, [{ firstName: 'A', lastName: 'B', phoneNumber: '+1 425 555 0100', email: 'a@b.example' }],
-  ),
+  ).map((v) => structuredClone(v)), // a fresh copy per use: a generated value is never shared
 );
 
 /** A create body: a complete deal (or nothing) with up to four hostile edits, serialised as JSON text. */
