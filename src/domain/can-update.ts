@@ -23,7 +23,7 @@ const IMMUTABLE = ['id', 'engagementId', 'createdDateTime', 'direction', 'organi
 /** What the inviter may no longer change on a P2P invitation once created (the invitee may). */
 const INVITER_LOCKED = ['details.closingDateTime', 'details.dealValue', 'details.currency', 'team'];
 /** What the receiver of an inbound referral may edit (seed: accept/edit screens; solutions after accepting). */
-const INBOUND_EDITABLE = [
+export const INBOUND_EDITABLE = [
   'name',
   'externalReferenceId',
   'status',
@@ -93,10 +93,13 @@ export function canUpdate(before: Referral, after: Referral, ctx: UpdateContext 
       immutable.push({ path: p, message: `${p} of an inbound referral is set by its sender` });
     }
   }
-  if (before.type === 'Shared' && after.type === 'Independent') {
+  // Whatever the spelling (false, null, a removed member, a replaced or missing consent object): only `true` keeps it.
+  if (before.type === 'Shared' && after.type !== 'Shared') {
     immutable.push({ path: 'type', message: 'a shared (co-sell) referral cannot be made independent again' });
+  } else if (before.type != null && after.type == null) {
+    immutable.push({ path: 'type', message: 'type cannot be removed (Independent or Shared)' });
   }
-  if (before.consent?.consentToShareReferralWithMicrosoftSellers === true && after.consent?.consentToShareReferralWithMicrosoftSellers === false) {
+  if (before.consent?.consentToShareReferralWithMicrosoftSellers === true && after.consent?.consentToShareReferralWithMicrosoftSellers !== true) {
     immutable.push({ path: 'consent.consentToShareReferralWithMicrosoftSellers', message: 'visibility to Microsoft sellers, once granted, cannot be revoked' });
   }
   if (before.direction === 'Incoming' && before.status === 'New' && under('details.requirements.solutions', changed) && after.status === 'New') {

@@ -63,7 +63,7 @@ export function normalizeKeys(value: unknown): unknown {
     const k = keys[i]!;
     const key = normalizeKey(k);
     const v = normalizeKeys(src[k]);
-    if (out === null && (key !== k || v !== src[k])) {
+    if (out === null && (key !== k || v !== src[k] || key === '__proto__')) {
       out = {};
       for (let j = 0; j < i; j++) out[keys[j]!] = src[keys[j]!];
     }

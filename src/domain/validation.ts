@@ -12,6 +12,8 @@ export interface Issue {
 }
 
 const CURRENCIES = new Set(Intl.supportedValuesOf('currency'));
+/** A plausible close date (year 0000 or 9999 is a placeholder or a typo, not a deal). */
+const CLOSE_YEARS = [1900, 2999] as const;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 const PHONE = /^\+?[0-9][0-9 ()./-]{5,}$/;
 
@@ -56,6 +58,14 @@ export function fieldIssues(r: Partial<ReferralCreate>): Issue[] {
   const out: Issue[] = [];
   const d = r.details;
   if (d?.dealValue != null && !(d.dealValue > 0)) out.push({ path: 'details.dealValue', message: 'estimated value must be greater than 0' });
+  // Beyond 2^53 a JSON number is already rounded: refuse rather than store another value than was sent.
+  else if (d?.dealValue != null && d.dealValue > Number.MAX_SAFE_INTEGER) {
+    out.push({ path: 'details.dealValue', message: `estimated value must be at most ${Number.MAX_SAFE_INTEGER}` });
+  }
+  const year = d?.closingDateTime ? new Date(d.closingDateTime).getUTCFullYear() : null;
+  if (year !== null && !(year >= CLOSE_YEARS[0] && year <= CLOSE_YEARS[1])) {
+    out.push({ path: 'details.closingDateTime', message: `estimated close date must be between the years ${CLOSE_YEARS[0]} and ${CLOSE_YEARS[1]}` });
+  }
   if (d?.currency != null && !isIsoCurrency(d.currency)) {
     out.push({ path: 'details.currency', message: `'${d.currency}' is not an ISO 4217 currency code (e.g. USD, EUR)` });
   }

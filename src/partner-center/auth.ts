@@ -3,10 +3,11 @@
  * production uses a service account's refresh token (rotated tokens written back atomically, mode 0600); a
  * device-code sign-in stores the first one; the password grant is legacy. The embedded store takes an API key.
  */
-import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { PublicClientApplication, type AuthenticationResult, type Configuration } from '@azure/msal-node';
 import { AuthError, registerSecret, readSecret, type Env, type Logger, type ReferralsConfig, silentLogger } from '../runtime/index.js';
+import { PRIVATE_FILE_MODE, privateDir } from '../runtime/private-file.js';
 
 export interface TokenProvider {
   /** Who the token is for, named in errors (never a secret). */
@@ -26,10 +27,10 @@ export const noAuthProvider: TokenProvider = { account: 'anonymous', token: asyn
 
 /** Write a secret file atomically (temp + rename) readable only by its owner. */
 export function writeSecretFile(file: string, value: string): void {
-  mkdirSync(dirname(file), { recursive: true });
+  privateDir(dirname(file));
   const tmp = `${file}.${process.pid}.tmp`;
-  writeFileSync(tmp, value, { mode: 0o600 });
-  chmodSync(tmp, 0o600);
+  writeFileSync(tmp, value, { mode: PRIVATE_FILE_MODE });
+  chmodSync(tmp, PRIVATE_FILE_MODE);
   renameSync(tmp, file);
 }
 

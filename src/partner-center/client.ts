@@ -18,6 +18,7 @@ import {
   type RegistrationView,
 } from '../domain/index.js';
 import {
+  AlreadyCreatedError,
   createLane,
   RateLimitedError,
   RemoteError,
@@ -246,6 +247,13 @@ export function createReferralsClient(opts: ReferralsClientOptions): ReferralsCl
         try {
           return withEtag(await call({ method: 'POST', url: `${base}/referrals`, body: wire, label }, false), label);
         } catch (err) {
+          // The store refuses a second referral for one externalReferenceId and names the first: that one is ours.
+          if (err instanceof AlreadyCreatedError) {
+            const existing = await read(err.existingId);
+            if (!existing) throw err;
+            log.info('create: the referral already exists', { externalReferenceId: body.externalReferenceId, referralId: existing.referral.id });
+            return existing;
+          }
           // The POST may have been processed before the failure: look before sending it again.
           const unsure = err instanceof TransportError || (err instanceof RateLimitedError && err.status === 503) || (err instanceof RemoteError && (err.status ?? 0) >= 500);
           if (!unsure || !body.externalReferenceId || attempt >= opts.rate.maxRetries) throw err;

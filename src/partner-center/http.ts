@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { AxiosError, AxiosInstance, AxiosResponse, Method } from 'axios';
 import {
+  AlreadyCreatedError,
   AuthError,
   ConflictError,
   createTextAxios,
@@ -68,8 +69,11 @@ export function toTypedError(label: string, res: { status: number; data: unknown
       return new AuthError(`${label}: access denied (${message}); the account needs the Referrals Admin role`);
     case 404:
       return new NotFoundError(what);
-    case 409:
-      return code === 'terminalState' ? new TerminalStateError(what) : new ValidationError(what, problemsOf(body), label);
+    case 409: {
+      if (code === 'terminalState') return new TerminalStateError(what);
+      const existing = code === 'duplicateExternalReferenceId' ? body.error?.details?.find((d) => d.code === 'existingReferral')?.message : undefined;
+      return existing ? new AlreadyCreatedError(what, existing) : new ValidationError(what, problemsOf(body), label);
+    }
     case 412:
       return new ConflictError(what, res.headers.etag);
     case 413:

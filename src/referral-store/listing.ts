@@ -11,20 +11,56 @@
 import { z } from 'zod';
 import { normalizeKey } from '../domain/index.js';
 import { ApiError } from './errors.js';
-import { compileFilter, FilterError } from './odata-filter.js';
+import { compileFilter, FilterError, KNOWN } from './odata-filter.js';
 import type { Organization, RawRow, Repository } from './repository.js';
 
 export const PAGE_SIZE = 100;
 
-const SORT_KEYS: Record<string, string> = { createdDateTime: 'r.created', updatedDateTime: 'r.updated', name: 'r.name' };
+const SORT_KEYS = new Map([['createdDateTime', 'r.created'], ['updatedDateTime', 'r.updated'], ['name', 'r.name']]);
 
-export const listQuerySchema = z.looseObject({
-  $filter: z.string().optional(),
-  $orderby: z.string().optional(),
-  $top: z.string().regex(/^\d+$/, { error: 'expected a whole number from 1 to 100' }).optional(),
-  $count: z.enum(['true', 'false']).optional(),
-  $skiptoken: z.string().optional(),
-});
+/**
+ * (decision) Partner Center documents `$select`, `$filter`, `$orderby` (and `$top`, paging) for referrals, not
+ * `$expand`, `$search` or `$skip`: any other `$` option is refused (400 naming it) rather than silently
+ * ignored. Other query parameters (no `$`) are ignored, as HTTP APIs do.
+ */
+const QUERY_OPTIONS = ['$select', '$filter', '$orderby', '$top', '$count', '$skiptoken'] as const;
+export const SINGLE_OPTIONS = ['$select'] as const;
+export const listQuerySchema = z
+  .looseObject({
+    $select: z.string().optional(),
+    $filter: z.string().optional(),
+    $orderby: z.string().optional(),
+    $top: z.string().regex(/^\d+$/, { error: 'expected a whole number from 1 to 100' }).optional(),
+    $count: z.enum(['true', 'false']).optional(),
+    $skiptoken: z.string().optional(),
+  })
+  .superRefine((q, ctx) => {
+    for (const k of unsupportedOptions(q, QUERY_OPTIONS)) ctx.addIssue({ code: 'custom', path: [k], message: `${k} is not supported (supported: ${QUERY_OPTIONS.join(', ')})` });
+  });
+
+const SELECTABLE = new Set([...KNOWN, 'eTag', 'links']);
+
+/** `$select=id,status,customerProfile`: the top-level properties to return, or null for all. */
+export function parseSelect(text: unknown): string[] | null {
+  if (text === undefined) return null;
+  if (typeof text !== 'string') throw bad('$select', '$select is given once, as a comma-separated list');
+  const names = text.split(',').map((s) => normalizeKey(s.trim()));
+  const unknown = names.filter((n) => !SELECTABLE.has(n));
+  if (unknown.length) throw bad('$select', `$select names top-level referral properties, separated by commas (unknown: '${unknown.join("', '")}')`);
+  return names;
+}
+
+/** A rendered referral cut down to the selected properties. */
+export function project(json: string, select: string[] | null): string {
+  if (!select) return json;
+  const doc = JSON.parse(json) as Record<string, unknown>;
+  return JSON.stringify(Object.fromEntries(select.filter((k) => Object.hasOwn(doc, k)).map((k) => [k, doc[k]])));
+}
+
+/** The `$` query options of `query` outside `supported`. */
+export function unsupportedOptions(query: object, supported: readonly string[]): string[] {
+  return Object.keys(query).filter((k) => k.startsWith('$') && !supported.includes(k));
+}
 export type ListQuery = z.infer<typeof listQuerySchema>;
 
 interface Cursor {
@@ -47,7 +83,7 @@ function parseOrder(text: string | undefined): { key: string; dir: 'asc' | 'desc
   if (!text) return { key: 'createdDateTime', dir: 'asc' };
   const m = /^\s*([A-Za-z]+)(?:\s+(asc|desc))?\s*$/i.exec(text);
   const key = m ? normalizeKey(m[1]!) : '';
-  if (!m || !SORT_KEYS[key]) throw bad('$orderby', `$orderby supports one of ${Object.keys(SORT_KEYS).join(', ')} with asc or desc (got '${text}')`);
+  if (!m || !SORT_KEYS.has(key)) throw bad('$orderby', `$orderby supports one of ${[...SORT_KEYS.keys()].join(', ')} with asc or desc (got '${text}')`);
   return { key, dir: (m[2]?.toLowerCase() ?? 'asc') as 'asc' | 'desc' };
 }
 
@@ -68,11 +104,11 @@ export function listReferrals(repo: Repository, caller: Organization, q: ListQue
   try {
     filter = q.$filter ? compileFilter(q.$filter) : null;
   } catch (err) {
-    if (err instanceof FilterError) throw bad('$filter', err.message);
+    if (err instanceof FilterError) throw new ApiError(400, err.code, err.message, '$filter');
     throw err;
   }
   const { key, dir } = parseOrder(q.$orderby);
-  const col = SORT_KEYS[key]!;
+  const col = SORT_KEYS.get(key)!;
   const related = (filter?.engagementIds.length ?? 0) > 0;
   const where = [related ? '(r.org_id = ? OR r.inviter_org_id = ?)' : 'r.org_id = ?'];
   const params: unknown[] = related ? [caller.id, caller.id] : [caller.id];
@@ -95,6 +131,7 @@ export function listReferrals(repo: Repository, caller: Organization, q: ListQue
     const k = key === 'createdDateTime' ? last.created : key === 'updatedDateTime' ? last.updated : last.name;
     const token = Buffer.from(JSON.stringify({ o: key, d: dir, k, i: last.id } satisfies Cursor)).toString('base64url');
     const parts = [
+      ...(q.$select ? [`$select=${encodeURIComponent(q.$select)}`] : []),
       ...(q.$filter ? [`$filter=${encodeURIComponent(q.$filter)}`] : []),
       ...(q.$orderby ? [`$orderby=${encodeURIComponent(q.$orderby)}`] : []),
       ...(q.$top ? [`$top=${q.$top}`] : []),

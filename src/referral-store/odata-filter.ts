@@ -7,15 +7,28 @@
  */
 import odata from 'odata-v4-parser';
 import { normalizeKey, referralSchema } from '../domain/index.js';
+import { nestedDeeperThan } from './json-body.js';
 
+/** Parentheses outside '…' literals (a doubled '' inside one closes and reopens it, which counts the same). */
+const ODATA_NESTING = { open: '(', close: ')', quote: "'", escape: null };
+
+/**
+ * `invalidRequest`: the text is not a filter; `unsupportedFilter`: a filter the parser accepts but the store
+ * does not translate (e.g. `now()`, arithmetic) — refused rather than half-answered.
+ */
 export class FilterError extends Error {
   constructor(
     message: string,
     readonly position: number,
+    readonly code: 'invalidRequest' | 'unsupportedFilter' = 'unsupportedFilter',
   ) {
     super(`invalid $filter at position ${position}: ${message}`);
   }
 }
+
+/** Longer or deeper filters are refused before parsing (the parser and this walk recurse). */
+export const MAX_FILTER_LENGTH = 4096;
+export const MAX_FILTER_DEPTH = 32;
 
 export interface CompiledFilter {
   sql: string;
@@ -32,7 +45,7 @@ interface Node {
 }
 
 /** Top-level properties with their own indexed column. */
-const COLUMNS: Record<string, string> = {
+const COLUMNS = new Map(Object.entries({
   id: 'r.id',
   engagementId: 'r.engagement_id',
   organizationId: 'r.org_id',
@@ -45,9 +58,10 @@ const COLUMNS: Record<string, string> = {
   dealType: 'r.deal_type',
   createdDateTime: 'r.created',
   updatedDateTime: 'r.updated',
-};
+}));
 const DATETIME_LEAVES = new Set(['createdDateTime', 'updatedDateTime', 'expirationDateTime', 'acceptedDateTime', 'closedDateTime', 'closingDateTime', 'completedDateTime']);
-const KNOWN = new Set(Object.keys(referralSchema.out.shape));
+/** The referral's top-level properties (also what `$select` may name). */
+export const KNOWN = new Set(Object.keys(referralSchema.out.shape));
 const COMPARE: Record<string, string> = {
   EqualsExpression: '=',
   NotEqualsExpression: 'IS NOT',
@@ -75,15 +89,16 @@ interface Scope {
 const isNode = (v: unknown): v is Node => v !== null && typeof v === 'object' && typeof (v as Node).type === 'string';
 
 export function compileFilter(text: string): CompiledFilter {
+  if (text.length > MAX_FILTER_LENGTH) throw new FilterError(`longer than ${MAX_FILTER_LENGTH} characters`, MAX_FILTER_LENGTH, 'invalidRequest');
+  if (nestedDeeperThan(text, MAX_FILTER_DEPTH, ODATA_NESTING)) throw new FilterError(`nested deeper than ${MAX_FILTER_DEPTH} levels`, 0, 'invalidRequest');
   let ast: Node;
   try {
     ast = odata.filter(text) as Node;
   } catch (err) {
     const m = /at (\d+)/.exec((err as Error).message);
-    if (!m) throw err;
-    throw new FilterError('unexpected character', m ? Number(m[1]) : 0);
+    throw new FilterError('unexpected character', m ? Number(m[1]) : 0, 'invalidRequest');
   }
-  if (!ast || ast.raw.length !== text.length) throw new FilterError('unexpected text after the expression', ast ? ast.raw.length : 0);
+  if (!ast || ast.raw.length !== text.length) throw new FilterError('unexpected text after the expression', ast ? ast.raw.length : 0, 'invalidRequest');
   const params: unknown[] = [];
   const sql = boolExpr(ast, { vars: new Map(), depth: 0 }, params);
   return { sql, params, engagementIds: engagementConjuncts(ast) };
@@ -110,7 +125,7 @@ function boolExpr(node: Node, scope: Scope, params: unknown[]): string {
     case 'MemberExpression':
       return lambdaOrBool(n, scope, params);
     default: {
-      const op = COMPARE[n.type];
+      const op = Object.hasOwn(COMPARE, n.type) ? COMPARE[n.type] : undefined;
       if (!op) throw new FilterError(`'${n.raw}' is not a condition`, n.position);
       return compare(n, op, operand(v.left, scope), operand(v.right, scope), params);
     }
@@ -182,7 +197,8 @@ function valueOf(base: string | null, path: string[], n: Node): { sql: string; d
   if (base === null) {
     const top = path[0]!;
     if (!KNOWN.has(top)) throw new FilterError(`unknown property '${top}'`, n.position);
-    if (path.length === 1 && COLUMNS[top]) return { sql: COLUMNS[top], datetime };
+    const column = path.length === 1 ? COLUMNS.get(top) : undefined;
+    if (column) return { sql: column, datetime };
     return { sql: `json_extract(r.body, '${jsonPath(path)}')`, datetime };
   }
   return { sql: path.length ? `json_extract(${base}, '${jsonPath(path)}')` : base, datetime };
@@ -273,25 +289,26 @@ function lambdaOrBool(n: Node, scope: Scope, params: unknown[]): string {
 }
 
 function method(n: Node, scope: Scope, params: unknown[], asCondition: boolean): string {
-  const { method: name, parameters } = n.value as { method: string; parameters: Node[] };
+  // Zero-argument functions (`now()`, `maxdatetime()`) come without a parameter list.
+  const { method: name, parameters = [] } = n.value as { method: string; parameters?: Node[] };
   const args = parameters.map((p) => operand(p, scope));
   args.forEach((a) => params.push(...a.params));
   const [a, b] = args.map((x) => x.sql);
   const need = (count: number) => {
     if (args.length !== count) throw new FilterError(`${name}() takes ${count} argument(s)`, n.position);
   };
-  const conditions: Record<string, () => string> = {
-    contains: () => (need(2), `(instr(${a}, ${b}) > 0)`),
-    startswith: () => (need(2), `(substr(${a}, 1, length(${b})) = ${b})`),
-    endswith: () => (need(2), `(substr(${a}, -length(${b})) = ${b})`),
-  };
-  const values: Record<string, () => string> = {
-    tolower: () => (need(1), `lower(${a})`),
-    toupper: () => (need(1), `upper(${a})`),
-  };
+  const conditions = new Map<string, () => string>([
+    ['contains', () => (need(2), `(instr(${a}, ${b}) > 0)`)],
+    ['startswith', () => (need(2), `(substr(${a}, 1, length(${b})) = ${b})`)],
+    ['endswith', () => (need(2), `(substr(${a}, -length(${b})) = ${b})`)],
+  ]);
+  const values = new Map<string, () => string>([
+    ['tolower', () => (need(1), `lower(${a})`)],
+    ['toupper', () => (need(1), `upper(${a})`)],
+  ]);
   // startswith/endswith use the second argument twice: bind its parameters again.
   if ((name === 'startswith' || name === 'endswith') && args[1]) params.push(...args[1].params);
-  const fn = (asCondition ? conditions : values)[name];
+  const fn = (asCondition ? conditions : values).get(name);
   if (!fn) throw new FilterError(`function ${name}() is not supported${asCondition ? ' as a condition' : ' as a value'}`, n.position);
   return fn();
 }

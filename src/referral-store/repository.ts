@@ -119,6 +119,7 @@ export class Repository {
       insertKey: db.prepare('INSERT OR REPLACE INTO api_keys (hash, org_id, source, created) VALUES (?, ?, ?, ?)'),
       dropKeys: db.prepare('DELETE FROM api_keys WHERE org_id = ? AND source = ?'),
       get: db.prepare(`SELECT ${COLS} FROM referrals WHERE id = ?`),
+      byExternal: db.prepare('SELECT id FROM referrals WHERE org_id = ? AND external_reference_id = ? LIMIT 1'),
       insert: db.prepare(`INSERT INTO referrals (id, org_id, engagement_id, inviter_org_id, source_id, direction, status, substatus, favorite,
         name, external_reference_id, deal_type, created, updated, expires, etag, body) VALUES (@id, @org_id, @engagement_id, @inviter_org_id,
         @source_id, @direction, @status, @substatus, @favorite, @name, @external_reference_id, @deal_type, @created, @updated, @expires, @etag, @body)`),
@@ -183,6 +184,9 @@ export class Repository {
   get(id: string): Stored | undefined {
     const r = this.stmts.get.get(id) as Row | undefined;
     return r && fromRow(r);
+  }
+  idByExternalReference(orgId: string, externalReferenceId: string): string | undefined {
+    return (this.stmts.byExternal.get(orgId, externalReferenceId) as { id: string } | undefined)?.id;
   }
   insert(s: Stored): void {
     this.stmts.insert.run(columns(s));

@@ -1,14 +1,14 @@
 /**
  * The fastify app: JSON (and JSON Patch) bodies up to 1 MB, request ids and echoed correlation headers,
- * bearer-key auth per organization, fault injection on the API routes, and one error renderer so every
+ * access rules on the matched route (access.ts), and one error renderer so every
  * failure has the documented `{ error: { code, message, target } }` body.
  */
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { ApiError } from './errors.js';
-import { bearer, hashKey, sameHash } from './auth.js';
+import { accessFor, enforceAccess, type RouteAccess } from './access.js';
+import { registerJsonParser } from './json-body.js';
 import type { StoreContext } from './context.js';
-import type { Organization } from './repository.js';
 import { adminRoutes } from './routes/admin.js';
 import { referralRoutes } from './routes/referrals.js';
 import { registrationAdminRoutes } from './routes/registration-admin.js';
@@ -16,8 +16,6 @@ import { registrationRoutes } from './routes/registrations.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
 export const BODY_LIMIT = 1_048_576;
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 /** Fastify's own errors mapped to the API's codes. */
 function fromFastify(err: FastifyError): ApiError {
@@ -35,18 +33,7 @@ function fromFastify(err: FastifyError): ApiError {
   }
 }
 
-export function buildApp(ctx: StoreContext, defaultOrgId: string): FastifyInstance {
-  // Keys and organizations are only ever added, so a found key can be remembered (unknown ones are not).
-  const known = new Map<string, Organization>();
-  const organizationOf = (hash: string): Organization | undefined => {
-    let org = known.get(hash);
-    if (!org) {
-      const id = ctx.repo.orgIdByKeyHash(hash);
-      org = id ? ctx.repo.getOrg(id) : undefined;
-      if (org) known.set(hash, org);
-    }
-    return org;
-  };
+export function buildApp(ctx: StoreContext, defaultOrgId: string): { app: FastifyInstance; routes: () => RouteAccess[] } {
   const app = Fastify({
     logger: false,
     bodyLimit: BODY_LIMIT,
@@ -54,9 +41,8 @@ export function buildApp(ctx: StoreContext, defaultOrgId: string): FastifyInstan
     genReqId: () => randomUUID(),
     routerOptions: { ignoreTrailingSlash: true },
   });
-  // Partner Center clients send JSON Patch as application/json-patch+json; treat any +json type as JSON.
-  app.removeContentTypeParser('text/plain');
-  app.addContentTypeParser(/^application\/[a-z.-]+\+json/i, { parseAs: 'string' }, app.getDefaultJsonParser('error', 'error'));
+  // Partner Center clients send JSON Patch as application/json-patch+json; any +json type is JSON.
+  registerJsonParser(app);
 
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     reply.header('request-id', req.id);
@@ -67,40 +53,8 @@ export function buildApp(ctx: StoreContext, defaultOrgId: string): FastifyInstan
     ctx.stats.requests++;
     const route = `${req.method} ${req.routeOptions.url ?? '(unmatched)'}`;
     ctx.stats.byRoute[route] = (ctx.stats.byRoute[route] ?? 0) + 1;
-
-    const url = req.url;
-    if (url.startsWith('/_admin')) {
-      const key = bearer(req.headers.authorization);
-      if (!key) throw new ApiError(401, 'unauthenticated', 'the admin key is required (Authorization: Bearer <admin key>)', 'Authorization');
-      const h = hashKey(key);
-      if (!sameHash(h, ctx.adminKeyHash)) {
-        if (ctx.repo.orgIdByKeyHash(h)) throw new ApiError(403, 'accessDenied', 'an organization key cannot use admin endpoints', 'Authorization');
-        throw new ApiError(401, 'unauthenticated', 'invalid admin key', 'Authorization');
-      }
-      return;
-    }
-    if (!url.startsWith('/v1.0/')) return;
-    const fault = ctx.faults.next();
-    if (fault.latencyMs) await sleep(fault.latencyMs);
-    const a = fault.action;
-    if (a.kind === 'drop' || a.kind === 'stall') {
-      if (a.kind === 'stall') await sleep(a.ms);
-      reply.hijack();
-      req.raw.socket.destroy();
-      return;
-    }
-    if (a.kind === 'error') {
-      throw new ApiError(a.status, a.code, `injected fault (${a.status})`, null, [], a.retryAfter !== undefined ? { 'Retry-After': String(a.retryAfter) } : {});
-    }
-    const key = bearer(req.headers.authorization);
-    const org = key ? organizationOf(hashKey(key)) : undefined;
-    if (!org) {
-      throw new ApiError(401, 'unauthenticated', key ? 'invalid API key' : 'missing API key (Authorization: Bearer <key>)', 'Authorization', [], {
-        'WWW-Authenticate': 'Bearer',
-      });
-    }
-    req.org = org;
   });
+  const routes = enforceAccess(app, ctx);
 
   app.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
     const api = err instanceof ApiError ? err : fromFastify(err);
@@ -111,10 +65,17 @@ export function buildApp(ctx: StoreContext, defaultOrgId: string): FastifyInstan
     void reply.code(404).send(new ApiError(404, 'itemNotFound', `no route ${req.method} ${req.url.split('?')[0]}`, null).body());
   });
 
-  referralRoutes(app, ctx);
-  adminRoutes(app, ctx, defaultOrgId);
-  registrationRoutes(app, ctx);
-  registrationAdminRoutes(app, ctx);
-  webhookRoutes(app, ctx);
-  return app;
+  void app.register(async (scope) => {
+    accessFor(scope, 'partner');
+    referralRoutes(scope, ctx);
+    registrationRoutes(scope, ctx);
+    // The webhook registration API is the partner's; its certificate is public and its delivery log admin (per route).
+    webhookRoutes(scope, ctx);
+  });
+  void app.register(async (scope) => {
+    accessFor(scope, 'admin');
+    adminRoutes(scope, ctx, defaultOrgId);
+    registrationAdminRoutes(scope, ctx);
+  });
+  return { app, routes };
 }

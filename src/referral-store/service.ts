@@ -12,7 +12,6 @@ import {
   changedPaths,
   checkTransition,
   invitesMicrosoft,
-  isSolutionAssessment,
   isTerminal,
   normalizeKeys,
   patchSchema,
@@ -24,26 +23,34 @@ import {
   type Referral,
   type ReferralCreate,
   type SalesStage,
+  stageIndex,
 } from '../domain/index.js';
 import type { StoreClock } from './clock.js';
 import { ApiError, invalidRequest, notFound, zodIssues } from './errors.js';
 import { emit, newInboundRecipients, toOrg, toSender } from './events.js';
 import { applyPatch } from './json-patch.js';
+import { isAssessment, STORE_OWNED, under, writableFields } from './writable.js';
 import { canonicalDate, dealTypeOf, etagMatches, invitationReferral, newEtag, outboundReferral, stageEntries } from './model.js';
 import { memberOf, type EngagementMember, type Organization, type Repository, type Stored } from './repository.js';
 
 const PUT_KEPT = [
   'id', 'engagementId', 'organizationId', 'organizationName', 'createdDateTime', 'updatedDateTime', 'expirationDateTime',
-  'acceptedDateTime', 'closedDateTime', 'direction', 'stageHistory', 'dealType', 'trackingInfo',
+  'acceptedDateTime', 'closedDateTime', 'direction', 'stageHistory', 'dealType', 'trackingInfo', 'target', 'registrations',
 ] as const satisfies readonly (keyof Referral)[];
 const INVITEE_ONLY = ['status', 'substatus', 'statusReason', 'salesStage', 'favorite', 'externalReferenceId', 'trackingInfo'];
-const UPDATE_STATUS: Record<string, number> = { terminalState: 409, invalidTransition: 409, stagesIncomplete: 409, immutableField: 400, invalidValue: 400 };
+const UPDATE_STATUS = new Map<string, number>([['terminalState', 409], ['invalidTransition', 409], ['stagesIncomplete', 409], ['immutableField', 400], ['invalidValue', 400]]);
+const ASSESSMENT_STAGES = 'a solution assessment completes each sales stage (Qualify, Develop, Propose, Close) with its own update, in order, and is Won only after Close';
 
 /**
  * (decision) Read-only properties the store sets itself (older doc examples send them in a create body) are
  * ignored rather than rejected; anything else unknown is still a 400.
  */
 const READ_ONLY_ON_CREATE = ['createdDateTime', 'updatedDateTime', 'eTag', 'links'];
+/** Store-owned fields a create body may not set (ids come from the store; `target` names an invitation). */
+const CREATE_STORE_SET = [
+  'acceptedDateTime', 'closedDateTime', 'expirationDateTime', 'organizationId', 'organizationName', 'stageHistory', 'dealType', 'trackingInfo',
+  'registrations',
+] as const satisfies readonly (keyof ReferralCreate)[];
 function withoutReadOnly(body: unknown): unknown {
   const doc = normalizeKeys(body);
   if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) return doc;
@@ -100,6 +107,15 @@ export class ReferralService {
       if (input.status && input.status !== 'Active' && input.status !== 'New') {
         throw invalidRequest('a new deal starts Active/Accepted', [{ path: 'status', message: `a new outbound deal cannot be created ${input.status}` }]);
       }
+      if (input.substatus && input.substatus !== 'Accepted') {
+        throw invalidRequest('a new deal starts Active/Accepted', [{ path: 'substatus', message: `a new outbound deal cannot be created ${input.substatus}` }]);
+      }
+      const storeSet = [...CREATE_STORE_SET.filter((k) => input[k] != null), ...(input.inviteContext?.invitedBy != null ? ['inviteContext.invitedBy'] : [])];
+      if (storeSet.length) {
+        throw invalidRequest('the referral sets fields only the store sets', storeSet.map((k) => ({ path: k, message: `${k} is set by the store, not by a partner` })));
+      }
+      if (isAssessment(input as Referral) && stageIndex(input.salesStage) > 0) throw new ApiError(409, 'stagesIncomplete', ASSESSMENT_STAGES, 'salesStage');
+      this.rejectDuplicate(caller, input.externalReferenceId, null);
       const coSell = invitesMicrosoft(input);
       const issues = validateCreate(input, { microsoftInvited: coSell, solutionAssessmentAllowed: caller.solutionAssessmentVetted });
       if (issues.length) throw invalidRequest('the referral is not valid', issues);
@@ -207,7 +223,7 @@ export class ReferralService {
       const stages: ReturnType<typeof stageEntries> = [];
       const now = this.clock.stamp();
       let stage = current.referral.salesStage ?? null;
-      const result = applyPatch(current.referral as Record<string, unknown>, ops.data as PatchOp[], (doc) => {
+      const result = applyPatch(current.referral as Record<string, unknown>, ops.data as PatchOp[], writableFields(current.referral), (doc) => {
         const next = (doc.salesStage ?? null) as SalesStage | null;
         if (next !== stage) {
           stages.push(...stageEntries(stage, next, now));
@@ -253,6 +269,34 @@ export class ReferralService {
     throw new ApiError(409, 'terminalState', verdict.ok ? `the referral is ${r.substatus}` : verdict.reason, paths[0] ?? 'status');
   }
 
+  /**
+   * A second referral of one organization with the same `externalReferenceId` is refused (409 naming the
+   * existing one): retried or concurrent creates of one CRM record make one referral. Creates run in one
+   * SQLite transaction each, so the look-up and the insert cannot interleave.
+   */
+  private rejectDuplicate(caller: Organization, externalReferenceId: string | null | undefined, self: string | null): void {
+    if (!externalReferenceId) return;
+    const existing = this.repo.idByExternalReference(caller.id, externalReferenceId);
+    if (!existing || existing === self) return;
+    throw new ApiError(
+      409,
+      'duplicateExternalReferenceId',
+      `externalReferenceId '${externalReferenceId}' is already used by referral '${existing}'`,
+      'externalReferenceId',
+      [{ code: 'existingReferral', message: existing, target: 'id' }],
+    );
+  }
+
+  /** Fields of the request's next state the caller may not write: the store's own, or outside the allow-list. */
+  private rejectUnwritable(before: Referral, doc: Record<string, unknown>): void {
+    const writable = writableFields(before);
+    const refused = changedPaths(before, doc).filter((p) => !under(p, writable));
+    if (!refused.length) return;
+    const why = (p: string) =>
+      under(p, STORE_OWNED) ? 'is set by the store, not by a partner' : before.direction === 'Incoming' ? 'of an inbound referral is set by its sender' : 'is not writable on this referral';
+    throw invalidRequest('the update changes fields the caller cannot write', refused.map((p) => ({ path: p, message: `${p} ${why(p)}` })));
+  }
+
   /** Validate `doc` as the referral's next state (domain `canUpdate`), apply side effects, save. */
   private update(
     caller: Organization,
@@ -262,6 +306,9 @@ export class ReferralService {
     stages: ReturnType<typeof stageEntries>,
   ): Stored {
     const before = current.referral;
+    // The ETag is rendered on read (a PUT echoes it back), never stored.
+    delete doc.eTag;
+    this.rejectUnwritable(before, doc);
     // Partner Center clients accept with `/status: Active` alone; Active has one substatus.
     if (doc.status === 'Active' && before.status !== 'Active' && doc.substatus === before.substatus) doc.substatus = 'Accepted';
     // `doc` is normalised already (stored form + normalised patch values, or a normalised PUT body), so the
@@ -271,19 +318,21 @@ export class ReferralService {
     const after: Referral = { ...parsed.data, stageHistory: [...(before.stageHistory ?? []), ...stages] };
     if (after.details?.closingDateTime) after.details = { ...after.details, closingDateTime: canonicalDate(after.details.closingDateTime) };
 
-    // Won on a deal short of Negotiated: complete the skipped stages now, unless stages are mandatory (SA).
-    if (after.substatus === 'Won' && before.substatus !== 'Won' && after.salesStage !== 'Close') {
-      if ((after.details?.requirements?.solutions ?? []).some(isSolutionAssessment)) {
-        throw new ApiError(409, 'stagesIncomplete', 'a solution assessment can only be Won after every sales stage (Qualify, Develop, Propose, Close) is marked complete', 'salesStage');
-      }
+    const won = after.substatus === 'Won' && before.substatus !== 'Won';
+    if (isAssessment(before) && (stages.length > 1 || (won && (stages.length > 0 || before.salesStage !== 'Close')))) {
+      throw new ApiError(409, 'stagesIncomplete', ASSESSMENT_STAGES, 'salesStage');
+    }
+    // Won on a deal short of Negotiated: complete the skipped stages now (stages are optional but for an SA).
+    if (won && after.salesStage !== 'Close') {
       after.stageHistory = [...(after.stageHistory ?? []), ...stageEntries(after.salesStage, 'Won', now)];
       after.salesStage = 'Close';
     }
+    if (after.externalReferenceId !== before.externalReferenceId) this.rejectDuplicate(this.org(current.orgId), after.externalReferenceId, before.id);
     const actor = current.orgId === caller.id ? 'owner' : 'inviter';
     if (actor === 'inviter') this.rejectInviteeOnly(before, after);
     const verdict = canUpdate(before, after, { actor });
     if (!verdict.ok) {
-      const status = UPDATE_STATUS[verdict.code] ?? 400;
+      const status = UPDATE_STATUS.get(verdict.code) ?? 400;
       throw status === 400
         ? invalidRequest('the update is not allowed', verdict.issues)
         : new ApiError(status, verdict.code, verdict.issues.map((i) => i.message).join('; '), verdict.issues[0]?.path ?? null, verdict.issues.map((i) => ({ code: verdict.code, message: i.message, target: i.path })));

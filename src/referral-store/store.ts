@@ -4,11 +4,10 @@
  * timer that runs expiry and Microsoft's decisions. Options are parsed by zod at this boundary.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { z } from 'zod';
 import { MICROSOFT_ORG_ID } from '../domain/index.js';
 import { registerSecret, silentLogger, type Logger } from '../runtime/index.js';
+import { preparePrivateFile } from '../runtime/private-file.js';
 import { generateKey, hashKey } from './auth.js';
 import { createClock, days } from './clock.js';
 import type { StoreContext } from './context.js';
@@ -16,6 +15,7 @@ import { createFaults, faultConfigSchema, faultsFromEnv, type FaultConfig, type 
 import { DEFAULT_ACTOR, runMicrosoftActor } from './microsoft-actor.js';
 import { Repository } from './repository.js';
 import { seedDemoData } from './seed.js';
+import type { RouteAccess } from './access.js';
 import { buildApp } from './server.js';
 import { ReferralService } from './service.js';
 import { RegistrationRepository } from './registration/repository.js';
@@ -80,6 +80,8 @@ export interface ReferralStoreHandle {
   deliverWebhooks(): Promise<number>;
   stats(): { requests: number; byRoute: Record<string, number> };
   faults: { configure(input: FaultInput): FaultConfig; reset(): void; current(): FaultConfig };
+  /** Every route with its access rule (the security suite attacks each). */
+  routes(): RouteAccess[];
   close(): Promise<void>;
 }
 
@@ -92,7 +94,7 @@ function pick(option: string | undefined, env: string | undefined, prefix: strin
 /** Open (create, migrate) the store file and make sure the Microsoft and default organizations exist. */
 function openStore(dbFile: string, start: string | undefined, organizationName: string) {
   if (start && Number.isNaN(new Date(start).getTime())) throw new Error(`COSELL_NOW: '${start}' is not a date/time`);
-  if (dbFile !== ':memory:') mkdirSync(dirname(dbFile), { recursive: true });
+  preparePrivateFile(dbFile);
   const repo = new Repository(dbFile);
   // The store's time never runs backwards across restarts: days advanced before a restart stay advanced.
   const newest = repo.newestStamp();
@@ -198,7 +200,7 @@ export async function startReferralStore(input: ReferralStoreOptions): Promise<R
     log.info('referral store seeded with demo data', { referrals: n });
   }
 
-  const app = buildApp(ctx, defaultOrgId);
+  const { app, routes } = buildApp(ctx, defaultOrgId);
   try {
     await app.listen({ port: opts.port, host: opts.host });
   } catch (err) {
@@ -232,6 +234,7 @@ export async function startReferralStore(input: ReferralStoreOptions): Promise<R
     stats: () => structuredClone(ctx.stats),
     deliverWebhooks: () => dispatcher.pump(),
     faults,
+    routes,
     close: async () => {
       if (closed) return;
       closed = true;

@@ -84,6 +84,16 @@ export class TerminalStateError extends CosellError {
   }
 }
 
+/** A create named an `externalReferenceId` the target already holds (the store's 409): the referral exists. */
+export class AlreadyCreatedError extends CosellError {
+  constructor(
+    message: string,
+    readonly existingId: string,
+  ) {
+    super('alreadyCreated', message);
+  }
+}
+
 export class NotFoundError extends CosellError {
   constructor(message: string) {
     super('notFound', message);

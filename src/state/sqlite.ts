@@ -2,10 +2,9 @@
  * SQLite implementation of SyncState (better-sqlite3, WAL, one file). All I/O of the sync's memory lives here;
  * no business logic.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { DealFields } from '../domain/index.js';
+import { preparePrivateFile } from '../runtime/private-file.js';
 import { MIGRATIONS } from './migrations.js';
 import type { Checkpoint, Conflict, Direction, Link, LinkState, Page, PendingCreate, RecordIssue, Run, RunCounts, SyncLogEntry, SyncState } from './types.js';
 
@@ -98,7 +97,7 @@ function pageOf<T>(rows: T[], limit: number, nextOf: (last: T) => number): Page<
 }
 
 export function openSqliteState(file: string): SyncState {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  preparePrivateFile(file);
   const db = new Database(file);
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');

@@ -5,7 +5,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import Fastify from 'fastify';
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { silentLogger, type Logger } from '../../../src/runtime/index.js';
 import { createFaults, type FaultInput } from '../../shared/faults.js';
 import { runBatch } from './batch.js';
@@ -163,13 +163,17 @@ export async function startDynamicsSandbox(opts: DynamicsSandboxOptions = {}): P
     return { token_type: 'Bearer', expires_in: lifetime, ext_expires_in: lifetime, access_token: token };
   });
 
-  app.all(`/${API_PREFIX}/*`, async (req, reply) => {
+  // Authorization is a hook of the matched Web API route, never a test of the raw URL.
+  const requireToken = async (req: FastifyRequest, reply: FastifyReply) => {
     const auth = /^Bearer\s+(.+)$/i.exec(req.headers.authorization ?? '')?.[1];
     const exp = auth ? tokens.get(auth) : undefined;
     if (!exp || exp < Date.now()) {
       reply.header('WWW-Authenticate', `Bearer authorization_uri=${origin}/${creds.tenantId}/oauth2/authorize, resource_id=${origin}`);
       return reply.code(401).send({ error: { code: '0x80072560', message: 'The user is not a member of the organization or the access token is invalid.' } });
     }
+  };
+
+  app.all(`/${API_PREFIX}/*`, { onRequest: requireToken }, async (req, reply) => {
     const t = Date.now();
     while (window.length && window[0]! < t - 300_000) window.shift();
     if (window.length >= limits.requestsPer5Min || inFlight >= limits.concurrent) {

@@ -229,7 +229,8 @@ export class Org {
   }
 
   schema(object: string) {
-    const s = SCHEMA[object];
+    // The name comes from the URL: own keys only (`constructor`, `__proto__` are not sObjects).
+    const s = Object.hasOwn(SCHEMA, object) ? SCHEMA[object] : undefined;
     if (!s) throw new SalesforceApiError(404, 'NOT_FOUND', `sObject type '${object}' is not supported.`);
     return s;
   }

@@ -1,13 +1,13 @@
 /**
- * Partner Center's webhook registration API (`/webhooks/v1/registration…`, organization key), the signing
- * certificate behind X-MS-Certificate-Url (public, as Microsoft's is), and the admin view of the delivery
- * queue (parked deliveries and their retry).
+ * Partner Center's webhook registration API (`/webhooks/v1/registration…`, organization key: the group's
+ * rule), the signing certificate behind X-MS-Certificate-Url (public, as Microsoft's is), and the admin view of
+ * the delivery queue (parked deliveries and their retry) — each of those two names its own access rule.
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import type { StoreContext } from '../context.js';
 import { ApiError, invalidRequest, notFound, zodIssues } from '../errors.js';
-import { adminGuard, organizationGuard, organizationOf } from '../route-guards.js';
+import { organizationOf } from '../route-guards.js';
 import { CERTIFICATE_PATH } from '../webhooks/certificate.js';
 import type { WebhookRepository } from '../webhooks/repository.js';
 import { WEBHOOK_EVENTS, type WebhookSubscriptions } from '../webhooks/subscriptions.js';
@@ -27,28 +27,26 @@ export interface WebhookRouteDeps {
 
 export function webhookRoutes(app: FastifyInstance, ctx: StoreContext): void {
   const deps = ctx.webhooks;
-  const preHandler = organizationGuard(ctx.repo);
-  const admin = adminGuard(ctx.repo, ctx.adminKeyHash);
   const reg = '/webhooks/v1/registration';
   const { subscriptions } = deps;
 
   // Partner Center answers a created registration with 200, not 201.
-  app.post(reg, { preHandler }, async (req) => subscriptions.create(organizationOf(req), req.body));
-  app.get(reg, { preHandler }, async (req) => subscriptions.get(organizationOf(req)));
-  app.put(reg, { preHandler }, async (req) => subscriptions.replace(organizationOf(req), req.body));
-  app.delete(reg, { preHandler }, async (req, reply) => {
+  app.post(reg, async (req) => subscriptions.create(organizationOf(req), req.body));
+  app.get(reg, async (req) => subscriptions.get(organizationOf(req)));
+  app.put(reg, async (req) => subscriptions.replace(organizationOf(req), req.body));
+  app.delete(reg, async (req, reply) => {
     subscriptions.remove(organizationOf(req));
     return reply.code(204).send();
   });
-  app.get(`${reg}/events`, { preHandler }, async () => WEBHOOK_EVENTS);
-  app.post(`${reg}/validationEvents`, { preHandler }, async (req) => subscriptions.validate(organizationOf(req)));
-  app.get<{ Params: { correlationId: string } }>(`${reg}/validationEvents/:correlationId`, { preHandler }, async (req) =>
+  app.get(`${reg}/events`, async () => WEBHOOK_EVENTS);
+  app.post(`${reg}/validationEvents`, async (req) => subscriptions.validate(organizationOf(req)));
+  app.get<{ Params: { correlationId: string } }>(`${reg}/validationEvents/:correlationId`, async (req) =>
     subscriptions.validation(organizationOf(req), req.params.correlationId),
   );
 
-  app.get(CERTIFICATE_PATH, async (_req, reply) => reply.type('application/pkix-cert').send(deps.certificateDer));
+  app.get(CERTIFICATE_PATH, { config: { access: 'public' } }, async (_req, reply) => reply.type('application/pkix-cert').send(deps.certificateDer));
 
-  app.get('/_admin/webhooks/deliveries', { preHandler: admin }, async (req) => {
+  app.get('/_admin/webhooks/deliveries', { config: { access: 'admin' } }, async (req) => {
     const q = deliveriesQuery.safeParse(req.query);
     if (!q.success) throw invalidRequest('invalid query', zodIssues(q.error.issues));
     const rows = deps.hooks.byState(q.data.state, q.data.after, q.data.limit, q.data.organizationId);
@@ -66,7 +64,7 @@ export function webhookRoutes(app: FastifyInstance, ctx: StoreContext): void {
       lastId: rows.at(-1)?.id ?? q.data.after,
     };
   });
-  app.post<{ Params: { id: string } }>('/_admin/webhooks/deliveries/:id/retry', { preHandler: admin }, async (req, reply) => {
+  app.post<{ Params: { id: string } }>('/_admin/webhooks/deliveries/:id/retry', { config: { access: 'admin' } }, async (req, reply) => {
     const id = Number(req.params.id);
     if (!Number.isInteger(id) || id < 1) throw invalidRequest('invalid delivery id', [{ path: 'id', message: 'a positive integer' }]);
     if (!deps.hooks.get(id)) throw notFound(`delivery ${id}`);

@@ -338,15 +338,32 @@ describe('§5 sales stages', () => {
     expect(res.body.stageHistory.map((s: any) => s.salesStage)).toEqual(['Qualify', 'Develop', 'Propose']);
   });
 
-  it('solution assessment: Won short of Negotiated → 409 stagesIncomplete; after all stages → Won', async () => {
+  it('solution assessment: each stage by its own update, in order; a jump or a Won before Close → 409 stagesIncomplete', async () => {
     const sa = { id: 'SA-2', type: 'SolutionAssessment' };
-    const r = await create(t.api, deal({ salesStage: 'Propose', details: { ...(deal().details as object), requirements: { solutions: [sa] } } }));
+    const saDeal = (over: Record<string, unknown> = {}) => deal({ details: { ...(deal().details as object), requirements: { solutions: [sa] } }, ...over });
+    const refusedCreate = await t.api.post('/referrals', saDeal({ salesStage: 'Propose' }));
+    expect(refusedCreate.status).toBe(409);
+    expect(refusedCreate.body.error.code).toBe('stagesIncomplete');
+    const r = await create(t.api, saDeal({ salesStage: 'Qualify' }));
+    // The bypass of issue 13: one PATCH stamping every completion at once.
+    const jump = await patch(t.api, r.id, [replace('/salesStage', 'Close'), replace('/status', 'Closed'), replace('/substatus', 'Won')]);
+    expect(jump.status).toBe(409);
+    expect(jump.body.error.code).toBe('stagesIncomplete');
+    const stepwise = await patch(t.api, r.id, [replace('/salesStage', 'Develop'), replace('/salesStage', 'Propose')]);
+    expect(stepwise.status).toBe(409);
     const early = await patch(t.api, r.id, [replace('/status', 'Closed'), replace('/substatus', 'Won')]);
     expect(early.status).toBe(409);
     expect(early.body.error.code).toBe('stagesIncomplete');
-    expect((await get(t.api, r.id)).status).toBe('Active');
-    const done = await patch(t.api, r.id, [replace('/salesStage', 'Close'), replace('/status', 'Closed'), replace('/substatus', 'Won')]);
+    const solutionsSwap = await patch(t.api, r.id, [replace('/details/requirements/solutions', [{ id: 'SOL-1' }])]);
+    expect(solutionsSwap.status).toBe(400);
+    expect((await get(t.api, r.id)).stageHistory.map((h: { salesStage: string }) => h.salesStage)).toEqual(['Qualify']);
+    for (const stage of ['Develop', 'Propose', 'Close']) expect((await patch(t.api, r.id, [replace('/salesStage', stage)])).status).toBe(200);
+    const closeAndWin = await create(t.api, saDeal());
+    for (const stage of ['Qualify', 'Develop', 'Propose']) await patch(t.api, closeAndWin.id, [replace('/salesStage', stage)]);
+    expect((await patch(t.api, closeAndWin.id, [replace('/salesStage', 'Close'), replace('/status', 'Closed'), replace('/substatus', 'Won')])).status).toBe(409);
+    const done = await patch(t.api, r.id, [replace('/status', 'Closed'), replace('/substatus', 'Won')]);
     expect(done.status).toBe(200);
+    expect(done.body.stageHistory.map((h: { salesStage: string }) => h.salesStage)).toEqual(['Qualify', 'Develop', 'Propose', 'Close']);
   });
 
   it('Lost needs a reason', async () => {
