@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deal, replace, startTestStore, type Client, type TestStore } from '../contract/store/store-harness.js';
 import { raw, spellings } from './attack.js';
+import { CERTIFICATE_PATH } from '../../src/referral-store/webhooks/certificate.js';
 
 let t: TestStore;
 let attacker: { id: string; api: Client; key: string };
@@ -50,11 +51,12 @@ beforeAll(async () => {
 afterAll(async () => t.close());
 
 describe('every route × credentials × path spelling', () => {
-  it('the store lists its routes, each with an access rule (admin or partner)', () => {
+  it('the store lists its routes, each with an access rule; only the webhook signing certificate is public', () => {
     const routes = t.store.routes();
     expect(routes.length).toBeGreaterThanOrEqual(15);
-    for (const r of routes) expect(['admin', 'partner'], `${r.method} ${r.url}`).toContain(r.access);
+    for (const r of routes) expect(['admin', 'partner', 'public'], `${r.method} ${r.url}`).toContain(r.access);
     expect(routes.filter((r) => r.url.startsWith('/_admin')).every((r) => r.access === 'admin')).toBe(true);
+    expect([...new Set(routes.filter((r) => r.access === 'public').map((r) => r.url))]).toEqual([CERTIFICATE_PATH]);
   });
 
   it('admin routes refuse no key, a wrong key and every partner key, however the path is spelled; nothing changes', async () => {
