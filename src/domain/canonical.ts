@@ -161,6 +161,21 @@ export function stageOps(from: DealStage, to: DealStage, reason: string | null):
   }
 }
 
+/**
+ * One patch as a sequence where each sales stage is completed by its own update, for targets that refuse a
+ * jump (a solution assessment): the field edits ride with the first stage, each later stage goes alone, and the
+ * closing status (Won) comes last, after the final stage was completed. A patch without stage moves is unsplit.
+ */
+export function stepwise(ops: PatchOp[]): PatchOp[][] {
+  const stages = ops.flatMap((o, i) => (o.path === '/salesStage' ? [i] : []));
+  if (stages.length === 0) return [ops];
+  const last = stages.at(-1)!;
+  const out: PatchOp[][] = [ops.slice(0, stages[0]! + 1), ...stages.slice(1).map((i) => [ops[i]!])];
+  const rest = ops.slice(last + 1);
+  if (rest.length) out.push(rest);
+  return out;
+}
+
 /** JSON Patch from `from` to `to`: only changed paths; stage moves last so field edits land before a Won. */
 export function buildPatch(from: DealFields, to: DealFields): PatchOp[] {
   const ops: PatchOp[] = [];

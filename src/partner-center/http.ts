@@ -12,6 +12,7 @@ import {
   NotFoundError,
   RateLimitedError,
   RemoteError,
+  StagesIncompleteError,
   TerminalStateError,
   TransportError,
   ValidationError,
@@ -71,6 +72,7 @@ export function toTypedError(label: string, res: { status: number; data: unknown
       return new NotFoundError(what);
     case 409: {
       if (code === 'terminalState') return new TerminalStateError(what);
+      if (code === 'stagesIncomplete') return new StagesIncompleteError(what);
       const existing = code === 'duplicateExternalReferenceId' ? body.error?.details?.find((d) => d.code === 'existingReferral')?.message : undefined;
       return existing ? new AlreadyCreatedError(what, existing) : new ValidationError(what, problemsOf(body), label);
     }

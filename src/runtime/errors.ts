@@ -85,6 +85,13 @@ export class TerminalStateError extends CosellError {
 }
 
 /** A create named an `externalReferenceId` the target already holds (the store's 409): the referral exists. */
+/** A stage jump the target refuses (a solution assessment completes each stage with its own update). */
+export class StagesIncompleteError extends CosellError {
+  constructor(message: string) {
+    super('stagesIncomplete', message);
+  }
+}
+
 export class AlreadyCreatedError extends CosellError {
   constructor(
     message: string,

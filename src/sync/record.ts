@@ -8,15 +8,17 @@ import {
   dealPathOf,
   referralFacts,
   referralToDealFields,
+  stepwise,
   validateCreate,
   invitesMicrosoft,
   type DealFieldKey,
   type DealFields,
   type Issue,
+  type PatchOp,
   type Referral,
   type ReferralFacts,
 } from '../domain/index.js';
-import { ConflictError, NotFoundError, TerminalStateError, ValidationError } from '../runtime/index.js';
+import { ConflictError, NotFoundError, StagesIncompleteError, TerminalStateError, ValidationError } from '../runtime/index.js';
 import type { Link } from '../state/index.js';
 import { plan, problemKey, SENDER_OWNED, type Blocked, type FieldConflict, type Plan } from './plan.js';
 import type { MappingPort, ReferralsPort, ReferralWithEtag } from './ports.js';
@@ -75,6 +77,24 @@ async function createReferral(ctx: RecordContext, crmId: string, deal: DealField
   // A create that may have reached the server before a crash is looked up first: never two referrals.
   const existing = pending ? await ctx.referrals.findByExternalReference(crmId) : null;
   return existing ?? (await ctx.referrals.create(dealFieldsToCreate(deal, crmId)));
+}
+
+/** A patch, re-sent one stage per update when the referral refuses the jump (a solution assessment). */
+async function patchReferral(ctx: RecordContext, id: string, ops: PatchOp[], etag: string | null): Promise<ReferralWithEtag> {
+  try {
+    return await ctx.referrals.patch(id, ops, etag);
+  } catch (err) {
+    if (!(err instanceof StagesIncompleteError) || stepwise(ops).length === 1) throw err;
+    return patchStepwise(ctx, id, ops, etag);
+  }
+}
+
+async function patchStepwise(ctx: RecordContext, id: string, ops: PatchOp[], etag: string | null): Promise<ReferralWithEtag> {
+  let result: ReferralWithEtag | null = null;
+  for (const step of stepwise(ops)) {
+    result = await ctx.referrals.patch(id, step, result ? etagOf(result) : etag);
+  }
+  return result!;
 }
 
 /** A problem as the rep reads it: led by the CRM field it comes from, unless the message names it already. */
@@ -175,7 +195,7 @@ export async function syncRecord(ctx: RecordContext, work: RecordWork): Promise<
           outcome.counters.created++;
         } else if (action.type === 'patch-referral') {
           // The freshest ETag we hold: the referral just pulled or re-read, else the one stored with the link.
-          result = await ctx.referrals.patch(work.link!.referralId, action.ops, referral ? etagOf(referral) : (work.link?.referralEtag ?? null));
+          result = await patchReferral(ctx, work.link!.referralId, action.ops, referral ? etagOf(referral) : (work.link?.referralEtag ?? null));
           outcome.counters.updated++;
         } else if (action.type === 'unlink') {
           outcome.unlink = true;

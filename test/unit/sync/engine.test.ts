@@ -6,10 +6,11 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { PatchOp } from '../../../src/domain/index.js';
 import { compileMapping, loadMapping } from '../../../src/mapping/index.js';
 import { apiKeyProvider, createReferralsClient, type ReferralsClient } from '../../../src/partner-center/index.js';
 import { startReferralStore, type ReferralStoreHandle } from '../../../src/referral-store/index.js';
-import { silentLogger } from '../../../src/runtime/index.js';
+import { silentLogger, StagesIncompleteError } from '../../../src/runtime/index.js';
 import { openSqliteState, type SyncState } from '../../../src/state/index.js';
 import { runCycle } from '../../../src/sync/index.js';
 import { memoryCrm, type MemoryCrm } from '../../helpers/memory-crm.js';
@@ -92,6 +93,37 @@ describe('sync cycle', () => {
     expect(c.counts.updated).toBe(1);
     const r = await referralFor('006A');
     expect([r.details?.dealValue, r.details?.closingDateTime?.slice(0, 10), r.details?.notes]).toEqual([20000, '2027-05-01', 'bigger']);
+  });
+
+  it('a target that refuses a stage jump (a solution assessment) gets one update per stage, then the Won', async () => {
+    // Partner Center and the store refuse a jump on an assessment with 409 stagesIncomplete; this port does so for every deal.
+    const refused: number[] = [];
+    const stagePatches: string[][] = [];
+    const strict = {
+      ...client,
+      forRun: client.forRun,
+      async patch(id: string, ops: PatchOp[], etag: string | null) {
+        const stages = ops.filter((o) => o.path === '/salesStage').map((o) => String((o as { value: unknown }).value));
+        const wins = ops.some((o) => o.path === '/substatus');
+        if (stages.length > 1 || (stages.length && wins)) {
+          refused.push(stages.length);
+          throw new StagesIncompleteError('a solution assessment completes each sales stage with its own update');
+        }
+        stagePatches.push(wins ? [...stages, 'Won'] : stages);
+        return client.patch(id, ops, etag);
+      },
+    } as ReferralsClient;
+    const strictCycle = () => runCycle({ connection: 'sf', crm, referrals: strict, mapping, state, log: silentLogger, correlationId: 'c', pageSize: 50 });
+    crm.put('006A', opp());
+    await strictCycle();
+    crm.edit('006A', { StageName: 'Closed Won', Amount: 15000 });
+    const c = await strictCycle();
+    expect(c.counts.issues).toBe(0);
+    expect(refused).toEqual([3]);
+    expect(stagePatches).toEqual([['Develop'], ['Propose'], ['Close'], ['Won']]);
+    const r = await referralFor('006A');
+    expect([r.status, r.substatus, r.details?.dealValue]).toEqual(['Closed', 'Won', 15000]);
+    expect((r.stageHistory ?? []).map((s) => s.salesStage)).toEqual(['Qualify', 'Develop', 'Propose', 'Close']);
   });
 
   it('a jump to Closed Won completes the skipped stages and wins; a later amount edit is blocked and explained', async () => {
