@@ -60,6 +60,8 @@ export async function runService(config: LoadedConfig, log: Logger, opts: RunSer
     // Graceful: stop accepting requests first, then let the running cycles finish their page.
     const http = surface ? await surface.listen(runNow, (name) => scheduler.nextRun(name)).catch(async (err: unknown) => (await scheduler.stop(), Promise.reject(err))) : null;
     log.info('scheduler running', { connections: service.connections.map((c) => `${c.name} (${c.schedule})`), http: http?.url ?? 'off' });
+    // The embedded store sends its referral events to this service, so a Partner Center-side edit syncs in seconds.
+    if (http && config.server.webhooks.enabled && config.server.webhooks.subscribeEmbeddedStore) await subscribeWebhooks(service, `${http.url}/webhooks/partner-center`, log);
     // The initial cycle runs at once, not at the first cron tick.
     if (!opts.signal.aborted) void scheduler.runAllNow();
     opts.onReady?.({ service, http, runNow });
@@ -69,5 +71,18 @@ export async function runService(config: LoadedConfig, log: Logger, opts: RunSer
     return 0;
   } finally {
     await service.close();
+  }
+}
+
+async function subscribeWebhooks(service: Service, callbackUrl: string, log: Logger): Promise<void> {
+  for (const c of service.connections) {
+    if (!c.subscribeWebhooks) continue;
+    try {
+      await c.subscribeWebhooks(callbackUrl);
+      log.info('referral events subscribed', { connection: c.name, callbackUrl });
+    } catch (err) {
+      // The scheduled cycles still sync everything; webhooks only make it sooner.
+      log.warn('referral events not subscribed; changes arrive with the next scheduled cycle', { connection: c.name, error: (err as Error).message });
+    }
   }
 }

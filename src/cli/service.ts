@@ -21,6 +21,7 @@ import { compileMapping, loadMapping, type CompiledMapping, type Mapping } from 
 import { apiKeyProvider, createReferralsClient, providerFromConfig, type ReferralsClient } from '../partner-center/index.js';
 import { startReferralStore, type ReferralStoreHandle } from '../referral-store/index.js';
 import { ConfigError, resolveFromConfig, runLogger, type ConnectionConfig, type LoadedConfig, type Logger } from '../runtime/index.js';
+import { registerPartnerCenterWebhook } from '../server/index.js';
 import { openSqliteState, type SyncState } from '../state/index.js';
 import { afterCycle, runCycle, withSyncLog, type CycleDeps, type CycleResult } from '../sync/index.js';
 
@@ -45,6 +46,8 @@ export interface ServiceConnection {
   sandbox: SalesforceSandbox | DynamicsSandbox | null;
   referrals: ReferralsClient;
   runCycle(opts?: Pick<CycleDeps, 'signal' | 'full' | 'dryRun' | 'onProgress'>): Promise<CycleResult>;
+  /** With the embedded store: subscribe this connection's organization to referral events at `callbackUrl`. */
+  subscribeWebhooks?(callbackUrl: string): Promise<void>;
 }
 
 export interface Service {
@@ -183,6 +186,13 @@ export async function openService(config: LoadedConfig, log: Logger, opts: { onl
         },
         sandbox: open.sandbox,
         referrals,
+        ...(store
+          ? {
+              subscribeWebhooks: async (callbackUrl: string) => {
+                await registerPartnerCenterWebhook({ apiBase: store!.origin, token: async () => (await auth.token(false)) ?? '', callbackUrl });
+              },
+            }
+          : {}),
         runCycle: async (o = {}) => {
           const { log: rlog, correlationId } = runLogger(log, { connection: conn.name });
           const run = referrals.forRun(correlationId);

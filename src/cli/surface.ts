@@ -1,7 +1,7 @@
 /**
  * Composition of the HTTP surface for `start`: metrics and health fed by the service's runs and API calls,
  * the surface context over the service's connections and state, and the server itself. The embedded store's
- * host is allowed as a webhook certificate host (the seam for the store to register itself and sign events).
+ * signing certificate is pinned: its events are verified against the certificate this process holds.
  */
 import { lagSeconds } from '../admin/index.js';
 import { resolveFromConfig, observeLanes, type LoadedConfig, type Logger } from '../runtime/index.js';
@@ -54,7 +54,7 @@ export function createSurface(service: Service, config: LoadedConfig, log: Logge
       return startHttpServer({
         config: config.server,
         resolvePath: (p) => resolveFromConfig(config, p),
-        extraCertificateHosts: service.store ? [new URL(service.store.origin).host] : [],
+        pinnedCertificates: service.store ? [((c) => ({ url: c.url, certificate: c.der }))(service.store.webhookCertificate())] : [],
         ctx: {
           state,
           connections,

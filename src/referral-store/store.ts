@@ -82,6 +82,8 @@ export interface ReferralStoreHandle {
   faults: { configure(input: FaultInput): FaultConfig; reset(): void; current(): FaultConfig };
   /** Every route with its access rule (the security suite attacks each). */
   routes(): RouteAccess[];
+  /** The certificate webhooks are signed with, and the X-MS-Certificate-Url they name (for a receiver in this process). */
+  webhookCertificate(): { url: string; der: Buffer };
   close(): Promise<void>;
 }
 
@@ -235,6 +237,7 @@ export async function startReferralStore(input: ReferralStoreOptions): Promise<R
     deliverWebhooks: () => dispatcher.pump(),
     faults,
     routes,
+    webhookCertificate: () => ({ url: `${origin}${CERTIFICATE_PATH}`, der: certificate.der }),
     close: async () => {
       if (closed) return;
       closed = true;

@@ -213,7 +213,12 @@ export const serverSchema = z.strictObject({
   webhooks: z
     .strictObject({
       enabled: z.boolean().default(true),
-      /** Hosts the signing certificate may be fetched from (HTTPS only). The embedded store adds itself. */
+      /**
+       * With the embedded store: subscribe every connection to its referral events at start, so a Partner
+       * Center-side edit reaches the CRM in seconds (its certificate is pinned, not fetched).
+       */
+      subscribeEmbeddedStore: z.boolean().default(true),
+      /** Hosts the signing certificate may be fetched from (HTTPS only). */
       allowedCertificateHosts: z.array(z.string().min(1)).default(['3psostorageacct.blob.core.windows.net']),
       /** PEM file of the CA(s) the certificate chain must end at; default: Node's public roots. */
       trustAnchorFile: z.string().optional(),

@@ -31,7 +31,8 @@ export interface HttpServerOptions {
   /** The built admin console (default: dist/console of this package). */
   consoleDir?: string;
   /** More certificate hosts to allow (the embedded store); and a fetcher override for tests. */
-  extraCertificateHosts?: string[];
+  /** Certificates held in this process (the embedded store's), trusted by their exact URL. */
+  pinnedCertificates?: VerifierOptions['pinned'];
   extraTrustAnchors?: string[];
   fetchCertificate?: VerifierOptions['fetchCertificate'];
 }
@@ -101,7 +102,8 @@ export function buildHttpApp(opts: HttpServerOptions): FastifyInstance {
     const anchors = [...(anchorFile ? [readFileSync(resolvePath(anchorFile), 'utf8')] : []), ...(opts.extraTrustAnchors ?? [])];
     registerWebhookReceiver(app, {
       verify: createVerifier({
-        allowedHosts: [...config.webhooks.allowedCertificateHosts, ...(opts.extraCertificateHosts ?? [])],
+        allowedHosts: config.webhooks.allowedCertificateHosts,
+        ...(opts.pinnedCertificates ? { pinned: opts.pinnedCertificates } : {}),
         ...(anchors.length ? { trustAnchors: anchors } : {}),
         organization: config.webhooks.organization,
         ...(opts.fetchCertificate ? { fetchCertificate: opts.fetchCertificate } : {}),

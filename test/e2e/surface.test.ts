@@ -390,7 +390,7 @@ describe('POST /webhooks/partner-center', () => {
       ['no signature', { ...valid, Authorization: '' }, 'no signature'],
       ['forged signature', signedHeaders(body, pki.keyOf('expired'), pki.certUrl('valid')), 'does not match'],
       ['body changed after signing', valid, 'does not match'],
-      ['wrong algorithm', signedHeaders(body, pki.keyOf('valid'), pki.certUrl('valid'), 'rsa-sha1'), 'not rsa-sha256'],
+      ['wrong algorithm', signedHeaders(body, pki.keyOf('valid'), pki.certUrl('valid'), 'rsa-sha1'), 'must be rsa-sha256'],
       ['certificate host off the list', signedHeaders(body, pki.keyOf('valid'), pki.certUrl('valid').replace('127.0.0.1', 'localhost')), 'allow-list'],
       ['plain-HTTP certificate URL', signedHeaders(body, pki.keyOf('valid'), pki.certUrl('valid').replace('https:', 'http:')), 'not HTTPS'],
       ['expired certificate', signedHeaders(body, pki.keyOf('expired'), pki.certUrl('expired')), 'not valid at'],

@@ -8,8 +8,7 @@
  * commit sends that event again.
  */
 import { STATUS_CODES } from 'node:http';
-import { signWebhookBody, webhookSignatureHeaders } from '../../partner-center/webhook-signature.js';
-import type { Logger } from '../../runtime/index.js';
+import { signWebhookBody, webhookSignatureHeaders, type Logger } from '../../runtime/index.js';
 import { webhookPayload } from '../events.js';
 import type { Repository } from '../repository.js';
 import type { DueDelivery, WebhookRepository } from './repository.js';

@@ -5,9 +5,10 @@
  * (and cached), its chain checked up to a configured trust anchor (dates, issuer signatures), its subject's
  * organization checked, and then RSA-SHA256 is verified over the raw body bytes. Every refusal says why.
  */
-import { X509Certificate, verify as verifySignature } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { get } from 'node:https';
 import { rootCertificates } from 'node:tls';
+import { readWebhookSignature, verifyWebhookBody } from '../../runtime/index.js';
 
 export interface VerifierOptions {
   /** Hosts (`host` or `host:port`) the certificate may come from. */
@@ -21,16 +22,16 @@ export interface VerifierOptions {
   cacheMs?: number;
   /** Fetch the certificate file (tests may pass their own); default: HTTPS GET trusting the anchors too. */
   fetchCertificate?: (url: URL) => Promise<Buffer>;
+  /**
+   * Certificates known in this process by their exact URL (the embedded referral store's own): used as they are,
+   * with no fetch, chain or organization check — only the signature over the body decides.
+   */
+  pinned?: readonly { url: string; certificate: Buffer }[];
 }
 
 export type Verdict = { ok: true; certificate: X509Certificate } | { ok: false; reason: string };
 
 type Headers = Record<string, string | string[] | undefined>;
-
-const header = (h: Headers, name: string): string | undefined => {
-  const v = h[name];
-  return Array.isArray(v) ? v[0] : v;
-};
 
 /** PEM blocks or one DER certificate. */
 export function parseCertificates(data: Buffer): X509Certificate[] {
@@ -103,16 +104,19 @@ export function createVerifier(opts: VerifierOptions): (headers: Headers, rawBod
     return certs;
   };
 
+  const pinned = new Map((opts.pinned ?? []).map((p) => [p.url, new X509Certificate(p.certificate)]));
+  const signed = (rawBody: Buffer, signature: string, cert: X509Certificate): Verdict =>
+    verifyWebhookBody(rawBody, signature, cert.raw) ? { ok: true, certificate: cert } : { ok: false, reason: 'the signature does not match the body' };
+
   return async (headers, rawBody) => {
-    const auth = header(headers, 'authorization');
-    const signature = auth && /^Signature\s+/i.test(auth) ? auth.replace(/^Signature\s+/i, '').trim() : header(headers, 'x-ms-signature');
-    if (!signature) return { ok: false, reason: 'no signature (expected Authorization: Signature <base64>)' };
-    const algorithm = header(headers, 'x-ms-signature-algorithm');
-    if (algorithm?.toLowerCase() !== 'rsa-sha256') return { ok: false, reason: `signature algorithm '${algorithm ?? '(none)'}' is not rsa-sha256` };
-    const certUrl = header(headers, 'x-ms-certificate-url');
+    const sig = readWebhookSignature(headers);
+    if (!sig.ok) return sig;
+    const { signature, certificateUrl: certUrl } = sig;
+    const own = pinned.get(certUrl);
+    if (own) return signed(rawBody, signature, own);
     let url: URL;
     try {
-      url = new URL(certUrl ?? '');
+      url = new URL(certUrl);
     } catch {
       return { ok: false, reason: 'X-MS-Certificate-Url is missing or not a URL' };
     }
@@ -133,7 +137,6 @@ export function createVerifier(opts: VerifierOptions): (headers: Headers, rawBod
     const org = organizationOf(leaf);
     if (org !== opts.organization) return { ok: false, reason: `the certificate's organization is '${org ?? '(none)'}', expected '${opts.organization}'` };
     if (leaf.publicKey.asymmetricKeyType !== 'rsa') return { ok: false, reason: 'the certificate key is not RSA' };
-    const ok = verifySignature('RSA-SHA256', rawBody, leaf.publicKey, Buffer.from(signature, 'base64'));
-    return ok ? { ok: true, certificate: leaf } : { ok: false, reason: 'the signature does not match the body' };
+    return signed(rawBody, signature, leaf);
   };
 }

@@ -2,7 +2,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { generate } from 'selfsigned';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readWebhookSignature, signWebhookBody, verifyWebhookBody, webhookSignatureHeaders } from '../../../src/partner-center/webhook-signature.js';
+import { readWebhookSignature, signWebhookBody, verifyWebhookBody, webhookSignatureHeaders } from '../../../src/runtime/index.js';
 
 let key: string;
 let cert: string;
