@@ -108,9 +108,13 @@ describe('probes and metrics', () => {
   });
 
   it('/metrics is Prometheus text with every family the issue names, typed and following conventions', async () => {
-    const res = await fetch(`${api}/metrics`);
-    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
-    const families = parsePrometheusText(await res.text());
+    // The run is in the state before its metrics are (registration and notifications follow the engine's commit).
+    const families = await waitFor('the first run in the metrics', async () => {
+      const res = await fetch(`${api}/metrics`);
+      expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+      const f = parsePrometheusText(await res.text());
+      return sampleValue(f, 'cosell_sync_runs_total', { connection: 'sf', result: 'ok' }) ? f : undefined;
+    });
     const want: Record<string, string> = {
       cosell_sync_runs_total: 'counter',
       cosell_sync_run_duration_seconds: 'histogram',
