@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startPki, type Pki } from '../helpers/webhook-pki.js';
 import { writeSurfaceConfig } from '../helpers/surface-config.js';
+import { waitFor as waitUntil } from '../helpers/wait-for.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cosell-embedded-hooks-'));
 const READ = 'read-token-embedded-0123456789';
@@ -21,15 +22,7 @@ let stderr = '';
 let api = '';
 let store = '';
 
-const waitFor = async <T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 20_000): Promise<T> => {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}\n${stderr.slice(-2000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 20_000) => waitUntil(what, probe, ms, () => stderr);
 const get = async (path: string) => (await (await fetch(`${api}${path}`, { headers: { Authorization: `Bearer ${READ}` } })).json()) as any;
 const logLine = (message: string) => stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.message === message);
 

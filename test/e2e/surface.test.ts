@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePrometheusText, sampleValue } from '../helpers/prom-text.js';
 import { writeSurfaceConfig } from '../helpers/surface-config.js';
 import { signedHeaders, startPki, type Pki } from '../helpers/webhook-pki.js';
+import { waitFor as waitUntil } from '../helpers/wait-for.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cosell-surface-'));
 const READ = 'read-token-surface-0123456789';
@@ -30,15 +31,7 @@ let store = '';
 let stderr = '';
 let stdout = '';
 
-const waitFor = async <T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 20_000): Promise<T> => {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}\n${stderr.slice(-2000)}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
+const waitFor = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 20_000) => waitUntil(what, probe, ms, () => stderr);
 
 const call = async (method: string, path: string, token?: string, body?: unknown) => {
   const res = await fetch(`${api}${path}`, {
