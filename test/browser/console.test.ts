@@ -114,7 +114,7 @@ describe.skipIf(!enabled)('the admin console in Chromium', () => {
     await accessible();
     await signIn(svc.tokens.read);
     const card = page.getByRole('region', { name: 'sf Salesforce' });
-    await expect(card.getByTestId('health').textContent()).resolves.toMatch(/degraded — \d+ records? did not sync/);
+    await expect.poll(() => card.getByTestId('health').textContent(), { timeout: 10_000 }).toMatch(/degraded — \d+ records? did not sync/);
     await page.getByRole('region', { name: 'd365 Dynamics 365' }).waitFor();
     expect(await page.getByRole('button', { name: 'Sync now' }).count()).toBe(0);
     await go('issues');
@@ -138,10 +138,10 @@ describe.skipIf(!enabled)('the admin console in Chromium', () => {
     await page.getByRole('region', { name: 'd365 Dynamics 365' }).getByText(throttling).waitFor();
     await card.getByRole('button', { name: 'Full resync…' }).click();
     const dialog = page.getByRole('dialog', { name: 'Full resync of sf?' });
-    await expect(dialog.textContent()).resolves.toContain('reads every opportunity and every referral again');
+    await expect.poll(() => dialog.textContent(), { timeout: 10_000 }).toContain('reads every opportunity and every referral again');
     await accessible();
     await dialog.getByRole('button', { name: 'Cancel' }).click();
-    await expect(dialog.isVisible()).resolves.toBe(false);
+    await expect.poll(() => dialog.isVisible(), { timeout: 10_000 }).toBe(false);
     await shot(page, 'overview');
     await accessible();
     // A narrow window: nothing wider than the screen but the tables' own scroll.
@@ -159,18 +159,18 @@ describe.skipIf(!enabled)('the admin console in Chromium', () => {
     expect(sf.get('Opportunity', ids.unmapped).Referral_Id__c ?? null).toBeNull();
     await go('mappings/sf');
     const row = page.locator('tr[data-stage="Value Proposition"]');
-    await expect(row.textContent()).resolves.toContain('Unmapped');
-    await expect(row.getAttribute('class')).resolves.toBe('unmapped');
+    await expect.poll(() => row.textContent(), { timeout: 10_000 }).toContain('Unmapped');
+    await expect.poll(() => row.getAttribute('class'), { timeout: 10_000 }).toBe('unmapped');
     const select = page.getByLabel('Value Proposition', { exact: true });
     // "Suggest" fills only the gap, from the stage's probability (50 % → Developed); the drop-down can change it.
     await page.getByRole('button', { name: 'Suggest for unmapped stages' }).click();
-    await expect(select.inputValue()).resolves.toBe('Developed');
-    await expect(page.getByLabel('Needs Analysis', { exact: true }).inputValue()).resolves.toBe('Qualified');
+    await expect.poll(() => select.inputValue(), { timeout: 10_000 }).toBe('Developed');
+    await expect.poll(() => page.getByLabel('Needs Analysis', { exact: true }).inputValue(), { timeout: 10_000 }).toBe('Qualified');
     await select.selectOption('Proposed');
     await select.selectOption('Developed');
     await page.getByRole('button', { name: 'Save stage table' }).click();
     await page.getByRole('status').filter({ hasText: /^Saved / }).waitFor();
-    await expect(row.getAttribute('class')).resolves.toBeNull();
+    await expect.poll(() => row.getAttribute('class'), { timeout: 10_000 }).toBeNull();
     await accessible();
     await shot(page, 'mappings');
     await shot(page, 'mappings-top', false);
@@ -183,7 +183,7 @@ describe.skipIf(!enabled)('the admin console in Chromium', () => {
     await yaml.fill((await yaml.inputValue()).replace('crm: salesforce', 'crm: sap'));
     await page.getByRole('button', { name: 'Save', exact: true }).click();
     await page.getByRole('alert').filter({ hasText: 'Not saved' }).waitFor();
-    await expect(page.getByRole('list', { name: 'Problems' }).textContent()).resolves.toMatch(/line 2:6 crm — /);
+    await expect.poll(() => page.getByRole('list', { name: 'Problems' }).textContent(), { timeout: 10_000 }).toMatch(/line 2:6 crm — /);
     await accessible();
     await shot(page, 'mappings-yaml-problem');
   });
@@ -191,7 +191,7 @@ describe.skipIf(!enabled)('the admin console in Chromium', () => {
   it('issues: after the CRM record is fixed, retrying its issue makes it sync', async () => {
     await go('issues');
     const row = page.getByRole('row').filter({ hasText: `crm:${ids.badCountry}` });
-    await expect(row.textContent()).resolves.toContain('Atlantis');
+    await expect.poll(() => row.textContent(), { timeout: 10_000 }).toContain('Atlantis');
     sf.update('Account', String(sf.get('Opportunity', ids.badCountry).AccountId), { BillingCountry: 'Netherlands' });
     await row.getByRole('button', { name: 'Retry' }).click();
     await page.getByRole('status').filter({ hasText: '1 record will be read again' }).waitFor();
@@ -211,11 +211,11 @@ describe.skipIf(!enabled)('the admin console in Chromium', () => {
     await go(`record/sf/${ids.conflict}`);
     await page.locator('table.sides tbody tr').first().waitFor();
     expect(await page.locator('tr.differs th').allTextContents()).toEqual(['Notes differs']);
-    await expect(page.getByRole('row', { name: /^Notes/ }).textContent()).resolves.toBe('Notes differsNotes from the CRMNotes from the referralFirst notes');
+    await expect.poll(() => page.getByRole('row', { name: /^Notes/ }).textContent(), { timeout: 10_000 }).toBe('Notes differsNotes from the CRMNotes from the referralFirst notes');
     await go('issues');
     const keep = page.getByRole('button', { name: `Keep the CRM value of notes for ${ids.conflict}` });
     const row = page.getByRole('row').filter({ has: keep });
-    await expect(row.textContent()).resolves.toMatch(/Notes from the CRM.*Notes from the referral.*First notes/);
+    await expect.poll(() => row.textContent(), { timeout: 10_000 }).toMatch(/Notes from the CRM.*Notes from the referral.*First notes/);
     await shot(page, 'conflicts');
     await keep.click();
     await page.getByRole('status').filter({ hasText: 'the CRM value is kept' }).waitFor();
@@ -224,7 +224,7 @@ describe.skipIf(!enabled)('the admin console in Chromium', () => {
     expect(sf.get('Opportunity', ids.conflict).Description).toBe('Notes from the CRM');
     await go(`record/sf/${ids.conflict}`);
     const notes = page.getByRole('row', { name: /^Notes/ });
-    await expect(notes.textContent()).resolves.toBe('NotesNotes from the CRMNotes from the CRMNotes from the CRM');
+    await expect.poll(() => notes.textContent(), { timeout: 10_000 }).toBe('NotesNotes from the CRMNotes from the CRMNotes from the CRM');
     await accessible();
   });
 
@@ -243,7 +243,7 @@ describe.skipIf(!enabled)('the admin console in Chromium', () => {
     await page.getByRole('button', { name: 'Search' }).click();
     const entry = page.locator('tr[data-outcome="updated"]').filter({ hasText: ids.edited });
     await entry.waitFor();
-    await expect(entry.textContent()).resolves.toContain('Wingtip amount test');
+    await expect.poll(() => entry.textContent(), { timeout: 10_000 }).toContain('Wingtip amount test');
     // The outcome filter is applied by the server: the same search under another outcome finds nothing.
     await page.getByLabel('Outcome').selectOption('created');
     await page.getByText('No records match.').waitFor();
@@ -253,8 +253,8 @@ describe.skipIf(!enabled)('the admin console in Chromium', () => {
     await shot(page, 'sync-log');
     await entry.getByRole('link', { name: 'Wingtip amount test' }).click();
     await page.getByRole('heading', { name: 'Wingtip amount test' }).waitFor();
-    await expect(page.getByRole('row', { name: /^Deal value/ }).textContent()).resolves.toBe('Deal value990009900099000');
-    await expect(page.getByRole('listitem').filter({ hasText: `run ${run.id}` }).textContent()).resolves.toContain('updated');
+    await expect.poll(() => page.getByRole('row', { name: /^Deal value/ }).textContent(), { timeout: 10_000 }).toBe('Deal value990009900099000');
+    await expect.poll(() => page.getByRole('listitem').filter({ hasText: `run ${run.id}` }).textContent(), { timeout: 10_000 }).toContain('updated');
     await accessible();
     await shot(page, 'record');
   });
@@ -270,7 +270,7 @@ describe.skipIf(!enabled)('the admin console in Chromium', () => {
     expect(cells).toContain('Adatum inbound console test');
     // The sync made an opportunity of it: the name opens that record.
     const crmId = sf.all('Opportunity').find((o) => o.Referral_Id__c === ids.inbound)!.Id as string;
-    await expect(row.getByRole('link', { name: 'Adatum inbound console test' }).getAttribute('href')).resolves.toBe(`#/record/sf/${crmId}`);
+    await expect.poll(() => row.getByRole('link', { name: 'Adatum inbound console test' }).getAttribute('href'), { timeout: 10_000 }).toBe(`#/record/sf/${crmId}`);
     expect(cells).toContain('$120,000');
     expect(cells.at(-1)).toBe(`${days} days`);
     await accessible();
