@@ -255,6 +255,12 @@ describe.skipIf(!enabled)('the admin console in Chromium', () => {
     await page.getByRole('heading', { name: 'Wingtip amount test' }).waitFor();
     await expect.poll(() => page.getByRole('row', { name: /^Deal value/ }).textContent(), { timeout: 10_000 }).toBe('Deal value990009900099000');
     await expect.poll(() => page.getByRole('listitem').filter({ hasText: `run ${run.id}` }).textContent(), { timeout: 10_000 }).toContain('updated');
+    const next = page.getByRole('region', { name: 'Next sync' });
+    await expect.poll(() => next.textContent(), { timeout: 10_000 }).toContain('Nothing to do: both sides agree.');
+    // A new CRM edit: the record page says what the next sync would do with it (a dry run), before any sync.
+    sf.update('Opportunity', ids.edited, { Amount: 98_000 });
+    await page.reload();
+    await expect.poll(() => next.textContent(), { timeout: 10_000 }).toContain('It would update the referral.');
     await accessible();
     await shot(page, 'record');
   });

@@ -5,6 +5,38 @@ import { href, useLoad } from '../hooks.js';
 import type { Comparison, LogEntry } from '../types.js';
 import { Frame } from '../ui.js';
 
+/** What the next sync would do with this record (a dry run on the server), in words. */
+const ACTIONS: Record<string, string> = {
+  'create-referral': 'create the referral',
+  'patch-referral': 'update the referral',
+  'write-crm': 'write the referral side back to the CRM record',
+  'create-crm': 'create the opportunity in the CRM',
+  unlink: 'unlink the record from its referral',
+};
+
+interface NextPlan {
+  actions: string[];
+  blocked: { reason: string; fields: string[] }[];
+  conflicts: { field: string; crm: unknown; referral: unknown }[];
+  problems: { path: string; message: string }[];
+}
+
+function NextSync({ plan }: { plan: NextPlan }) {
+  const nothing = !plan.actions.length && !plan.blocked.length && !plan.conflicts.length && !plan.problems.length;
+  return (
+    <section aria-labelledby="next-sync">
+      <h2 id="next-sync">Next sync</h2>
+      {nothing ? <p>Nothing to do: both sides agree.</p> : null}
+      <ul data-testid="next-plan">
+        {plan.actions.map((a) => <li key={a}>It would {ACTIONS[a] ?? a}.</li>)}
+        {plan.blocked.map((b) => <li key={b.reason}>Held back ({b.fields.join(', ')}): {b.reason}</li>)}
+        {plan.conflicts.map((c) => <li key={c.field}>Conflict on {LABELS[c.field] ?? c.field}: CRM {show(c.crm)}, referral {show(c.referral)} — resolve it under Issues and conflicts.</li>)}
+        {plan.problems.map((p) => <li key={`${p.path}${p.message}`}>Problem: {p.message}</li>)}
+      </ul>
+    </section>
+  );
+}
+
 const LABELS: Record<string, string> = {
   name: 'Name', customer: 'Customer', contact: 'Contact', value: 'Deal value', currency: 'Currency', closeDate: 'Close date',
   notes: 'Notes', campaignId: 'Campaign', stage: 'Stage', statusReason: 'Status reason', helpType: 'Microsoft help',
@@ -14,7 +46,7 @@ const LABELS: Record<string, string> = {
 export function RecordPage({ connection, crmId }: { connection: string; crmId: string }) {
   const path = `/connections/${encodeURIComponent(connection)}/records/${encodeURIComponent(crmId)}`;
   const cmp = useLoad(() => api<Comparison>('GET', `${path}/compare`), [path]);
-  const rec = useLoad(() => api<{ history: LogEntry[] }>('GET', path), [path]);
+  const rec = useLoad(() => api<{ history: LogEntry[]; nextPlan: NextPlan }>('GET', path), [path]);
   return (
     <Frame loaded={cmp}>
       {(c) => (
@@ -53,6 +85,9 @@ export function RecordPage({ connection, crmId }: { connection: string; crmId: s
               ))}
             </tbody>
           </table>
+          <Frame loaded={rec}>
+            {(r) => <NextSync plan={r.nextPlan} />}
+          </Frame>
           <h2>History</h2>
           <Frame loaded={rec}>
             {(r) =>
