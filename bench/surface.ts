@@ -57,7 +57,7 @@ interface Stack {
 
 async function stack(pki: Pki, schedule: string): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), 'cosell-bench-surface-'));
-  const file = writeSurfaceConfig(dir, { pki, mapping: join(process.cwd(), 'mappings/salesforce.yaml'), schedule, seed: 60, readEnv: 'BENCH_READ', adminEnv: 'BENCH_ADMIN' });
+  const file = writeSurfaceConfig(dir, { pki, mapping: join(process.cwd(), 'mappings/salesforce.yaml'), schedule, seed: 160, readEnv: 'BENCH_READ', adminEnv: 'BENCH_ADMIN' });
   const config = loadConfig(file);
   const service = await openService(config, silentLogger);
   const surface = createSurface(service, config, silentLogger);
@@ -129,11 +129,13 @@ async function crmToReferral(pki: Pki, LAG_EDITS: number): Promise<number[]> {
   const s = await stack(pki, '*/15 * * * * *');
   const { sb, ids } = opportunities(s);
   const lags: number[] = [];
+  // Concurrent edits must each have their own record, or a later one overwrites the value an earlier one waits for.
+  if (ids.length < LAG_EDITS) throw new Error(`only ${ids.length} synced opportunities for ${LAG_EDITS} concurrent edits`);
   try {
     await Promise.all(
       Array.from({ length: LAG_EDITS }, async (_, i) => {
         await sleep(Math.random() * 60_000);
-        const crmId = ids[i % ids.length]!;
+        const crmId = ids[i]!;
         const value = 500_000 + i;
         sb.org.update('Opportunity', crmId, { Amount: value });
         lags.push(await until(async () => (await s.referral(crmId)).dealValue === value, 60_000));
