@@ -21,7 +21,7 @@ import { compileMapping, loadMapping, type CompiledMapping, type Mapping } from 
 import { apiKeyProvider, createReferralsClient, providerFromConfig, type ReferralsClient } from '../partner-center/index.js';
 import { startReferralStore, type ReferralStoreHandle } from '../referral-store/index.js';
 import { ConfigError, resolveFromConfig, runLogger, type ConnectionConfig, type LoadedConfig, type Logger } from '../runtime/index.js';
-import { openSqliteState, type SyncState } from '../state/index.js';
+import { openConfiguredState, type SyncState } from '../state/index.js';
 import { afterCycle, runCycle, withSyncLog, type CycleDeps, type CycleResult } from '../sync/index.js';
 
 export interface OpenConnection {
@@ -144,7 +144,7 @@ export async function openService(config: LoadedConfig, log: Logger, opts: { onl
       closers.push(() => store!.close());
       baseUrl = store.url;
     }
-    const state = withSyncLog(openSqliteState(resolveFromConfig(config, config.state.path)));
+    const state = withSyncLog(await openConfiguredState(config));
     closers.push(() => state.close());
 
     const connections: ServiceConnection[] = [];

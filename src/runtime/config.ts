@@ -228,9 +228,36 @@ export const serverSchema = z.strictObject({
 });
 export type ServerConfig = z.infer<typeof serverSchema>;
 
+/** Where the sync state lives: a SQLite file (the default) or PostgreSQL (distributed mode; URL from env). */
+export const stateSchema = z.strictObject({
+  kind: z.enum(['sqlite', 'postgres']).default('sqlite'),
+  /** SQLite file, relative to the config file. */
+  path: z.string().default('.cosell/state.db'),
+  /** PostgreSQL: the environment variable holding the connection URL (it may carry a password). */
+  urlEnv: envName.default('COSELL_DATABASE_URL'),
+  /** PostgreSQL schema of the tables. */
+  schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, { error: 'expected a lower-case SQL identifier' }).default('public'),
+  poolSize: z.number().int().min(1).max(100).default(5),
+});
+export type StateConfig = z.infer<typeof stateSchema>;
+
+/** Embedded: the in-process scheduler. Distributed: BullMQ jobs on Redis, run by `cosell-sync worker` processes. */
+export const runtimeSchema = z.strictObject({
+  mode: z.enum(['embedded', 'distributed']).default('embedded'),
+  redisUrlEnv: envName.default('COSELL_REDIS_URL'),
+  /** Redis key prefix of the queue (one per deployment sharing a Redis). */
+  prefix: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('cosell'),
+  /** A connection's lease in PostgreSQL; renewed every third of it while its sync runs. */
+  leaseSeconds: z.number().int().min(5).max(3600).default(60),
+  /** Connections one worker process syncs at once. */
+  concurrency: z.number().int().min(1).max(64).default(2),
+});
+export type RuntimeConfig = z.infer<typeof runtimeSchema>;
+
 export const configSchema = z
   .strictObject({
-    state: z.strictObject({ path: z.string().default('.cosell/state.db') }).prefault({}),
+    state: stateSchema.prefault({}),
+    runtime: runtimeSchema.prefault({}),
     log: z
       .strictObject({
         level: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
@@ -269,7 +296,7 @@ function applyEnv(config: Config, env: Env): Config {
   const format = env.COSELL_LOG_FORMAT;
   return {
     ...config,
-    state: { path: env.COSELL_STATE_PATH ?? config.state.path },
+    state: { ...config.state, path: env.COSELL_STATE_PATH ?? config.state.path },
     log: {
       level: (['error', 'warn', 'info', 'debug'] as const).find((l) => l === level) ?? config.log.level,
       format: (['auto', 'json', 'pretty'] as const).find((f) => f === format) ?? config.log.format,

@@ -1,0 +1,3 @@
+export { openPostgresState, type PostgresState } from './state.js';
+export { acquireLease, renewLease, releaseLease, FencedError, type Fence } from './lease.js';
+export { openPool, migrate, type PoolOptions } from './pool.js';
