@@ -8,6 +8,7 @@ import { registerMappings } from './commands/mappings.js';
 import { registerOps } from './commands/ops.js';
 import { registerSandboxAndSetup } from './commands/sandbox.js';
 import { registerStart } from './commands/start.js';
+import { registerState } from './commands/state.js';
 import { registerSync } from './commands/sync.js';
 import { registerStore } from './commands/store.js';
 import { registerWebhookSetup } from './commands/webhooks.js';
@@ -25,5 +26,6 @@ export function buildProgram(): Command {
   registerSandboxAndSetup(program);
   registerWebhookSetup(program);
   registerStore(program);
+  registerState(program);
   return program;
 }
