@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { registerAuth } from './commands/auth.js';
+import { registerDistributed } from './commands/distributed.js';
 import { registerMappings } from './commands/mappings.js';
 import { registerOps } from './commands/ops.js';
 import { registerSandboxAndSetup } from './commands/sandbox.js';
@@ -27,5 +28,6 @@ export function buildProgram(): Command {
   registerWebhookSetup(program);
   registerStore(program);
   registerState(program);
+  registerDistributed(program);
   return program;
 }

@@ -44,7 +44,8 @@ export interface ServiceConnection {
   reloadMapping(m: Mapping): void;
   sandbox: SalesforceSandbox | DynamicsSandbox | null;
   referrals: ReferralsClient;
-  runCycle(opts?: Pick<CycleDeps, 'signal' | 'full' | 'dryRun' | 'onProgress'>): Promise<CycleResult>;
+  /** `state` replaces the service's state for this cycle (a worker's view fenced by its lease). */
+  runCycle(opts?: Pick<CycleDeps, 'signal' | 'full' | 'dryRun' | 'onProgress'> & Partial<Pick<CycleDeps, 'state'>>): Promise<CycleResult>;
 }
 
 export interface Service {
@@ -123,7 +124,7 @@ export async function openConnection(config: LoadedConfig, conn: ConnectionConfi
   return { crm: connector, sandbox: null, close: () => connector.close() };
 }
 
-export async function openService(config: LoadedConfig, log: Logger, opts: { only?: string[] } = {}): Promise<Service> {
+export async function openService(config: LoadedConfig, log: Logger, opts: { only?: string[]; state?: SyncState } = {}): Promise<Service> {
   const closers: (() => Promise<void>)[] = [];
   const closeAll = async () => {
     for (const c of closers.reverse()) await c().catch((err: unknown) => log.warn('close failed', { error: (err as Error).message }));
@@ -144,7 +145,7 @@ export async function openService(config: LoadedConfig, log: Logger, opts: { onl
       closers.push(() => store!.close());
       baseUrl = store.url;
     }
-    const state = withSyncLog(await openConfiguredState(config));
+    const state = withSyncLog(opts.state ?? (await openConfiguredState(config)));
     closers.push(() => state.close());
 
     const connections: ServiceConnection[] = [];
@@ -191,11 +192,11 @@ export async function openService(config: LoadedConfig, log: Logger, opts: { onl
             crm: open.crm,
             referrals: run,
             mapping,
-            state,
             log: rlog,
             correlationId,
             pageSize: conn.pageSize,
             ...o,
+            state: o.state ?? state,
           });
           // Registration and notifications act on deals the cycle has just linked, won or closed.
           if (!o.dryRun && !result.interrupted) await afterCycle({ connection: conn.name, crm: open.crm, referrals: run, mapping: source, log: rlog });

@@ -55,9 +55,9 @@ export async function releaseLease(db: Db, fence: Fence): Promise<void> {
  * Inside a page's transaction: lock the lease row and refuse unless the token is current and unexpired. The
  * row lock orders this commit against a take-over (which updates the row), so one of them sees the other.
  */
-export async function checkFence(c: Tx, connection: string, fence: Fence): Promise<void> {
+export async function checkFence(c: Tx, connection: string, fence: Fence, opts: { pageCommit: boolean }): Promise<void> {
   if (connection !== fence.connection) throw new FencedError(fence);
   const r = await c.query('SELECT 1 FROM leases WHERE connection = $1 AND token = $2 AND expires_at > clock_timestamp() FOR UPDATE', [connection, fence.token]);
   if (r.rowCount !== 1) throw new FencedError(fence);
-  await c.query('INSERT INTO page_commits (connection, token, holder) VALUES ($1, $2, $3)', [connection, fence.token, fence.holder]);
+  if (opts.pageCommit) await c.query('INSERT INTO page_commits (connection, token, holder) VALUES ($1, $2, $3)', [connection, fence.token, fence.holder]);
 }

@@ -83,6 +83,9 @@ const addRetries = (c: Query, connection: string, keys: string[]) =>
     ? c.query('INSERT INTO retries (connection, record_key) SELECT $1, k FROM unnest($2::text[]) AS k ON CONFLICT DO NOTHING', [connection, keys])
     : Promise.resolve();
 
+const takeRetries = async (c: Query, connection: string) =>
+  (await c.query<{ record_key: string }>('DELETE FROM retries WHERE connection = $1 RETURNING record_key', [connection])).rows.map((r) => r.record_key);
+
 /** A WHERE clause from conditions; `$?` in a condition stands for its value, numbered in order. */
 type Cond = [sql: string, value?: unknown];
 function where(conds: Cond[]): { sql: string; args: unknown[] } {
@@ -115,7 +118,12 @@ export async function openPostgresState(opts: PoolOptions): Promise<PostgresStat
   const state: PostgresState = {
     db,
     fenced(fence) {
-      return { ...state, checkpoint: (connection, cp) => inTx(db, async (c) => (await checkFence(c, connection, fence), await writeCheckpoint(c, connection, cp))) };
+      return {
+        ...state,
+        checkpoint: (connection, cp) => inTx(db, async (c) => (await checkFence(c, connection, fence, { pageCommit: true }), await writeCheckpoint(c, connection, cp))),
+        // Taking the retry queue is a write too: a worker that lost its lease must leave it for the one that has it.
+        takeRetries: (connection) => inTx(db, async (c) => (await checkFence(c, connection, fence, { pageCommit: false }), await takeRetries(c, connection))),
+      };
     },
     async ensureConnection(name, kind) {
       await db.query('INSERT INTO connections (name, kind, created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING', [name, kind, now()]);
@@ -183,9 +191,7 @@ export async function openPostgresState(opts: PoolOptions): Promise<PostgresStat
         return keys.length;
       });
     },
-    async takeRetries(connection) {
-      return (await rows<{ record_key: string }>('DELETE FROM retries WHERE connection = $1 RETURNING record_key', [connection])).map((r) => r.record_key);
-    },
+    takeRetries: (connection) => takeRetries(db, connection),
     async linkCounts(connection) {
       const out: Record<LinkState, number> = { ok: 0, blocked: 0, error: 0 };
       for (const r of await rows<{ state: LinkState; n: string }>('SELECT state, COUNT(*) n FROM links WHERE connection = $1 GROUP BY state', [connection])) out[r.state] = Number(r.n);
