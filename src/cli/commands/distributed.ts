@@ -6,12 +6,12 @@
  * leases are released, exit 0.
  */
 import type { Command } from 'commander';
-import { openSyncQueue } from '../../jobs/queue.js';
+import { openSyncQueue, type SyncQueue } from '../../jobs/queue.js';
 import { startSyncWorker } from '../../jobs/worker.js';
-import { ConfigError, onShutdownSignal, type LoadedConfig } from '../../runtime/index.js';
+import { ConfigError, onShutdownSignal, type LoadedConfig, type Logger } from '../../runtime/index.js';
 import { databaseUrl, openPostgresState } from '../../state/index.js';
 import { cliContext } from '../context.js';
-import { openService } from '../service.js';
+import { openService, type Service } from '../service.js';
 import { createSurface } from '../surface.js';
 
 function redisUrl(config: LoadedConfig): string {
@@ -26,6 +26,12 @@ function requireDistributed(config: LoadedConfig): void {
   }
 }
 
+/** The HTTP surface where "sync now" (and so a webhook's targeted sync) queues a job instead of running it. */
+async function serveSurface(service: Service, config: LoadedConfig, log: Logger, queue: SyncQueue) {
+  if (!config.server.enabled) return null;
+  return createSurface(service, config, log).listen(async (name) => void (await queue.syncNow(name)));
+}
+
 const stopped = () => new Promise<NodeJS.Signals>((resolve) => onShutdownSignal(resolve));
 
 export function registerDistributed(program: Command): void {
@@ -38,12 +44,17 @@ export function registerDistributed(program: Command): void {
       const redis = redisUrl(config);
       const state = await openPostgresState({ url: databaseUrl(config), schema: config.state.schema, max: config.state.poolSize });
       const service = await openService(config, log, { state });
+      const queue = openSyncQueue(redis, config.runtime.prefix);
       const stop = stopped();
       const worker = startSyncWorker({ connections: service.connections, state, redisUrl: redis, runtime: config.runtime, log });
       try {
+        // Probes and metrics of this worker (the orchestrator restarts it when /livez fails).
+        const http = await serveSurface(service, config, log, queue);
         log.info('shutting down', { signal: await stop });
-        await worker.close();
+        await http?.close();
       } finally {
+        await worker.close();
+        await queue.close();
         await service.close();
       }
       process.exitCode = 0;
@@ -62,8 +73,7 @@ export function registerDistributed(program: Command): void {
       try {
         await queue.schedule(service.connections);
         for (const c of service.connections) await queue.syncNow(c.name);
-        const surface = config.server.enabled ? createSurface(service, config, log) : null;
-        const http = await surface?.listen(async (name) => void (await queue.syncNow(name)));
+        const http = await serveSurface(service, config, log, queue);
         log.info('scheduler running', { connections: service.connections.map((c) => `${c.name} (${c.schedule})`), http: http?.url ?? 'off' });
         log.info('shutting down', { signal: await stop });
         await http?.close();
