@@ -9,10 +9,11 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { CycleResult } from '../sync/index.js';
-import { AuthError, BudgetExhaustedError, ConfigError, describeError, type Logger, type RuntimeConfig } from '../runtime/index.js';
+import { AuthError, BudgetExhaustedError, ConfigError, describeError, shareLanePauses, type Logger, type RuntimeConfig } from '../runtime/index.js';
 import { acquireLease, FencedError, releaseLease, renewLease, type Fence, type PostgresState } from '../state/postgres/index.js';
 import { withSyncLog } from '../sync/index.js';
 import { QUEUE, redisConnection, syncJobSchema, type SyncJob } from './queue.js';
+import { redisLanePauses } from './shared-pauses.js';
 
 export interface WorkerConnection {
   name: string;
@@ -101,6 +102,9 @@ export function startSyncWorker(deps: SyncWorkerDeps): SyncWorker {
   }
 
   const redis = redisConnection(deps.redisUrl);
+  // A Retry-After one worker sees pauses that API for every worker.
+  const pauses = redisConnection(deps.redisUrl);
+  shareLanePauses(redisLanePauses(pauses, deps.runtime.prefix));
   const worker = new Worker<SyncJob, JobOutcome>(QUEUE, processJob, {
     connection: redis,
     prefix: deps.runtime.prefix,
@@ -120,6 +124,8 @@ export function startSyncWorker(deps: SyncWorkerDeps): SyncWorker {
       for (const c of active) c.abort();
       await worker.close();
       redis.disconnect();
+      shareLanePauses(null);
+      pauses.disconnect();
       log.info('worker stopped', { holder });
     },
   };
