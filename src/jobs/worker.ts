@@ -4,6 +4,7 @@
  * token, release the lease. A lost lease stops the cycle after its page, and that page's commit is refused
  * anyway. Fatal errors (auth, budget, config) park the connection (paused, the reason on its run and in the log)
  * instead of retrying; others are retried with backoff. Stalled jobs (a killed worker) go back to the queue.
+ * Fairness: a cycle longer than its slice yields at a page boundary and its connection queues again at the back.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -12,7 +13,7 @@ import type { CycleResult } from '../sync/index.js';
 import { AuthError, BudgetExhaustedError, ConfigError, describeError, shareLanePauses, type Logger, type RuntimeConfig } from '../runtime/index.js';
 import { acquireLease, FencedError, releaseLease, renewLease, type Fence, type PostgresState } from '../state/postgres/index.js';
 import { withSyncLog } from '../sync/index.js';
-import { QUEUE, redisConnection, syncJobSchema, type SyncJob } from './queue.js';
+import { openSyncQueue, QUEUE, redisConnection, syncJobSchema, type SyncJob } from './queue.js';
 import { redisLanePauses } from './shared-pauses.js';
 
 export interface WorkerConnection {
@@ -24,7 +25,7 @@ export interface SyncWorkerDeps {
   connections: WorkerConnection[];
   state: PostgresState;
   redisUrl: string;
-  runtime: Pick<RuntimeConfig, 'prefix' | 'leaseSeconds' | 'concurrency'>;
+  runtime: Pick<RuntimeConfig, 'prefix' | 'leaseSeconds' | 'concurrency' | 'sliceSeconds'>;
   log: Logger;
   /** How long a job waits before asking again for a lease another worker holds. */
   busyRetryMs?: number;
@@ -36,7 +37,7 @@ export interface SyncWorker {
   close(): Promise<void>;
 }
 
-export type JobOutcome = { connection: string; result: 'ok' | 'interrupted' | 'paused' | 'fenced'; created?: number; updated?: number };
+export type JobOutcome = { connection: string; result: 'ok' | 'interrupted' | 'yielded' | 'paused' | 'fenced'; created?: number; updated?: number };
 
 const isFatal = (err: unknown) => err instanceof AuthError || err instanceof BudgetExhaustedError || err instanceof ConfigError;
 
@@ -45,6 +46,8 @@ export function startSyncWorker(deps: SyncWorkerDeps): SyncWorker {
   const holder = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const ttlMs = deps.runtime.leaseSeconds * 1000;
   const active = new Set<AbortController>();
+  const requeueQueue = openSyncQueue(deps.redisUrl, deps.runtime.prefix);
+  let closing = false;
   const byName = new Map(deps.connections.map((c) => [c.name, c]));
 
   async function processJob(job: Job<SyncJob>, token?: string, jobSignal?: AbortSignal): Promise<JobOutcome> {
@@ -69,12 +72,17 @@ export function startSyncWorker(deps: SyncWorkerDeps): SyncWorker {
         (err: unknown) => log.warn('lease renewal failed', { connection, error: describeError(err) }),
       );
     }, ttlMs / 3);
+    let yielded = false;
+    const slice = setTimeout(() => ((yielded = true), controller.abort()), deps.runtime.sliceSeconds * 1000);
     const jlog = log.child({ connection, job: job.id, token: fence.token });
     jlog.info('sync job started', { attempt: job.attemptsMade + 1, name: job.name });
     try {
       const r = await conn.runCycle({ signal: controller.signal, ...(full ? { full } : {}), state: withSyncLog(state.fenced(fence)) });
-      jlog.info('sync job finished', { interrupted: r.interrupted, created: r.counts.created, updated: r.counts.updated, writtenBack: r.counts.writtenBack });
-      return { connection, result: r.interrupted ? 'interrupted' : 'ok', created: r.counts.created, updated: r.counts.updated };
+      // Its slice is up: the rest of the backlog queues behind the other connections (the cursor is committed).
+      const requeue = r.interrupted && yielded && !closing;
+      if (requeue) await requeueQueue.syncNow(connection);
+      jlog.info('sync job finished', { interrupted: r.interrupted, yielded: requeue, created: r.counts.created, updated: r.counts.updated, writtenBack: r.counts.writtenBack });
+      return { connection, result: requeue ? 'yielded' : r.interrupted ? 'interrupted' : 'ok', created: r.counts.created, updated: r.counts.updated };
     } catch (err) {
       if (err instanceof FencedError) {
         // Another worker holds the connection now: its cycle does the work; retrying here would only race it.
@@ -89,6 +97,7 @@ export function startSyncWorker(deps: SyncWorkerDeps): SyncWorker {
       jlog.warn('sync job failed; retried with backoff', { error: describeError(err), attempt: job.attemptsMade + 1 });
       throw err;
     } finally {
+      clearTimeout(slice);
       clearInterval(renew);
       active.delete(controller);
       await releaseLease(state.db, fence).catch((err: unknown) => jlog.warn('lease release failed', { error: describeError(err) }));
@@ -121,9 +130,11 @@ export function startSyncWorker(deps: SyncWorkerDeps): SyncWorker {
   return {
     holder,
     async close() {
+      closing = true;
       for (const c of active) c.abort();
       await worker.close();
       redis.disconnect();
+      await requeueQueue.close();
       shareLanePauses(null);
       pauses.disconnect();
       log.info('worker stopped', { holder });

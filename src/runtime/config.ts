@@ -251,6 +251,11 @@ export const runtimeSchema = z.strictObject({
   leaseSeconds: z.number().int().min(5).max(3600).default(60),
   /** Connections one worker process syncs at once. */
   concurrency: z.number().int().min(1).max(64).default(2),
+  /**
+   * Fairness: a cycle yields its worker after this long (at a page boundary, checkpointed) and its connection is
+   * queued again behind the others, so one partner's backlog never holds a worker while others wait.
+   */
+  sliceSeconds: z.number().min(0.1).max(3600).default(60),
 });
 export type RuntimeConfig = z.infer<typeof runtimeSchema>;
 

@@ -44,7 +44,7 @@ const worker = startSyncWorker({
   connections,
   state,
   redisUrl: env('DW_REDIS_URL'),
-  runtime: { prefix: env('DW_PREFIX'), leaseSeconds: Number(process.env.DW_LEASE_SECONDS ?? 5), concurrency: Number(process.env.DW_CONCURRENCY ?? 2) },
+  runtime: { prefix: env('DW_PREFIX'), leaseSeconds: Number(process.env.DW_LEASE_SECONDS ?? 5), concurrency: Number(process.env.DW_CONCURRENCY ?? 2), sliceSeconds: Number(process.env.DW_SLICE_SECONDS ?? 600) },
   log,
   busyRetryMs: 500,
 });
