@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { registerAuth } from './commands/auth.js';
+import { registerConnections } from './commands/connections.js';
 import { registerDistributed } from './commands/distributed.js';
 import { registerMappings } from './commands/mappings.js';
 import { registerOps } from './commands/ops.js';
@@ -29,5 +30,6 @@ export function buildProgram(): Command {
   registerStore(program);
   registerState(program);
   registerDistributed(program);
+  registerConnections(program);
   return program;
 }

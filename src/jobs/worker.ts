@@ -23,6 +23,8 @@ export interface WorkerConnection {
 
 export interface SyncWorkerDeps {
   connections: WorkerConnection[];
+  /** A connection added since start (stored in PostgreSQL), opened on its first job. */
+  resolve?: (name: string) => Promise<WorkerConnection | undefined>;
   state: PostgresState;
   redisUrl: string;
   runtime: Pick<RuntimeConfig, 'prefix' | 'leaseSeconds' | 'concurrency' | 'sliceSeconds'>;
@@ -54,7 +56,7 @@ export function startSyncWorker(deps: SyncWorkerDeps): SyncWorker {
     const parsed = syncJobSchema.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`job ${job.id}: bad data: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     const { connection, full } = parsed.data;
-    const conn = byName.get(connection);
+    const conn = byName.get(connection) ?? (await resolveNew(connection));
     if (!conn) throw new UnrecoverableError(`job ${job.id}: no connection named '${connection}' on this worker`);
     if ((await state.pausedConnections()).includes(connection)) return { connection, result: 'paused' };
 
@@ -102,6 +104,15 @@ export function startSyncWorker(deps: SyncWorkerDeps): SyncWorker {
       active.delete(controller);
       await releaseLease(state.db, fence).catch((err: unknown) => jlog.warn('lease release failed', { error: describeError(err) }));
     }
+  }
+
+  // One opening per new connection, however many of its jobs arrive at once.
+  const opening = new Map<string, Promise<WorkerConnection | undefined>>();
+  async function resolveNew(name: string) {
+    if (!opening.has(name)) opening.set(name, (deps.resolve?.(name) ?? Promise.resolve(undefined)).then((c) => (c && byName.set(name, c), c)));
+    const c = await opening.get(name)!;
+    if (!c) opening.delete(name);
+    return c;
   }
 
   function lost(fence: Fence, controller: AbortController, why: string) {

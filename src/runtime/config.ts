@@ -270,8 +270,15 @@ export const configSchema = z
       })
       .prefault({}),
     referrals: referralsSchema,
-    connections: z.array(connectionSchema).min(1),
+    /** At least one, except in distributed mode, where connections may all be stored in PostgreSQL. */
+    connections: z.array(connectionSchema).default([]),
     server: serverSchema.prefault({}),
+  })
+  // Checked even when other keys are wrong (`when`), so every problem is reported at once.
+  .refine((c) => c.connections?.length !== 0 || c.runtime?.mode === 'distributed', {
+    path: ['connections'],
+    message: 'expected at least one connection (only distributed mode can keep them all in PostgreSQL)',
+    when: () => true,
   })
   .superRefine((c, ctx) => {
     const seen = new Set<string>();

@@ -75,4 +75,9 @@ export const PG_MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX page_commits_by_connection ON page_commits (connection, id);
   `,
+  // 3: connections managed through the admin API and the CLI (multi-tenant), each validated by the config
+  // file's connection schema before it is stored; the config file's own connections are not stored here.
+  `
+  CREATE TABLE connection_configs (name TEXT PRIMARY KEY, config TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL DEFAULT now(), updated_at TIMESTAMPTZ NOT NULL DEFAULT now());
+  `,
 ];
