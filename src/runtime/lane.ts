@@ -77,6 +77,8 @@ export interface SharedLanePauses {
   /** Epoch ms until which the lane is paused anywhere (0: not paused). */
   until(lane: string): Promise<number>;
   pause(lane: string, until: number): Promise<void>;
+  /** Take one call of the lane's interval cap counted across every worker; resolves once the call may start. */
+  slot(lane: string, cap: number, intervalMs: number): Promise<void>;
 }
 let shared: SharedLanePauses | null = null;
 export function shareLanePauses(s: SharedLanePauses | null): void {
@@ -128,6 +130,8 @@ export function createLane(opts: LaneOptions): Lane {
 
   const attemptOnce = async <T>(call: (signal: AbortSignal) => Promise<T>, label: string): Promise<T> => {
     await waitForPause();
+    // The cap across every worker (the local queue keeps this worker's own share under it too).
+    if (shared) await shared.slot(opts.name, opts.intervalCap, opts.intervalMs);
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new TransportError(`${opts.name}: ${label} timed out after ${opts.timeoutMs} ms`, 'timeout')), opts.timeoutMs);
     stats.calls++;
