@@ -17,7 +17,7 @@ import { startSyncWorker } from '../src/jobs/worker.js';
 import { silentLogger } from '../src/runtime/index.js';
 import { emptyCounts, openPostgresState, openSqliteState, type SyncState } from '../src/state/index.js';
 import { startDistStack } from '../test/helpers/distributed-stack.js';
-import { databaseUrl, dropSchema, redisUrl, uniqueName } from '../test/helpers/services.js';
+import { databaseUrl, dropSchema, redisUrl, tearDown, uniqueName } from '../test/helpers/services.js';
 import { link } from '../test/helpers/state-fixtures.js';
 
 const arg = (name: string, fallback: number) => {
@@ -85,10 +85,7 @@ async function measureIdle() {
   } finally {
     await events.close();
     await worker.close();
-    await queue.queue.obliterate({ force: true });
-    await queue.close();
-    await state.close();
-    await dropSchema(schema);
+    await tearDown({ queue, state, schema, prefix });
   }
 }
 

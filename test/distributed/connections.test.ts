@@ -6,14 +6,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scheduledConnections } from '../../src/cli/commands/distributed.js';
 import { openSyncQueue, type SyncQueue } from '../../src/jobs/queue.js';
 import { loadConfig, serverSchema, silentLogger } from '../../src/runtime/index.js';
 import { createHealth, createMetrics, startHttpServer, type HttpServer } from '../../src/server/index.js';
 import { openPostgresState, type PostgresState } from '../../src/state/index.js';
-import { databaseUrl, dropSchema, redisUrl, servicesUp, uniqueName } from '../helpers/services.js';
+import { databaseUrl, redisUrl, servicesUp, tearDown, uniqueName } from '../helpers/services.js';
 
 const up = await servicesUp({ postgres: true, redis: true });
 const READ = 'read-token-0123456789abcdef';
@@ -48,14 +47,7 @@ describe.skipIf(!up)('stored connections', () => {
   afterAll(async () => {
     await server?.close();
     await embedded?.close();
-    await queue.queue.obliterate({ force: true });
-    await queue.close();
-    await state.close();
-    await dropSchema(schema);
-    const r = new Redis(redisUrl);
-    const keys = await r.keys(`${prefix}:*`);
-    if (keys.length) await r.del(...keys);
-    r.disconnect();
+    await tearDown({ queue, state, schema, prefix });
   });
 
   it('POST /api/v1/connections stores a valid connection, schedules it from its cron and queues a first cycle', async () => {

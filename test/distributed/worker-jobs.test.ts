@@ -4,13 +4,12 @@
  * with the reason instead of retrying, other errors are retried with backoff, graceful close releases the lease.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
 import { openSyncQueue, type SyncQueue } from '../../src/jobs/queue.js';
 import { startSyncWorker, type SyncWorker, type WorkerConnection } from '../../src/jobs/worker.js';
 import { AuthError, silentLogger } from '../../src/runtime/index.js';
 import { emptyCounts, openPostgresState, type PostgresState } from '../../src/state/index.js';
 import { acquireLease } from '../../src/state/postgres/index.js';
-import { databaseUrl, dropSchema, redisUrl, servicesUp, uniqueName } from '../helpers/services.js';
+import { databaseUrl, redisUrl, servicesUp, tearDown, uniqueName } from '../helpers/services.js';
 
 const up = await servicesUp({ postgres: true, redis: true });
 
@@ -22,14 +21,7 @@ describe.skipIf(!up)('worker jobs', () => {
   let prefix = '';
   afterEach(async () => {
     await worker?.close();
-    await queue.queue.obliterate({ force: true });
-    await queue.close();
-    await state.close();
-    await dropSchema(schema);
-    const r = new Redis(redisUrl);
-    const keys = await r.keys(`${prefix}:*`);
-    if (keys.length) await r.del(...keys);
-    r.disconnect();
+    await tearDown({ queue, state, schema, prefix });
   });
 
   async function setup(run: WorkerConnection['runCycle']) {
@@ -113,10 +105,7 @@ describe.skipIf(!up)('worker retries', () => {
       expect(calls).toBe(2);
     } finally {
       await worker.close();
-      await queue.queue.obliterate({ force: true });
-      await queue.close();
-      await state.close();
-      await dropSchema(schema);
+      await tearDown({ queue, state, schema, prefix });
     }
   });
 });

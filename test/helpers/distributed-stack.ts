@@ -8,13 +8,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Redis } from 'ioredis';
 import { startSalesforceSandbox, type SalesforceSandbox } from '../../connectors/salesforce/index.js';
 import { openSyncQueue, type SyncQueue } from '../../src/jobs/queue.js';
 import { apiKeyProvider, createReferralsClient } from '../../src/partner-center/index.js';
 import { startReferralStore, type ReferralStoreHandle } from '../../src/referral-store/index.js';
 import { openPostgresState, type PostgresState } from '../../src/state/index.js';
-import { databaseUrl, dropSchema, redisUrl, uniqueName } from './services.js';
+import { databaseUrl, redisUrl, tearDown, uniqueName } from './services.js';
 
 export interface DistConnection { name: string; sb: SalesforceSandbox; storeKey: string; records: number }
 
@@ -142,14 +141,7 @@ export async function startDistStack(opts: { connections: number; records: numbe
     },
     async close() {
       for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) (w.child.kill('SIGKILL'), await w.exited);
-      await queue.queue.obliterate({ force: true }).catch(() => undefined);
-      await queue.close();
-      await state.close();
-      await dropSchema(schema);
-      const redis = new Redis(redisUrl);
-      const keys = await redis.keys(`${prefix}:*`);
-      if (keys.length) await redis.del(...keys);
-      redis.disconnect();
+      await tearDown({ queue, state, schema, prefix });
       for (const c of connections) await c.sb.close();
       await store.close();
     },

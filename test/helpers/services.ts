@@ -5,7 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
+import { Redis } from 'ioredis';
 import pg from 'pg';
+import type { SyncQueue } from '../../src/jobs/queue.js';
 
 export const databaseUrl = process.env.COSELL_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const redisUrl = process.env.COSELL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -42,5 +44,19 @@ export async function dropSchema(schema: string): Promise<void> {
     await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   } finally {
     await c.end();
+  }
+}
+
+/** Empty and close the queue, close the state, drop the schema and every Redis key under the prefix. */
+export async function tearDown(t: { queue?: SyncQueue; state?: { close(): Promise<void> }; schema?: string; prefix?: string }): Promise<void> {
+  await t.queue?.queue.obliterate({ force: true }).catch(() => undefined);
+  await t.queue?.close();
+  await t.state?.close();
+  if (t.schema) await dropSchema(t.schema);
+  if (t.prefix) {
+    const r = new Redis(redisUrl);
+    const keys = await r.keys(`${t.prefix}:*`);
+    if (keys.length) await r.del(...keys);
+    r.disconnect();
   }
 }
