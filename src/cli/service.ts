@@ -154,7 +154,7 @@ export async function openService(config: LoadedConfig, log: Logger, opts: { onl
       // In the embedded store every connection is its own partner organization, so two demo CRMs don't share inbound referrals.
       const auth = store
         ? apiKeyProvider(i === 0 ? store.apiKey : await organizationKey(store, conn.name))
-        : providerFromConfig(r.auth, { log, resolvePath: (p) => resolveFromConfig(config, p) });
+        : providerFromConfig(conn.referrals?.auth ?? r.auth, { log, resolvePath: (p) => resolveFromConfig(config, p) });
       const referrals = createReferralsClient({
         baseUrl,
         auth,

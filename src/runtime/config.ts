@@ -187,6 +187,11 @@ export const connectionSchema = z
     schedule: z.string().default('*/5 * * * *'),
     /** Records per page the engine plans and checkpoints at once. */
     pageSize: z.number().int().min(1).max(2000).default(200),
+    /**
+     * This partner's own referrals API credentials (a platform syncing many partners), by environment variable
+     * or file name like every secret; default: the top-level `referrals.auth`.
+     */
+    referrals: z.strictObject({ auth: referralsAuthSchema }).optional(),
   })
   .superRefine((c, ctx) => {
     const crm = c.crm;

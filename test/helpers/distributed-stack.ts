@@ -33,7 +33,7 @@ export interface DistStack {
   state: PostgresState;
   queue: SyncQueue;
   startWorker(env?: Record<string, string>): Promise<WorkerProc>;
-  /** Wait until no job is waiting, delayed or running. */
+  /** Wait until no job is waiting, delayed (but a job scheduler's next tick) or running. */
   drained(timeoutMs: number): Promise<void>;
   /** Page commits in order: [connection, token, holder]. */
   pageCommits(): Promise<{ connection: string; token: number; holder: string; at: Date }[]>;
@@ -110,7 +110,9 @@ export async function startDistStack(opts: { connections: number; records: numbe
     async drained(timeoutMs) {
       const until = Date.now() + timeoutMs;
       for (;;) {
-        const c = await queue.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+        const c = await queue.queue.getJobCounts('waiting', 'active', 'prioritized');
+        // A job scheduler always holds its next cron tick as a delayed job: only other delayed jobs are work left.
+        c.delayed = (await queue.queue.getJobs(['delayed'])).filter((j) => !j.repeatJobKey).length;
         if (Object.values(c).every((n) => n === 0)) return;
         if (Date.now() > until) throw new Error(`queue not drained after ${timeoutMs} ms: ${JSON.stringify(c)}`);
         await new Promise((r) => setTimeout(r, 250));
