@@ -10,7 +10,7 @@ import { startDistStack, type DistStack, type WorkerProc } from '../helpers/dist
 import { servicesUp } from '../helpers/services.js';
 
 const up = await servicesUp({ postgres: true, redis: true });
-const RECORDS = 500;
+const RECORDS = 800;
 
 /** Commits of one connection in commit order must never go back to an older token: no two holders at once. */
 function interleaved(commits: { connection: string; token: number }[]): string[] {
@@ -38,7 +38,7 @@ describe.skipIf(!up)('workers die, nothing is lost', () => {
     let kills = 0;
     for (let k = 0; k < 10; k++) {
       // The next worker to start a page is the one killed (a random one, as the machine schedules them).
-      const i = await Promise.race([...workers.map((w, n) => w.nextPage().then(() => n)), new Promise<-1>((r) => setTimeout(() => r(-1), 20_000))]);
+      const i = await Promise.race([...workers.map((w, n) => w.nextPage(undefined, 60_000).then(() => n, () => -1)), new Promise<-1>((r) => setTimeout(() => r(-1), 45_000))]);
       if (i < 0) break; // nothing left to sync mid-page
       await new Promise((r) => setTimeout(r, Math.floor(random() * 150)));
       workers[i]!.child.kill('SIGKILL');

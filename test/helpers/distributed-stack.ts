@@ -19,8 +19,8 @@ export interface DistConnection { name: string; sb: SalesforceSandbox; storeKey:
 
 export interface WorkerProc {
   child: ChildProcess;
-  /** Resolves at the next `page` line this worker prints (of any connection, or the one named). */
-  nextPage(connection?: string): Promise<void>;
+  /** Resolves at the next `page` line this worker prints (of any connection, or the one named); fails after the timeout. */
+  nextPage(connection?: string, timeoutMs?: number): Promise<void>;
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   output(): string;
 }
@@ -91,7 +91,11 @@ export async function startDistStack(opts: { connections: number; records: numbe
     });
     const w: WorkerProc = {
       child,
-      nextPage: (connection) => new Promise<void>((resolve) => waiters.push({ ...(connection ? { connection } : {}), resolve })),
+      nextPage: (connection, timeoutMs = 90_000) =>
+        new Promise<void>((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`no page${connection ? ` of ${connection}` : ''} within ${timeoutMs} ms; worker output:\n${out.slice(-3000)}`)), timeoutMs);
+          waiters.push({ ...(connection ? { connection } : {}), resolve: () => (clearTimeout(timer), resolve()) });
+        }),
       exited,
       output: () => out,
     };
