@@ -1,6 +1,8 @@
 /**
  * Numbered PostgreSQL schema migrations; each runs once, in order, in one transaction, under an advisory lock so
- * several workers starting at once never run one twice. Times are ISO text, as in SQLite, so a copied row reads
+ * several workers starting at once never run one twice. Migration 1 is SQLite's three (src/state/migrations.ts)
+ * in PostgreSQL's types (BIGSERIAL, BOOLEAN): the same tables and columns, so `state copy` moves rows by name; a
+ * shared DDL text would have to paper over both dialects. Times are ISO text, as in SQLite, so a copied row reads
  * back identical; JSON columns are text for the same reason (jsonb would reorder keys).
  */
 export const PG_MIGRATIONS: readonly string[] = [
