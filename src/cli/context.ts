@@ -1,19 +1,19 @@
 /** Shared plumbing for commands: the config from the global --config, the logger, the state store. */
 import type { Command } from 'commander';
-import { createLogger, loadConfig, resolveFromConfig, ConfigError, type LoadedConfig, type Logger } from '../runtime/index.js';
-import { openSqliteState, type SyncState } from '../state/index.js';
+import { createLogger, loadConfig, ConfigError, type LoadedConfig, type Logger } from '../runtime/index.js';
+import { openConfiguredState, type SyncState } from '../state/index.js';
 
 export interface CliContext {
   config: LoadedConfig;
   log: Logger;
-  openState(): SyncState;
+  openState(): Promise<SyncState>;
 }
 
 export function cliContext(cmd: Command): CliContext {
   const { config: file } = cmd.optsWithGlobals<{ config: string }>();
   const config = loadConfig(file);
   const log = createLogger({ level: config.log.level, format: config.log.format });
-  return { config, log, openState: () => openSqliteState(resolveFromConfig(config, config.state.path)) };
+  return { config, log, openState: () => openConfiguredState(config) };
 }
 
 export function connectionNamed(config: LoadedConfig, name: string) {

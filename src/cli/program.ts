@@ -4,10 +4,13 @@
  */
 import { Command } from 'commander';
 import { registerAuth } from './commands/auth.js';
+import { registerConnections } from './commands/connections.js';
+import { registerDistributed } from './commands/distributed.js';
 import { registerMappings } from './commands/mappings.js';
 import { registerOps } from './commands/ops.js';
 import { registerSandboxAndSetup } from './commands/sandbox.js';
 import { registerStart } from './commands/start.js';
+import { registerState } from './commands/state.js';
 import { registerSync } from './commands/sync.js';
 import { registerStore } from './commands/store.js';
 import { registerWebhookSetup } from './commands/webhooks.js';
@@ -25,5 +28,8 @@ export function buildProgram(): Command {
   registerSandboxAndSetup(program);
   registerWebhookSetup(program);
   registerStore(program);
+  registerState(program);
+  registerDistributed(program);
+  registerConnections(program);
   return program;
 }

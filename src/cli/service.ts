@@ -22,7 +22,7 @@ import { apiKeyProvider, createReferralsClient, providerFromConfig, type Referra
 import { startReferralStore, type ReferralStoreHandle } from '../referral-store/index.js';
 import { ConfigError, resolveFromConfig, runLogger, type ConnectionConfig, type LoadedConfig, type Logger } from '../runtime/index.js';
 import { registerPartnerCenterWebhook } from '../server/index.js';
-import { openSqliteState, type SyncState } from '../state/index.js';
+import { openConfiguredState, type SyncState } from '../state/index.js';
 import { afterCycle, runCycle, withSyncLog, type CycleDeps, type CycleResult } from '../sync/index.js';
 
 export interface OpenConnection {
@@ -45,7 +45,8 @@ export interface ServiceConnection {
   reloadMapping(m: Mapping): void;
   sandbox: SalesforceSandbox | DynamicsSandbox | null;
   referrals: ReferralsClient;
-  runCycle(opts?: Pick<CycleDeps, 'signal' | 'full' | 'dryRun' | 'onProgress'>): Promise<CycleResult>;
+  /** `state` replaces the service's state for this cycle (a worker's view fenced by its lease). */
+  runCycle(opts?: Pick<CycleDeps, 'signal' | 'full' | 'dryRun' | 'onProgress'> & Partial<Pick<CycleDeps, 'state'>>): Promise<CycleResult>;
   /** With the embedded store: subscribe this connection's organization to referral events at `callbackUrl`. */
   subscribeWebhooks?(callbackUrl: string): Promise<void>;
 }
@@ -126,7 +127,7 @@ export async function openConnection(config: LoadedConfig, conn: ConnectionConfi
   return { crm: connector, sandbox: null, close: () => connector.close() };
 }
 
-export async function openService(config: LoadedConfig, log: Logger, opts: { only?: string[] } = {}): Promise<Service> {
+export async function openService(config: LoadedConfig, log: Logger, opts: { only?: string[]; state?: SyncState } = {}): Promise<Service> {
   const closers: (() => Promise<void>)[] = [];
   const closeAll = async () => {
     for (const c of closers.reverse()) await c().catch((err: unknown) => log.warn('close failed', { error: (err as Error).message }));
@@ -147,7 +148,7 @@ export async function openService(config: LoadedConfig, log: Logger, opts: { onl
       closers.push(() => store!.close());
       baseUrl = store.url;
     }
-    const state = withSyncLog(openSqliteState(resolveFromConfig(config, config.state.path)));
+    const state = withSyncLog(opts.state ?? (await openConfiguredState(config)));
     closers.push(() => state.close());
 
     const connections: ServiceConnection[] = [];
@@ -156,7 +157,7 @@ export async function openService(config: LoadedConfig, log: Logger, opts: { onl
       // In the embedded store every connection is its own partner organization, so two demo CRMs don't share inbound referrals.
       const auth = store
         ? apiKeyProvider(i === 0 ? store.apiKey : await organizationKey(store, conn.name))
-        : providerFromConfig(r.auth, { log, resolvePath: (p) => resolveFromConfig(config, p) });
+        : providerFromConfig(conn.referrals?.auth ?? r.auth, { log, resolvePath: (p) => resolveFromConfig(config, p) });
       const referrals = createReferralsClient({
         baseUrl,
         auth,
@@ -201,11 +202,11 @@ export async function openService(config: LoadedConfig, log: Logger, opts: { onl
             crm: open.crm,
             referrals: run,
             mapping,
-            state,
             log: rlog,
             correlationId,
             pageSize: conn.pageSize,
             ...o,
+            state: o.state ?? state,
           });
           // Registration and notifications act on deals the cycle has just linked, won or closed.
           if (!o.dryRun && !result.interrupted) await afterCycle({ connection: conn.name, crm: open.crm, referrals: run, mapping: source, log: rlog });

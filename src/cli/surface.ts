@@ -6,6 +6,7 @@
 import { lagSeconds } from '../admin/index.js';
 import { resolveFromConfig, observeLanes, type LoadedConfig, type Logger } from '../runtime/index.js';
 import { createHealth, createMetrics, startHttpServer, type HttpServer } from '../server/index.js';
+import type { SurfaceContext } from '../server/context.js';
 import type { RunCounts } from '../state/index.js';
 import { syncReferralNow } from '../sync/index.js';
 import type { Service } from './service.js';
@@ -15,7 +16,7 @@ export interface Surface {
   listen(runNow: (connection: string) => Promise<void>, nextRun?: (connection: string) => Date | null): Promise<HttpServer>;
 }
 
-export function createSurface(service: Service, config: LoadedConfig, log: Logger): Surface {
+export function createSurface(service: Service, config: LoadedConfig, log: Logger, extra: Pick<SurfaceContext, 'connectionConfigs'> = {}): Surface {
   const { state } = service;
   const health = createHealth();
   const metrics = createMetrics({
@@ -64,6 +65,7 @@ export function createSurface(service: Service, config: LoadedConfig, log: Logge
           runNow,
           ...(nextRun ? { nextRun } : {}),
           syncReferral: (referralId) => syncReferralNow({ state, connections, runNow }, referralId),
+          ...extra,
         },
       });
     },

@@ -187,6 +187,11 @@ export const connectionSchema = z
     schedule: z.string().default('*/5 * * * *'),
     /** Records per page the engine plans and checkpoints at once. */
     pageSize: z.number().int().min(1).max(2000).default(200),
+    /**
+     * This partner's own referrals API credentials (a platform syncing many partners), by environment variable
+     * or file name like every secret; default: the top-level `referrals.auth`.
+     */
+    referrals: z.strictObject({ auth: referralsAuthSchema }).optional(),
   })
   .superRefine((c, ctx) => {
     const crm = c.crm;
@@ -233,9 +238,41 @@ export const serverSchema = z.strictObject({
 });
 export type ServerConfig = z.infer<typeof serverSchema>;
 
+/** Where the sync state lives: a SQLite file (the default) or PostgreSQL (distributed mode; URL from env). */
+export const stateSchema = z.strictObject({
+  kind: z.enum(['sqlite', 'postgres']).default('sqlite'),
+  /** SQLite file, relative to the config file. */
+  path: z.string().default('.cosell/state.db'),
+  /** PostgreSQL: the environment variable holding the connection URL (it may carry a password). */
+  urlEnv: envName.default('COSELL_DATABASE_URL'),
+  /** PostgreSQL schema of the tables. */
+  schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, { error: 'expected a lower-case SQL identifier' }).default('public'),
+  poolSize: z.number().int().min(1).max(100).default(5),
+});
+export type StateConfig = z.infer<typeof stateSchema>;
+
+/** Embedded: the in-process scheduler. Distributed: BullMQ jobs on Redis, run by `cosell-sync worker` processes. */
+export const runtimeSchema = z.strictObject({
+  mode: z.enum(['embedded', 'distributed']).default('embedded'),
+  redisUrlEnv: envName.default('COSELL_REDIS_URL'),
+  /** Redis key prefix of the queue (one per deployment sharing a Redis). */
+  prefix: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('cosell'),
+  /** A connection's lease in PostgreSQL; renewed every third of it while its sync runs. */
+  leaseSeconds: z.number().int().min(5).max(3600).default(60),
+  /** Connections one worker process syncs at once. */
+  concurrency: z.number().int().min(1).max(64).default(2),
+  /**
+   * Fairness: a cycle yields its worker after this long (at a page boundary, checkpointed) and its connection is
+   * queued again behind the others, so one partner's backlog never holds a worker while others wait.
+   */
+  sliceSeconds: z.number().min(0.1).max(3600).default(60),
+});
+export type RuntimeConfig = z.infer<typeof runtimeSchema>;
+
 export const configSchema = z
   .strictObject({
-    state: z.strictObject({ path: z.string().default('.cosell/state.db') }).prefault({}),
+    state: stateSchema.prefault({}),
+    runtime: runtimeSchema.prefault({}),
     log: z
       .strictObject({
         level: z.enum(['error', 'warn', 'info', 'debug']).default('info'),
@@ -243,8 +280,15 @@ export const configSchema = z
       })
       .prefault({}),
     referrals: referralsSchema,
-    connections: z.array(connectionSchema).min(1),
+    /** At least one, except in distributed mode, where connections may all be stored in PostgreSQL. */
+    connections: z.array(connectionSchema).default([]),
     server: serverSchema.prefault({}),
+  })
+  // Checked even when other keys are wrong (`when`), so every problem is reported at once.
+  .refine((c) => c.connections?.length !== 0 || c.runtime?.mode === 'distributed', {
+    path: ['connections'],
+    message: 'expected at least one connection (only distributed mode can keep them all in PostgreSQL)',
+    when: () => true,
   })
   .superRefine((c, ctx) => {
     const seen = new Set<string>();
@@ -274,7 +318,7 @@ function applyEnv(config: Config, env: Env): Config {
   const format = env.COSELL_LOG_FORMAT;
   return {
     ...config,
-    state: { path: env.COSELL_STATE_PATH ?? config.state.path },
+    state: { ...config.state, path: env.COSELL_STATE_PATH ?? config.state.path },
     log: {
       level: (['error', 'warn', 'info', 'debug'] as const).find((l) => l === level) ?? config.log.level,
       format: (['auto', 'json', 'pretty'] as const).find((f) => f === format) ?? config.log.format,

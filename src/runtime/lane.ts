@@ -69,6 +69,22 @@ export function observeLanes(o: LaneObserver | null): void {
   observer = o;
 }
 
+/**
+ * Lane pauses shared beyond this process (distributed mode: Redis). A Retry-After seen by one worker pauses the
+ * lane of the same name — the same remote API host — in every worker until it ends.
+ */
+export interface SharedLanePauses {
+  /** Epoch ms until which the lane is paused anywhere (0: not paused). */
+  until(lane: string): Promise<number>;
+  pause(lane: string, until: number): Promise<void>;
+  /** Take one call of the lane's interval cap counted across every worker; resolves once the call may start. */
+  slot(lane: string, cap: number, intervalMs: number): Promise<void>;
+}
+let shared: SharedLanePauses | null = null;
+export function shareLanePauses(s: SharedLanePauses | null): void {
+  shared = s;
+}
+
 /** A bounded status label: the HTTP status when the error carries one, else the error's kind. */
 function statusLabel(err: unknown): string {
   const status = (err as { status?: unknown }).status;
@@ -98,9 +114,13 @@ export function createLane(opts: LaneOptions): Lane {
     stats.pausedUntil = until;
   };
 
-  /** Wait out any pause; re-check because another call may have extended it meanwhile. */
+  /** Wait out any pause (here or, when shared, in another worker); re-check: another call may have extended it. */
   const waitForPause = async () => {
-    for (let now = Date.now(); stats.pausedUntil > now; now = Date.now()) await sleep(stats.pausedUntil - now);
+    if (shared) pauseUntil(await shared.until(opts.name));
+    for (let now = Date.now(); stats.pausedUntil > now; now = Date.now()) {
+      await sleep(stats.pausedUntil - now);
+      if (shared) pauseUntil(await shared.until(opts.name));
+    }
   };
 
   const backoff = (attempt: number) => {
@@ -110,6 +130,8 @@ export function createLane(opts: LaneOptions): Lane {
 
   const attemptOnce = async <T>(call: (signal: AbortSignal) => Promise<T>, label: string): Promise<T> => {
     await waitForPause();
+    // The cap across every worker (the local queue keeps this worker's own share under it too).
+    if (shared) await shared.slot(opts.name, opts.intervalCap, opts.intervalMs);
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(new TransportError(`${opts.name}: ${label} timed out after ${opts.timeoutMs} ms`, 'timeout')), opts.timeoutMs);
     stats.calls++;
@@ -145,6 +167,8 @@ export function createLane(opts: LaneOptions): Lane {
             const after = (err as RateLimitedError).retryAfterSeconds;
             const waitMs = after !== undefined ? after * 1000 : backoff(attempt);
             pauseUntil(Date.now() + waitMs);
+            // Published before this worker retries, so no other worker's call slips in meanwhile.
+            await shared?.pause(opts.name, stats.pausedUntil).catch((e: unknown) => log.warn('shared lane pause not published', { lane: opts.name, error: (e as Error).message }));
             if (after !== undefined) observer?.retryAfter(api, after);
             log.warn('lane throttled', { lane: opts.name, call: label, waitMs, status: (err as RateLimitedError).status });
           } else {

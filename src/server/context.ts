@@ -2,7 +2,7 @@
 import type { CrmConnector } from '../../connectors/connector.js';
 import type { Mapping } from '../mapping/index.js';
 import type { ReferralsClient } from '../partner-center/index.js';
-import type { Logger } from '../runtime/index.js';
+import type { ConnectionConfig, Logger } from '../runtime/index.js';
 import type { SyncState } from '../state/index.js';
 import type { CycleResult, ReferralsPort } from '../sync/index.js';
 import type { Health } from './health.js';
@@ -32,4 +32,13 @@ export interface SurfaceContext {
   runNow(connection: string): Promise<void>;
   /** When the connection's schedule runs it next (null: never, or not scheduled in this process). */
   nextRun?(connection: string): Date | null;
+  /** Connections stored in PostgreSQL (distributed mode); absent in the embedded default. */
+  connectionConfigs?: StoredConnections;
+}
+
+export interface StoredConnections {
+  list(): Promise<ConnectionConfig[]>;
+  /** Store (insert or replace) a validated connection and schedule it. */
+  put(c: ConnectionConfig): Promise<{ created: boolean }>;
+  remove(name: string): Promise<boolean>;
 }

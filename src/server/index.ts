@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { ConfigError, CosellError, ValidationError, describeError, readOptionalSecret, type Env, type ServerConfig } from '../runtime/index.js';
 import { apiRoutes } from './api.js';
+import { connectionConfigRoutes } from './connection-configs.js';
 import { authorize } from './auth.js';
 import { defaultConsoleDir, registerConsole } from './console.js';
 import { consoleRoutes } from './console-api.js';
@@ -114,7 +115,7 @@ export function buildHttpApp(opts: HttpServerOptions): FastifyInstance {
       dedupeSeconds: config.webhooks.dedupeSeconds,
     });
   }
-  const routes = [...apiRoutes(ctx), ...consoleRoutes(ctx)];
+  const routes = [...apiRoutes(ctx), ...consoleRoutes(ctx), ...connectionConfigRoutes(ctx)];
   registerRoutes(app, API, routes);
   const document = openApiDocument(API, routes, { title: 'cosell-sync admin API', version: '1' });
   app.get(`${API}/openapi.json`, { config: { role: 'none' } }, async () => document);

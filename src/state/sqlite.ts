@@ -3,98 +3,10 @@
  * no business logic.
  */
 import Database from 'better-sqlite3';
-import type { DealFields } from '../domain/index.js';
 import { preparePrivateFile } from '../runtime/private-file.js';
 import { MIGRATIONS } from './migrations.js';
-import type { Checkpoint, Conflict, Direction, Link, LinkState, Page, PendingCreate, RecordIssue, Run, RunCounts, SyncLogEntry, SyncState } from './types.js';
-
-interface LinkRow {
-  connection: string;
-  crm_id: string;
-  referral_id: string;
-  base: string;
-  referral_snapshot: string | null;
-  referral_etag: string | null;
-  crm_version: string | null;
-  state: LinkState;
-  message: string | null;
-  written: string;
-  crm_echo: string;
-  direction: 'Incoming' | 'Outgoing';
-  updated_at: string;
-}
-
-const toLink = (r: LinkRow): Link => ({
-  connection: r.connection,
-  crmId: r.crm_id,
-  referralId: r.referral_id,
-  base: JSON.parse(r.base) as DealFields,
-  referralSnapshot: r.referral_snapshot ? (JSON.parse(r.referral_snapshot) as DealFields) : null,
-  referralEtag: r.referral_etag,
-  crmVersion: r.crm_version,
-  state: r.state,
-  message: r.message,
-  written: JSON.parse(r.written) as Record<string, unknown>,
-  crmEcho: JSON.parse(r.crm_echo) as Partial<DealFields>,
-  direction: r.direction,
-  updatedAt: r.updated_at,
-});
-
-interface ConflictRow {
-  id: number;
-  connection: string;
-  crm_id: string;
-  referral_id: string;
-  field: string;
-  base_value: string | null;
-  crm_value: string | null;
-  referral_value: string | null;
-  created_at: string;
-  resolved_at: string | null;
-  resolution: 'crm' | 'referral' | null;
-}
-
-const parse = (s: string | null): unknown => (s === null ? null : JSON.parse(s));
-const toConflict = (r: ConflictRow): Conflict => ({
-  id: r.id,
-  connection: r.connection,
-  crmId: r.crm_id,
-  referralId: r.referral_id,
-  field: r.field,
-  baseValue: parse(r.base_value),
-  crmValue: parse(r.crm_value),
-  referralValue: parse(r.referral_value),
-  createdAt: r.created_at,
-  resolvedAt: r.resolved_at,
-  resolution: r.resolution,
-});
-
-interface IssueRow {
-  connection: string; record_key: string; kind: string; message: string; first_seen: string; last_seen: string; attempts: number; retry: number;
-}
-const toIssue = (r: IssueRow): RecordIssue => ({
-  connection: r.connection,
-  recordKey: r.record_key,
-  kind: r.kind,
-  message: r.message,
-  firstSeen: r.first_seen,
-  lastSeen: r.last_seen,
-  attempts: r.attempts,
-  retry: r.retry === 1,
-});
-
-interface SyncLogRow {
-  id: number; run_id: number; connection: string; at: string; crm_id: string | null; referral_id: string | null; name: string | null; outcome: SyncLogEntry['outcome']; reason: string | null;
-}
-const toSyncLog = (r: SyncLogRow): SyncLogEntry => ({
-  id: r.id, runId: r.run_id, connection: r.connection, at: r.at, crmId: r.crm_id, referralId: r.referral_id, name: r.name, outcome: r.outcome, reason: r.reason,
-});
-
-/** A page of `limit` from `limit + 1` fetched rows: the extra row only says there is a next page. */
-function pageOf<T>(rows: T[], limit: number, nextOf: (last: T) => number): Page<T> {
-  const items = rows.slice(0, limit);
-  return { items, next: rows.length > limit ? nextOf(items[items.length - 1]!) : null };
-}
+import { pageOf, rowToRun, toConflict, toIssue, toLink, toSyncLog, type ConflictRow, type IssueRow, type LinkRow, type RunRow, type SyncLogRow } from './rows.js';
+import type { Checkpoint, Direction, Link, LinkState, PendingCreate, SyncLogEntry, SyncState } from './types.js';
 
 export function openSqliteState(file: string): SyncState {
   preparePrivateFile(file);
@@ -166,16 +78,6 @@ export function openSqliteState(file: string): SyncState {
     return out;
   };
 
-  const rowToRun = (r: { id: number; connection: string; correlation_id: string; started_at: string; ended_at: string | null; status: Run['status']; counts: string; error: string | null }): Run => ({
-    id: r.id,
-    connection: r.connection,
-    correlationId: r.correlation_id,
-    startedAt: r.started_at,
-    endedAt: r.ended_at,
-    status: r.status,
-    counts: JSON.parse(r.counts) as RunCounts,
-    error: r.error,
-  });
 
   const conflictsWhere = (connection: string | undefined, includeResolved: boolean, limit: number, offset: number, select = '*') => {
     const where = [connection ? 'connection = ?' : '1=1', includeResolved ? '1=1' : 'resolved_at IS NULL'].join(' AND ');
@@ -226,7 +128,7 @@ export function openSqliteState(file: string): SyncState {
       const rows = connection
         ? db.prepare('SELECT * FROM runs WHERE connection = ? ORDER BY id DESC LIMIT ?').all(connection, limit)
         : db.prepare('SELECT * FROM runs ORDER BY id DESC LIMIT ?').all(limit);
-      return (rows as Parameters<typeof rowToRun>[0][]).map(rowToRun);
+      return (rows as RunRow[]).map(rowToRun);
     },
     async issues(connection) {
       const rows = (connection
@@ -308,7 +210,7 @@ export function openSqliteState(file: string): SyncState {
     async runsPage(q) {
       const where = [q.connection ? 'connection = ?' : '1=1', q.before !== undefined ? 'id < ?' : '1=1'].join(' AND ');
       const args = [...(q.connection ? [q.connection] : []), ...(q.before !== undefined ? [q.before] : [])];
-      const rows = db.prepare(`SELECT * FROM runs WHERE ${where} ORDER BY id DESC LIMIT ?`).all(...args, q.limit + 1) as Parameters<typeof rowToRun>[0][];
+      const rows = db.prepare(`SELECT * FROM runs WHERE ${where} ORDER BY id DESC LIMIT ?`).all(...args, q.limit + 1) as RunRow[];
       return pageOf(rows.map(rowToRun), q.limit, (r) => r.id);
     },
     async issuesPage(q) {

@@ -11,7 +11,7 @@ export function registerOps(program: Command): void {
     .option('--json', 'print JSON')
     .action(async (opts: { json?: boolean }, cmd: Command) => {
       const { config, openState } = cliContext(cmd);
-      const state = openState();
+      const state = await openState();
       try {
         const rows: Record<string, unknown>[] = [];
         for (const c of config.connections) {
@@ -50,7 +50,7 @@ export function registerOps(program: Command): void {
     .option('--connection <name>')
     .action(async (opts: { connection?: string }, cmd: Command) => {
       const { openState } = cliContext(cmd);
-      const state = openState();
+      const state = await openState();
       try {
         const rows = (await state.issues(opts.connection)).map((i) => ({
           connection: i.connection,
@@ -73,7 +73,7 @@ export function registerOps(program: Command): void {
     .action(async (records: string[], opts: { connection: string }, cmd: Command) => {
       const { config, openState } = cliContext(cmd);
       connectionNamed(config, opts.connection);
-      const state = openState();
+      const state = await openState();
       try {
         const n = await retryIssues(state, opts.connection, records);
         process.stdout.write(`${n} record(s) queued for the next cycle of ${opts.connection}\n`);
@@ -89,7 +89,7 @@ export function registerOps(program: Command): void {
     .option('--all', 'include resolved conflicts')
     .action(async (opts: { connection?: string; all?: boolean }, cmd: Command) => {
       const { openState } = cliContext(cmd);
-      const state = openState();
+      const state = await openState();
       try {
         const rows = (await state.conflicts(opts.connection, opts.all === true)).map((c) => ({
           id: c.id,
@@ -113,7 +113,7 @@ export function registerOps(program: Command): void {
     .action(async (id: string, opts: { take: string }, cmd: Command) => {
       const { openState } = cliContext(cmd);
       if (opts.take !== 'crm' && opts.take !== 'referral') throw new Error("--take must be 'crm' or 'referral'");
-      const state = openState();
+      const state = await openState();
       try {
         const c = await resolveConflict(state, Number(id), opts.take);
         process.stdout.write(`conflict ${id} on ${c.field}: the ${opts.take} value will be synced on the next cycle of ${c.connection}\n`);
@@ -144,7 +144,7 @@ function connectionCommand(program: Command, name: string, description: string, 
     .action(async (opts: { connection: string }, cmd: Command) => {
       const { config, openState } = cliContext(cmd);
       connectionNamed(config, opts.connection);
-      const state = openState();
+      const state = await openState();
       try {
         process.stdout.write(`${await run(state, opts.connection)}\n`);
       } finally {
