@@ -60,4 +60,6 @@ export const MIGRATIONS: readonly string[] = [
   CREATE TABLE paused (connection TEXT PRIMARY KEY, at TEXT NOT NULL);
   CREATE INDEX issues_by_last_seen ON issues (connection, last_seen);
   `,
+  // 4: link counts per state (status, metrics, the console's overview) from the index alone, not 100,000 wide rows.
+  `CREATE INDEX links_by_state ON links (connection, state);`,
 ];

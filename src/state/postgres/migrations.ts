@@ -82,4 +82,6 @@ export const PG_MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE connection_configs (name TEXT PRIMARY KEY, config TEXT NOT NULL, created_at TIMESTAMPTZ NOT NULL DEFAULT now(), updated_at TIMESTAMPTZ NOT NULL DEFAULT now());
   `,
+  // 4: link counts per state (status, metrics, the console's overview) from the index alone.
+  `CREATE INDEX links_by_state ON links (connection, state);`,
 ];
