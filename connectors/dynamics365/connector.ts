@@ -22,7 +22,8 @@ import type { CrmConnector, CrmCreate, CrmRecord, CrmUpdate, FieldInfo, Page, Pu
 import { clientCredentialTokens, httpsAgent, type DynamicsAuth } from './auth.js';
 import { linkRelated } from '../shared/related.js';
 import { buildBatch, parseBatch, type BatchPart } from './batch-client.js';
-import { COSELL_COLUMN_SPECS, COSELL_TASK_COLUMN_SPECS, columnDefinition } from './setup.js';
+import { COSELL_COLUMNS, COSELL_TASK_COLUMNS } from './cosell-fields.js';
+import { columnDefinition } from './setup.js';
 
 export interface DynamicsConnectorOptions {
   /** Organization URL, e.g. https://contoso.crm.dynamics.com */
@@ -404,8 +405,8 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
       const taskColumns = await getJson('describe task', `EntityDefinitions(LogicalName='task')/Attributes`);
       const existingOnTask = new Set((taskColumns.value ?? []).map((a) => String(a.LogicalName).toLowerCase()));
       const missing = [
-        ...COSELL_COLUMN_SPECS.filter((c) => !existing.has(c.name)).map((c) => ({ table: 'opportunity', c })),
-        ...COSELL_TASK_COLUMN_SPECS.filter((c) => !existingOnTask.has(c.name)).map((c) => ({ table: 'task', c })),
+        ...COSELL_COLUMNS.filter((c) => !existing.has(c.name)).map((c) => ({ table: 'opportunity', c })),
+        ...COSELL_TASK_COLUMNS.filter((c) => !existingOnTask.has(c.name)).map((c) => ({ table: 'task', c })),
       ];
       const names = missing.map(({ table, c }) => (table === 'opportunity' ? c.name : `${table}.${c.name}`));
       if (dryRun) return names;

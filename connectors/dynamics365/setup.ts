@@ -2,7 +2,7 @@
  * `setup dynamics365`: the write-back and co-sell columns the default mapping uses, created through
  * `EntityDefinitions(LogicalName='opportunity')/Attributes` when missing.
  */
-import { COSELL_COLUMNS, COSELL_TASK_COLUMNS, type AttrDef } from './sandbox/dataverse.js';
+import type { AttrDef } from './cosell-fields.js';
 
 const label = (text: string) => ({
   '@odata.type': 'Microsoft.Dynamics.CRM.Label',
@@ -33,7 +33,3 @@ export function columnDefinition(a: AttrDef): Record<string, unknown> {
   }
   return { '@odata.type': 'Microsoft.Dynamics.CRM.StringAttributeMetadata', ...common, MaxLength: a.maxLength ?? 255, FormatName: { Value: 'Text' } };
 }
-
-export const COSELL_COLUMN_SPECS: readonly AttrDef[] = COSELL_COLUMNS;
-/** On the task table: the notification's event key. */
-export const COSELL_TASK_COLUMN_SPECS: readonly AttrDef[] = COSELL_TASK_COLUMNS;

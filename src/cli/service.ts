@@ -5,18 +5,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { CrmConnector } from '../../connectors/connector.js';
-import {
-  createDynamicsConnector,
-  resolveDynamicsAuth,
-  startDynamicsSandbox,
-  type DynamicsSandbox,
-} from '../../connectors/dynamics365/index.js';
-import {
-  createSalesforceConnector,
-  resolveSalesforceAuth,
-  startSalesforceSandbox,
-  type SalesforceSandbox,
-} from '../../connectors/salesforce/index.js';
+import { createDynamicsConnector, resolveDynamicsAuth } from '../../connectors/dynamics365/index.js';
+import { createSalesforceConnector, resolveSalesforceAuth } from '../../connectors/salesforce/index.js';
+import { startDynamicsSandbox, type DynamicsSandbox, startSalesforceSandbox, type SalesforceSandbox } from '../../sandboxes/index.js';
 import { compileMapping, loadMapping, type CompiledMapping, type Mapping } from '../mapping/index.js';
 import { apiKeyProvider, createReferralsClient, providerFromConfig, type ReferralsClient } from '../partner-center/index.js';
 import { startReferralStore, type ReferralStoreHandle } from '../referral-store/index.js';

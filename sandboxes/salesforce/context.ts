@@ -4,7 +4,7 @@
  * `Sforce-Limit-Info` header, the daily request budget).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Faults } from '../../shared/faults.js';
+import type { Faults } from '../shared/faults.js';
 import { Org, SalesforceApiError } from './org.js';
 import { SoqlError } from './soql.js';
 

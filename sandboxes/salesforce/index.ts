@@ -6,8 +6,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { generate } from 'selfsigned';
-import { silentLogger, type Logger } from '../../../src/runtime/index.js';
-import { createFaults, type FaultInput } from '../../shared/faults.js';
+import { silentLogger, type Logger } from '../../src/runtime/index.js';
+import { createFaults, type FaultInput } from '../shared/faults.js';
 import { Org, randomToken, type Row } from './org.js';
 import { buildServer } from './server.js';
 import { seedOrg, startActivity } from './seed.js';
@@ -141,5 +141,5 @@ export async function startSalesforceSandbox(opts: SandboxOptions = {}): Promise
   };
 }
 
-export { Org, DEFAULT_STAGES, CUSTOM_OPPORTUNITY_FIELDS, SCHEMA } from './org.js';
+export { Org, DEFAULT_STAGES, SCHEMA } from './org.js';
 export { verifyAssertion } from './server.js';

@@ -1,5 +1,5 @@
 /** Demo data and simulated sales reps for the Dataverse sandbox (deterministic with a seed). */
-import { seededRandom, silentLogger, type Logger } from '../../../src/runtime/index.js';
+import { seededRandom, silentLogger, type Logger } from '../../src/runtime/index.js';
 import type { Dataverse } from './dataverse.js';
 
 const COMPANIES = ['Contoso Pharmaceuticals', 'Fabrikam Residences', 'Northwind Health', 'Adatum Corporation', 'Relecloud', 'Trey Research', 'Blue Yonder Airlines', 'City Power & Light', 'Humongous Insurance', 'Lucerne Publishing', 'Munson’s Pickles', 'Graphic Design Institute'];

@@ -2,7 +2,7 @@
  * Demo data and simulated sales reps for the sandbox: realistic accounts (countries as names and codes),
  * owners, opportunities across every stage, about half flagged for co-sell, a few deliberately incomplete.
  */
-import { seededRandom, silentLogger, type Logger } from '../../../src/runtime/index.js';
+import { seededRandom, silentLogger, type Logger } from '../../src/runtime/index.js';
 import type { Org } from './org.js';
 
 

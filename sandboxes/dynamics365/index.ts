@@ -6,8 +6,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
-import { silentLogger, type Logger } from '../../../src/runtime/index.js';
-import { createFaults, type FaultInput } from '../../shared/faults.js';
+import { silentLogger, type Logger } from '../../src/runtime/index.js';
+import { createFaults, type FaultInput } from '../shared/faults.js';
 import { runBatch } from './batch.js';
 import { sandboxCerts } from './certs.js';
 import { Dataverse, DataverseError, type Row } from './dataverse.js';
@@ -252,4 +252,4 @@ export async function startDynamicsSandbox(opts: DynamicsSandboxOptions = {}): P
   };
 }
 
-export { Dataverse, TABLES, COSELL_COLUMNS } from './dataverse.js';
+export { Dataverse, TABLES } from './dataverse.js';

@@ -4,6 +4,8 @@
  * syncs: Won/Lost only through the close actions (the API may still update a closed row), a stale If-Match is refused.
  */
 
+import { COSELL_COLUMNS, COSELL_TASK_COLUMNS, type AttrDef, type AttrType } from '../../connectors/dynamics365/index.js';
+
 export type Row = Record<string, unknown>;
 
 export class DataverseError extends Error {
@@ -16,22 +18,7 @@ export class DataverseError extends Error {
   }
 }
 
-export type AttrType = 'Uniqueidentifier' | 'String' | 'Memo' | 'Money' | 'Decimal' | 'Integer' | 'DateTime' | 'DateOnly' | 'Boolean' | 'Picklist' | 'State' | 'Status' | 'Lookup';
-
-export interface AttrDef {
-  name: string;
-  type: AttrType;
-  /** Lookup target entity set. */
-  target?: string;
-  /** Navigation property for a lookup (`parentaccountid`). */
-  nav?: string;
-  custom?: boolean;
-  options?: { value: number; label: string }[];
-  readOnly?: boolean;
-  maxLength?: number;
-  /** Requirement level in the attribute's metadata (default None). */
-  required?: 'SystemRequired' | 'ApplicationRequired' | 'Recommended';
-}
+export type { AttrDef, AttrType };
 
 export interface TableDef {
   set: string;
@@ -39,8 +26,6 @@ export interface TableDef {
   key: string;
   attrs: AttrDef[];
 }
-
-const HELP = ['None', 'GeneralOrOther', 'CustomerTechnicalArchitecture', 'ProofOfConceptOrDemo', 'QuotesOrLicensing', 'PostSalesCustomerSuccess', 'WorkloadSpecificValueProposition'];
 
 export const SALES_STAGE_OPTIONS = [
   { value: 0, label: 'Qualify' },
@@ -60,34 +45,6 @@ export const STATUS_OPTIONS = [
   { value: 4, label: 'Canceled', state: 2 },
   { value: 5, label: 'Out-Sold', state: 2 },
 ];
-
-const custom = (name: string, type: AttrType, extra: Partial<AttrDef> = {}): AttrDef => ({ name, type, custom: true, ...extra });
-
-export const COSELL_COLUMNS: AttrDef[] = [
-  custom('cosell_syncwithpartnercenter', 'Boolean'),
-  custom('cosell_howcanmicrosofthelp', 'Picklist', { options: HELP.map((label, i) => ({ value: 100_000_000 + i, label })) }),
-  custom('cosell_visibletomicrosoft', 'Boolean'),
-  custom('cosell_solutions', 'String', { maxLength: 255 }),
-  custom('cosell_referralid', 'String', { maxLength: 100 }),
-  custom('cosell_referrallink', 'String', { maxLength: 255 }),
-  custom('cosell_referralstatus', 'String', { maxLength: 20 }),
-  custom('cosell_referralsubstatus', 'String', { maxLength: 20 }),
-  custom('cosell_engagementid', 'String', { maxLength: 100 }),
-  custom('cosell_microsoftcrmid', 'String', { maxLength: 100 }),
-  custom('cosell_syncstatus', 'String', { maxLength: 255 }),
-  custom('cosell_declinereason', 'String', { maxLength: 255 }),
-  custom('cosell_lossreason', 'String', { maxLength: 255 }),
-  // Deal registration (issue 17): the rep's checkbox and contract name, and the review's progress.
-  custom('cosell_registerdeal', 'Boolean'),
-  custom('cosell_contractname', 'String', { maxLength: 255 }),
-  custom('cosell_registrationstatus', 'String', { maxLength: 20 }),
-  custom('cosell_registrationreason', 'String', { maxLength: 255 }),
-  custom('cosell_registrationactionrequired', 'Boolean'),
-  custom('cosell_registrationline', 'String', { maxLength: 255 }),
-];
-
-/** The task column carrying a notification's event key (issue 17). */
-export const COSELL_TASK_COLUMNS: AttrDef[] = [custom('cosell_eventkey', 'String', { maxLength: 255 })];
 
 export const TABLES: TableDef[] = [
   {
