@@ -18,9 +18,9 @@ import {
   type Logger,
   type RateConfig,
 } from '../../src/runtime/index.js';
-import type { CrmConnector, CrmCreate, CrmRecord, CrmUpdate, FieldInfo, Page, PullOptions, StageInfo, WriteResult } from '../connector.js';
+import type { CrmConnector, CrmCreate, CrmRecord, CrmUpdate, FieldInfo, Page, PullOptions, StageInfo, WriteResult } from '../index.js';
 import { clientCredentialTokens, httpsAgent, type DynamicsAuth } from './auth.js';
-import { linkRelated } from '../shared/related.js';
+import { linkRelated } from '../shared/index.js';
 import { buildBatch, parseBatch, type BatchPart } from './batch-client.js';
 import { COSELL_COLUMNS, COSELL_TASK_COLUMNS } from './cosell-fields.js';
 import { columnDefinition } from './setup.js';
@@ -105,7 +105,14 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
   };
 
   /** One HTTP call with a bearer token; a 401 refreshes the token once (skipping msal's cache), then gives up. */
-  const send = async (label: string, method: string, url: string, headers: Record<string, string>, data: string | undefined, signal: AbortSignal): Promise<AxiosResponse<string>> => {
+  const send = async (
+    label: string,
+    method: string,
+    url: string,
+    headers: Record<string, string>,
+    data: string | undefined,
+    signal: AbortSignal,
+  ): Promise<AxiosResponse<string>> => {
     const attempt = async (force: boolean) => {
       const token = await tokens.token(force); // an AuthError here is final, not a network failure
       try {
@@ -118,7 +125,10 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
         });
       } catch (err) {
         const e = err as AxiosError;
-        throw new TransportError(`Dynamics 365 ${label}: ${e.code ?? e.message}`, e.code === 'ECONNABORTED' || e.code === 'ETIMEDOUT' ? 'timeout' : e.code === 'ECONNREFUSED' ? 'refused' : 'reset');
+        throw new TransportError(
+          `Dynamics 365 ${label}: ${e.code ?? e.message}`,
+          e.code === 'ECONNABORTED' || e.code === 'ETIMEDOUT' ? 'timeout' : e.code === 'ECONNREFUSED' ? 'refused' : 'reset',
+        );
       }
     };
     calls++;
@@ -126,23 +136,31 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
     if (res.status === 401) {
       calls++;
       res = await attempt(true);
-      if (res.status === 401) throw new AuthError(`Dynamics 365 rejected a fresh token for ${tokens.account} (${label}); check that the app is an application user with a security role`, tokens.account);
+      if (res.status === 401)
+        throw new AuthError(`Dynamics 365 rejected a fresh token for ${tokens.account} (${label}); check that the app is an application user with a security role`, tokens.account);
     }
     // Redirects are not followed (the token would travel with them): a clear error instead.
-    if (res.status >= 300 && res.status < 400) throw new RemoteError(`Dynamics 365 ${label}: unexpected redirect (HTTP ${res.status}) to ${String(res.headers.location ?? 'nowhere')}; check the organization URL`, res.status);
+    if (res.status >= 300 && res.status < 400)
+      throw new RemoteError(
+        `Dynamics 365 ${label}: unexpected redirect (HTTP ${res.status}) to ${String(res.headers.location ?? 'nowhere')}; check the organization URL`,
+        res.status,
+      );
     return res;
   };
 
   const getJson = (label: string, url: string, prefer?: string) =>
-    lane.run(async (signal) => {
-      const res = await send(label, 'GET', url.startsWith('http') ? url : `${api}${url}`, prefer ? { Prefer: prefer } : {}, undefined, signal);
-      if (res.status >= 400) throw typed(label, res);
-      try {
-        return JSON.parse(res.data) as { value?: Record<string, unknown>[]; '@odata.nextLink'?: string; '@odata.deltaLink'?: string } & Record<string, unknown>;
-      } catch {
-        throw new RemoteError(`Dynamics 365 ${label}: the response is not valid JSON (truncated?)`, res.status);
-      }
-    }, { idempotent: true, label });
+    lane.run(
+      async (signal) => {
+        const res = await send(label, 'GET', url.startsWith('http') ? url : `${api}${url}`, prefer ? { Prefer: prefer } : {}, undefined, signal);
+        if (res.status >= 400) throw typed(label, res);
+        try {
+          return JSON.parse(res.data) as { value?: Record<string, unknown>[]; '@odata.nextLink'?: string; '@odata.deltaLink'?: string } & Record<string, unknown>;
+        } catch {
+          throw new RemoteError(`Dynamics 365 ${label}: the response is not valid JSON (truncated?)`, res.status);
+        }
+      },
+      { idempotent: true, label },
+    );
 
   const splitFields = (fields: string[]) => {
     const direct = new Set<string>([KEY, 'modifiedon']);
@@ -197,7 +215,10 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
 
   const eligible = (r: Record<string, unknown>, e: PullOptions['eligibility']) => {
     if (!e || (!e.flagField && !e.linkedField)) return true;
-    return (e.flagField !== undefined && r[e.flagField] === true) || (e.linkedField !== undefined && r[e.linkedField] !== null && r[e.linkedField] !== undefined && r[e.linkedField] !== '');
+    return (
+      (e.flagField !== undefined && r[e.flagField] === true) ||
+      (e.linkedField !== undefined && r[e.linkedField] !== null && r[e.linkedField] !== undefined && r[e.linkedField] !== '')
+    );
   };
 
   const byFilter = async (filter: string, fields: string[], label: string): Promise<CrmRecord[]> => {
@@ -226,13 +247,24 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
     for (let i = 0; i < parts.length; i += BATCH_MAX) {
       const chunk = parts.slice(i, i + BATCH_MAX);
       const boundary = `batch_${randomUUID()}`;
-      const results = await lane.run(async (signal) => {
-        const res = await send(label, 'POST', `${api}$batch`, { 'Content-Type': `multipart/mixed; boundary=${boundary}`, Prefer: 'odata.continue-on-error' }, buildBatch(boundary, `/api/data/v${opts.apiVersion}/`, chunk), signal);
-        if (res.status >= 400) throw typed(label, res);
-        const parsed = parseBatch(String(res.headers['content-type'] ?? ''), res.data);
-        if (parsed.length !== chunk.length) throw new RemoteError(`Dynamics 365 ${label}: the batch response holds ${parsed.length} answers for ${chunk.length} requests (truncated?)`);
-        return parsed;
-      }, { idempotent, label });
+      const results = await lane.run(
+        async (signal) => {
+          const res = await send(
+            label,
+            'POST',
+            `${api}$batch`,
+            { 'Content-Type': `multipart/mixed; boundary=${boundary}`, Prefer: 'odata.continue-on-error' },
+            buildBatch(boundary, `/api/data/v${opts.apiVersion}/`, chunk),
+            signal,
+          );
+          if (res.status >= 400) throw typed(label, res);
+          const parsed = parseBatch(String(res.headers['content-type'] ?? ''), res.data);
+          if (parsed.length !== chunk.length)
+            throw new RemoteError(`Dynamics 365 ${label}: the batch response holds ${parsed.length} answers for ${chunk.length} requests (truncated?)`);
+          return parsed;
+        },
+        { idempotent, label },
+      );
       out.push(...results);
     }
     return out;
@@ -241,18 +273,24 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
   const errorOf = (r: { status: number; body: string }): { code: string; message: string } => {
     try {
       const e = (JSON.parse(r.body) as { error?: { code?: string; message?: string } }).error;
-      return { code: r.status === 412 ? 'preconditionFailed' : /already closed/i.test(e?.message ?? '') ? 'RECORD_CLOSED' : (e?.code ?? String(r.status)), message: e?.message ?? `HTTP ${r.status}` };
+      return {
+        code: r.status === 412 ? 'preconditionFailed' : /already closed/i.test(e?.message ?? '') ? 'RECORD_CLOSED' : (e?.code ?? String(r.status)),
+        message: e?.message ?? `HTTP ${r.status}`,
+      };
     } catch {
       return { code: String(r.status), message: `HTTP ${r.status}` };
     }
   };
 
   const createRow = (set: string, body: Record<string, unknown>): Promise<string | null> =>
-    lane.run(async (signal) => {
-      const res = await send(`create ${set}`, 'POST', `${api}${set}`, { 'Content-Type': 'application/json' }, JSON.stringify(body), signal);
-      if (res.status >= 400) throw typed(`create ${set}`, res);
-      return /\(([0-9a-fA-F-]{36})\)\s*$/.exec(String(res.headers['odata-entityid'] ?? ''))?.[1] ?? null;
-    }, { idempotent: false, label: `create ${set}` });
+    lane.run(
+      async (signal) => {
+        const res = await send(`create ${set}`, 'POST', `${api}${set}`, { 'Content-Type': 'application/json' }, JSON.stringify(body), signal);
+        if (res.status >= 400) throw typed(`create ${set}`, res);
+        return /\(([0-9a-fA-F-]{36})\)\s*$/.exec(String(res.headers['odata-entityid'] ?? ''))?.[1] ?? null;
+      },
+      { idempotent: false, label: `create ${set}` },
+    );
 
   /** A new opportunity's related row, bound by `nav@odata.bind`: the first one with the key, else a new one. */
   const bindOne = async (nav: string, key: string, values: Record<string, unknown>): Promise<Record<string, unknown>> => {
@@ -318,7 +356,16 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
     },
     async createTasks(tasks) {
       // A task regarding the opportunity, owned by the opportunity's owner.
-      const owners = new Map((await inChunks(KEY, tasks.map((t) => t.opportunityId), ['_ownerid_value'], 'read opportunity owners')).map((r) => [r.id, r.fields._ownerid_value]));
+      const owners = new Map(
+        (
+          await inChunks(
+            KEY,
+            tasks.map((t) => t.opportunityId),
+            ['_ownerid_value'],
+            'read opportunity owners',
+          )
+        ).map((r) => [r.id, r.fields._ownerid_value]),
+      );
       const parts = tasks.map((t) => {
         const owner = owners.get(t.opportunityId);
         return {
@@ -351,12 +398,24 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
             part: {
               method: 'POST',
               path: u.close.outcome === 'won' ? 'WinOpportunity' : 'LoseOpportunity',
-              body: { Status: u.close.outcome === 'won' ? 3 : 4, OpportunityClose: { subject: u.close.reason ?? (u.close.outcome === 'won' ? 'Won (co-sell sync)' : 'Lost (co-sell sync)'), 'opportunityid@odata.bind': `/opportunities(${u.id})` } },
+              body: {
+                Status: u.close.outcome === 'won' ? 3 : 4,
+                OpportunityClose: {
+                  subject: u.close.reason ?? (u.close.outcome === 'won' ? 'Won (co-sell sync)' : 'Lost (co-sell sync)'),
+                  'opportunityid@odata.bind': `/opportunities(${u.id})`,
+                },
+              },
             },
           });
         }
       });
-      const res = parts.length ? await batch('update opportunities', parts.map((p) => p.part), true) : [];
+      const res = parts.length
+        ? await batch(
+            'update opportunities',
+            parts.map((p) => p.part),
+            true,
+          )
+        : [];
       const out: WriteResult[] = updates.map((u) => ({ id: u.id, ok: true }));
       res.forEach((r, i) => {
         const idx = parts[i]!.index;
@@ -367,20 +426,32 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
     },
     async create(input: CrmCreate[]): Promise<WriteResult[]> {
       const records = await linkRelated(input, (nav) => RELATED[nav]?.key, bindOne);
-      const res = records.length ? await batch('create opportunities', records.map((r) => ({ method: 'POST', path: 'opportunities', body: r.fields })), false) : [];
+      const res = records.length
+        ? await batch(
+            'create opportunities',
+            records.map((r) => ({ method: 'POST', path: 'opportunities', body: r.fields })),
+            false,
+          )
+        : [];
       return res.map((r, i) => {
         const id = /\(([0-9a-fA-F-]{36})\)\s*$/.exec(r.headers['odata-entityid'] ?? '')?.[1];
         return r.status < 300 && id ? { id, ref: records[i]!.ref, ok: true } : { ref: records[i]!.ref, ok: false, ...errorOf(r) };
       });
     },
     async describeStages(): Promise<StageInfo[]> {
-      const meta = (attr: string, kind: string) => getJson(`describe ${attr}`, `EntityDefinitions(LogicalName='opportunity')/Attributes(LogicalName='${attr}')/Microsoft.Dynamics.CRM.${kind}?$select=LogicalName&$expand=OptionSet`);
+      const meta = (attr: string, kind: string) =>
+        getJson(
+          `describe ${attr}`,
+          `EntityDefinitions(LogicalName='opportunity')/Attributes(LogicalName='${attr}')/Microsoft.Dynamics.CRM.${kind}?$select=LogicalName&$expand=OptionSet`,
+        );
       const label = (o: { Label?: { UserLocalizedLabel?: { Label?: string } } }) => o.Label?.UserLocalizedLabel?.Label ?? '';
       const sales = (await meta('salesstage', 'PicklistAttributeMetadata')).OptionSet as { Options: { Value: number; Label?: { UserLocalizedLabel?: { Label?: string } } }[] };
-      const status = (await meta('statuscode', 'StatusAttributeMetadata')).OptionSet as { Options: { Value: number; State?: number; Label?: { UserLocalizedLabel?: { Label?: string } } }[] };
+      const status = (await meta('statuscode', 'StatusAttributeMetadata')).OptionSet as {
+        Options: { Value: number; State?: number; Label?: { UserLocalizedLabel?: { Label?: string } } }[];
+      };
       const pct = [20, 40, 60, 80];
       const steps = new Set<string>();
-      let page = await getJson('read step names', `opportunities?$select=stepname&$filter=stepname ne null`, 'odata.maxpagesize=5000');
+      const page = await getJson('read step names', `opportunities?$select=stepname&$filter=stepname ne null`, 'odata.maxpagesize=5000');
       for (const r of page.value ?? []) steps.add(String(r.stepname));
       return [
         ...sales.Options.map((o, i) => ({ value: String(o.Value), label: label(o), probability: pct[i] ?? 0, isClosed: false, isWon: false, active: true, field: 'salesstage' })),
@@ -411,10 +482,20 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
       const names = missing.map(({ table, c }) => (table === 'opportunity' ? c.name : `${table}.${c.name}`));
       if (dryRun) return names;
       for (const { table, c } of missing) {
-        await lane.run(async (signal) => {
-          const res = await send(`create column ${c.name}`, 'POST', `${api}EntityDefinitions(LogicalName='${table}')/Attributes`, { 'Content-Type': 'application/json' }, JSON.stringify(columnDefinition(c)), signal);
-          if (res.status >= 400) throw typed(`create column ${c.name}`, res);
-        }, { idempotent: false, label: `create column ${c.name}` });
+        await lane.run(
+          async (signal) => {
+            const res = await send(
+              `create column ${c.name}`,
+              'POST',
+              `${api}EntityDefinitions(LogicalName='${table}')/Attributes`,
+              { 'Content-Type': 'application/json' },
+              JSON.stringify(columnDefinition(c)),
+              signal,
+            );
+            if (res.status >= 400) throw typed(`create column ${c.name}`, res);
+          },
+          { idempotent: false, label: `create column ${c.name}` },
+        );
       }
       return names;
     },

@@ -28,7 +28,12 @@ export function columnDefinition(a: AttrDef): Record<string, unknown> {
     return {
       '@odata.type': 'Microsoft.Dynamics.CRM.PicklistAttributeMetadata',
       ...common,
-      OptionSet: { '@odata.type': 'Microsoft.Dynamics.CRM.OptionSetMetadata', IsGlobal: false, OptionSetType: 'Picklist', Options: (a.options ?? []).map((o) => ({ Value: o.value, Label: label(o.label) })) },
+      OptionSet: {
+        '@odata.type': 'Microsoft.Dynamics.CRM.OptionSetMetadata',
+        IsGlobal: false,
+        OptionSetType: 'Picklist',
+        Options: (a.options ?? []).map((o) => ({ Value: o.value, Label: label(o.label) })),
+      },
     };
   }
   return { '@odata.type': 'Microsoft.Dynamics.CRM.StringAttributeMetadata', ...common, MaxLength: a.maxLength ?? 255, FormatName: { Value: 'Text' } };

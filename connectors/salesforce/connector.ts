@@ -18,8 +18,8 @@ import {
   type Logger,
   type RateConfig,
 } from '../../src/runtime/index.js';
-import type { ApiUsage, CrmConnector, CrmCreate, CrmRecord, CrmUpdate, FieldInfo, Page, PullOptions, StageInfo, WriteResult } from '../connector.js';
-import { linkRelated } from '../shared/related.js';
+import type { ApiUsage, CrmConnector, CrmCreate, CrmRecord, CrmUpdate, FieldInfo, Page, PullOptions, StageInfo, WriteResult } from '../index.js';
+import { linkRelated } from '../shared/index.js';
 import { decodeSfCursor, encodeSfCursor, soqlDateTime, soqlString, parseSfDateTime } from './soql-text.js';
 
 type Connection = InstanceType<typeof jsforce.Connection>;
@@ -88,10 +88,15 @@ function classify(err: unknown, label: string): Error {
   if (status === '503' || status === '502' || status === '504') return new RateLimitedError(`Salesforce ${label}: service unavailable`, undefined, 503);
   if (status && Number(status) >= 500) return new RemoteError(`Salesforce ${label}: HTTP ${status}`, Number(status));
   const net = e.code ?? '';
-  if (['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'UND_ERR_SOCKET'].includes(net) || e.type === 'system' || /socket hang up|network|premature close/i.test(e.message ?? '')) {
+  if (
+    ['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'UND_ERR_SOCKET'].includes(net) ||
+    e.type === 'system' ||
+    /socket hang up|network|premature close/i.test(e.message ?? '')
+  ) {
     return new TransportError(`Salesforce ${label}: ${net || e.message}`, net === 'ETIMEDOUT' ? 'timeout' : net === 'ECONNREFUSED' ? 'refused' : 'reset');
   }
-  if (/Unexpected token|JSON/i.test(e.message ?? '') || /^ERROR_HTTP_/.test(code)) return new RemoteError(`Salesforce ${label}: unexpected response (${code || e.message})`, status ? Number(status) : undefined, code);
+  if (/Unexpected token|JSON/i.test(e.message ?? '') || /^ERROR_HTTP_/.test(code))
+    return new RemoteError(`Salesforce ${label}: unexpected response (${code || e.message})`, status ? Number(status) : undefined, code);
   return err instanceof Error ? err : new Error(String(err));
 }
 
@@ -142,7 +147,11 @@ export function createSalesforceConnector(opts: SalesforceConnectorOptions): Crm
     try {
       switch (a.method) {
         case 'jwt': {
-          const audience = /\.sandbox\.|test\.salesforce\.com/.test(loginUrl) ? 'https://test.salesforce.com' : /login\.salesforce\.com/.test(loginUrl) ? 'https://login.salesforce.com' : loginUrl;
+          const audience = /\.sandbox\.|test\.salesforce\.com/.test(loginUrl)
+            ? 'https://test.salesforce.com'
+            : /login\.salesforce\.com/.test(loginUrl)
+              ? 'https://login.salesforce.com'
+              : loginUrl;
           await c.authorize({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: jwtAssertion(a, audience) } as never);
           break;
         }
@@ -160,7 +169,10 @@ export function createSalesforceConnector(opts: SalesforceConnectorOptions): Crm
       }
     } catch (err) {
       const e = err as SfError & { error_description?: string };
-      throw new AuthError(`Salesforce login for ${account} failed (${e.name ?? e.errorCode ?? 'error'}: ${e.message ?? ''}); check the connected app, the user's permission and the credentials`, account);
+      throw new AuthError(
+        `Salesforce login for ${account} failed (${e.name ?? e.errorCode ?? 'error'}: ${e.message ?? ''}); check the connected app, the user's permission and the credentials`,
+        account,
+      );
     }
     if (c.accessToken) registerSecret(c.accessToken);
     return c;
@@ -179,30 +191,35 @@ export function createSalesforceConnector(opts: SalesforceConnectorOptions): Crm
 
   /** One API call: logged in, re-authorized exactly once on an expired session, classified errors, budget watched. */
   const call = <T>(label: string, idempotent: boolean, fn: (c: Connection) => Promise<T>): Promise<T> =>
-    lane.run(async () => {
-      if (usage && usage.max && usage.used / usage.max >= opts.budget.pauseAt) {
-        throw new BudgetExhaustedError(`Salesforce API budget at ${usage.used}/${usage.max} (pause threshold ${Math.round(opts.budget.pauseAt * 100)} %): calls paused to leave room for the org's other integrations`);
-      }
-      conn ??= await login();
-      try {
-        calls++;
-        const out = await fn(conn);
-        trackUsage(conn);
-        return out;
-      } catch (err) {
-        if (!isSessionError(err)) throw classify(err, label);
-        conn = await login();
+    lane.run(
+      async () => {
+        if (usage && usage.max && usage.used / usage.max >= opts.budget.pauseAt) {
+          throw new BudgetExhaustedError(
+            `Salesforce API budget at ${usage.used}/${usage.max} (pause threshold ${Math.round(opts.budget.pauseAt * 100)} %): calls paused to leave room for the org's other integrations`,
+          );
+        }
+        conn ??= await login();
         try {
           calls++;
           const out = await fn(conn);
           trackUsage(conn);
           return out;
-        } catch (again) {
-          if (isSessionError(again)) throw new AuthError(`Salesforce rejected a fresh session for ${account} (${label}); check the integration user's access`, account);
-          throw classify(again, label);
+        } catch (err) {
+          if (!isSessionError(err)) throw classify(err, label);
+          conn = await login();
+          try {
+            calls++;
+            const out = await fn(conn);
+            trackUsage(conn);
+            return out;
+          } catch (again) {
+            if (isSessionError(again)) throw new AuthError(`Salesforce rejected a fresh session for ${account} (${label}); check the integration user's access`, account);
+            throw classify(again, label);
+          }
         }
-      }
-    }, { idempotent, label });
+      },
+      { idempotent, label },
+    );
 
   /** A truncated or non-JSON body reaches us as text from jsforce: refuse it by its shape, naming the call. */
   const shaped = <T>(label: string, value: unknown, ok: (v: Record<string, unknown>) => boolean): T => {
@@ -253,7 +270,7 @@ export function createSalesforceConnector(opts: SalesforceConnectorOptions): Crm
     (Array.isArray(res) ? res : [res]).map((r: { id?: string; success?: boolean; errors?: { statusCode?: string; message?: string }[] }, i) => {
       const e = r.errors?.[0];
       return {
-        ...(r.id ?? ids[i] ? { id: r.id ?? ids[i] } : {}),
+        ...((r.id ?? ids[i]) ? { id: r.id ?? ids[i] } : {}),
         ...(refs ? { ref: refs[i] } : {}),
         ok: r.success === true,
         ...(e ? { code: e.statusCode ?? 'ERROR', message: e.message ?? '' } : {}),
@@ -264,7 +281,11 @@ export function createSalesforceConnector(opts: SalesforceConnectorOptions): Crm
   const linkOne = async (rel: string, key: string, values: Record<string, unknown>): Promise<Record<string, unknown>> => {
     const spec = RELATED[rel]!;
     const label = `find ${spec.object}`;
-    const found = shaped<{ records: { Id?: string }[] }>(label, await call(label, true, (c) => c.query(`SELECT Id FROM ${spec.object} WHERE ${spec.key} = ${soqlString(key)} LIMIT 1`) as unknown as Promise<unknown>), (v) => Array.isArray(v.records));
+    const found = shaped<{ records: { Id?: string }[] }>(
+      label,
+      await call(label, true, (c) => c.query(`SELECT Id FROM ${spec.object} WHERE ${spec.key} = ${soqlString(key)} LIMIT 1`) as unknown as Promise<unknown>),
+      (v) => Array.isArray(v.records),
+    );
     let id = found.records[0]?.Id ?? null;
     if (!id) {
       const made = results(await call(`create ${spec.object}`, false, (c) => c.sobject(spec.object).create(values) as Promise<unknown>), [undefined])[0];
@@ -284,10 +305,7 @@ export function createSalesforceConnector(opts: SalesforceConnectorOptions): Crm
       const where: string[] = [];
       if (start) where.push(`SystemModstamp >= ${soqlDateTime(start.ts)}`);
       const elig = o.eligibility;
-      const either = [
-        ...(elig?.flagField ? [`${elig.flagField} = true`] : []),
-        ...(elig?.linkedField ? [`${elig.linkedField} != null`] : []),
-      ];
+      const either = [...(elig?.flagField ? [`${elig.flagField} = true`] : []), ...(elig?.linkedField ? [`${elig.linkedField} != null`] : [])];
       if (either.length) where.push(`(${either.join(' OR ')})`);
       const soql = `SELECT ${selectList(o.fields)} FROM ${object}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY SystemModstamp, Id`;
       let ts = start?.ts ?? 0;
@@ -341,14 +359,26 @@ export function createSalesforceConnector(opts: SalesforceConnectorOptions): Crm
     async findTaskKeys(keys) {
       const out: string[] = [];
       for (let i = 0; i < keys.length; i += IN_CHUNK) {
-        const soql = `SELECT Id, Cosell_Event_Key__c FROM Task WHERE Cosell_Event_Key__c IN (${keys.slice(i, i + IN_CHUNK).map(soqlString).join(', ')})`;
+        const soql = `SELECT Id, Cosell_Event_Key__c FROM Task WHERE Cosell_Event_Key__c IN (${keys
+          .slice(i, i + IN_CHUNK)
+          .map(soqlString)
+          .join(', ')})`;
         for await (const batch of queryAllPages(soql, 'find tasks', false)) out.push(...batch.map((r) => String(r.Cosell_Event_Key__c)));
       }
       return out;
     },
     async createTasks(tasks) {
       // Task.OwnerId = the opportunity's owner: the rep who owns the deal gets the to-do.
-      const owners = new Map((await byIn('Id', tasks.map((t) => t.opportunityId), ['OwnerId'], 'read opportunity owners')).map((r) => [r.id, r.fields.OwnerId]));
+      const owners = new Map(
+        (
+          await byIn(
+            'Id',
+            tasks.map((t) => t.opportunityId),
+            ['OwnerId'],
+            'read opportunity owners',
+          )
+        ).map((r) => [r.id, r.fields.OwnerId]),
+      );
       return inCollections(tasks, async (chunk) => {
         const rows = chunk.map((t) => ({
           Subject: t.subject,
@@ -359,28 +389,63 @@ export function createSalesforceConnector(opts: SalesforceConnectorOptions): Crm
           Priority: 'Normal',
           Cosell_Event_Key__c: t.key,
         }));
-        return results(await call('create tasks', false, (c) => c.sobject('Task').create(rows, { allOrNone: false }) as Promise<unknown>), chunk.map(() => undefined), chunk.map((t) => t.key));
+        return results(
+          await call('create tasks', false, (c) => c.sobject('Task').create(rows, { allOrNone: false }) as Promise<unknown>),
+          chunk.map(() => undefined),
+          chunk.map((t) => t.key),
+        );
       });
     },
     async findFlagged(field, fields) {
       const out: CrmRecord[] = [];
-      for await (const batch of queryAllPages(`SELECT ${selectList(fields)} FROM ${object} WHERE ${field} = true`, `find opportunities with ${field}`, false)) out.push(...batch.map(toRecord));
+      for await (const batch of queryAllPages(`SELECT ${selectList(fields)} FROM ${object} WHERE ${field} = true`, `find opportunities with ${field}`, false))
+        out.push(...batch.map(toRecord));
       return out;
     },
     // Collections of 200 go out side by side; the lane bounds how many are in flight.
     writeBack: (updates: CrmUpdate[]) =>
       inCollections(updates, async (chunk) =>
-        results(await call('update opportunities', true, (c) => c.sobject(object).update(chunk.map((u) => ({ Id: u.id, ...u.fields })), { allOrNone: false }) as Promise<unknown>), chunk.map((u) => u.id)),
+        results(
+          await call(
+            'update opportunities',
+            true,
+            (c) =>
+              c.sobject(object).update(
+                chunk.map((u) => ({ Id: u.id, ...u.fields })),
+                { allOrNone: false },
+              ) as Promise<unknown>,
+          ),
+          chunk.map((u) => u.id),
+        ),
       ),
     // Not retried blindly: the engine heals an interrupted create by looking the referral id up first.
     create: async (records: CrmCreate[]) =>
       inCollections(await linkRelated(records, (rel) => RELATED[rel]?.key, linkOne), async (chunk) =>
-        results(await call('create opportunities', false, (c) => c.sobject(object).create(chunk.map((r) => r.fields), { allOrNone: false }) as Promise<unknown>), chunk.map(() => undefined), chunk.map((r) => r.ref)),
+        results(
+          await call(
+            'create opportunities',
+            false,
+            (c) =>
+              c.sobject(object).create(
+                chunk.map((r) => r.fields),
+                { allOrNone: false },
+              ) as Promise<unknown>,
+          ),
+          chunk.map(() => undefined),
+          chunk.map((r) => r.ref),
+        ),
       ),
     async describeStages(): Promise<StageInfo[]> {
       const stages = shaped<{ records: Record<string, unknown>[] }>(
         'read stages',
-        await call('read stages', true, (c) => c.query('SELECT ApiName, MasterLabel, DefaultProbability, IsActive, IsClosed, IsWon, SortOrder FROM OpportunityStage ORDER BY SortOrder') as unknown as Promise<unknown>),
+        await call(
+          'read stages',
+          true,
+          (c) =>
+            c.query(
+              'SELECT ApiName, MasterLabel, DefaultProbability, IsActive, IsClosed, IsWon, SortOrder FROM OpportunityStage ORDER BY SortOrder',
+            ) as unknown as Promise<unknown>,
+        ),
         (v) => Array.isArray(v.records),
       );
       const d = await describeOpportunity();

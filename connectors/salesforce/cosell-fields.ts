@@ -50,6 +50,4 @@ export const CUSTOM_OPPORTUNITY_FIELDS: FieldDef[] = [
 ].map((f) => ({ ...f, custom: true, updateable: true }) as FieldDef);
 
 /** On Task (Activity in the Metadata API): the notification's event key (issue 17). */
-export const COSELL_ACTIVITY_FIELDS: FieldDef[] = [
-  { name: 'Cosell_Event_Key__c', type: 'string', length: 255, label: 'Co-sell Event', custom: true, updateable: true },
-];
+export const COSELL_ACTIVITY_FIELDS: FieldDef[] = [{ name: 'Cosell_Event_Key__c', type: 'string', length: 255, label: 'Co-sell Event', custom: true, updateable: true }];

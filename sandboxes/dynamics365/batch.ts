@@ -6,7 +6,17 @@ import { randomUUID } from 'node:crypto';
 import { DataverseError } from './dataverse.js';
 import type { ApiRequest, ApiResponse, WebApi } from './webapi.js';
 
-const STATUS_TEXT: Record<number, string> = { 200: 'OK', 201: 'Created', 204: 'No Content', 400: 'Bad Request', 404: 'Not Found', 405: 'Method Not Allowed', 412: 'Precondition Failed', 429: 'Too Many Requests', 500: 'Internal Server Error' };
+const STATUS_TEXT: Record<number, string> = {
+  200: 'OK',
+  201: 'Created',
+  204: 'No Content',
+  400: 'Bad Request',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  412: 'Precondition Failed',
+  429: 'Too Many Requests',
+  500: 'Internal Server Error',
+};
 
 interface Part {
   headers: Record<string, string>;
@@ -65,7 +75,13 @@ function toRequest(part: Part, apiPrefix: string): { req: ApiRequest; contentId?
 }
 
 function formatResponse(res: ApiResponse, contentId?: string): string {
-  const lines = ['Content-Type: application/http', 'Content-Transfer-Encoding: binary', ...(contentId ? [`Content-ID: ${contentId}`] : []), '', `HTTP/1.1 ${res.status} ${STATUS_TEXT[res.status] ?? ''}`.trimEnd()];
+  const lines = [
+    'Content-Type: application/http',
+    'Content-Transfer-Encoding: binary',
+    ...(contentId ? [`Content-ID: ${contentId}`] : []),
+    '',
+    `HTTP/1.1 ${res.status} ${STATUS_TEXT[res.status] ?? ''}`.trimEnd(),
+  ];
   for (const [k, v] of Object.entries(res.headers)) lines.push(`${k}: ${v}`);
   lines.push('');
   if (res.body !== undefined) lines.push(JSON.stringify(res.body));
@@ -73,7 +89,10 @@ function formatResponse(res: ApiResponse, contentId?: string): string {
 }
 
 class ChangeSetFailed extends Error {
-  constructor(readonly response: ApiResponse, readonly contentId?: string) {
+  constructor(
+    readonly response: ApiResponse,
+    readonly contentId?: string,
+  ) {
     super('change set failed');
   }
 }

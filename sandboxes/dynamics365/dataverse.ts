@@ -238,7 +238,12 @@ export class Dataverse {
       const bind = /^(.+)@odata\.bind$/.exec(k);
       if (bind) {
         const attr = t.attrs.find((a) => a.type === 'Lookup' && (a.nav?.toLowerCase() === bind[1]!.toLowerCase() || a.name === bind[1]!.toLowerCase()));
-        if (!attr) throw new DataverseError(400, '0x80060888', `An undeclared property '${bind[1]}' which only has property annotations in the payload but no property value was found in the payload.`);
+        if (!attr)
+          throw new DataverseError(
+            400,
+            '0x80060888',
+            `An undeclared property '${bind[1]}' which only has property annotations in the payload but no property value was found in the payload.`,
+          );
         if (v === null) {
           row[`_${attr.name}_value`] = null;
           continue;
@@ -250,7 +255,12 @@ export class Dataverse {
         continue;
       }
       const attr = t.attrs.find((a) => a.name === k);
-      if (!attr) throw new DataverseError(400, '0x80060888', `The property '${k}' does not exist on type 'Microsoft.Dynamics.CRM.${t.logicalName}'. Make sure to only use property names that are defined by the type.`);
+      if (!attr)
+        throw new DataverseError(
+          400,
+          '0x80060888',
+          `The property '${k}' does not exist on type 'Microsoft.Dynamics.CRM.${t.logicalName}'. Make sure to only use property names that are defined by the type.`,
+        );
       if (attr.readOnly) continue;
       row[k] = this.coerce(attr, v);
     }
@@ -258,7 +268,12 @@ export class Dataverse {
 
   private coerce(a: AttrDef, v: unknown): unknown {
     if (v === null) return null;
-    const bad = () => new DataverseError(400, '0x80048d19', `Error identified in Payload provided by the user for Entity :'', For more information on this error please follow this help link https://go.microsoft.com/fwlink/?linkid=2195293  ----> InnerException : Microsoft.OData.ODataException: Cannot convert the literal '${String(v)}' to the expected type '${a.type}'.`);
+    const bad = () =>
+      new DataverseError(
+        400,
+        '0x80048d19',
+        `Error identified in Payload provided by the user for Entity :'', For more information on this error please follow this help link https://go.microsoft.com/fwlink/?linkid=2195293  ----> InnerException : Microsoft.OData.ODataException: Cannot convert the literal '${String(v)}' to the expected type '${a.type}'.`,
+      );
     switch (a.type) {
       case 'Money':
       case 'Decimal':
@@ -282,7 +297,12 @@ export class Dataverse {
         return new Date(v).toISOString().replace(/\.\d{3}Z$/, 'Z');
       default:
         if (typeof v !== 'string') throw bad();
-        if (a.maxLength && v.length > a.maxLength) throw new DataverseError(400, '0x80044331', `A validation error occurred. The length of the '${a.name}' attribute of the '${a.name}' entity exceeded the maximum allowed length of '${a.maxLength}'.`);
+        if (a.maxLength && v.length > a.maxLength)
+          throw new DataverseError(
+            400,
+            '0x80044331',
+            `A validation error occurred. The length of the '${a.name}' attribute of the '${a.name}' entity exceeded the maximum allowed length of '${a.maxLength}'.`,
+          );
         return v;
     }
   }
@@ -313,7 +333,9 @@ export class Dataverse {
 
   private stamp(set: string, s: Stored): void {
     s.version = ++this.version;
-    s.row.modifiedon = this.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    s.row.modifiedon = this.now()
+      .toISOString()
+      .replace(/\.\d{3}Z$/, 'Z');
     this.log.get(set)!.push({ id: String(s.row[this.table(set).key]), version: s.version });
   }
 
@@ -327,7 +349,9 @@ export class Dataverse {
     const row: Row = {};
     for (const a of t.attrs) row[a.type === 'Lookup' ? `_${a.name}_value` : a.name] = a.type === 'Boolean' ? false : null;
     row[t.key] = key;
-    row.createdon = this.now().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    row.createdon = this.now()
+      .toISOString()
+      .replace(/\.\d{3}Z$/, 'Z');
     if (set === 'opportunities') {
       row.statecode = 0;
       row.statuscode = 1;
@@ -345,7 +369,7 @@ export class Dataverse {
     const s = this.stored(set, id);
     this.remember(set, id.toLowerCase());
     if (ifMatch && ifMatch !== '*' && ifMatch !== `W/"${s.version}"`) {
-      throw new DataverseError(412, '0x80060882', 'The version of the existing record doesn\'t match the RowVersion property provided.');
+      throw new DataverseError(412, '0x80060882', "The version of the existing record doesn't match the RowVersion property provided.");
     }
     if (set === 'opportunities') this.checkStateChange(s.row, body);
     this.apply(this.table(set), s.row, body);
@@ -370,7 +394,11 @@ export class Dataverse {
     const target = status ? status.state : 'statecode' in body ? body.statecode : row.statecode;
     if (target === row.statecode) return;
     if (target === 1 || target === 2) {
-      throw new DataverseError(400, '0x80040203', `The opportunity's state cannot be set to ${target === 1 ? 'Won' : 'Lost'} by an update. Use the ${target === 1 ? 'WinOpportunity' : 'LoseOpportunity'} action instead.`);
+      throw new DataverseError(
+        400,
+        '0x80040203',
+        `The opportunity's state cannot be set to ${target === 1 ? 'Won' : 'Lost'} by an update. Use the ${target === 1 ? 'WinOpportunity' : 'LoseOpportunity'} action instead.`,
+      );
     }
     if (target === 0 && !status) body.statuscode = 1;
   }

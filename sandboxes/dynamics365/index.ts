@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { silentLogger, type Logger } from '../../src/runtime/index.js';
-import { createFaults, type FaultInput } from '../shared/faults.js';
+import { createFaults, type FaultInput } from '../shared/index.js';
 import { runBatch } from './batch.js';
 import { sandboxCerts } from './certs.js';
 import { Dataverse, DataverseError, type Row } from './dataverse.js';
@@ -77,7 +77,10 @@ export async function startDynamicsSandbox(opts: DynamicsSandboxOptions = {}): P
   const window: number[] = [];
   let inFlight = 0;
   const faults = createFaults(opts.faults ?? (process.env.D365_SANDBOX_FAULTS ? (JSON.parse(process.env.D365_SANDBOX_FAULTS) as FaultInput) : {}), (status) => ({
-    error: { code: status === 429 ? '0x80072322' : '0x80040216', message: status === 429 ? 'Number of requests exceeded the limit of 6000 over time window of 300 seconds.' : 'Service unavailable' },
+    error: {
+      code: status === 429 ? '0x80072322' : '0x80040216',
+      message: status === 429 ? 'Number of requests exceeded the limit of 6000 over time window of 300 seconds.' : 'Service unavailable',
+    },
   }));
 
   const app = Fastify({ logger: false, https: { key: certs.keyPem, cert: certs.certPem }, bodyLimit: 32 * 1024 * 1024 });
@@ -96,7 +99,9 @@ export async function startDynamicsSandbox(opts: DynamicsSandboxOptions = {}): P
     }
   });
   // Every answer, even one the framework produces, is in Dataverse's `{ error: { code, message } }` shape.
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: { code: '0x80060888', message: `Resource not found for the segment '${req.url.split('?')[0]!.split('/').pop()}'.` } }));
+  app.setNotFoundHandler((req, reply) =>
+    reply.code(404).send({ error: { code: '0x80060888', message: `Resource not found for the segment '${req.url.split('?')[0]!.split('/').pop()}'.` } }),
+  );
   app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
     if (err instanceof DataverseError) {
       const r = errorResponse(err);
@@ -149,13 +154,19 @@ export async function startDynamicsSandbox(opts: DynamicsSandboxOptions = {}): P
 
   app.post('/:tenant/oauth2/v2.0/token', async (req, reply) => {
     const b = (req.body ?? {}) as Record<string, string>;
-    const fail = (status: number, error: string, description: string) => reply.code(status).send({ error, error_description: description, error_codes: [7000215], timestamp: new Date().toISOString(), trace_id: randomUUID(), correlation_id: randomUUID() });
+    const fail = (status: number, error: string, description: string) =>
+      reply
+        .code(status)
+        .send({ error, error_description: description, error_codes: [7000215], timestamp: new Date().toISOString(), trace_id: randomUUID(), correlation_id: randomUUID() });
     if (!tenantPath((req.params as { tenant: string }).tenant)) return fail(400, 'invalid_request', 'AADSTS90002: Tenant not found.');
     if (b.grant_type !== 'client_credentials') return fail(400, 'unsupported_grant_type', `AADSTS70003: The app requested an unsupported grant type '${b.grant_type}'.`);
     if (b.client_id !== creds.clientId) return fail(400, 'unauthorized_client', `AADSTS700016: Application with identifier '${b.client_id}' was not found in the directory.`);
     if (b.client_secret !== creds.clientSecret) return fail(401, 'invalid_client', 'AADSTS7000215: Invalid client secret provided.');
-    const scope = String(b.scope ?? '').split(' ').find((s) => s.endsWith('/.default'));
-    if (!scope || scope.replace(/\/\.default$/, '').replace(/\/$/, '') !== origin) return fail(400, 'invalid_scope', `AADSTS500011: The resource principal named ${scope ?? '(none)'} was not found in the tenant.`);
+    const scope = String(b.scope ?? '')
+      .split(' ')
+      .find((s) => s.endsWith('/.default'));
+    if (!scope || scope.replace(/\/\.default$/, '').replace(/\/$/, '') !== origin)
+      return fail(400, 'invalid_scope', `AADSTS500011: The resource principal named ${scope ?? '(none)'} was not found in the tenant.`);
     const lifetime = opts.tokenLifetimeSeconds ?? 3599;
     const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
     const token = `${b64({ typ: 'JWT', alg: 'RS256' })}.${b64({ aud: origin, iss: `${origin}/${creds.tenantId}/`, appid: creds.clientId, exp: Math.floor(Date.now() / 1000) + lifetime, jti: randomUUID() })}.${randomBytes(32).toString('base64url')}`;
@@ -178,7 +189,15 @@ export async function startDynamicsSandbox(opts: DynamicsSandboxOptions = {}): P
     while (window.length && window[0]! < t - 300_000) window.shift();
     if (window.length >= limits.requestsPer5Min || inFlight >= limits.concurrent) {
       reply.header('Retry-After', String(window.length >= limits.requestsPer5Min ? Math.ceil((window[0]! + 300_000 - t) / 1000) : 1));
-      return reply.code(429).send({ error: { code: window.length >= limits.requestsPer5Min ? '0x80072322' : '0x80072326', message: window.length >= limits.requestsPer5Min ? `Number of requests exceeded the limit of ${limits.requestsPer5Min} over time window of 300 seconds.` : `Number of concurrent requests exceeded the limit of ${limits.concurrent}.` } });
+      return reply.code(429).send({
+        error: {
+          code: window.length >= limits.requestsPer5Min ? '0x80072322' : '0x80072326',
+          message:
+            window.length >= limits.requestsPer5Min
+              ? `Number of requests exceeded the limit of ${limits.requestsPer5Min} over time window of 300 seconds.`
+              : `Number of concurrent requests exceeded the limit of ${limits.concurrent}.`,
+        },
+      });
     }
     window.push(t);
     inFlight++;
@@ -208,7 +227,9 @@ export async function startDynamicsSandbox(opts: DynamicsSandboxOptions = {}): P
   const addr = app.server.address() as AddressInfo;
   origin = `https://${addr.address}:${addr.port}`;
   if (opts.seed) seedDataverse(dv, opts.seed, opts.randomSeed ?? 11);
-  const stopActivity = opts.activity ? startDataverseActivity(dv, typeof opts.activity === 'object' ? opts.activity.intervalMs : 15_000, opts.randomSeed ?? 11, log) : () => undefined;
+  const stopActivity = opts.activity
+    ? startDataverseActivity(dv, typeof opts.activity === 'object' ? opts.activity.intervalMs : 15_000, opts.randomSeed ?? 11, log)
+    : () => undefined;
   log.info('dynamics 365 sandbox listening', { url: origin, opportunities: dv.all('opportunities').length });
 
   return {

@@ -42,7 +42,10 @@ const label = (text: string) => ({ UserLocalizedLabel: { Label: text, LanguageCo
 
 function optionSet(a: AttrDef): Row {
   if (a.type === 'Boolean') return { Name: a.name, OptionSetType: 'Boolean', TrueOption: { Value: 1, Label: label('Yes') }, FalseOption: { Value: 0, Label: label('No') } };
-  const options = a.type === 'Status' ? STATUS_OPTIONS.map((s) => ({ Value: s.value, State: s.state, Label: label(s.label) })) : (a.options ?? (a.name === 'salesstage' ? SALES_STAGE_OPTIONS : [])).map((s) => ({ Value: s.value, Label: label(s.label) }));
+  const options =
+    a.type === 'Status'
+      ? STATUS_OPTIONS.map((s) => ({ Value: s.value, State: s.state, Label: label(s.label) }))
+      : (a.options ?? (a.name === 'salesstage' ? SALES_STAGE_OPTIONS : [])).map((s) => ({ Value: s.value, Label: label(s.label) }));
   return { Name: a.name, OptionSetType: a.type === 'Picklist' ? 'Picklist' : a.type, Options: options };
 }
 
@@ -105,14 +108,22 @@ export function metadataResponse(dv: Dataverse, path: string, query: URLSearchPa
   if (!t) throw new DataverseError(404, '0x80040217', `Could not find an entity with name ${m[1]}.`);
   const cast = m[4] ? Object.values(METADATA_TYPE).find((n) => n.toLowerCase() === m[4]!.toLowerCase()) : undefined;
   if (m[4] && !cast) throw new DataverseError(404, '0x80060888', `Resource not found for the segment 'Microsoft.Dynamics.CRM.${m[4]}'.`);
-  const expand = new Set((query.get('$expand') ?? '').split(',').map((s) => s.trim().replace(/\(.*$/, '').toLowerCase()).filter(Boolean));
+  const expand = new Set(
+    (query.get('$expand') ?? '')
+      .split(',')
+      .map((s) => s.trim().replace(/\(.*$/, '').toLowerCase())
+      .filter(Boolean),
+  );
   const select = query.get('$select');
   const context = `${baseUrl}/$metadata#EntityDefinitions('${t.logicalName}')`;
   const attribute = (a: AttrDef) => shape(describeAttribute(dv, t, a), select, expand, OPTION_TYPES.has(a.type) ? { OptionSet: optionSet(a) } : {});
 
   if (!m[2]) {
     const entity = describeEntity(t);
-    return { '@odata.context': `${baseUrl}/$metadata#EntityDefinitions/$entity`, ...shape(entity, select, expand, { Attributes: t.attrs.map((a) => describeAttribute(dv, t, a)) }) };
+    return {
+      '@odata.context': `${baseUrl}/$metadata#EntityDefinitions/$entity`,
+      ...shape(entity, select, expand, { Attributes: t.attrs.map((a) => describeAttribute(dv, t, a)) }),
+    };
   }
   if (!m[3]) {
     const attrs = cast ? t.attrs.filter((a) => METADATA_TYPE[a.type] === cast) : t.attrs;

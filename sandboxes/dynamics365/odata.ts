@@ -25,12 +25,15 @@ export type RowPredicate = (row: Row) => boolean;
 
 /** `Microsoft.Dynamics.CRM.In(PropertyName='x',PropertyValues=['a','b'])` → `(x eq 'a' or x eq 'b')`. */
 function expandDataverseFunctions(text: string): string {
-  return text.replace(/Microsoft\.Dynamics\.CRM\.(In|NotIn)\(\s*PropertyName\s*=\s*'([^']+)'\s*,\s*PropertyValues\s*=\s*\[((?:[^\]']|'(?:[^']|'')*')*)\]\s*\)/g, (_m, fn: string, prop: string, list: string) => {
-    const values = [...list.matchAll(/'((?:[^']|'')*)'|([^,\s]+)/g)].map((v) => (v[1] !== undefined ? `'${v[1]}'` : v[2]!));
-    if (values.length === 0) return fn === 'In' ? 'false' : 'true';
-    const ors = values.map((v) => `${prop} eq ${v}`).join(' or ');
-    return fn === 'In' ? `(${ors})` : `not (${ors})`;
-  });
+  return text.replace(
+    /Microsoft\.Dynamics\.CRM\.(In|NotIn)\(\s*PropertyName\s*=\s*'([^']+)'\s*,\s*PropertyValues\s*=\s*\[((?:[^\]']|'(?:[^']|'')*')*)\]\s*\)/g,
+    (_m, fn: string, prop: string, list: string) => {
+      const values = [...list.matchAll(/'((?:[^']|'')*)'|([^,\s]+)/g)].map((v) => (v[1] !== undefined ? `'${v[1]}'` : v[2]!));
+      if (values.length === 0) return fn === 'In' ? 'false' : 'true';
+      const ors = values.map((v) => `${prop} eq ${v}`).join(' or ');
+      return fn === 'In' ? `(${ors})` : `not (${ors})`;
+    },
+  );
 }
 
 function literal(n: Node): unknown {
@@ -81,7 +84,12 @@ function operand(n: Node, get: (row: Row, path: string) => unknown): { value: Va
     const m = n.value as { method: string; parameters: Node[] };
     if (['tolower', 'toupper', 'trim'].includes(m.method)) {
       const inner = operand(m.parameters[0]!, get).value;
-      return { value: (r) => { const s = inner(r); return typeof s === 'string' ? (m.method === 'trim' ? s.trim() : s.toLowerCase()) : s; } };
+      return {
+        value: (r) => {
+          const s = inner(r);
+          return typeof s === 'string' ? (m.method === 'trim' ? s.trim() : s.toLowerCase()) : s;
+        },
+      };
     }
   }
   const name = propertyName(n);

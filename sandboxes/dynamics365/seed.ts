@@ -2,7 +2,20 @@
 import { seededRandom, silentLogger, type Logger } from '../../src/runtime/index.js';
 import type { Dataverse } from './dataverse.js';
 
-const COMPANIES = ['Contoso Pharmaceuticals', 'Fabrikam Residences', 'Northwind Health', 'Adatum Corporation', 'Relecloud', 'Trey Research', 'Blue Yonder Airlines', 'City Power & Light', 'Humongous Insurance', 'Lucerne Publishing', 'Munson’s Pickles', 'Graphic Design Institute'];
+const COMPANIES = [
+  'Contoso Pharmaceuticals',
+  'Fabrikam Residences',
+  'Northwind Health',
+  'Adatum Corporation',
+  'Relecloud',
+  'Trey Research',
+  'Blue Yonder Airlines',
+  'City Power & Light',
+  'Humongous Insurance',
+  'Lucerne Publishing',
+  'Munson’s Pickles',
+  'Graphic Design Institute',
+];
 const PLACES: [string, string, string][] = [
   ['Netherlands', 'Rotterdam', '3011 AA'],
   ['NL', 'Eindhoven', '5611 AA'],
@@ -26,8 +39,19 @@ const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs
 export function seedDataverse(dv: Dataverse, opportunities: number, seed: number): void {
   const r = seededRandom(seed);
   const currencies = ['USD', 'EUR', 'GBP'].map((c) => dv.insert('transactioncurrencies', { isocurrencycode: c, currencyname: c }));
-  const users = PEOPLE.map(([f, l]) => dv.insert('systemusers', { firstname: f, lastname: l, internalemailaddress: `${f.toLowerCase()}.${l.toLowerCase()}@partner.example`, address1_telephone1: `+1 425 555 ${String(1000 + Math.floor(r() * 8999))}` }));
-  const contacts = [['Sue', 'Smith'], ['Tom', 'Jansen'], ['Uma', 'Rao']].map(([f, l]) =>
+  const users = PEOPLE.map(([f, l]) =>
+    dv.insert('systemusers', {
+      firstname: f,
+      lastname: l,
+      internalemailaddress: `${f.toLowerCase()}.${l.toLowerCase()}@partner.example`,
+      address1_telephone1: `+1 425 555 ${String(1000 + Math.floor(r() * 8999))}`,
+    }),
+  );
+  const contacts = [
+    ['Sue', 'Smith'],
+    ['Tom', 'Jansen'],
+    ['Uma', 'Rao'],
+  ].map(([f, l]) =>
     dv.insert('contacts', { firstname: f, lastname: l, emailaddress1: `${f!.toLowerCase()}@customer.example`, telephone1: `+1 206 555 ${String(1000 + Math.floor(r() * 8999))}` }),
   );
   const accounts: string[] = [];
@@ -35,7 +59,15 @@ export function seedDataverse(dv: Dataverse, opportunities: number, seed: number
   for (let i = 0; i < n; i++) {
     const [country, city, postal] = pick(r, PLACES);
     const name = i < COMPANIES.length ? COMPANIES[i]! : `${pick(r, COMPANIES)} ${Math.floor(i / COMPANIES.length) + 1}`;
-    accounts.push(dv.insert('accounts', { name, address1_city: city, address1_postalcode: postal, address1_line1: `${10 + Math.floor(r() * 90)} Market Street`, ...(i % 41 === 40 ? {} : { address1_country: country }) }));
+    accounts.push(
+      dv.insert('accounts', {
+        name,
+        address1_city: city,
+        address1_postalcode: postal,
+        address1_line1: `${10 + Math.floor(r() * 90)} Market Street`,
+        ...(i % 41 === 40 ? {} : { address1_country: country }),
+      }),
+    );
   }
   const day = 86_400_000;
   for (let i = 0; i < opportunities; i++) {

@@ -4,7 +4,7 @@
  * change tracking, create/update/delete with ETags, Win/LoseOpportunity, metadata, WhoAmI.
  */
 import { randomUUID } from 'node:crypto';
-import { Dataverse, DataverseError, type AttrDef, type Row, type TableDef } from './dataverse.js';
+import { type Dataverse, DataverseError, type AttrDef, type Row, type TableDef } from './dataverse.js';
 import { isMetadataPath, metadataResponse } from './metadata.js';
 import { compileFilter, compileOrderBy, ODataError } from './odata.js';
 
@@ -45,7 +45,11 @@ function decodePath(path: string): string {
   }
 }
 
-const json = (status: number, body: unknown, headers: Record<string, string> = {}): ApiResponse => ({ status, headers: { 'Content-Type': 'application/json; odata.metadata=minimal', 'OData-Version': '4.0', ...headers }, body });
+const json = (status: number, body: unknown, headers: Record<string, string> = {}): ApiResponse => ({
+  status,
+  headers: { 'Content-Type': 'application/json; odata.metadata=minimal', 'OData-Version': '4.0', ...headers },
+  body,
+});
 const noContent = (headers: Record<string, string> = {}): ApiResponse => ({ status: 204, headers: { 'OData-Version': '4.0', ...headers } });
 
 export function errorResponse(err: unknown): ApiResponse {
@@ -97,15 +101,17 @@ export function createWebApi(o: WebApiOptions) {
     });
   };
 
-  const get = (t: TableDef) => (row: Row, path: string): unknown => {
-    const parts = path.split('.');
-    if (parts.length === 1) return row[path];
-    const attr = t.attrs.find((a) => a.type === 'Lookup' && a.nav === parts[0]);
-    if (!attr?.target) return undefined;
-    const id = row[`_${attr.name}_value`];
-    const target = typeof id === 'string' ? dv.find(attr.target, id) : undefined;
-    return target ? target[parts.slice(1).join('.')] : null;
-  };
+  const get =
+    (t: TableDef) =>
+    (row: Row, path: string): unknown => {
+      const parts = path.split('.');
+      if (parts.length === 1) return row[path];
+      const attr = t.attrs.find((a) => a.type === 'Lookup' && a.nav === parts[0]);
+      if (!attr?.target) return undefined;
+      const id = row[`_${attr.name}_value`];
+      const target = typeof id === 'string' ? dv.find(attr.target, id) : undefined;
+      return target ? target[parts.slice(1).join('.')] : null;
+    };
 
   const render = (t: TableDef, row: Row, select: string[] | null, expand: Expand[]): Row => {
     const id = String(row[t.key]);
@@ -208,7 +214,8 @@ export function createWebApi(o: WebApiOptions) {
         if (req.method === 'POST' && /\/attributes$/i.test(path)) {
           const b = (req.body ?? {}) as { SchemaName?: string; LogicalName?: string; '@odata.type'?: string; MaxLength?: number };
           const name = (b.LogicalName ?? b.SchemaName ?? '').toLowerCase();
-          if (!/^[a-z]+_[a-z0-9_]+$/.test(name)) throw new DataverseError(400, '0x80044363', 'A custom column needs a SchemaName with the publisher prefix, e.g. cosell_referralid');
+          if (!/^[a-z]+_[a-z0-9_]+$/.test(name))
+            throw new DataverseError(400, '0x80044363', 'A custom column needs a SchemaName with the publisher prefix, e.g. cosell_referralid');
           const type = /Boolean/.test(b['@odata.type'] ?? '') ? 'Boolean' : /Picklist/.test(b['@odata.type'] ?? '') ? 'Picklist' : 'String';
           dv.addColumn(/logicalname\s*=\s*'([^']+)'/i.exec(path)![1]!.toLowerCase(), { name, type, custom: true, ...(b.MaxLength ? { maxLength: b.MaxLength } : {}) });
           return noContent({ 'OData-EntityId': url(`${path}(LogicalName='${name}')`) });
@@ -241,7 +248,11 @@ export function createWebApi(o: WebApiOptions) {
           if (id) throw new DataverseError(405, '0x80060888', 'POST is not allowed on a single record.');
           const newId = dv.insert(t.set, (req.body ?? {}) as Row);
           const entityId = url(`${t.set}(${newId})`);
-          if (pref.representation) return json(201, render(t, dv.get(t.set, newId), parseSelect(t, req.query.get('$select')), []), { 'OData-EntityId': entityId, 'Preference-Applied': 'return=representation' });
+          if (pref.representation)
+            return json(201, render(t, dv.get(t.set, newId), parseSelect(t, req.query.get('$select')), []), {
+              'OData-EntityId': entityId,
+              'Preference-Applied': 'return=representation',
+            });
           return noContent({ 'OData-EntityId': entityId });
         }
         case 'PATCH': {
@@ -259,7 +270,8 @@ export function createWebApi(o: WebApiOptions) {
         }
         case 'DELETE':
           if (!id) throw new DataverseError(405, '0x80060888', 'DELETE needs a record id.');
-          if (ifMatch && ifMatch !== '*' && ifMatch !== dv.etag(t.set, id)) throw new DataverseError(412, '0x80060882', 'The version of the existing record doesn\'t match the RowVersion property provided.');
+          if (ifMatch && ifMatch !== '*' && ifMatch !== dv.etag(t.set, id))
+            throw new DataverseError(412, '0x80060882', "The version of the existing record doesn't match the RowVersion property provided.");
           dv.remove(t.set, id);
           return noContent();
         default:

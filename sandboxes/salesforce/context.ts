@@ -4,8 +4,8 @@
  * `Sforce-Limit-Info` header, the daily request budget).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Faults } from '../shared/faults.js';
-import { Org, SalesforceApiError } from './org.js';
+import type { Faults } from '../shared/index.js';
+import { type Org, SalesforceApiError } from './org.js';
 import { SoqlError } from './soql.js';
 
 export interface SandboxCredentials {
@@ -57,17 +57,15 @@ export function sfError(reply: FastifyReply, status: number, errorCode: string, 
 }
 
 /** A route body whose SalesforceApiError / SoqlError becomes Salesforce's error answer. */
-export const handle =
-  (fn: (req: FastifyRequest, reply: FastifyReply) => unknown) =>
-  async (req: FastifyRequest, reply: FastifyReply) => {
-    try {
-      return await fn(req, reply);
-    } catch (err) {
-      if (err instanceof SalesforceApiError) return sfError(reply, err.status, err.errorCode, err.message, err.fields);
-      if (err instanceof SoqlError) return sfError(reply, 400, 'MALFORMED_QUERY', err.message);
-      throw err;
-    }
-  };
+export const handle = (fn: (req: FastifyRequest, reply: FastifyReply) => unknown) => async (req: FastifyRequest, reply: FastifyReply) => {
+  try {
+    return await fn(req, reply);
+  } catch (err) {
+    if (err instanceof SalesforceApiError) return sfError(reply, err.status, err.errorCode, err.message, err.fields);
+    if (err instanceof SoqlError) return sfError(reply, 400, 'MALFORMED_QUERY', err.message);
+    throw err;
+  }
+};
 
 export function createContext(o: ServerOptions): SandboxContext {
   const sessions = new Map<string, Session>();

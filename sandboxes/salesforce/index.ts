@@ -7,7 +7,7 @@ import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { generate } from 'selfsigned';
 import { silentLogger, type Logger } from '../../src/runtime/index.js';
-import { createFaults, type FaultInput } from '../shared/faults.js';
+import { createFaults, type FaultInput } from '../shared/index.js';
 import { Org, randomToken, type Row } from './org.js';
 import { buildServer } from './server.js';
 import { seedOrg, startActivity } from './seed.js';

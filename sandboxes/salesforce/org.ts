@@ -204,7 +204,10 @@ export class Org {
       if (k === 'attributes' || k.toLowerCase() === 'id') continue;
       const def = defs.get(k.toLowerCase());
       if (!def) throw new SalesforceApiError(400, 'INVALID_FIELD', `No such column '${k}' on sobject of type ${object}`, [k]);
-      if (def.updateable === false) throw new SalesforceApiError(400, 'INVALID_FIELD_FOR_INSERT_UPDATE', `Unable to create/update fields: ${def.name}. Please check the security settings of this field.`, [def.name]);
+      if (def.updateable === false)
+        throw new SalesforceApiError(400, 'INVALID_FIELD_FOR_INSERT_UPDATE', `Unable to create/update fields: ${def.name}. Please check the security settings of this field.`, [
+          def.name,
+        ]);
       out[def.name] = this.coerce(object, def, v);
     }
     if (creating) {
@@ -265,7 +268,8 @@ export class Org {
       }
       default: {
         const s = typeof v === 'string' ? v : String(v);
-        if (def.length && s.length > def.length) throw new SalesforceApiError(400, 'STRING_TOO_LONG', `${def.label ?? def.name}: data value too large: ${s.slice(0, 40)}… (max length=${def.length})`, [def.name]);
+        if (def.length && s.length > def.length)
+          throw new SalesforceApiError(400, 'STRING_TOO_LONG', `${def.label ?? def.name}: data value too large: ${s.slice(0, 40)}… (max length=${def.length})`, [def.name]);
         return s;
       }
     }
@@ -359,7 +363,8 @@ export class Org {
 
   get(object: string, id: string, includeDeleted = false): Row {
     const row = this.table(object).get(id) ?? this.table(object).get(this.to18(id));
-    if (!row || (row.IsDeleted && !includeDeleted)) throw new SalesforceApiError(404, row ? 'ENTITY_IS_DELETED' : 'NOT_FOUND', row ? 'entity is deleted' : 'The requested resource does not exist');
+    if (!row || (row.IsDeleted && !includeDeleted))
+      throw new SalesforceApiError(404, row ? 'ENTITY_IS_DELETED' : 'NOT_FOUND', row ? 'entity is deleted' : 'The requested resource does not exist');
     return row;
   }
 
@@ -446,7 +451,10 @@ export class Org {
   relation(object: string, relationshipName: string): FieldDef | undefined {
     const key = `${object}|${relationshipName}`;
     if (!this.relations.has(key)) {
-      this.relations.set(key, this.schema(object).fields.find((f) => f.relationshipName?.toLowerCase() === relationshipName.toLowerCase()));
+      this.relations.set(
+        key,
+        this.schema(object).fields.find((f) => f.relationshipName?.toLowerCase() === relationshipName.toLowerCase()),
+      );
     }
     return this.relations.get(key);
   }
@@ -463,7 +471,12 @@ export class Org {
       resolved = `${rel.relationshipName}.${this.fieldName(rel.referenceTo, parts.slice(1).join('.'))}`;
     } else {
       const def = this.schema(object).fields.find((f) => f.name.toLowerCase() === name.toLowerCase());
-      if (!def) throw new SalesforceApiError(400, 'INVALID_FIELD', `No such column '${name}' on entity '${object}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name.`);
+      if (!def)
+        throw new SalesforceApiError(
+          400,
+          'INVALID_FIELD',
+          `No such column '${name}' on entity '${object}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name.`,
+        );
       resolved = def.name;
     }
     this.names.set(key, resolved);

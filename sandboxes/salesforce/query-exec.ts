@@ -3,7 +3,7 @@
  * parent relationships as nested objects, child subqueries as nested query results), `COUNT()` as a bare
  * totalSize, and aggregate queries (`COUNT(Id)`, `SUM`, `GROUP BY`, `HAVING`) as AggregateResult rows.
  */
-import { Org, SalesforceApiError, SCHEMA, type Row } from './org.js';
+import { type Org, SalesforceApiError, SCHEMA, type Row } from './org.js';
 import { aggregateKey, compileParsed, parseSoql, SoqlError, type AggregateFn, type CompiledQuery, type ParsedQuery } from './soql.js';
 
 const QUERYABLE = ['Opportunity', 'Account', 'User', 'OpportunityStage', 'Task'];
@@ -13,7 +13,7 @@ export type RowRenderer = (row: Row, version: string) => Row;
 
 export type QueryResult =
   | { kind: 'count'; totalSize: number }
-  | { kind: 'rows'; object: string; ids: string[]; render: RowRenderer; /** child subqueries selected */ nested: boolean }
+  | { kind: 'rows'; object: string; ids: string[]; render: RowRenderer /** child subqueries selected */; nested: boolean }
   | { kind: 'aggregate'; records: Row[] };
 
 function stageRows(org: Org): Row[] {
@@ -115,7 +115,12 @@ function runAggregate(org: Org, object: string, c: CompiledQuery, includeDeleted
 function childRenderers(org: Org, object: string, c: CompiledQuery, run: (q: ParsedQuery) => unknown[]) {
   return c.children.map(({ relationshipName, query }) => {
     const rel = org.childRelation(object, relationshipName);
-    if (!rel) throw new SalesforceApiError(400, 'INVALID_TYPE', `Didn't understand relationship '${relationshipName}' in FROM part of query call. If you are attempting to use a custom relationship, be sure to append the '__r' after the custom relationship name.`);
+    if (!rel)
+      throw new SalesforceApiError(
+        400,
+        'INVALID_TYPE',
+        `Didn't understand relationship '${relationshipName}' in FROM part of query call. If you are attempting to use a custom relationship, be sure to append the '__r' after the custom relationship name.`,
+      );
     const child = compileParsed({ ...query, sObject: rel.object }, { resolve: (r, p) => org.resolve(rel.object, r, p), semiJoin: run });
     for (const f of child.fields) org.fieldName(rel.object, f);
     const byParent = new Map<string, Row[]>();
@@ -127,12 +132,15 @@ function childRenderers(org: Org, object: string, c: CompiledQuery, run: (q: Par
       list.push(r);
     }
     const fields = expandFields(rel.object, child);
-    return { relationshipName, render: (parentId: string, version: string) => {
-      let list = byParent.get(parentId) ?? [];
-      if (child.offset) list = list.slice(child.offset);
-      if (child.limit !== null) list = list.slice(0, child.limit);
-      return list.length ? { totalSize: list.length, done: true, records: list.map((r) => renderRow(org, rel.object, r, fields, version)) } : null;
-    } };
+    return {
+      relationshipName,
+      render: (parentId: string, version: string) => {
+        let list = byParent.get(parentId) ?? [];
+        if (child.offset) list = list.slice(child.offset);
+        if (child.limit !== null) list = list.slice(0, child.limit);
+        return list.length ? { totalSize: list.length, done: true, records: list.map((r) => renderRow(org, rel.object, r, fields, version)) } : null;
+      },
+    };
   });
 }
 
@@ -147,7 +155,11 @@ export function runSoql(org: Org, text: string, includeDeleted: boolean): QueryR
   const run = (parsed: ParsedQuery): QueryResult => {
     const object = parsed.sObject ?? '';
     if (!QUERYABLE.includes(object)) {
-      throw new SalesforceApiError(400, 'INVALID_TYPE', `sObject type '${object}' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name.`);
+      throw new SalesforceApiError(
+        400,
+        'INVALID_TYPE',
+        `sObject type '${object}' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name.`,
+      );
     }
     if (object === 'OpportunityStage') {
       const c = compileParsed(parsed, { resolve: (r, p) => r[p], semiJoin });

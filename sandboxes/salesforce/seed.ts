@@ -5,8 +5,24 @@
 import { seededRandom, silentLogger, type Logger } from '../../src/runtime/index.js';
 import type { Org } from './org.js';
 
-
-const COMPANIES = ['Contoso', 'Fabrikam', 'Northwind Traders', 'Adventure Works', 'Tailspin Toys', 'Wide World Importers', 'Litware', 'Proseware', 'Woodgrove Bank', 'Alpine Ski House', 'Coho Winery', 'Fourth Coffee', 'Lamna Healthcare', 'Margie’s Travel', 'Trey Research', "O'Brien & Sons"];
+const COMPANIES = [
+  'Contoso',
+  'Fabrikam',
+  'Northwind Traders',
+  'Adventure Works',
+  'Tailspin Toys',
+  'Wide World Importers',
+  'Litware',
+  'Proseware',
+  'Woodgrove Bank',
+  'Alpine Ski House',
+  'Coho Winery',
+  'Fourth Coffee',
+  'Lamna Healthcare',
+  'Margie’s Travel',
+  'Trey Research',
+  "O'Brien & Sons",
+];
 const PLACES: [string, string, string][] = [
   ['Netherlands', 'Amsterdam', '1012 AB'],
   ['NL', 'Utrecht', '3511 AA'],
@@ -32,7 +48,17 @@ const CONTACTS: [string, string][] = [
   ['Uma', 'Rao'],
   ['Victor', 'Nguyen'],
 ];
-const OPEN_STAGES = ['Prospecting', 'Qualification', 'Needs Analysis', 'Solution Design', 'Value Proposition', 'Id. Decision Makers', 'Perception Analysis', 'Proposal/Price Quote', 'Negotiation/Review'];
+const OPEN_STAGES = [
+  'Prospecting',
+  'Qualification',
+  'Needs Analysis',
+  'Solution Design',
+  'Value Proposition',
+  'Id. Decision Makers',
+  'Perception Analysis',
+  'Proposal/Price Quote',
+  'Negotiation/Review',
+];
 const HELP = ['None', 'None', 'None', 'GeneralOrOther', 'ProofOfConceptOrDemo', 'CustomerTechnicalArchitecture'];
 const SOLUTIONS = ['SOL-AZ-001', 'SOL-AZ-002', 'SOL-BA-010', 'SOL-M365-020'];
 const CURRENCIES = ['USD', 'EUR', 'EUR', 'GBP'];
@@ -42,7 +68,14 @@ const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs
 export function seedOrg(org: Org, opportunities: number, seed: number): void {
   const r = seededRandom(seed);
   const owners = PEOPLE.map(([first, last]) =>
-    org.insert('User', { FirstName: first, LastName: last, Email: `${first.toLowerCase()}.${last.toLowerCase().replace(/\s/g, '')}@partner.example`.normalize('NFD').replace(/[\u0300-\u036f]/g, ''), Phone: `+31 20 555 ${String(1000 + Math.floor(r() * 8999))}`, Username: `${first.toLowerCase()}@partner.example`, IsActive: true }),
+    org.insert('User', {
+      FirstName: first,
+      LastName: last,
+      Email: `${first.toLowerCase()}.${last.toLowerCase().replace(/\s/g, '')}@partner.example`.normalize('NFD').replace(/[\u0300-\u036f]/g, ''),
+      Phone: `+31 20 555 ${String(1000 + Math.floor(r() * 8999))}`,
+      Username: `${first.toLowerCase()}@partner.example`,
+      IsActive: true,
+    }),
   );
   const accountCount = Math.max(1, Math.min(2000, Math.ceil(opportunities / 4)));
   const accounts: string[] = [];
@@ -51,7 +84,16 @@ export function seedOrg(org: Org, opportunities: number, seed: number): void {
     const name = i < COMPANIES.length ? COMPANIES[i]! : `${pick(r, COMPANIES)} ${Math.floor(i / COMPANIES.length) + 1}`;
     // A few accounts without a country: their opportunities get a clear ✖ instead of syncing.
     const missing = i % 37 === 36;
-    accounts.push(org.insert('Account', { Name: name, BillingCity: city, BillingPostalCode: postal, BillingStreet: `${1 + Math.floor(r() * 200)} Main Street`, ...(missing ? {} : { BillingCountry: country }), OwnerId: pick(r, owners) }));
+    accounts.push(
+      org.insert('Account', {
+        Name: name,
+        BillingCity: city,
+        BillingPostalCode: postal,
+        BillingStreet: `${1 + Math.floor(r() * 200)} Main Street`,
+        ...(missing ? {} : { BillingCountry: country }),
+        OwnerId: pick(r, owners),
+      }),
+    );
   }
   const today = Date.now();
   for (let i = 0; i < opportunities; i++) {
@@ -75,7 +117,14 @@ export function seedOrg(org: Org, opportunities: number, seed: number): void {
       Partner_Center_Solutions__c: [pick(r, SOLUTIONS), ...(r() < 0.3 ? [pick(r, SOLUTIONS)] : [])].filter((v, k, a) => a.indexOf(v) === k).join(';'),
       ...(stage === 'Closed Lost' ? { Loss_Reason__c: pick(r, ['Price', 'Competitor', 'No budget']) } : {}),
       // The customer's contact: required once Microsoft sellers are invited (most co-sell deals have one).
-      ...(help !== 'None' || r() < 0.5 ? { Customer_Contact_First_Name__c: cf, Customer_Contact_Last_Name__c: cl, Customer_Contact_Email__c: `${cf.toLowerCase()}@customer.example`, Customer_Contact_Phone__c: `+1 206 555 ${String(1000 + Math.floor(r() * 8999))}` } : {}),
+      ...(help !== 'None' || r() < 0.5
+        ? {
+            Customer_Contact_First_Name__c: cf,
+            Customer_Contact_Last_Name__c: cl,
+            Customer_Contact_Email__c: `${cf.toLowerCase()}@customer.example`,
+            Customer_Contact_Phone__c: `+1 206 555 ${String(1000 + Math.floor(r() * 8999))}`,
+          }
+        : {}),
     });
   }
 }

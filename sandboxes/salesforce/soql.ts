@@ -146,7 +146,10 @@ function comparable(v: unknown, like: unknown): unknown {
 }
 
 function likeRegex(pattern: string): RegExp {
-  const body = pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*').replace(/_/g, '.');
+  const body = pattern
+    .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+    .replace(/%/g, '.*')
+    .replace(/_/g, '.');
   return new RegExp(`^${body}$`, 'is');
 }
 
@@ -405,7 +408,15 @@ export function compileParsed(q: ParsedQuery, ctx: CompileContext): CompiledQuer
     else if (t.kind === 'OR' && depth === 0) topLevelOr = true;
   }
   const first = list[0];
-  const floorCond = !topLevelOr && first?.kind === 'cond' && first.cond.field?.toLowerCase() === 'systemmodstamp' && ['>=', '>'].includes(first.cond.operator) && first.cond.literalType === 'DATETIME' && list[1]?.kind !== 'OR' ? first.cond : null;
+  const floorCond =
+    !topLevelOr &&
+    first?.kind === 'cond' &&
+    first.cond.field?.toLowerCase() === 'systemmodstamp' &&
+    ['>=', '>'].includes(first.cond.operator) &&
+    first.cond.literalType === 'DATETIME' &&
+    list[1]?.kind !== 'OR'
+      ? first.cond
+      : null;
   const modstampFloor = floorCond && typeof floorCond.value === 'string' ? (literal('DATETIME', floorCond.value) as number) : null;
   const compare = orderComparator(q, isAggregate ? (r, p) => r[p.toUpperCase()] ?? r[p] : ctx.resolve);
   // Aggregates HAVING or ORDER BY read that are not in the SELECT list are still computed per group.

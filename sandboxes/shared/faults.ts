@@ -35,7 +35,6 @@ export interface Faults {
   apply(req: FastifyRequest, reply: FastifyReply): Promise<void>;
 }
 
-
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function createFaults(initial: FaultInput = {}, errorBody: (status: number) => unknown = (s) => ({ error: { code: String(s), message: 'injected fault' } })): Faults {

@@ -4,7 +4,7 @@
  * `runCycle` per connection. Nothing else in the project knows how these pieces are wired.
  */
 import { randomBytes } from 'node:crypto';
-import type { CrmConnector } from '../../connectors/connector.js';
+import type { CrmConnector } from '../../connectors/index.js';
 import { createDynamicsConnector, resolveDynamicsAuth } from '../../connectors/dynamics365/index.js';
 import { createSalesforceConnector, resolveSalesforceAuth } from '../../connectors/salesforce/index.js';
 import { startDynamicsSandbox, type DynamicsSandbox, startSalesforceSandbox, type SalesforceSandbox } from '../../sandboxes/index.js';

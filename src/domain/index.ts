@@ -11,3 +11,4 @@ export * from './validation.js';
 export * from './can-update.js';
 export * from './canonical.js';
 export * from './registration-review.js';
+export * from './webhook-signature.js';

@@ -2,7 +2,7 @@
  * Compiles a mapping once into plain functions (paths split, converters chosen, maps inverted), so mapping a
  * record is a few property reads. Nothing here throws on bad data: problems are returned with the CRM field.
  */
-import type { CrmRecord } from '../../connectors/connector.js';
+import type { CrmRecord } from '../../connectors/index.js';
 import {
   emptyDealFields,
   HELP_TYPES,

@@ -6,8 +6,7 @@
 import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { PublicClientApplication, type AuthenticationResult, type Configuration } from '@azure/msal-node';
-import { AuthError, registerSecret, readSecret, type Env, type Logger, type ReferralsConfig, silentLogger } from '../runtime/index.js';
-import { PRIVATE_FILE_MODE, privateDir } from '../runtime/private-file.js';
+import { AuthError, PRIVATE_FILE_MODE, privateDir, registerSecret, readSecret, type Env, type Logger, type ReferralsConfig, silentLogger } from '../runtime/index.js';
 
 export interface TokenProvider {
   /** Who the token is for, named in errors (never a secret). */

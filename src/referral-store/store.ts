@@ -6,8 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { MICROSOFT_ORG_ID } from '../domain/index.js';
-import { registerSecret, silentLogger, type Logger } from '../runtime/index.js';
-import { preparePrivateFile } from '../runtime/private-file.js';
+import { preparePrivateFile, registerSecret, silentLogger, type Logger } from '../runtime/index.js';
 import { generateKey, hashKey } from './auth.js';
 import { createClock, days } from './clock.js';
 import type { StoreContext } from './context.js';

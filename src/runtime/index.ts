@@ -8,3 +8,4 @@ export * from './lane.js';
 export * from './scheduler.js';
 export * from './random.js';
 export * from './http-client.js';
+export * from './private-file.js';

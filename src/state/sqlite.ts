@@ -4,7 +4,7 @@
  */
 import Database from 'better-sqlite3';
 import type { DealFields } from '../domain/index.js';
-import { preparePrivateFile } from '../runtime/private-file.js';
+import { preparePrivateFile } from '../runtime/index.js';
 import { MIGRATIONS } from './migrations.js';
 import type { Checkpoint, Conflict, Direction, Link, LinkState, Page, PendingCreate, RecordIssue, Run, RunCounts, SyncLogEntry, SyncState } from './types.js';
 

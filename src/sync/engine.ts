@@ -3,7 +3,7 @@
  * changes, page by page. Each page: plan every record, make the referral calls through the rate lane, batch the
  * CRM writes, and commit links, snapshots, issues and the cursor in one transaction.
  */
-import type { CrmConnector, CrmCreate, CrmRecord, CrmUpdate } from '../../connectors/connector.js';
+import type { CrmConnector, CrmCreate, CrmRecord, CrmUpdate } from '../../connectors/index.js';
 import { sameValue, type Referral } from '../domain/index.js';
 import { AuthError, BudgetExhaustedError, describeError, type Logger } from '../runtime/index.js';
 import { emptyCounts, type Checkpoint, type Direction, type Link, type RunCounts, type SyncState } from '../state/index.js';

@@ -29,7 +29,7 @@ export function verifyAssertion(assertion: string, key: KeyObject, expect: { cli
   if (header.alg !== 'RS256') return 'invalid assertion algorithm';
   if (!verify('RSA-SHA256', Buffer.from(`${h}.${p}`), key, b64url(sig))) return 'invalid assertion signature';
   if (claims.iss !== expect.clientId) return 'invalid client identifier';
-  if (claims.sub !== expect.username) return 'user hasn\'t approved this consumer';
+  if (claims.sub !== expect.username) return "user hasn't approved this consumer";
   const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
   if (!aud.some((a) => a && expect.audiences.includes(a.replace(/\/$/, '')))) return 'audience is invalid';
   if (!claims.exp || claims.exp * 1000 < Date.now()) return 'expired authorization code';
@@ -46,7 +46,9 @@ const xmlField = (body: string, name: string) => {
 const SOAP_ENV = (inner: string) =>
   `<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns="urn:partner.soap.sforce.com" xmlns:sf="urn:fault.partner.soap.sforce.com" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><soapenv:Body>${inner}</soapenv:Body></soapenv:Envelope>`;
 const soapFault = (code: string, message: string) =>
-  SOAP_ENV(`<soapenv:Fault><faultcode>sf:${code}</faultcode><faultstring>${xmlEscape(`${code}: ${message}`)}</faultstring><detail><sf:LoginFault xsi:type="sf:LoginFault"><sf:exceptionCode>${code}</sf:exceptionCode><sf:exceptionMessage>${xmlEscape(message)}</sf:exceptionMessage></sf:LoginFault></detail></soapenv:Fault>`);
+  SOAP_ENV(
+    `<soapenv:Fault><faultcode>sf:${code}</faultcode><faultstring>${xmlEscape(`${code}: ${message}`)}</faultstring><detail><sf:LoginFault xsi:type="sf:LoginFault"><sf:exceptionCode>${code}</sf:exceptionCode><sf:exceptionMessage>${xmlEscape(message)}</sf:exceptionMessage></sf:LoginFault></detail></soapenv:Fault>`,
+  );
 
 export function authRoutes(app: FastifyInstance, ctx: SandboxContext): void {
   const { o, sessions, refreshTokens } = ctx;

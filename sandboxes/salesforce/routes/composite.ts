@@ -16,7 +16,11 @@ type RecordResult = { id?: string; success: boolean; errors: { statusCode: strin
 
 class RolledBack extends Error {}
 
-const failure = (err: SalesforceApiError, id?: unknown): RecordResult => ({ ...(typeof id === 'string' ? { id } : {}), success: false, errors: [{ statusCode: err.errorCode, message: err.message, fields: err.fields }] });
+const failure = (err: SalesforceApiError, id?: unknown): RecordResult => ({
+  ...(typeof id === 'string' ? { id } : {}),
+  success: false,
+  errors: [{ statusCode: err.errorCode, message: err.message, fields: err.fields }],
+});
 
 export function compositeRoutes(app: FastifyInstance, ctx: SandboxContext): void {
   const { org, authed } = ctx;
@@ -45,7 +49,17 @@ export function compositeRoutes(app: FastifyInstance, ctx: SandboxContext): void
       return items.map((item) => {
         const id = (item as Row | null)?.Id ?? (item as Row | null)?.id ?? (typeof item === 'string' ? item : undefined);
         if (first.id !== undefined ? first.id === id : false) return first;
-        return { ...(typeof id === 'string' ? { id } : {}), success: false, errors: [{ statusCode: 'ALL_OR_NONE_OPERATION_ROLLED_BACK', message: 'Record rolled back because not all records were valid and the request was using AllOrNone header', fields: [] }] };
+        return {
+          ...(typeof id === 'string' ? { id } : {}),
+          success: false,
+          errors: [
+            {
+              statusCode: 'ALL_OR_NONE_OPERATION_ROLLED_BACK',
+              message: 'Record rolled back because not all records were valid and the request was using AllOrNone header',
+              fields: [],
+            },
+          ],
+        };
       });
     }
   };
@@ -68,46 +82,69 @@ export function compositeRoutes(app: FastifyInstance, ctx: SandboxContext): void
     return id;
   };
 
-  app.post(`${v}/composite/sobjects`, { preHandler: authed }, handle((req) => {
-    const { records, allOrNone } = collectionBody(req);
-    return perRecord(records, allOrNone, (r) => {
-      const rec = r as Row;
-      if (rec.Id ?? rec.id) throw new SalesforceApiError(400, 'INVALID_FIELD', 'cannot specify Id in an insert call', ['Id']);
-      return { id: org.insert(typeOf(rec), rec), success: true, errors: [] };
-    });
-  }));
-  app.patch(`${v}/composite/sobjects`, { preHandler: authed }, handle((req) => {
-    const { records, allOrNone } = collectionBody(req);
-    return perRecord(records, allOrNone, (r) => {
-      const rec = r as Row;
-      const id = idOf(rec);
-      org.update(typeOf(rec), id, rec);
-      return { id, success: true, errors: [] };
-    });
-  }));
+  app.post(
+    `${v}/composite/sobjects`,
+    { preHandler: authed },
+    handle((req) => {
+      const { records, allOrNone } = collectionBody(req);
+      return perRecord(records, allOrNone, (r) => {
+        const rec = r as Row;
+        if (rec.Id ?? rec.id) throw new SalesforceApiError(400, 'INVALID_FIELD', 'cannot specify Id in an insert call', ['Id']);
+        return { id: org.insert(typeOf(rec), rec), success: true, errors: [] };
+      });
+    }),
+  );
+  app.patch(
+    `${v}/composite/sobjects`,
+    { preHandler: authed },
+    handle((req) => {
+      const { records, allOrNone } = collectionBody(req);
+      return perRecord(records, allOrNone, (r) => {
+        const rec = r as Row;
+        const id = idOf(rec);
+        org.update(typeOf(rec), id, rec);
+        return { id, success: true, errors: [] };
+      });
+    }),
+  );
   // Upsert by external id: each record needs the key field; created tells insert from update.
-  app.patch(`${v}/composite/sobjects/:object/:field`, { preHandler: authed }, handle((req) => {
-    const { object, field } = req.params as { object: string; field: string };
-    const { records, allOrNone } = collectionBody(req);
-    const def = org.schema(object).fields.find((f) => f.name.toLowerCase() === field.toLowerCase());
-    if (!def?.externalId) throw new SalesforceApiError(400, 'INVALID_FIELD', `Field name provided, ${field} does not match an External ID for ${object}`);
-    return perRecord(records, allOrNone, (r) => {
-      const rec = r as Row;
-      const key = Object.entries(rec).find(([k]) => k.toLowerCase() === def.name.toLowerCase())?.[1];
-      if (typeof key !== 'string' || !key) throw new SalesforceApiError(400, 'MISSING_ARGUMENT', `${def.name} not specified`, [def.name]);
-      const hits = org.all(object).filter((row) => String(row[def.name] ?? '').toLowerCase() === key.toLowerCase());
-      if (hits.length > 1) throw new SalesforceApiError(300, 'DUPLICATE_EXTERNAL_ID', `${def.name}: more than one record found for external id field: ${hits.map((h) => h.Id).join(', ')}`, [def.name]);
-      if (hits.length === 1) {
-        org.update(object, String(hits[0]!.Id), rec);
-        return { id: String(hits[0]!.Id), success: true, errors: [], created: false };
-      }
-      return { id: org.insert(object, rec), success: true, errors: [], created: true };
-    });
-  }));
+  app.patch(
+    `${v}/composite/sobjects/:object/:field`,
+    { preHandler: authed },
+    handle((req) => {
+      const { object, field } = req.params as { object: string; field: string };
+      const { records, allOrNone } = collectionBody(req);
+      const def = org.schema(object).fields.find((f) => f.name.toLowerCase() === field.toLowerCase());
+      if (!def?.externalId) throw new SalesforceApiError(400, 'INVALID_FIELD', `Field name provided, ${field} does not match an External ID for ${object}`);
+      return perRecord(records, allOrNone, (r) => {
+        const rec = r as Row;
+        const key = Object.entries(rec).find(([k]) => k.toLowerCase() === def.name.toLowerCase())?.[1];
+        if (typeof key !== 'string' || !key) throw new SalesforceApiError(400, 'MISSING_ARGUMENT', `${def.name} not specified`, [def.name]);
+        const hits = org.all(object).filter((row) => String(row[def.name] ?? '').toLowerCase() === key.toLowerCase());
+        if (hits.length > 1)
+          throw new SalesforceApiError(300, 'DUPLICATE_EXTERNAL_ID', `${def.name}: more than one record found for external id field: ${hits.map((h) => h.Id).join(', ')}`, [
+            def.name,
+          ]);
+        if (hits.length === 1) {
+          org.update(object, String(hits[0]!.Id), rec);
+          return { id: String(hits[0]!.Id), success: true, errors: [], created: false };
+        }
+        return { id: org.insert(object, rec), success: true, errors: [], created: true };
+      });
+    }),
+  );
   const retrieve = (req: FastifyRequest, ids: unknown, fields: unknown) => {
     const { object, version } = req.params as { object: string; version: string };
-    const idList = Array.isArray(ids) ? ids.map(String) : String(ids ?? '').split(',').filter(Boolean);
-    const fieldList = Array.isArray(fields) ? fields.map(String) : String(fields ?? '').split(',').filter(Boolean);
+    const idList = Array.isArray(ids)
+      ? ids.map(String)
+      : String(ids ?? '')
+          .split(',')
+          .filter(Boolean);
+    const fieldList = Array.isArray(fields)
+      ? fields.map(String)
+      : String(fields ?? '')
+          .split(',')
+          .filter(Boolean);
     if (!idList.length || !fieldList.length) throw new SalesforceApiError(400, 'MISSING_ARGUMENT', 'ids and fields are required');
     if (idList.length > 2000) throw new SalesforceApiError(400, 'EXCEEDED_ID_LIMIT', 'cannot retrieve more than 2000 records in one call');
     for (const f of fieldList) org.fieldName(object, f);
@@ -121,25 +158,39 @@ export function compositeRoutes(app: FastifyInstance, ctx: SandboxContext): void
       }
     });
   };
-  app.get(`${v}/composite/sobjects/:object`, { preHandler: authed }, handle((req) => {
-    const q = req.query as { ids?: string; fields?: string };
-    return retrieve(req, q.ids, q.fields);
-  }));
-  app.post(`${v}/composite/sobjects/:object`, { preHandler: authed }, handle((req) => {
-    const b = (req.body ?? {}) as { ids?: unknown; fields?: unknown };
-    return retrieve(req, b.ids, b.fields);
-  }));
-  app.delete(`${v}/composite/sobjects`, { preHandler: authed }, handle((req) => {
-    const q = req.query as { ids?: string; allOrNone?: string };
-    const ids = String(q.ids ?? '').split(',').filter(Boolean);
-    if (ids.length > MAX_RECORDS) throw new SalesforceApiError(400, 'EXCEEDED_ID_LIMIT', 'record limit reached. cannot submit more than 200 records into this call');
-    return perRecord(ids, q.allOrNone === 'true', (id) => {
-      const object = org.objectOfId(String(id));
-      if (!object) throw new SalesforceApiError(404, 'INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id');
-      org.remove(object, String(id));
-      return { id: String(id), success: true, errors: [] };
-    });
-  }));
+  app.get(
+    `${v}/composite/sobjects/:object`,
+    { preHandler: authed },
+    handle((req) => {
+      const q = req.query as { ids?: string; fields?: string };
+      return retrieve(req, q.ids, q.fields);
+    }),
+  );
+  app.post(
+    `${v}/composite/sobjects/:object`,
+    { preHandler: authed },
+    handle((req) => {
+      const b = (req.body ?? {}) as { ids?: unknown; fields?: unknown };
+      return retrieve(req, b.ids, b.fields);
+    }),
+  );
+  app.delete(
+    `${v}/composite/sobjects`,
+    { preHandler: authed },
+    handle((req) => {
+      const q = req.query as { ids?: string; allOrNone?: string };
+      const ids = String(q.ids ?? '')
+        .split(',')
+        .filter(Boolean);
+      if (ids.length > MAX_RECORDS) throw new SalesforceApiError(400, 'EXCEEDED_ID_LIMIT', 'record limit reached. cannot submit more than 200 records into this call');
+      return perRecord(ids, q.allOrNone === 'true', (id) => {
+        const object = org.objectOfId(String(id));
+        if (!object) throw new SalesforceApiError(404, 'INVALID_CROSS_REFERENCE_KEY', 'invalid cross reference id');
+        org.remove(object, String(id));
+        return { id: String(id), success: true, errors: [] };
+      });
+    }),
+  );
 
   /** One subrequest through the app, with the caller's session. */
   const dispatch = async (req: FastifyRequest, method: string, url: string, body: unknown) => {
@@ -162,7 +213,8 @@ export function compositeRoutes(app: FastifyInstance, ctx: SandboxContext): void
         for (const step of path.match(/\.[A-Za-z0-9_]+|\[\d+\]/g) ?? []) {
           node = step.startsWith('[') ? (node as unknown[])?.[Number(step.slice(1, -1))] : (node as Row)?.[step.slice(1)];
         }
-        if (node === undefined || node === null) throw new SalesforceApiError(400, 'INVALID_REFERENCE', `Invalid reference specified. No value for ${m.slice(2, -1)} found in ${ref}.`);
+        if (node === undefined || node === null)
+          throw new SalesforceApiError(400, 'INVALID_REFERENCE', `Invalid reference specified. No value for ${m.slice(2, -1)} found in ${ref}.`);
         return String(node);
       });
     }
@@ -184,7 +236,12 @@ export function compositeRoutes(app: FastifyInstance, ctx: SandboxContext): void
       for (const s of subs as { method?: string; url?: string; body?: unknown; referenceId?: string }[]) {
         const referenceId = String(s.referenceId ?? '');
         if (failed && allOrNone) {
-          out.push({ body: [{ errorCode: 'PROCESSING_HALTED', message: 'The transaction was rolled back since another operation in the same transaction failed.' }], httpHeaders: {}, httpStatusCode: 400, referenceId });
+          out.push({
+            body: [{ errorCode: 'PROCESSING_HALTED', message: 'The transaction was rolled back since another operation in the same transaction failed.' }],
+            httpHeaders: {},
+            httpStatusCode: 400,
+            referenceId,
+          });
           continue;
         }
         let status: number;
@@ -214,7 +271,17 @@ export function compositeRoutes(app: FastifyInstance, ctx: SandboxContext): void
       });
     } catch (err) {
       if (!(err instanceof RolledBack)) throw err;
-      return { compositeResponse: out.map((r) => (r.httpStatusCode < 400 ? { ...r, body: [{ errorCode: 'PROCESSING_HALTED', message: 'The transaction was rolled back since another operation in the same transaction failed.' }], httpStatusCode: 400 } : r)) };
+      return {
+        compositeResponse: out.map((r) =>
+          r.httpStatusCode < 400
+            ? {
+                ...r,
+                body: [{ errorCode: 'PROCESSING_HALTED', message: 'The transaction was rolled back since another operation in the same transaction failed.' }],
+                httpStatusCode: 400,
+              }
+            : r,
+        ),
+      };
     }
     return { compositeResponse: out };
   });

@@ -63,8 +63,16 @@ export function queryRoutes(app: FastifyInstance, ctx: SandboxContext): void {
   };
 
   const v = '/services/data/:version';
-  app.get(`${v}/query`, { preHandler: authed }, handle((req) => first(req, false)));
-  app.get(`${v}/queryAll`, { preHandler: authed }, handle((req) => first(req, true)));
+  app.get(
+    `${v}/query`,
+    { preHandler: authed },
+    handle((req) => first(req, false)),
+  );
+  app.get(
+    `${v}/queryAll`,
+    { preHandler: authed },
+    handle((req) => first(req, true)),
+  );
   app.get(`${v}/query/:locator`, { preHandler: authed }, handle(more));
   app.get(`${v}/queryAll/:locator`, { preHandler: authed }, handle(more));
 }

@@ -59,15 +59,21 @@ export function sobjectRoutes(app: FastifyInstance, ctx: SandboxContext): void {
     return canonical;
   };
 
-  app.get(`${v}/sobjects/:object`, { preHandler: authed }, handle((req) => {
-    const { object, version } = params(req);
-    return { objectDescribe: objectSummary(knownObject(object), version), recentItems: [] };
-  }));
+  app.get(
+    `${v}/sobjects/:object`,
+    { preHandler: authed },
+    handle((req) => {
+      const { object, version } = params(req);
+      return { objectDescribe: objectSummary(knownObject(object), version), recentItems: [] };
+    }),
+  );
 
   const describe = (object: string, version: string) => {
     const s = org.schema(object);
     const children = Object.entries(SCHEMA).flatMap(([child, cs]) =>
-      cs.fields.filter((f) => f.referenceTo === object && f.childRelationshipName).map((f) => ({ childSObject: child, field: f.name, relationshipName: f.childRelationshipName, cascadeDelete: false })),
+      cs.fields
+        .filter((f) => f.referenceTo === object && f.childRelationshipName)
+        .map((f) => ({ childSObject: child, field: f.name, relationshipName: f.childRelationshipName, cascadeDelete: false })),
     );
     return {
       ...objectSummary(object, version),
@@ -99,7 +105,11 @@ export function sobjectRoutes(app: FastifyInstance, ctx: SandboxContext): void {
       })),
     };
   };
-  app.get(`${v}/sobjects/:object/describe`, { preHandler: authed }, handle((req) => describe(knownObject(params(req).object), params(req).version)));
+  app.get(
+    `${v}/sobjects/:object/describe`,
+    { preHandler: authed },
+    handle((req) => describe(knownObject(params(req).object), params(req).version)),
+  );
 
   /** `start`/`end` of the replication resources: required, ISO date-times, end after start, at most 30 days back. */
   const window = (req: FastifyRequest) => {
@@ -109,25 +119,42 @@ export function sobjectRoutes(app: FastifyInstance, ctx: SandboxContext): void {
     const end = Date.parse(q.end);
     if (Number.isNaN(start) || Number.isNaN(end)) throw new SalesforceApiError(400, 'INVALID_REPLICATION_DATE', 'start and end must be date-times, e.g. 2026-12-01T00:00:00+00:00');
     if (end < start) throw new SalesforceApiError(400, 'INVALID_REPLICATION_DATE', 'end must be after start');
-    if (start < Date.now() - MAX_REPLICATION_DAYS * 86_400_000) throw new SalesforceApiError(400, 'INVALID_REPLICATION_DATE', `start date cannot be more than ${MAX_REPLICATION_DAYS} days ago`);
+    if (start < Date.now() - MAX_REPLICATION_DAYS * 86_400_000)
+      throw new SalesforceApiError(400, 'INVALID_REPLICATION_DATE', `start date cannot be more than ${MAX_REPLICATION_DAYS} days ago`);
     // Salesforce rounds the window down to whole minutes.
     return { start: Math.floor(start / 60_000) * 60_000, end: Math.floor(end / 60_000) * 60_000 };
   };
-  const inWindow = (object: string, w: { start: number; end: number }) => org.changedSince(object, w.start).filter((r) => Date.parse(String(r.SystemModstamp).replace('+0000', 'Z')) < w.end);
-  app.get(`${v}/sobjects/:object/updated`, { preHandler: authed }, handle((req) => {
-    const object = knownObject(params(req).object);
-    const w = window(req);
-    return { ids: inWindow(object, w).filter((r) => !r.IsDeleted).map((r) => String(r.Id)), latestDateCovered: sfDateTime(w.end) };
-  }));
-  app.get(`${v}/sobjects/:object/deleted`, { preHandler: authed }, handle((req) => {
-    const object = knownObject(params(req).object);
-    const w = window(req);
-    return {
-      deletedRecords: inWindow(object, w).filter((r) => r.IsDeleted).map((r) => ({ id: String(r.Id), deletedDate: String(r.SystemModstamp) })),
-      earliestDateAvailable: sfDateTime(Date.now() - MAX_REPLICATION_DAYS * 86_400_000),
-      latestDateCovered: sfDateTime(w.end),
-    };
-  }));
+  const inWindow = (object: string, w: { start: number; end: number }) =>
+    org.changedSince(object, w.start).filter((r) => Date.parse(String(r.SystemModstamp).replace('+0000', 'Z')) < w.end);
+  app.get(
+    `${v}/sobjects/:object/updated`,
+    { preHandler: authed },
+    handle((req) => {
+      const object = knownObject(params(req).object);
+      const w = window(req);
+      return {
+        ids: inWindow(object, w)
+          .filter((r) => !r.IsDeleted)
+          .map((r) => String(r.Id)),
+        latestDateCovered: sfDateTime(w.end),
+      };
+    }),
+  );
+  app.get(
+    `${v}/sobjects/:object/deleted`,
+    { preHandler: authed },
+    handle((req) => {
+      const object = knownObject(params(req).object);
+      const w = window(req);
+      return {
+        deletedRecords: inWindow(object, w)
+          .filter((r) => r.IsDeleted)
+          .map((r) => ({ id: String(r.Id), deletedDate: String(r.SystemModstamp) })),
+        earliestDateAvailable: sfDateTime(Date.now() - MAX_REPLICATION_DAYS * 86_400_000),
+        latestDateCovered: sfDateTime(w.end),
+      };
+    }),
+  );
 
   const body = (req: FastifyRequest): Row => {
     const b = req.body;
@@ -136,27 +163,46 @@ export function sobjectRoutes(app: FastifyInstance, ctx: SandboxContext): void {
   };
   // A record read with `?fields=` still carries its Id, as Salesforce answers it.
   const fieldList = (req: FastifyRequest, object: string) => {
-    const asked = (req.query as { fields?: string }).fields?.split(',').map((f) => f.trim()).filter(Boolean);
+    const asked = (req.query as { fields?: string }).fields
+      ?.split(',')
+      .map((f) => f.trim())
+      .filter(Boolean);
     return asked ? [...new Set([...asked, 'Id'])] : org.schema(object).fields.map((f) => f.name);
   };
 
-  app.post(`${v}/sobjects/:object`, { preHandler: authed }, handle((req, reply) => {
-    const id = org.insert(knownObject(params(req).object), body(req));
-    return reply.code(201).send({ id, success: true, errors: [] });
-  }));
-  app.get(`${v}/sobjects/:object/:id`, { preHandler: authed }, handle((req) => {
-    const { id, version } = params(req);
-    const object = knownObject(params(req).object);
-    return renderRow(org, object, org.get(object, id), fieldList(req, object), version);
-  }));
-  app.patch(`${v}/sobjects/:object/:id`, { preHandler: authed }, handle((req, reply) => {
-    org.update(knownObject(params(req).object), params(req).id, body(req));
-    return reply.code(204).send();
-  }));
-  app.delete(`${v}/sobjects/:object/:id`, { preHandler: authed }, handle((req, reply) => {
-    org.remove(knownObject(params(req).object), params(req).id);
-    return reply.code(204).send();
-  }));
+  app.post(
+    `${v}/sobjects/:object`,
+    { preHandler: authed },
+    handle((req, reply) => {
+      const id = org.insert(knownObject(params(req).object), body(req));
+      return reply.code(201).send({ id, success: true, errors: [] });
+    }),
+  );
+  app.get(
+    `${v}/sobjects/:object/:id`,
+    { preHandler: authed },
+    handle((req) => {
+      const { id, version } = params(req);
+      const object = knownObject(params(req).object);
+      return renderRow(org, object, org.get(object, id), fieldList(req, object), version);
+    }),
+  );
+  app.patch(
+    `${v}/sobjects/:object/:id`,
+    { preHandler: authed },
+    handle((req, reply) => {
+      org.update(knownObject(params(req).object), params(req).id, body(req));
+      return reply.code(204).send();
+    }),
+  );
+  app.delete(
+    `${v}/sobjects/:object/:id`,
+    { preHandler: authed },
+    handle((req, reply) => {
+      org.remove(knownObject(params(req).object), params(req).id);
+      return reply.code(204).send();
+    }),
+  );
 
   // Records by external id. `Id` works as the key too; any other field must be marked External ID.
   const byExternalId = (object: string, field: string, value: string): { field: string; rows: Row[] } => {
@@ -165,38 +211,51 @@ export function sobjectRoutes(app: FastifyInstance, ctx: SandboxContext): void {
     const rows = org.all(object).filter((r) => (def.type === 'id' ? String(r.Id).startsWith(value) : String(r[def.name] ?? '').toLowerCase() === value.toLowerCase()));
     return { field: def.name, rows };
   };
-  const multiple = (reply: FastifyReply, object: string, rows: Row[], version: string) => reply.code(300).send(rows.map((r) => `/services/data/${version}/sobjects/${object}/${String(r.Id)}`));
+  const multiple = (reply: FastifyReply, object: string, rows: Row[], version: string) =>
+    reply.code(300).send(rows.map((r) => `/services/data/${version}/sobjects/${object}/${String(r.Id)}`));
 
-  app.get(`${v}/sobjects/:object/:field/:value`, { preHandler: authed }, handle((req, reply) => {
-    const { field, value, version } = params(req);
-    const object = knownObject(params(req).object);
-    const { rows } = byExternalId(object, field, value);
-    if (rows.length === 0) return sfError(reply, 404, 'NOT_FOUND', 'The requested resource does not exist');
-    if (rows.length > 1) return multiple(reply, object, rows, version);
-    return renderRow(org, object, rows[0]!, fieldList(req, object), version);
-  }));
-  app.patch(`${v}/sobjects/:object/:field/:value`, { preHandler: authed }, handle((req, reply) => {
-    const { field, value, version } = params(req);
-    const object = knownObject(params(req).object);
-    const { field: key, rows } = byExternalId(object, field, value);
-    const fields = { ...body(req) };
-    for (const k of Object.keys(fields)) if (k.toLowerCase() === key.toLowerCase()) delete fields[k];
-    if (rows.length > 1) return multiple(reply, object, rows, version);
-    if (rows.length === 1) {
-      org.update(object, String(rows[0]!.Id), fields);
-      return reply.code(200).send({ id: String(rows[0]!.Id), success: true, errors: [], created: false });
-    }
-    if (key === 'Id') throw new SalesforceApiError(404, 'NOT_FOUND', 'Provided external ID field does not exist or is not accessible: Id');
-    const id = org.insert(object, { ...fields, [key]: value });
-    return reply.code(201).send({ id, success: true, errors: [], created: true });
-  }));
-  app.delete(`${v}/sobjects/:object/:field/:value`, { preHandler: authed }, handle((req, reply) => {
-    const { field, value, version } = params(req);
-    const object = knownObject(params(req).object);
-    const { rows } = byExternalId(object, field, value);
-    if (rows.length === 0) return sfError(reply, 404, 'NOT_FOUND', 'The requested resource does not exist');
-    if (rows.length > 1) return multiple(reply, object, rows, version);
-    org.remove(object, String(rows[0]!.Id));
-    return reply.code(204).send();
-  }));
+  app.get(
+    `${v}/sobjects/:object/:field/:value`,
+    { preHandler: authed },
+    handle((req, reply) => {
+      const { field, value, version } = params(req);
+      const object = knownObject(params(req).object);
+      const { rows } = byExternalId(object, field, value);
+      if (rows.length === 0) return sfError(reply, 404, 'NOT_FOUND', 'The requested resource does not exist');
+      if (rows.length > 1) return multiple(reply, object, rows, version);
+      return renderRow(org, object, rows[0]!, fieldList(req, object), version);
+    }),
+  );
+  app.patch(
+    `${v}/sobjects/:object/:field/:value`,
+    { preHandler: authed },
+    handle((req, reply) => {
+      const { field, value, version } = params(req);
+      const object = knownObject(params(req).object);
+      const { field: key, rows } = byExternalId(object, field, value);
+      const fields = { ...body(req) };
+      for (const k of Object.keys(fields)) if (k.toLowerCase() === key.toLowerCase()) delete fields[k];
+      if (rows.length > 1) return multiple(reply, object, rows, version);
+      if (rows.length === 1) {
+        org.update(object, String(rows[0]!.Id), fields);
+        return reply.code(200).send({ id: String(rows[0]!.Id), success: true, errors: [], created: false });
+      }
+      if (key === 'Id') throw new SalesforceApiError(404, 'NOT_FOUND', 'Provided external ID field does not exist or is not accessible: Id');
+      const id = org.insert(object, { ...fields, [key]: value });
+      return reply.code(201).send({ id, success: true, errors: [], created: true });
+    }),
+  );
+  app.delete(
+    `${v}/sobjects/:object/:field/:value`,
+    { preHandler: authed },
+    handle((req, reply) => {
+      const { field, value, version } = params(req);
+      const object = knownObject(params(req).object);
+      const { rows } = byExternalId(object, field, value);
+      if (rows.length === 0) return sfError(reply, 404, 'NOT_FOUND', 'The requested resource does not exist');
+      if (rows.length > 1) return multiple(reply, object, rows, version);
+      org.remove(object, String(rows[0]!.Id));
+      return reply.code(204).send();
+    }),
+  );
 }

@@ -29,7 +29,10 @@ export function registerSandbox(program: Command): void {
   const sandbox = program
     .command('sandbox')
     .description('run a local CRM sandbox (Salesforce or Dynamics 365) on 127.0.0.1')
-    .addHelpText('after', '\nEach sandbox writes its keys and certificates to <state-dir>/sandbox-certs/<kind>/ (default ./.cosell, in the current folder) and reuses them on the next start.');
+    .addHelpText(
+      'after',
+      '\nEach sandbox writes its keys and certificates to <state-dir>/sandbox-certs/<kind>/ (default ./.cosell, in the current folder) and reuses them on the next start.',
+    );
   const flags = (c: Command) =>
     c
       .option('--port <n>', 'port (0 = any free port)', '0')

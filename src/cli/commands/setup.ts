@@ -31,7 +31,9 @@ export function registerSetup(program: Command): void {
           return;
         }
         const written = writeDeployPackage(resolve(o.out), buildDeployPackage(fields, conn.crm.apiVersion));
-        process.stdout.write(`${fields.length} field(s) packaged in ${resolve(o.out)} (${written.length} files).\nDeploy with your usual tooling, e.g.: sf project deploy start --metadata-dir ${o.out}\nthen assign the permission set to the integration user.\n`);
+        process.stdout.write(
+          `${fields.length} field(s) packaged in ${resolve(o.out)} (${written.length} files).\nDeploy with your usual tooling, e.g.: sf project deploy start --metadata-dir ${o.out}\nthen assign the permission set to the integration user.\n`,
+        );
       } finally {
         await open.close();
       }

@@ -8,7 +8,7 @@
  * commit sends that event again.
  */
 import { STATUS_CODES } from 'node:http';
-import { signWebhookBody, webhookSignatureHeaders } from '../../partner-center/webhook-signature.js';
+import { signWebhookBody, webhookSignatureHeaders } from '../../domain/index.js';
 import type { Logger } from '../../runtime/index.js';
 import { webhookPayload } from '../events.js';
 import type { Repository } from '../repository.js';

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { readWebhookSignature, verifyWebhookBody } from '../../../src/partner-center/webhook-signature.js';
+import { readWebhookSignature, verifyWebhookBody } from '../../../src/domain/webhook-signature.js';
 import { startReferralStore } from '../../../src/referral-store/index.js';
 import { startReceiver, type Receiver } from '../../helpers/webhook-receiver.js';
 import { client, deal, replace, START, startTestStore, type TestStore } from './store-harness.js';

@@ -1,8 +1,8 @@
-/** Partner Center's webhook signature scheme (src/partner-center/webhook-signature.ts): sign, headers, read, verify. */
+/** Partner Center's webhook signature scheme (src/domain/webhook-signature.ts): sign, headers, read, verify. */
 import { generateKeyPairSync } from 'node:crypto';
 import { generate } from 'selfsigned';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { readWebhookSignature, signWebhookBody, verifyWebhookBody, webhookSignatureHeaders } from '../../../src/partner-center/webhook-signature.js';
+import { readWebhookSignature, signWebhookBody, verifyWebhookBody, webhookSignatureHeaders } from '../../../src/domain/webhook-signature.js';
 
 let key: string;
 let cert: string;

@@ -1,0 +1,2 @@
+/** What both connectors share: linking the activities created with a record. */
+export { linkRelated } from './related.js';
