@@ -9,7 +9,7 @@ export { COSELL_COLUMNS, COSELL_TASK_COLUMNS, type AttrDef, type AttrType } from
 export type { DynamicsAuth } from './auth.js';
 
 /** Credentials for a real environment: the secret from the environment variable the config names. */
-export function resolveDynamicsAuth(auth: NonNullable<DynamicsCrmConfig['auth']>, env: Env = process.env, resolvePath: (p: string) => string = (p) => p): DynamicsAuth {
+export function resolveDynamicsAuth(auth: NonNullable<DynamicsCrmConfig['auth']>, env: Env, resolvePath: (p: string) => string = (p) => p): DynamicsAuth {
   return {
     tenantId: auth.tenantId,
     clientId: auth.clientId,

@@ -6,7 +6,7 @@ export { createSalesforceConnector, jwtAssertion, type SalesforceAuth, type Sale
 export { soqlString, soqlDateTime } from './soql-text.js';
 
 /** Credentials for a real org, read from the environment variables the config names. */
-export function resolveSalesforceAuth(auth: NonNullable<SalesforceCrmConfig['auth']>, env: Env = process.env): SalesforceAuth {
+export function resolveSalesforceAuth(auth: NonNullable<SalesforceCrmConfig['auth']>, env: Env): SalesforceAuth {
   switch (auth.method) {
     case 'jwt':
       return { method: 'jwt', clientId: auth.clientId, username: auth.username, privateKeyPem: readSecret(auth.privateKeyEnv, env, 'Salesforce JWT private key') };

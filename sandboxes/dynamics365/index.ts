@@ -6,8 +6,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
-import { silentLogger, type Logger } from '../../src/runtime/index.js';
-import { createFaults, type FaultInput } from '../shared/index.js';
+import { processEnv, silentLogger, type Logger } from '../../src/runtime/index.js';
+import { createFaults, faultsFromEnv, type FaultInput } from '../shared/index.js';
 import { runBatch } from './batch.js';
 import { sandboxCerts } from './certs.js';
 import { Dataverse, DataverseError, type Row } from './dataverse.js';
@@ -60,11 +60,12 @@ const API_PREFIX = 'api/data/v9.2';
 
 export async function startDynamicsSandbox(opts: DynamicsSandboxOptions = {}): Promise<DynamicsSandbox> {
   const log = opts.log ?? silentLogger;
+  const env = processEnv();
   const certs = await sandboxCerts(opts.certDir ?? join('.cosell', 'sandbox-certs', 'dynamics365'));
   const creds = {
-    tenantId: opts.credentials?.tenantId ?? process.env.D365_SANDBOX_TENANT_ID ?? '72f988bf-0000-4000-8000-00000000c0de',
-    clientId: opts.credentials?.clientId ?? process.env.D365_SANDBOX_CLIENT_ID ?? '51f81489-12ee-4a9e-aaae-a2591f45987d',
-    clientSecret: opts.credentials?.clientSecret ?? process.env.D365_SANDBOX_CLIENT_SECRET ?? randomBytes(18).toString('base64url'),
+    tenantId: opts.credentials?.tenantId ?? env.D365_SANDBOX_TENANT_ID ?? '72f988bf-0000-4000-8000-00000000c0de',
+    clientId: opts.credentials?.clientId ?? env.D365_SANDBOX_CLIENT_ID ?? '51f81489-12ee-4a9e-aaae-a2591f45987d',
+    clientSecret: opts.credentials?.clientSecret ?? env.D365_SANDBOX_CLIENT_SECRET ?? randomBytes(18).toString('base64url'),
   };
   let offsetMs = 0;
   const now = () => new Date(Date.now() + offsetMs);
@@ -76,7 +77,7 @@ export async function startDynamicsSandbox(opts: DynamicsSandboxOptions = {}): P
   const limits = { requestsPer5Min: opts.limits?.requestsPer5Min ?? 6000, concurrent: opts.limits?.concurrent ?? 52 };
   const window: number[] = [];
   let inFlight = 0;
-  const faults = createFaults(opts.faults ?? (process.env.D365_SANDBOX_FAULTS ? (JSON.parse(process.env.D365_SANDBOX_FAULTS) as FaultInput) : {}), (status) => ({
+  const faults = createFaults(opts.faults ?? faultsFromEnv('D365_SANDBOX_FAULTS', env.D365_SANDBOX_FAULTS), (status) => ({
     error: {
       code: status === 429 ? '0x80072322' : '0x80040216',
       message: status === 429 ? 'Number of requests exceeded the limit of 6000 over time window of 300 seconds.' : 'Service unavailable',

@@ -6,8 +6,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { generate } from 'selfsigned';
-import { silentLogger, type Logger } from '../../src/runtime/index.js';
-import { createFaults, type FaultInput } from '../shared/index.js';
+import { processEnv, silentLogger, type Logger } from '../../src/runtime/index.js';
+import { createFaults, faultsFromEnv, type FaultInput } from '../shared/index.js';
 import { Org, randomToken, type Row } from './org.js';
 import { buildServer } from './server.js';
 import { seedOrg, startActivity } from './seed.js';
@@ -75,16 +75,17 @@ async function keyPair(dir: string): Promise<{ privateKeyPem: string; certificat
 
 export async function startSalesforceSandbox(opts: SandboxOptions = {}): Promise<SalesforceSandbox> {
   const log = opts.log ?? silentLogger;
+  const env = processEnv();
   const org = new Org();
   const creds = {
-    clientId: opts.credentials?.clientId ?? process.env.SF_SANDBOX_CLIENT_ID ?? '3MVG9sandbox.cosell.sync',
-    clientSecret: opts.credentials?.clientSecret ?? process.env.SF_SANDBOX_CLIENT_SECRET ?? randomToken(),
-    username: opts.credentials?.username ?? process.env.SF_SANDBOX_USERNAME ?? 'integration@cosell-sandbox.example',
-    password: opts.credentials?.password ?? process.env.SF_SANDBOX_PASSWORD ?? randomToken(),
+    clientId: opts.credentials?.clientId ?? env.SF_SANDBOX_CLIENT_ID ?? '3MVG9sandbox.cosell.sync',
+    clientSecret: opts.credentials?.clientSecret ?? env.SF_SANDBOX_CLIENT_SECRET ?? randomToken(),
+    username: opts.credentials?.username ?? env.SF_SANDBOX_USERNAME ?? 'integration@cosell-sandbox.example',
+    password: opts.credentials?.password ?? env.SF_SANDBOX_PASSWORD ?? randomToken(),
   };
   const keys = await keyPair(opts.certDir ?? join('.cosell', 'sandbox-certs', 'salesforce'));
   let base = '';
-  const faults = createFaults(opts.faults ?? (process.env.SF_SANDBOX_FAULTS ? (JSON.parse(process.env.SF_SANDBOX_FAULTS) as FaultInput) : {}), (status) => [
+  const faults = createFaults(opts.faults ?? faultsFromEnv('SF_SANDBOX_FAULTS', env.SF_SANDBOX_FAULTS), (status) => [
     { message: status === 429 ? 'Too many requests' : 'Service unavailable', errorCode: status === 429 ? 'REQUEST_LIMIT_EXCEEDED' : 'SERVER_UNAVAILABLE', fields: [] },
   ]);
   const { app, sessions, stats } = buildServer({

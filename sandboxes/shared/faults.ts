@@ -37,6 +37,20 @@ export interface Faults {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Fault settings from an environment variable (JSON), checked against the schema: an error names the variable. */
+export function faultsFromEnv(variable: string, value: string | undefined): FaultInput {
+  if (!value) return {};
+  let json: unknown;
+  try {
+    json = JSON.parse(value);
+  } catch {
+    throw new Error(`${variable} must be a JSON object, e.g. {"errorRate":0.1,"seed":7}`);
+  }
+  const parsed = faultConfigSchema.safeParse(json);
+  if (!parsed.success) throw new Error(`${variable}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}
+
 export function createFaults(initial: FaultInput = {}, errorBody: (status: number) => unknown = (s) => ({ error: { code: String(s), message: 'injected fault' } })): Faults {
   let config = faultConfigSchema.parse(initial);
   let random = seededRandom(config.seed);

@@ -12,11 +12,12 @@ import { registerStart } from './commands/start.js';
 import { registerSync } from './commands/sync.js';
 import { registerStore } from './commands/store.js';
 import { registerWebhookSetup } from './commands/webhooks.js';
+import { processEnv } from '../runtime/index.js';
 
 export function buildProgram(): Command {
   const program = new Command('cosell-sync')
     .description("Keeps a partner's CRM and its Microsoft co-sell referrals in step")
-    .option('-c, --config <file>', 'config file', process.env.COSELL_CONFIG ?? 'config/default.yaml')
+    .option('-c, --config <file>', 'config file', processEnv().COSELL_CONFIG ?? 'config/default.yaml')
     .showHelpAfterError();
   registerStart(program);
   registerSync(program);

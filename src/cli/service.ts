@@ -11,7 +11,7 @@ import { startDynamicsSandbox, type DynamicsSandbox, startSalesforceSandbox, typ
 import { compileMapping, loadMapping, type CompiledMapping, type Mapping } from '../mapping/index.js';
 import { apiKeyProvider, createReferralsClient, providerFromConfig, type ReferralsClient } from '../partner-center/index.js';
 import { startReferralStore, type ReferralStoreHandle } from '../referral-store/index.js';
-import { ConfigError, resolveFromConfig, runLogger, type ConnectionConfig, type LoadedConfig, type Logger } from '../runtime/index.js';
+import { ConfigError, processEnv, resolveFromConfig, runLogger, type ConnectionConfig, type LoadedConfig, type Logger } from '../runtime/index.js';
 import { openSqliteState, type SyncState } from '../state/index.js';
 import { afterCycle, runCycle, withSyncLog, type CycleDeps, type CycleResult } from '../sync/index.js';
 
@@ -78,7 +78,7 @@ export async function openConnection(config: LoadedConfig, conn: ConnectionConfi
       instanceUrl: (crm.instanceUrl ?? crm.loginUrl)!,
       ...(crm.loginUrl ? { loginUrl: crm.loginUrl } : {}),
       apiVersion: crm.apiVersion,
-      auth: resolveSalesforceAuth(crm.auth, process.env),
+      auth: resolveSalesforceAuth(crm.auth, processEnv().vars),
       rate: crm.rate,
       budget: crm.budget,
       log: clog,
@@ -107,7 +107,7 @@ export async function openConnection(config: LoadedConfig, conn: ConnectionConfi
   const connector = createDynamicsConnector({
     url: crm.url,
     apiVersion: crm.apiVersion,
-    auth: resolveDynamicsAuth(crm.auth, process.env, (p) => resolveFromConfig(config, p)),
+    auth: resolveDynamicsAuth(crm.auth, processEnv().vars, (p) => resolveFromConfig(config, p)),
     rate: crm.rate,
     log: clog,
   });

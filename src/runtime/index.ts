@@ -9,3 +9,4 @@ export * from './scheduler.js';
 export * from './random.js';
 export * from './http-client.js';
 export * from './private-file.js';
+export * from './env.js';
