@@ -5,11 +5,13 @@
  * If-Match; Won/Lost through the Win/LoseOpportunity actions. Every call goes through one rate lane.
  */
 import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
 import type { AxiosError, AxiosInstance, AxiosResponse } from 'axios';
 import {
   AuthError,
   createLane,
   createTextAxios,
+  jsonCursor,
   RateLimitedError,
   RemoteError,
   TransportError,
@@ -61,15 +63,8 @@ function inFilter(property: string, values: string[]): string {
   return `Microsoft.Dynamics.CRM.In(PropertyName=${odataString(property)},PropertyValues=[${values.map(odataString).join(',')}])`;
 }
 
-const cursorOf = (text: string | null): { delta: string } | null => {
-  if (!text) return null;
-  try {
-    const c = JSON.parse(text) as { delta?: unknown };
-    return typeof c.delta === 'string' ? { delta: c.delta } : null;
-  } catch {
-    return null;
-  }
-};
+/** The pull cursor: the delta link change tracking gave for the next pull. */
+const deltaCursor = jsonCursor(z.object({ delta: z.string() }));
 
 export interface DynamicsConnector extends CrmConnector {
   /** Create the co-sell columns that are missing (or only list them with `dryRun`); returns their names. */
@@ -308,7 +303,7 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
       const { direct, related } = splitFields(o.fields);
       const size = Math.min(5000, o.pageSize ?? 500);
       const prefer = `odata.track-changes,odata.maxpagesize=${size}`;
-      const start = o.full ? null : cursorOf(cursor);
+      const start = o.full ? null : deltaCursor.decode(cursor);
       let fullResync = false;
       let page;
       if (start) {
@@ -338,7 +333,7 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
         ];
         const delta = page['@odata.deltaLink'];
         // Until the delta link arrives with the last page, the stored cursor stays (null = keep it).
-        yield { records, cursor: delta ? JSON.stringify({ delta }) : null, ...(fullResync ? { fullResync: true } : {}) };
+        yield { records, cursor: delta ? deltaCursor.encode({ delta }) : null, ...(fullResync ? { fullResync: true } : {}) };
         const next = page['@odata.nextLink'];
         if (!next || o.signal?.aborted) return;
         page = await getJson('read opportunities', next, prefer);

@@ -10,3 +10,4 @@ export * from './random.js';
 export * from './http-client.js';
 export * from './private-file.js';
 export * from './env.js';
+export * from './cursor.js';

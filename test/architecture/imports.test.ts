@@ -58,6 +58,11 @@ describe('architecture', () => {
     expect(broken((from, to) => to.startsWith('sandboxes/') && !allowed(from))).toEqual([]);
   });
 
+  it('reads process.env only in runtime/env.ts and the CLI entry', () => {
+    const readers = PRODUCTION.flatMap(filesUnder).filter((f) => /\bprocess\.env\b/.test(readFileSync(join(ROOT, f), 'utf8').replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, '')));
+    expect(readers.filter((f) => !f.startsWith('bench/') && f !== 'src/runtime/env.ts' && f !== 'src/cli/main.ts')).toEqual([]);
+  });
+
   it('each folder is entered through its index.ts', () => {
     expect(
       broken((from, to) => {
