@@ -2,7 +2,8 @@
 import { readSecret, type Env, type SalesforceCrmConfig } from '../../src/runtime/index.js';
 import type { SalesforceAuth } from './connector.js';
 
-export { createSalesforceConnector, jwtAssertion, type SalesforceAuth, type SalesforceConnectorOptions } from './connector.js';
+export { createSalesforceConnector, type SalesforceAuth, type SalesforceConnectorOptions } from './connector.js';
+export { jwtAssertion } from './session.js';
 export { soqlString, soqlDateTime } from './soql-text.js';
 
 /** Credentials for a real org, read from the environment variables the config names. */
