@@ -5,11 +5,13 @@
  * lane are the session's (session.ts).
  */
 import { createHash } from 'node:crypto';
-import { RemoteError, silentLogger, type Logger, type RateConfig } from '../../src/runtime/index.js';
+import type { z } from 'zod';
+import { silentLogger, type Logger, type RateConfig } from '../../src/runtime/index.js';
 import type { CrmConnector, CrmCreate, CrmRecord, CrmUpdate, FieldInfo, Page, PullOptions, StageInfo, WriteResult } from '../index.js';
-import { linkRelated } from '../shared/index.js';
+import { linkRelated, parseAnswer } from '../shared/index.js';
+import { describeSchema, queryPageSchema, saveResultsSchema } from './answers.js';
 import { capOf, ModstampWindow } from './modstamp-cursor.js';
-import { openSession } from './session.js';
+import { openSession, type Connection } from './session.js';
 import { decodeSfCursor, encodeSfCursor, soqlDateTime, soqlString, parseSfDateTime } from './soql-text.js';
 
 export type SalesforceAuth =
@@ -62,19 +64,10 @@ export function createSalesforceConnector(opts: SalesforceConnectorOptions): Crm
   const session = openSession(opts, log);
   const call = session.call;
 
-  /** A truncated or non-JSON body reaches us as text from jsforce: refuse it by its shape, naming the call. */
-  const shaped = <T>(label: string, value: unknown, ok: (v: Record<string, unknown>) => boolean): T => {
-    if (value === null || typeof value !== 'object' || !ok(value as Record<string, unknown>)) {
-      throw new RemoteError(`Salesforce ${label}: unexpected response (${typeof value === 'string' ? `text: ${value.slice(0, 60)}` : 'wrong shape'})`);
-    }
-    return value as T;
-  };
-  const describeOpportunity = async () =>
-    shaped<{ fields: { name: string; label: string; type: string; custom: boolean; updateable: boolean; picklistValues?: { value: string; label: string; active: boolean }[] }[] }>(
-      'describe opportunity',
-      await call('describe opportunity', true, (c) => c.sobject(object).describe() as Promise<unknown>),
-      (v) => Array.isArray(v.fields),
-    );
+  /** One call whose answer is parsed at the boundary (a truncated or non-JSON body reaches us as text from jsforce). */
+  const ask = async <S extends z.ZodType>(label: string, idempotent: boolean, schema: S, fn: (c: Connection) => Promise<unknown>): Promise<z.infer<S>> =>
+    parseAnswer('Salesforce', label, schema, await call(label, idempotent, fn));
+  const describeOpportunity = () => ask('describe opportunity', true, describeSchema, (c) => c.sobject(object).describe() as Promise<unknown>);
 
   const toRecord = (raw: Record<string, unknown>): CrmRecord => {
     const { attributes: _a, ...fields } = raw;
@@ -85,14 +78,12 @@ export function createSalesforceConnector(opts: SalesforceConnectorOptions): Crm
   const selectList = (fields: string[]) => [...new Set(['Id', 'SystemModstamp', 'IsDeleted', ...fields])].join(', ');
 
   const queryAllPages = async function* (soql: string, label: string, scanAll: boolean): AsyncGenerator<Record<string, unknown>[]> {
-    type QueryPage = { records: Record<string, unknown>[]; done: boolean; nextRecordsUrl?: string };
-    const isPage = (v: Record<string, unknown>) => Array.isArray(v.records);
-    let res = shaped<QueryPage>(label, await call(label, true, (c) => c.query(soql, { scanAll, autoFetch: false } as never) as unknown as Promise<unknown>), isPage);
+    let res = await ask(label, true, queryPageSchema, (c) => c.query(soql, { scanAll, autoFetch: false } as never) as unknown as Promise<unknown>);
     for (;;) {
       yield res.records;
       if (res.done || !res.nextRecordsUrl) return;
       const next = res.nextRecordsUrl;
-      res = shaped<QueryPage>(label, await call(label, true, (c) => c.queryMore(next) as unknown as Promise<unknown>), isPage);
+      res = await ask(label, true, queryPageSchema, (c) => c.queryMore(next) as unknown as Promise<unknown>);
     }
   };
 
@@ -107,8 +98,9 @@ export function createSalesforceConnector(opts: SalesforceConnectorOptions): Crm
     return out;
   };
 
-  const results = (res: unknown, ids: (string | undefined)[], refs?: string[]): WriteResult[] =>
-    (Array.isArray(res) ? res : [res]).map((r: { id?: string; success?: boolean; errors?: { statusCode?: string; message?: string }[] }, i) => {
+  /** One write call; its per-record answers in input order. */
+  const write = async (label: string, idempotent: boolean, fn: (c: Connection) => Promise<unknown>, ids: (string | undefined)[], refs?: string[]): Promise<WriteResult[]> =>
+    (await ask(label, idempotent, saveResultsSchema, fn)).map((r, i) => {
       const e = r.errors?.[0];
       return {
         ...((r.id ?? ids[i]) ? { id: r.id ?? ids[i] } : {}),
@@ -122,14 +114,15 @@ export function createSalesforceConnector(opts: SalesforceConnectorOptions): Crm
   const linkOne = async (rel: string, key: string, values: Record<string, unknown>): Promise<Record<string, unknown>> => {
     const spec = RELATED[rel]!;
     const label = `find ${spec.object}`;
-    const found = shaped<{ records: { Id?: string }[] }>(
+    const found = await ask(
       label,
-      await call(label, true, (c) => c.query(`SELECT Id FROM ${spec.object} WHERE ${spec.key} = ${soqlString(key)} LIMIT 1`) as unknown as Promise<unknown>),
-      (v) => Array.isArray(v.records),
+      true,
+      queryPageSchema,
+      (c) => c.query(`SELECT Id FROM ${spec.object} WHERE ${spec.key} = ${soqlString(key)} LIMIT 1`) as unknown as Promise<unknown>,
     );
-    let id = found.records[0]?.Id ?? null;
+    let id = typeof found.records[0]?.Id === 'string' ? found.records[0].Id : null;
     if (!id) {
-      const made = results(await call(`create ${spec.object}`, false, (c) => c.sobject(spec.object).create(values) as Promise<unknown>), [undefined])[0];
+      const made = (await write(`create ${spec.object}`, false, (c) => c.sobject(spec.object).create(values) as Promise<unknown>, [undefined]))[0];
       // Without the account the opportunity's own create reports what is missing.
       id = made?.ok && made.id ? made.id : null;
     }
@@ -207,8 +200,10 @@ export function createSalesforceConnector(opts: SalesforceConnectorOptions): Crm
           Priority: 'Normal',
           Cosell_Event_Key__c: t.key,
         }));
-        return results(
-          await call('create tasks', false, (c) => c.sobject('Task').create(rows, { allOrNone: false }) as Promise<unknown>),
+        return write(
+          'create tasks',
+          false,
+          (c) => c.sobject('Task').create(rows, { allOrNone: false }) as Promise<unknown>,
           chunk.map(() => undefined),
           chunk.map((t) => t.key),
         );
@@ -223,48 +218,39 @@ export function createSalesforceConnector(opts: SalesforceConnectorOptions): Crm
     // Collections of 200 go out side by side; the lane bounds how many are in flight.
     writeBack: (updates: CrmUpdate[]) =>
       inCollections(updates, async (chunk) =>
-        results(
-          await call(
-            'update opportunities',
-            true,
-            (c) =>
-              c.sobject(object).update(
-                chunk.map((u) => ({ Id: u.id, ...u.fields })),
-                { allOrNone: false },
-              ) as Promise<unknown>,
-          ),
+        write(
+          'update opportunities',
+          true,
+          (c) =>
+            c.sobject(object).update(
+              chunk.map((u) => ({ Id: u.id, ...u.fields })),
+              { allOrNone: false },
+            ) as Promise<unknown>,
           chunk.map((u) => u.id),
         ),
       ),
     // Not retried blindly: the engine heals an interrupted create by looking the referral id up first.
     create: async (records: CrmCreate[]) =>
       inCollections(await linkRelated(records, (rel) => RELATED[rel]?.key, linkOne), async (chunk) =>
-        results(
-          await call(
-            'create opportunities',
-            false,
-            (c) =>
-              c.sobject(object).create(
-                chunk.map((r) => r.fields),
-                { allOrNone: false },
-              ) as Promise<unknown>,
-          ),
+        write(
+          'create opportunities',
+          false,
+          (c) =>
+            c.sobject(object).create(
+              chunk.map((r) => r.fields),
+              { allOrNone: false },
+            ) as Promise<unknown>,
           chunk.map(() => undefined),
           chunk.map((r) => r.ref),
         ),
       ),
     async describeStages(): Promise<StageInfo[]> {
-      const stages = shaped<{ records: Record<string, unknown>[] }>(
+      const stages = await ask(
         'read stages',
-        await call(
-          'read stages',
-          true,
-          (c) =>
-            c.query(
-              'SELECT ApiName, MasterLabel, DefaultProbability, IsActive, IsClosed, IsWon, SortOrder FROM OpportunityStage ORDER BY SortOrder',
-            ) as unknown as Promise<unknown>,
-        ),
-        (v) => Array.isArray(v.records),
+        true,
+        queryPageSchema,
+        (c) =>
+          c.query('SELECT ApiName, MasterLabel, DefaultProbability, IsActive, IsClosed, IsWon, SortOrder FROM OpportunityStage ORDER BY SortOrder') as unknown as Promise<unknown>,
       );
       const d = await describeOpportunity();
       const picklist = d.fields.find((f) => f.name === 'StageName')?.picklistValues ?? [];
