@@ -22,7 +22,8 @@ import {
 } from '../../src/runtime/index.js';
 import type { CrmConnector, CrmCreate, CrmRecord, CrmUpdate, FieldInfo, Page, PullOptions, StageInfo, WriteResult } from '../index.js';
 import { clientCredentialTokens, httpsAgent, type DynamicsAuth } from './auth.js';
-import { linkRelated } from '../shared/index.js';
+import { linkRelated, parseAnswer } from '../shared/index.js';
+import { attributesSchema, collectionSchema, errorField, optionSetSchema } from './answers.js';
 import { buildBatch, parseBatch, type BatchPart } from './batch-client.js';
 import { COSELL_COLUMNS, COSELL_TASK_COLUMNS } from './cosell-fields.js';
 import { columnDefinition } from './setup.js';
@@ -82,21 +83,22 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
   let calls = 0;
 
   const typed = (label: string, res: AxiosResponse): Error => {
-    let body: { error?: { code?: string; message?: string } } = {};
+    let body: unknown = {};
     try {
       body = typeof res.data === 'string' && res.data ? JSON.parse(res.data) : {};
     } catch {
       // not JSON: described below by status
     }
-    const msg = body.error?.message ?? (typeof res.data === 'string' && res.data ? res.data.slice(0, 160) : `HTTP ${res.status}`);
+    const error = errorField(body);
+    const msg = error?.message ?? (typeof res.data === 'string' && res.data ? res.data.slice(0, 160) : `HTTP ${res.status}`);
     const what = `Dynamics 365 ${label}: ${msg}`;
     if (res.status === 429 || res.status === 503) {
       const ra = Number(res.headers['retry-after']);
       return new RateLimitedError(what, Number.isFinite(ra) ? ra : undefined, res.status);
     }
-    if (res.status === 400) return new ValidationError(what, [{ path: body.error?.code ?? '', message: msg }], label);
+    if (res.status === 400) return new ValidationError(what, [{ path: error?.code ?? '', message: msg }], label);
     if (res.status === 403) return new AuthError(`${what} (the application user needs a security role with access to opportunities)`, tokens.account);
-    return new RemoteError(what, res.status, body.error?.code);
+    return new RemoteError(what, res.status, error?.code);
   };
 
   /** One HTTP call with a bearer token; a 401 refreshes the token once (skipping msal's cache), then gives up. */
@@ -143,19 +145,24 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
     return res;
   };
 
-  const getJson = (label: string, url: string, prefer?: string) =>
+  /** A GET whose answer is parsed at the boundary: not JSON or of the wrong shape is a RemoteError naming the call. */
+  const getAs = <S extends z.ZodType>(label: string, url: string, schema: S, prefer?: string): Promise<z.infer<S>> =>
     lane.run(
       async (signal) => {
         const res = await send(label, 'GET', url.startsWith('http') ? url : `${api}${url}`, prefer ? { Prefer: prefer } : {}, undefined, signal);
         if (res.status >= 400) throw typed(label, res);
+        let json: unknown;
         try {
-          return JSON.parse(res.data) as { value?: Record<string, unknown>[]; '@odata.nextLink'?: string; '@odata.deltaLink'?: string } & Record<string, unknown>;
+          json = JSON.parse(res.data);
         } catch {
           throw new RemoteError(`Dynamics 365 ${label}: the response is not valid JSON (truncated?)`, res.status);
         }
+        return parseAnswer('Dynamics 365', label, schema, json, res.status);
       },
       { idempotent: true, label },
     );
+  /** One page of a collection. */
+  const getJson = (label: string, url: string, prefer?: string) => getAs(label, url, collectionSchema, prefer);
 
   const splitFields = (fields: string[]) => {
     const direct = new Set<string>([KEY, 'modifiedon']);
@@ -186,7 +193,7 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
         const q = `${nav.set}?$select=${[nav.key, ...fields].join(',')}&$filter=${encodeURIComponent(inFilter(nav.key, chunk))}`;
         let page = await getJson(`read ${nav.set}`, q);
         for (;;) {
-          for (const r of page.value ?? []) found.set(String(r[nav.key]).toLowerCase(), r);
+          for (const r of page.value) found.set(String(r[nav.key]).toLowerCase(), r);
           if (!page['@odata.nextLink']) break;
           page = await getJson(`read ${nav.set}`, page['@odata.nextLink']);
         }
@@ -221,7 +228,7 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
     const out: Record<string, unknown>[] = [];
     let page = await getJson(label, `opportunities?$select=${direct.join(',')}&$filter=${encodeURIComponent(filter)}`, 'odata.maxpagesize=5000');
     for (;;) {
-      out.push(...(page.value ?? []));
+      out.push(...page.value);
       if (!page['@odata.nextLink']) break;
       page = await getJson(label, page['@odata.nextLink'], 'odata.maxpagesize=5000');
     }
@@ -267,7 +274,7 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
 
   const errorOf = (r: { status: number; body: string }): { code: string; message: string } => {
     try {
-      const e = (JSON.parse(r.body) as { error?: { code?: string; message?: string } }).error;
+      const e = errorField(JSON.parse(r.body));
       return {
         code: r.status === 412 ? 'preconditionFailed' : /already closed/i.test(e?.message ?? '') ? 'RECORD_CLOSED' : (e?.code ?? String(r.status)),
         message: e?.message ?? `HTTP ${r.status}`,
@@ -323,8 +330,8 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
       }
       page ??= await getJson('read opportunities', `opportunities?$select=${direct.join(',')}`, prefer);
       for (;;) {
-        const rows = (page.value ?? []).filter((r) => !String(r['@odata.context'] ?? '').includes('$deletedEntity') && r.reason !== 'deleted');
-        const deleted = (page.value ?? []).filter((r) => String(r['@odata.context'] ?? '').includes('$deletedEntity') || r.reason === 'deleted');
+        const rows = page.value.filter((r) => !String(r['@odata.context'] ?? '').includes('$deletedEntity') && r.reason !== 'deleted');
+        const deleted = page.value.filter((r) => String(r['@odata.context'] ?? '').includes('$deletedEntity') || r.reason === 'deleted');
         const wanted = rows.filter((r) => eligible(r, o.eligibility));
         await attachRelated(wanted, related);
         const records = [
@@ -345,7 +352,7 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
       const out: string[] = [];
       for (let i = 0; i < keys.length; i += IN_CHUNK) {
         const page = await getJson('find tasks', `tasks?$select=cosell_eventkey&$filter=${encodeURIComponent(inFilter('cosell_eventkey', keys.slice(i, i + IN_CHUNK)))}`);
-        out.push(...(page.value ?? []).map((r) => String(r.cosell_eventkey)));
+        out.push(...page.value.map((r) => String(r.cosell_eventkey)));
       }
       return out;
     },
@@ -435,19 +442,18 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
     },
     async describeStages(): Promise<StageInfo[]> {
       const meta = (attr: string, kind: string) =>
-        getJson(
+        getAs(
           `describe ${attr}`,
           `EntityDefinitions(LogicalName='opportunity')/Attributes(LogicalName='${attr}')/Microsoft.Dynamics.CRM.${kind}?$select=LogicalName&$expand=OptionSet`,
+          optionSetSchema,
         );
-      const label = (o: { Label?: { UserLocalizedLabel?: { Label?: string } } }) => o.Label?.UserLocalizedLabel?.Label ?? '';
-      const sales = (await meta('salesstage', 'PicklistAttributeMetadata')).OptionSet as { Options: { Value: number; Label?: { UserLocalizedLabel?: { Label?: string } } }[] };
-      const status = (await meta('statuscode', 'StatusAttributeMetadata')).OptionSet as {
-        Options: { Value: number; State?: number; Label?: { UserLocalizedLabel?: { Label?: string } } }[];
-      };
+      const label = (o: { Label?: { UserLocalizedLabel?: { Label?: string | undefined } | null | undefined } | null | undefined }) => o.Label?.UserLocalizedLabel?.Label ?? '';
+      const sales = (await meta('salesstage', 'PicklistAttributeMetadata')).OptionSet;
+      const status = (await meta('statuscode', 'StatusAttributeMetadata')).OptionSet;
       const pct = [20, 40, 60, 80];
       const steps = new Set<string>();
       const page = await getJson('read step names', `opportunities?$select=stepname&$filter=stepname ne null`, 'odata.maxpagesize=5000');
-      for (const r of page.value ?? []) steps.add(String(r.stepname));
+      for (const r of page.value) steps.add(String(r.stepname));
       return [
         ...sales.Options.map((o, i) => ({ value: String(o.Value), label: label(o), probability: pct[i] ?? 0, isClosed: false, isWon: false, active: true, field: 'salesstage' })),
         ...status.Options.map((o) => ({ value: String(o.Value), label: label(o), isClosed: (o.State ?? 0) !== 0, isWon: o.State === 1, active: true, field: 'statuscode' })),
@@ -455,11 +461,11 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
       ];
     },
     async describeFields(): Promise<FieldInfo[]> {
-      const res = await getJson('describe opportunity', `EntityDefinitions(LogicalName='opportunity')/Attributes`);
-      return (res.value ?? []).map((a) => ({
-        name: String(a.LogicalName),
-        label: String((a.DisplayName as { UserLocalizedLabel?: { Label?: string } } | undefined)?.UserLocalizedLabel?.Label ?? a.LogicalName),
-        type: String(a.AttributeType ?? 'String'),
+      const res = await getAs('describe opportunity', `EntityDefinitions(LogicalName='opportunity')/Attributes`, attributesSchema);
+      return res.value.map((a) => ({
+        name: a.LogicalName,
+        label: a.DisplayName?.UserLocalizedLabel?.Label ?? a.LogicalName,
+        type: a.AttributeType ?? 'String',
         custom: a.IsCustomAttribute === true,
         updateable: a.IsValidForUpdate !== false,
       }));
@@ -468,8 +474,8 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
     calls: () => calls,
     async createMissingColumns(dryRun) {
       const existing = new Set((await this.describeFields()).map((f) => f.name.toLowerCase()));
-      const taskColumns = await getJson('describe task', `EntityDefinitions(LogicalName='task')/Attributes`);
-      const existingOnTask = new Set((taskColumns.value ?? []).map((a) => String(a.LogicalName).toLowerCase()));
+      const taskColumns = await getAs('describe task', `EntityDefinitions(LogicalName='task')/Attributes`, attributesSchema);
+      const existingOnTask = new Set(taskColumns.value.map((a) => a.LogicalName.toLowerCase()));
       const missing = [
         ...COSELL_COLUMNS.filter((c) => !existing.has(c.name)).map((c) => ({ table: 'opportunity', c })),
         ...COSELL_TASK_COLUMNS.filter((c) => !existingOnTask.has(c.name)).map((c) => ({ table: 'task', c })),
