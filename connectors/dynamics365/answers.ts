@@ -6,6 +6,7 @@ const localized = z.looseObject({ UserLocalizedLabel: z.looseObject({ Label: z.s
 
 /** A collection page; with `Prefer: odata.track-changes` the last one carries the delta link. */
 export const collectionSchema = z.looseObject({ value: z.array(row), '@odata.nextLink': z.string().optional(), '@odata.deltaLink': z.string().optional() });
+export type CollectionPage = z.infer<typeof collectionSchema>;
 
 export const optionSetSchema = z.looseObject({
   OptionSet: z.looseObject({ Options: z.array(z.looseObject({ Value: z.number(), State: z.number().nullish(), Label: localized })) }),

@@ -23,7 +23,7 @@ import {
 import type { CrmConnector, CrmCreate, CrmRecord, CrmUpdate, FieldInfo, Page, PullOptions, StageInfo, WriteResult } from '../index.js';
 import { clientCredentialTokens, httpsAgent, type DynamicsAuth } from './auth.js';
 import { linkRelated, parseAnswer } from '../shared/index.js';
-import { attributesSchema, collectionSchema, errorField, optionSetSchema } from './answers.js';
+import { attributesSchema, type CollectionPage, collectionSchema, errorField, optionSetSchema } from './answers.js';
 import { buildBatch, parseBatch, type BatchPart } from './batch-client.js';
 import { COSELL_COLUMNS, COSELL_TASK_COLUMNS } from './cosell-fields.js';
 import { columnDefinition } from './setup.js';
@@ -163,6 +163,16 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
     );
   /** One page of a collection. */
   const getJson = (label: string, url: string, prefer?: string) => getAs(label, url, collectionSchema, prefer);
+  /** Every page of a collection, following `@odata.nextLink` only when the caller asks for the next one. */
+  const pages = async function* (label: string, url: string, prefer?: string, first?: CollectionPage): AsyncGenerator<CollectionPage> {
+    let page = first ?? (await getJson(label, url, prefer));
+    for (;;) {
+      yield page;
+      const next = page['@odata.nextLink'];
+      if (!next) return;
+      page = await getJson(label, next, prefer);
+    }
+  };
 
   const splitFields = (fields: string[]) => {
     const direct = new Set<string>([KEY, 'modifiedon']);
@@ -191,12 +201,7 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
       for (let i = 0; i < ids.length; i += IN_CHUNK) {
         const chunk = ids.slice(i, i + IN_CHUNK);
         const q = `${nav.set}?$select=${[nav.key, ...fields].join(',')}&$filter=${encodeURIComponent(inFilter(nav.key, chunk))}`;
-        let page = await getJson(`read ${nav.set}`, q);
-        for (;;) {
-          for (const r of page.value) found.set(String(r[nav.key]).toLowerCase(), r);
-          if (!page['@odata.nextLink']) break;
-          page = await getJson(`read ${nav.set}`, page['@odata.nextLink']);
-        }
+        for await (const page of pages(`read ${nav.set}`, q)) for (const r of page.value) found.set(String(r[nav.key]).toLowerCase(), r);
       }
       for (const r of rows) {
         const id = r[nav.lookup];
@@ -226,12 +231,7 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
   const byFilter = async (filter: string, fields: string[], label: string): Promise<CrmRecord[]> => {
     const { direct, related } = splitFields(fields);
     const out: Record<string, unknown>[] = [];
-    let page = await getJson(label, `opportunities?$select=${direct.join(',')}&$filter=${encodeURIComponent(filter)}`, 'odata.maxpagesize=5000');
-    for (;;) {
-      out.push(...page.value);
-      if (!page['@odata.nextLink']) break;
-      page = await getJson(label, page['@odata.nextLink'], 'odata.maxpagesize=5000');
-    }
+    for await (const page of pages(label, `opportunities?$select=${direct.join(',')}&$filter=${encodeURIComponent(filter)}`, 'odata.maxpagesize=5000')) out.push(...page.value);
     await attachRelated(out, related);
     return out.map(toRecord);
   };
@@ -312,7 +312,7 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
       const prefer = `odata.track-changes,odata.maxpagesize=${size}`;
       const start = o.full ? null : deltaCursor.decode(cursor);
       let fullResync = false;
-      let page;
+      let first: CollectionPage | undefined;
       if (start) {
         try {
           // The delta link belongs to this organization: keep its path and token, take the host from config.
@@ -320,16 +320,14 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
           const here = new URL(api);
           link.protocol = here.protocol;
           link.host = here.host;
-          page = await getJson('read changes', link.toString(), `odata.maxpagesize=${size}`);
+          first = await getJson('read changes', link.toString(), `odata.maxpagesize=${size}`);
         } catch (err) {
           if (!isExpiredDelta(err)) throw err;
           log.warn('dynamics 365 delta link expired: full resync (reconciled, no duplicates)', { error: (err as Error).message });
           fullResync = true;
-          page = null;
         }
       }
-      page ??= await getJson('read opportunities', `opportunities?$select=${direct.join(',')}`, prefer);
-      for (;;) {
+      for await (const page of pages('read opportunities', `opportunities?$select=${direct.join(',')}`, prefer, first)) {
         const rows = page.value.filter((r) => !String(r['@odata.context'] ?? '').includes('$deletedEntity') && r.reason !== 'deleted');
         const deleted = page.value.filter((r) => String(r['@odata.context'] ?? '').includes('$deletedEntity') || r.reason === 'deleted');
         const wanted = rows.filter((r) => eligible(r, o.eligibility));
@@ -341,9 +339,7 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
         const delta = page['@odata.deltaLink'];
         // Until the delta link arrives with the last page, the stored cursor stays (null = keep it).
         yield { records, cursor: delta ? deltaCursor.encode({ delta }) : null, ...(fullResync ? { fullResync: true } : {}) };
-        const next = page['@odata.nextLink'];
-        if (!next || o.signal?.aborted) return;
-        page = await getJson('read opportunities', next, prefer);
+        if (o.signal?.aborted) return;
       }
     },
     read: (ids, fields) => inChunks(KEY, ids, fields, 'read opportunities'),
