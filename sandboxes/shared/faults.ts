@@ -5,7 +5,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { seededRandom } from '../../src/runtime/index.js';
+import { parseJsonSetting, seededRandom } from '../../src/runtime/index.js';
 
 export const faultConfigSchema = z.strictObject({
   /** Share of requests that get an error status. */
@@ -39,16 +39,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Fault settings from an environment variable (JSON), checked against the schema: an error names the variable. */
 export function faultsFromEnv(variable: string, value: string | undefined): FaultInput {
-  if (!value) return {};
-  let json: unknown;
-  try {
-    json = JSON.parse(value);
-  } catch {
-    throw new Error(`${variable} must be a JSON object, e.g. {"errorRate":0.1,"seed":7}`);
-  }
-  const parsed = faultConfigSchema.safeParse(json);
-  if (!parsed.success) throw new Error(`${variable}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
-  return parsed.data;
+  return parseJsonSetting(variable, value, faultConfigSchema, '{"errorRate":0.1,"seed":7}') ?? {};
 }
 
 export function createFaults(initial: FaultInput = {}, errorBody: (status: number) => unknown = (s) => ({ error: { code: String(s), message: 'injected fault' } })): Faults {

@@ -60,3 +60,17 @@ export function parseEnv(vars: Env): Environment {
 export function processEnv(): Environment {
   return parseEnv(process.env);
 }
+
+/** A JSON setting in a variable (fault settings), parsed against its owner's schema: an error names the variable. */
+export function parseJsonSetting<S extends z.ZodType>(variable: string, value: string | undefined, schema: S, example: string): z.infer<S> | undefined {
+  if (!value) return undefined;
+  let json: unknown;
+  try {
+    json = JSON.parse(value);
+  } catch {
+    throw new Error(`${variable} must be a JSON object, e.g. ${example}`);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) throw new Error(`${variable}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}
