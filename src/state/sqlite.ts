@@ -7,6 +7,7 @@ import type { DealFields } from '../domain/index.js';
 import { preparePrivateFile } from '../runtime/index.js';
 import { MIGRATIONS } from './migrations.js';
 import type { Checkpoint, Conflict, Direction, Link, LinkState, Page, PendingCreate, RecordIssue, Run, RunCounts, SyncLogEntry, SyncState } from './types.js';
+import { recordKey } from './record-key.js';
 
 interface LinkRow {
   connection: string;
@@ -253,7 +254,7 @@ export function openSqliteState(file: string): SyncState {
           db.prepare('UPDATE links SET base = ?, crm_echo = ?, crm_version = NULL WHERE connection = ? AND crm_id = ?').run(JSON.stringify(base), JSON.stringify(echo), c.connection, c.crmId);
         }
         db.prepare('UPDATE conflicts SET resolved_at = ?, resolution = ? WHERE id = ?').run(now(), take, id);
-        addRetry.run(c.connection, `crm:${c.crmId}`);
+        addRetry.run(c.connection, recordKey('crm', c.crmId));
       })();
       return { ...c, resolvedAt: now(), resolution: take };
     },
