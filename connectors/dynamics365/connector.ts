@@ -2,31 +2,19 @@
  * The Dynamics 365 connector (Dataverse Web API v9.2, axios + msal-node): change tracking as the cursor with a
  * full, reconciled resync when a delta link expires; related rows (account, owner, currency) read in follow-up
  * queries because $expand is not allowed with change tracking; writes in `$batch` with continue-on-error and
- * If-Match; Won/Lost through the Win/LoseOpportunity actions. Every call goes through one rate lane.
+ * If-Match; Won/Lost through the Win/LoseOpportunity actions. HTTP, tokens, the rate lane and error mapping are
+ * the Web API client's (webapi-client.ts).
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { AxiosError, AxiosInstance, AxiosResponse } from 'axios';
-import {
-  AuthError,
-  createLane,
-  createTextAxios,
-  jsonCursor,
-  RateLimitedError,
-  RemoteError,
-  TransportError,
-  ValidationError,
-  silentLogger,
-  type Logger,
-  type RateConfig,
-} from '../../src/runtime/index.js';
+import { jsonCursor, RemoteError, silentLogger, ValidationError, type Logger, type RateConfig } from '../../src/runtime/index.js';
 import type { CrmConnector, CrmCreate, CrmRecord, CrmUpdate, FieldInfo, Page, PullOptions, StageInfo, WriteResult } from '../index.js';
-import { clientCredentialTokens, httpsAgent, type DynamicsAuth } from './auth.js';
-import { linkRelated, parseAnswer } from '../shared/index.js';
-import { attributesSchema, type CollectionPage, collectionSchema, errorField, optionSetSchema } from './answers.js';
+import type { DynamicsAuth } from './auth.js';
+import { linkRelated } from '../shared/index.js';
+import { attributesSchema, type CollectionPage, errorField, optionSetSchema } from './answers.js';
 import { buildBatch, parseBatch, type BatchPart } from './batch-client.js';
-import { COSELL_COLUMNS, COSELL_TASK_COLUMNS } from './cosell-fields.js';
-import { columnDefinition } from './setup.js';
+import { createMissingColumns } from './setup.js';
+import { openWebApi } from './webapi-client.js';
 
 export interface DynamicsConnectorOptions {
   /** Organization URL, e.g. https://contoso.crm.dynamics.com */
@@ -74,105 +62,8 @@ export interface DynamicsConnector extends CrmConnector {
 
 export function createDynamicsConnector(opts: DynamicsConnectorOptions): DynamicsConnector {
   const log = opts.log ?? silentLogger;
-  const org = opts.url.replace(/\/+$/, '');
-  const api = `${org}/api/data/v${opts.apiVersion}/`;
-  const agent = httpsAgent(opts.auth.caPem);
-  const tokens = clientCredentialTokens(opts.auth, org, agent);
-  const lane = createLane({ name: `dynamics365 ${new URL(org).host}`, ...opts.rate, log });
-  const http: AxiosInstance = createTextAxios({ httpsAgent: agent, timeoutMs: opts.rate.timeoutMs, maxContentLength: 200 * 1024 * 1024 });
-  let calls = 0;
-
-  const typed = (label: string, res: AxiosResponse): Error => {
-    let body: unknown = {};
-    try {
-      body = typeof res.data === 'string' && res.data ? JSON.parse(res.data) : {};
-    } catch {
-      // not JSON: described below by status
-    }
-    const error = errorField(body);
-    const msg = error?.message ?? (typeof res.data === 'string' && res.data ? res.data.slice(0, 160) : `HTTP ${res.status}`);
-    const what = `Dynamics 365 ${label}: ${msg}`;
-    if (res.status === 429 || res.status === 503) {
-      const ra = Number(res.headers['retry-after']);
-      return new RateLimitedError(what, Number.isFinite(ra) ? ra : undefined, res.status);
-    }
-    if (res.status === 400) return new ValidationError(what, [{ path: error?.code ?? '', message: msg }], label);
-    if (res.status === 403) return new AuthError(`${what} (the application user needs a security role with access to opportunities)`, tokens.account);
-    return new RemoteError(what, res.status, error?.code);
-  };
-
-  /** One HTTP call with a bearer token; a 401 refreshes the token once (skipping msal's cache), then gives up. */
-  const send = async (
-    label: string,
-    method: string,
-    url: string,
-    headers: Record<string, string>,
-    data: string | undefined,
-    signal: AbortSignal,
-  ): Promise<AxiosResponse<string>> => {
-    const attempt = async (force: boolean) => {
-      const token = await tokens.token(force); // an AuthError here is final, not a network failure
-      try {
-        return await http.request<string>({
-          method,
-          url,
-          data,
-          signal,
-          headers: { Accept: 'application/json', 'OData-MaxVersion': '4.0', 'OData-Version': '4.0', Authorization: `Bearer ${token}`, ...headers },
-        });
-      } catch (err) {
-        const e = err as AxiosError;
-        throw new TransportError(
-          `Dynamics 365 ${label}: ${e.code ?? e.message}`,
-          e.code === 'ECONNABORTED' || e.code === 'ETIMEDOUT' ? 'timeout' : e.code === 'ECONNREFUSED' ? 'refused' : 'reset',
-        );
-      }
-    };
-    calls++;
-    let res = await attempt(false);
-    if (res.status === 401) {
-      calls++;
-      res = await attempt(true);
-      if (res.status === 401)
-        throw new AuthError(`Dynamics 365 rejected a fresh token for ${tokens.account} (${label}); check that the app is an application user with a security role`, tokens.account);
-    }
-    // Redirects are not followed (the token would travel with them): a clear error instead.
-    if (res.status >= 300 && res.status < 400)
-      throw new RemoteError(
-        `Dynamics 365 ${label}: unexpected redirect (HTTP ${res.status}) to ${String(res.headers.location ?? 'nowhere')}; check the organization URL`,
-        res.status,
-      );
-    return res;
-  };
-
-  /** A GET whose answer is parsed at the boundary: not JSON or of the wrong shape is a RemoteError naming the call. */
-  const getAs = <S extends z.ZodType>(label: string, url: string, schema: S, prefer?: string): Promise<z.infer<S>> =>
-    lane.run(
-      async (signal) => {
-        const res = await send(label, 'GET', url.startsWith('http') ? url : `${api}${url}`, prefer ? { Prefer: prefer } : {}, undefined, signal);
-        if (res.status >= 400) throw typed(label, res);
-        let json: unknown;
-        try {
-          json = JSON.parse(res.data);
-        } catch {
-          throw new RemoteError(`Dynamics 365 ${label}: the response is not valid JSON (truncated?)`, res.status);
-        }
-        return parseAnswer('Dynamics 365', label, schema, json, res.status);
-      },
-      { idempotent: true, label },
-    );
-  /** One page of a collection. */
-  const getJson = (label: string, url: string, prefer?: string) => getAs(label, url, collectionSchema, prefer);
-  /** Every page of a collection, following `@odata.nextLink` only when the caller asks for the next one. */
-  const pages = async function* (label: string, url: string, prefer?: string, first?: CollectionPage): AsyncGenerator<CollectionPage> {
-    let page = first ?? (await getJson(label, url, prefer));
-    for (;;) {
-      yield page;
-      const next = page['@odata.nextLink'];
-      if (!next) return;
-      page = await getJson(label, next, prefer);
-    }
-  };
+  const web = openWebApi(opts, log);
+  const { api, request, getAs, getJson, pages } = web;
 
   const splitFields = (fields: string[]) => {
     const direct = new Set<string>([KEY, 'modifiedon']);
@@ -249,24 +140,14 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
     for (let i = 0; i < parts.length; i += BATCH_MAX) {
       const chunk = parts.slice(i, i + BATCH_MAX);
       const boundary = `batch_${randomUUID()}`;
-      const results = await lane.run(
-        async (signal) => {
-          const res = await send(
-            label,
-            'POST',
-            `${api}$batch`,
-            { 'Content-Type': `multipart/mixed; boundary=${boundary}`, Prefer: 'odata.continue-on-error' },
-            buildBatch(boundary, `/api/data/v${opts.apiVersion}/`, chunk),
-            signal,
-          );
-          if (res.status >= 400) throw typed(label, res);
-          const parsed = parseBatch(String(res.headers['content-type'] ?? ''), res.data);
-          if (parsed.length !== chunk.length)
-            throw new RemoteError(`Dynamics 365 ${label}: the batch response holds ${parsed.length} answers for ${chunk.length} requests (truncated?)`);
-          return parsed;
-        },
-        { idempotent, label },
-      );
+      const headers = { 'Content-Type': `multipart/mixed; boundary=${boundary}`, Prefer: 'odata.continue-on-error' };
+      const body = buildBatch(boundary, `/api/data/v${opts.apiVersion}/`, chunk);
+      const results = await request(label, 'POST', '$batch', { headers, body, idempotent }, (res) => {
+        const parsed = parseBatch(String(res.headers['content-type'] ?? ''), res.data);
+        if (parsed.length !== chunk.length)
+          throw new RemoteError(`Dynamics 365 ${label}: the batch response holds ${parsed.length} answers for ${chunk.length} requests (truncated?)`);
+        return parsed;
+      });
       out.push(...results);
     }
     return out;
@@ -285,13 +166,12 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
   };
 
   const createRow = (set: string, body: Record<string, unknown>): Promise<string | null> =>
-    lane.run(
-      async (signal) => {
-        const res = await send(`create ${set}`, 'POST', `${api}${set}`, { 'Content-Type': 'application/json' }, JSON.stringify(body), signal);
-        if (res.status >= 400) throw typed(`create ${set}`, res);
-        return /\(([0-9a-fA-F-]{36})\)\s*$/.exec(String(res.headers['odata-entityid'] ?? ''))?.[1] ?? null;
-      },
-      { idempotent: false, label: `create ${set}` },
+    request(
+      `create ${set}`,
+      'POST',
+      set,
+      { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body), idempotent: false },
+      (res) => /\(([0-9a-fA-F-]{36})\)\s*$/.exec(String(res.headers['odata-entityid'] ?? ''))?.[1] ?? null,
     );
 
   /** A new opportunity's related row, bound by `nav@odata.bind`: the first one with the key, else a new one. */
@@ -467,38 +347,10 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
       }));
     },
     usage: () => undefined,
-    calls: () => calls,
-    async createMissingColumns(dryRun) {
-      const existing = new Set((await this.describeFields()).map((f) => f.name.toLowerCase()));
-      const taskColumns = await getAs('describe task', `EntityDefinitions(LogicalName='task')/Attributes`, attributesSchema);
-      const existingOnTask = new Set(taskColumns.value.map((a) => a.LogicalName.toLowerCase()));
-      const missing = [
-        ...COSELL_COLUMNS.filter((c) => !existing.has(c.name)).map((c) => ({ table: 'opportunity', c })),
-        ...COSELL_TASK_COLUMNS.filter((c) => !existingOnTask.has(c.name)).map((c) => ({ table: 'task', c })),
-      ];
-      const names = missing.map(({ table, c }) => (table === 'opportunity' ? c.name : `${table}.${c.name}`));
-      if (dryRun) return names;
-      for (const { table, c } of missing) {
-        await lane.run(
-          async (signal) => {
-            const res = await send(
-              `create column ${c.name}`,
-              'POST',
-              `${api}EntityDefinitions(LogicalName='${table}')/Attributes`,
-              { 'Content-Type': 'application/json' },
-              JSON.stringify(columnDefinition(c)),
-              signal,
-            );
-            if (res.status >= 400) throw typed(`create column ${c.name}`, res);
-          },
-          { idempotent: false, label: `create column ${c.name}` },
-        );
-      }
-      return names;
+    calls: web.calls,
+    createMissingColumns(dryRun) {
+      return createMissingColumns(web, () => this.describeFields(), dryRun);
     },
-    async close() {
-      await lane.onIdle();
-      agent.destroy();
-    },
+    close: web.close,
   };
 }
