@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { openSqliteState } from '../src/state/index.js';
-import { emptyCounts } from '../src/state/types.js';
+import { emptyCounts } from '../src/state/index.js';
 import { openBrowser, startService } from '../test/browser/harness.js';
 
 const args = process.argv.slice(2);

@@ -1,5 +1,5 @@
 /** B5 (engine CPU: map + plan in process) and the mapping benchmark (compiled vs hand-written). */
-import type { CrmRecord } from '../connectors/connector.js';
+import type { CrmRecord } from '../connectors/index.js';
 import { emptyDealFields, type DealFields } from '../src/domain/index.js';
 import { compileMapping, loadMapping, toBoolean, toCountry, toCurrency, toDate, toEmail, toList, toMoney, toPhone, toText } from '../src/mapping/index.js';
 import { plan } from '../src/sync/index.js';

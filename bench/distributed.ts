@@ -12,8 +12,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openSyncQueue } from '../src/jobs/queue.js';
-import { startSyncWorker } from '../src/jobs/worker.js';
+import { openSyncQueue } from '../src/jobs/index.js';
+import { startSyncWorker } from '../src/jobs/index.js';
 import { silentLogger } from '../src/runtime/index.js';
 import { emptyCounts, openPostgresState, openSqliteState, type SyncState } from '../src/state/index.js';
 import { startDistStack } from '../test/helpers/distributed-stack.js';

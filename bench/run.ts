@@ -19,7 +19,7 @@ import { readFileSync, mkdtempSync, writeFileSync, existsSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openService } from '../src/cli/service.js';
+import { openService } from '../src/cli/index.js';
 import { loadConfig, silentLogger } from '../src/runtime/index.js';
 import { apiFloor, type FloorResult } from './floor.js';
 import { engineCpu, mappingRatio } from './cpu.js';

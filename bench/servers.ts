@@ -6,9 +6,8 @@
  */
 import { join } from 'node:path';
 import { parentPort, Worker } from 'node:worker_threads';
-import { startDynamicsSandbox, type DynamicsSandbox } from '../connectors/dynamics365/index.js';
-import { startSalesforceSandbox, type SalesforceSandbox } from '../connectors/salesforce/index.js';
 import { startReferralStore, type ReferralStoreHandle } from '../src/referral-store/index.js';
+import { startDynamicsSandbox, type DynamicsSandbox, startSalesforceSandbox, type SalesforceSandbox } from '../sandboxes/index.js';
 
 export type CrmKind = 'salesforce' | 'dynamics365';
 

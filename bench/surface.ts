@@ -14,15 +14,14 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { SalesforceSandbox } from '../connectors/salesforce/index.js';
-import { createSurface } from '../src/cli/surface.js';
-import { openService, type Service } from '../src/cli/service.js';
+import { createSurface, openService, type Service } from '../src/cli/index.js';
 import { emptyDealFields } from '../src/domain/index.js';
 import { loadConfig, serverSchema, silentLogger, startScheduler } from '../src/runtime/index.js';
 import { createHealth, createMetrics, startHttpServer } from '../src/server/index.js';
 import { emptyCounts, openSqliteState, type Link } from '../src/state/index.js';
 import { writeSurfaceConfig } from '../test/helpers/surface-config.js';
 import { signedHeaders, startPki, type Pki } from '../test/helpers/webhook-pki.js';
+import type { SalesforceSandbox } from '../sandboxes/index.js';
 
 export interface SurfaceBenchOptions {
   edits: number;

@@ -2,27 +2,19 @@
  * The Dynamics 365 connector (Dataverse Web API v9.2, axios + msal-node): change tracking as the cursor with a
  * full, reconciled resync when a delta link expires; related rows (account, owner, currency) read in follow-up
  * queries because $expand is not allowed with change tracking; writes in `$batch` with continue-on-error and
- * If-Match; Won/Lost through the Win/LoseOpportunity actions. Every call goes through one rate lane.
+ * If-Match; Won/Lost through the Win/LoseOpportunity actions. HTTP, tokens, the rate lane and error mapping are
+ * the Web API client's (webapi-client.ts).
  */
 import { randomUUID } from 'node:crypto';
-import type { AxiosError, AxiosInstance, AxiosResponse } from 'axios';
-import {
-  AuthError,
-  createLane,
-  createTextAxios,
-  RateLimitedError,
-  RemoteError,
-  TransportError,
-  ValidationError,
-  silentLogger,
-  type Logger,
-  type RateConfig,
-} from '../../src/runtime/index.js';
-import type { CrmConnector, CrmCreate, CrmRecord, CrmUpdate, FieldInfo, Page, PullOptions, StageInfo, WriteResult } from '../connector.js';
-import { clientCredentialTokens, httpsAgent, type DynamicsAuth } from './auth.js';
-import { linkRelated } from '../shared/related.js';
+import { z } from 'zod';
+import { jsonCursor, RemoteError, silentLogger, ValidationError, type Logger, type RateConfig } from '../../src/runtime/index.js';
+import type { CrmConnector, CrmCreate, CrmRecord, CrmUpdate, FieldInfo, Page, PullOptions, StageInfo, WriteResult } from '../index.js';
+import type { DynamicsAuth } from './auth.js';
+import { linkRelated } from '../shared/index.js';
+import { attributesSchema, type CollectionPage, errorField, optionSetSchema } from './answers.js';
 import { buildBatch, parseBatch, type BatchPart } from './batch-client.js';
-import { COSELL_COLUMN_SPECS, COSELL_TASK_COLUMN_SPECS, columnDefinition } from './setup.js';
+import { createMissingColumns } from './setup.js';
+import { openWebApi } from './webapi-client.js';
 
 export interface DynamicsConnectorOptions {
   /** Organization URL, e.g. https://contoso.crm.dynamics.com */
@@ -60,15 +52,8 @@ function inFilter(property: string, values: string[]): string {
   return `Microsoft.Dynamics.CRM.In(PropertyName=${odataString(property)},PropertyValues=[${values.map(odataString).join(',')}])`;
 }
 
-const cursorOf = (text: string | null): { delta: string } | null => {
-  if (!text) return null;
-  try {
-    const c = JSON.parse(text) as { delta?: unknown };
-    return typeof c.delta === 'string' ? { delta: c.delta } : null;
-  } catch {
-    return null;
-  }
-};
+/** The pull cursor: the delta link change tracking gave for the next pull. */
+const deltaCursor = jsonCursor(z.object({ delta: z.string() }));
 
 export interface DynamicsConnector extends CrmConnector {
   /** Create the co-sell columns that are missing (or only list them with `dryRun`); returns their names. */
@@ -77,71 +62,8 @@ export interface DynamicsConnector extends CrmConnector {
 
 export function createDynamicsConnector(opts: DynamicsConnectorOptions): DynamicsConnector {
   const log = opts.log ?? silentLogger;
-  const org = opts.url.replace(/\/+$/, '');
-  const api = `${org}/api/data/v${opts.apiVersion}/`;
-  const agent = httpsAgent(opts.auth.caPem);
-  const tokens = clientCredentialTokens(opts.auth, org, agent);
-  const lane = createLane({ name: `dynamics365 ${new URL(org).host}`, ...opts.rate, log });
-  const http: AxiosInstance = createTextAxios({ httpsAgent: agent, timeoutMs: opts.rate.timeoutMs, maxContentLength: 200 * 1024 * 1024 });
-  let calls = 0;
-
-  const typed = (label: string, res: AxiosResponse): Error => {
-    let body: { error?: { code?: string; message?: string } } = {};
-    try {
-      body = typeof res.data === 'string' && res.data ? JSON.parse(res.data) : {};
-    } catch {
-      // not JSON: described below by status
-    }
-    const msg = body.error?.message ?? (typeof res.data === 'string' && res.data ? res.data.slice(0, 160) : `HTTP ${res.status}`);
-    const what = `Dynamics 365 ${label}: ${msg}`;
-    if (res.status === 429 || res.status === 503) {
-      const ra = Number(res.headers['retry-after']);
-      return new RateLimitedError(what, Number.isFinite(ra) ? ra : undefined, res.status);
-    }
-    if (res.status === 400) return new ValidationError(what, [{ path: body.error?.code ?? '', message: msg }], label);
-    if (res.status === 403) return new AuthError(`${what} (the application user needs a security role with access to opportunities)`, tokens.account);
-    return new RemoteError(what, res.status, body.error?.code);
-  };
-
-  /** One HTTP call with a bearer token; a 401 refreshes the token once (skipping msal's cache), then gives up. */
-  const send = async (label: string, method: string, url: string, headers: Record<string, string>, data: string | undefined, signal: AbortSignal): Promise<AxiosResponse<string>> => {
-    const attempt = async (force: boolean) => {
-      const token = await tokens.token(force); // an AuthError here is final, not a network failure
-      try {
-        return await http.request<string>({
-          method,
-          url,
-          data,
-          signal,
-          headers: { Accept: 'application/json', 'OData-MaxVersion': '4.0', 'OData-Version': '4.0', Authorization: `Bearer ${token}`, ...headers },
-        });
-      } catch (err) {
-        const e = err as AxiosError;
-        throw new TransportError(`Dynamics 365 ${label}: ${e.code ?? e.message}`, e.code === 'ECONNABORTED' || e.code === 'ETIMEDOUT' ? 'timeout' : e.code === 'ECONNREFUSED' ? 'refused' : 'reset');
-      }
-    };
-    calls++;
-    let res = await attempt(false);
-    if (res.status === 401) {
-      calls++;
-      res = await attempt(true);
-      if (res.status === 401) throw new AuthError(`Dynamics 365 rejected a fresh token for ${tokens.account} (${label}); check that the app is an application user with a security role`, tokens.account);
-    }
-    // Redirects are not followed (the token would travel with them): a clear error instead.
-    if (res.status >= 300 && res.status < 400) throw new RemoteError(`Dynamics 365 ${label}: unexpected redirect (HTTP ${res.status}) to ${String(res.headers.location ?? 'nowhere')}; check the organization URL`, res.status);
-    return res;
-  };
-
-  const getJson = (label: string, url: string, prefer?: string) =>
-    lane.run(async (signal) => {
-      const res = await send(label, 'GET', url.startsWith('http') ? url : `${api}${url}`, prefer ? { Prefer: prefer } : {}, undefined, signal);
-      if (res.status >= 400) throw typed(label, res);
-      try {
-        return JSON.parse(res.data) as { value?: Record<string, unknown>[]; '@odata.nextLink'?: string; '@odata.deltaLink'?: string } & Record<string, unknown>;
-      } catch {
-        throw new RemoteError(`Dynamics 365 ${label}: the response is not valid JSON (truncated?)`, res.status);
-      }
-    }, { idempotent: true, label });
+  const web = openWebApi(opts, log);
+  const { api, request, getAs, getJson, pages } = web;
 
   const splitFields = (fields: string[]) => {
     const direct = new Set<string>([KEY, 'modifiedon']);
@@ -170,12 +92,7 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
       for (let i = 0; i < ids.length; i += IN_CHUNK) {
         const chunk = ids.slice(i, i + IN_CHUNK);
         const q = `${nav.set}?$select=${[nav.key, ...fields].join(',')}&$filter=${encodeURIComponent(inFilter(nav.key, chunk))}`;
-        let page = await getJson(`read ${nav.set}`, q);
-        for (;;) {
-          for (const r of page.value ?? []) found.set(String(r[nav.key]).toLowerCase(), r);
-          if (!page['@odata.nextLink']) break;
-          page = await getJson(`read ${nav.set}`, page['@odata.nextLink']);
-        }
+        for await (const page of pages(`read ${nav.set}`, q)) for (const r of page.value) found.set(String(r[nav.key]).toLowerCase(), r);
       }
       for (const r of rows) {
         const id = r[nav.lookup];
@@ -196,18 +113,16 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
 
   const eligible = (r: Record<string, unknown>, e: PullOptions['eligibility']) => {
     if (!e || (!e.flagField && !e.linkedField)) return true;
-    return (e.flagField !== undefined && r[e.flagField] === true) || (e.linkedField !== undefined && r[e.linkedField] !== null && r[e.linkedField] !== undefined && r[e.linkedField] !== '');
+    return (
+      (e.flagField !== undefined && r[e.flagField] === true) ||
+      (e.linkedField !== undefined && r[e.linkedField] !== null && r[e.linkedField] !== undefined && r[e.linkedField] !== '')
+    );
   };
 
   const byFilter = async (filter: string, fields: string[], label: string): Promise<CrmRecord[]> => {
     const { direct, related } = splitFields(fields);
     const out: Record<string, unknown>[] = [];
-    let page = await getJson(label, `opportunities?$select=${direct.join(',')}&$filter=${encodeURIComponent(filter)}`, 'odata.maxpagesize=5000');
-    for (;;) {
-      out.push(...(page.value ?? []));
-      if (!page['@odata.nextLink']) break;
-      page = await getJson(label, page['@odata.nextLink'], 'odata.maxpagesize=5000');
-    }
+    for await (const page of pages(label, `opportunities?$select=${direct.join(',')}&$filter=${encodeURIComponent(filter)}`, 'odata.maxpagesize=5000')) out.push(...page.value);
     await attachRelated(out, related);
     return out.map(toRecord);
   };
@@ -225,13 +140,14 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
     for (let i = 0; i < parts.length; i += BATCH_MAX) {
       const chunk = parts.slice(i, i + BATCH_MAX);
       const boundary = `batch_${randomUUID()}`;
-      const results = await lane.run(async (signal) => {
-        const res = await send(label, 'POST', `${api}$batch`, { 'Content-Type': `multipart/mixed; boundary=${boundary}`, Prefer: 'odata.continue-on-error' }, buildBatch(boundary, `/api/data/v${opts.apiVersion}/`, chunk), signal);
-        if (res.status >= 400) throw typed(label, res);
+      const headers = { 'Content-Type': `multipart/mixed; boundary=${boundary}`, Prefer: 'odata.continue-on-error' };
+      const body = buildBatch(boundary, `/api/data/v${opts.apiVersion}/`, chunk);
+      const results = await request(label, 'POST', '$batch', { headers, body, idempotent }, (res) => {
         const parsed = parseBatch(String(res.headers['content-type'] ?? ''), res.data);
-        if (parsed.length !== chunk.length) throw new RemoteError(`Dynamics 365 ${label}: the batch response holds ${parsed.length} answers for ${chunk.length} requests (truncated?)`);
+        if (parsed.length !== chunk.length)
+          throw new RemoteError(`Dynamics 365 ${label}: the batch response holds ${parsed.length} answers for ${chunk.length} requests (truncated?)`);
         return parsed;
-      }, { idempotent, label });
+      });
       out.push(...results);
     }
     return out;
@@ -239,19 +155,24 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
 
   const errorOf = (r: { status: number; body: string }): { code: string; message: string } => {
     try {
-      const e = (JSON.parse(r.body) as { error?: { code?: string; message?: string } }).error;
-      return { code: r.status === 412 ? 'preconditionFailed' : /already closed/i.test(e?.message ?? '') ? 'RECORD_CLOSED' : (e?.code ?? String(r.status)), message: e?.message ?? `HTTP ${r.status}` };
+      const e = errorField(JSON.parse(r.body));
+      return {
+        code: r.status === 412 ? 'preconditionFailed' : /already closed/i.test(e?.message ?? '') ? 'RECORD_CLOSED' : (e?.code ?? String(r.status)),
+        message: e?.message ?? `HTTP ${r.status}`,
+      };
     } catch {
       return { code: String(r.status), message: `HTTP ${r.status}` };
     }
   };
 
   const createRow = (set: string, body: Record<string, unknown>): Promise<string | null> =>
-    lane.run(async (signal) => {
-      const res = await send(`create ${set}`, 'POST', `${api}${set}`, { 'Content-Type': 'application/json' }, JSON.stringify(body), signal);
-      if (res.status >= 400) throw typed(`create ${set}`, res);
-      return /\(([0-9a-fA-F-]{36})\)\s*$/.exec(String(res.headers['odata-entityid'] ?? ''))?.[1] ?? null;
-    }, { idempotent: false, label: `create ${set}` });
+    request(
+      `create ${set}`,
+      'POST',
+      set,
+      { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body), idempotent: false },
+      (res) => /\(([0-9a-fA-F-]{36})\)\s*$/.exec(String(res.headers['odata-entityid'] ?? ''))?.[1] ?? null,
+    );
 
   /** A new opportunity's related row, bound by `nav@odata.bind`: the first one with the key, else a new one. */
   const bindOne = async (nav: string, key: string, values: Record<string, unknown>): Promise<Record<string, unknown>> => {
@@ -269,9 +190,9 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
       const { direct, related } = splitFields(o.fields);
       const size = Math.min(5000, o.pageSize ?? 500);
       const prefer = `odata.track-changes,odata.maxpagesize=${size}`;
-      const start = o.full ? null : cursorOf(cursor);
+      const start = o.full ? null : deltaCursor.decode(cursor);
       let fullResync = false;
-      let page;
+      let first: CollectionPage | undefined;
       if (start) {
         try {
           // The delta link belongs to this organization: keep its path and token, take the host from config.
@@ -279,18 +200,16 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
           const here = new URL(api);
           link.protocol = here.protocol;
           link.host = here.host;
-          page = await getJson('read changes', link.toString(), `odata.maxpagesize=${size}`);
+          first = await getJson('read changes', link.toString(), `odata.maxpagesize=${size}`);
         } catch (err) {
           if (!isExpiredDelta(err)) throw err;
           log.warn('dynamics 365 delta link expired: full resync (reconciled, no duplicates)', { error: (err as Error).message });
           fullResync = true;
-          page = null;
         }
       }
-      page ??= await getJson('read opportunities', `opportunities?$select=${direct.join(',')}`, prefer);
-      for (;;) {
-        const rows = (page.value ?? []).filter((r) => !String(r['@odata.context'] ?? '').includes('$deletedEntity') && r.reason !== 'deleted');
-        const deleted = (page.value ?? []).filter((r) => String(r['@odata.context'] ?? '').includes('$deletedEntity') || r.reason === 'deleted');
+      for await (const page of pages('read opportunities', `opportunities?$select=${direct.join(',')}`, prefer, first)) {
+        const rows = page.value.filter((r) => !String(r['@odata.context'] ?? '').includes('$deletedEntity') && r.reason !== 'deleted');
+        const deleted = page.value.filter((r) => String(r['@odata.context'] ?? '').includes('$deletedEntity') || r.reason === 'deleted');
         const wanted = rows.filter((r) => eligible(r, o.eligibility));
         await attachRelated(wanted, related);
         const records = [
@@ -299,10 +218,8 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
         ];
         const delta = page['@odata.deltaLink'];
         // Until the delta link arrives with the last page, the stored cursor stays (null = keep it).
-        yield { records, cursor: delta ? JSON.stringify({ delta }) : null, ...(fullResync ? { fullResync: true } : {}) };
-        const next = page['@odata.nextLink'];
-        if (!next || o.signal?.aborted) return;
-        page = await getJson('read opportunities', next, prefer);
+        yield { records, cursor: delta ? deltaCursor.encode({ delta }) : null, ...(fullResync ? { fullResync: true } : {}) };
+        if (o.signal?.aborted) return;
       }
     },
     read: (ids, fields) => inChunks(KEY, ids, fields, 'read opportunities'),
@@ -311,13 +228,22 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
       const out: string[] = [];
       for (let i = 0; i < keys.length; i += IN_CHUNK) {
         const page = await getJson('find tasks', `tasks?$select=cosell_eventkey&$filter=${encodeURIComponent(inFilter('cosell_eventkey', keys.slice(i, i + IN_CHUNK)))}`);
-        out.push(...(page.value ?? []).map((r) => String(r.cosell_eventkey)));
+        out.push(...page.value.map((r) => String(r.cosell_eventkey)));
       }
       return out;
     },
     async createTasks(tasks) {
       // A task regarding the opportunity, owned by the opportunity's owner.
-      const owners = new Map((await inChunks(KEY, tasks.map((t) => t.opportunityId), ['_ownerid_value'], 'read opportunity owners')).map((r) => [r.id, r.fields._ownerid_value]));
+      const owners = new Map(
+        (
+          await inChunks(
+            KEY,
+            tasks.map((t) => t.opportunityId),
+            ['_ownerid_value'],
+            'read opportunity owners',
+          )
+        ).map((r) => [r.id, r.fields._ownerid_value]),
+      );
       const parts = tasks.map((t) => {
         const owner = owners.get(t.opportunityId);
         return {
@@ -350,12 +276,24 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
             part: {
               method: 'POST',
               path: u.close.outcome === 'won' ? 'WinOpportunity' : 'LoseOpportunity',
-              body: { Status: u.close.outcome === 'won' ? 3 : 4, OpportunityClose: { subject: u.close.reason ?? (u.close.outcome === 'won' ? 'Won (co-sell sync)' : 'Lost (co-sell sync)'), 'opportunityid@odata.bind': `/opportunities(${u.id})` } },
+              body: {
+                Status: u.close.outcome === 'won' ? 3 : 4,
+                OpportunityClose: {
+                  subject: u.close.reason ?? (u.close.outcome === 'won' ? 'Won (co-sell sync)' : 'Lost (co-sell sync)'),
+                  'opportunityid@odata.bind': `/opportunities(${u.id})`,
+                },
+              },
             },
           });
         }
       });
-      const res = parts.length ? await batch('update opportunities', parts.map((p) => p.part), true) : [];
+      const res = parts.length
+        ? await batch(
+            'update opportunities',
+            parts.map((p) => p.part),
+            true,
+          )
+        : [];
       const out: WriteResult[] = updates.map((u) => ({ id: u.id, ok: true }));
       res.forEach((r, i) => {
         const idx = parts[i]!.index;
@@ -366,21 +304,32 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
     },
     async create(input: CrmCreate[]): Promise<WriteResult[]> {
       const records = await linkRelated(input, (nav) => RELATED[nav]?.key, bindOne);
-      const res = records.length ? await batch('create opportunities', records.map((r) => ({ method: 'POST', path: 'opportunities', body: r.fields })), false) : [];
+      const res = records.length
+        ? await batch(
+            'create opportunities',
+            records.map((r) => ({ method: 'POST', path: 'opportunities', body: r.fields })),
+            false,
+          )
+        : [];
       return res.map((r, i) => {
         const id = /\(([0-9a-fA-F-]{36})\)\s*$/.exec(r.headers['odata-entityid'] ?? '')?.[1];
         return r.status < 300 && id ? { id, ref: records[i]!.ref, ok: true } : { ref: records[i]!.ref, ok: false, ...errorOf(r) };
       });
     },
     async describeStages(): Promise<StageInfo[]> {
-      const meta = (attr: string, kind: string) => getJson(`describe ${attr}`, `EntityDefinitions(LogicalName='opportunity')/Attributes(LogicalName='${attr}')/Microsoft.Dynamics.CRM.${kind}?$select=LogicalName&$expand=OptionSet`);
-      const label = (o: { Label?: { UserLocalizedLabel?: { Label?: string } } }) => o.Label?.UserLocalizedLabel?.Label ?? '';
-      const sales = (await meta('salesstage', 'PicklistAttributeMetadata')).OptionSet as { Options: { Value: number; Label?: { UserLocalizedLabel?: { Label?: string } } }[] };
-      const status = (await meta('statuscode', 'StatusAttributeMetadata')).OptionSet as { Options: { Value: number; State?: number; Label?: { UserLocalizedLabel?: { Label?: string } } }[] };
+      const meta = (attr: string, kind: string) =>
+        getAs(
+          `describe ${attr}`,
+          `EntityDefinitions(LogicalName='opportunity')/Attributes(LogicalName='${attr}')/Microsoft.Dynamics.CRM.${kind}?$select=LogicalName&$expand=OptionSet`,
+          optionSetSchema,
+        );
+      const label = (o: { Label?: { UserLocalizedLabel?: { Label?: string | undefined } | null | undefined } | null | undefined }) => o.Label?.UserLocalizedLabel?.Label ?? '';
+      const sales = (await meta('salesstage', 'PicklistAttributeMetadata')).OptionSet;
+      const status = (await meta('statuscode', 'StatusAttributeMetadata')).OptionSet;
       const pct = [20, 40, 60, 80];
       const steps = new Set<string>();
-      let page = await getJson('read step names', `opportunities?$select=stepname&$filter=stepname ne null`, 'odata.maxpagesize=5000');
-      for (const r of page.value ?? []) steps.add(String(r.stepname));
+      const page = await getJson('read step names', `opportunities?$select=stepname&$filter=stepname ne null`, 'odata.maxpagesize=5000');
+      for (const r of page.value) steps.add(String(r.stepname));
       return [
         ...sales.Options.map((o, i) => ({ value: String(o.Value), label: label(o), probability: pct[i] ?? 0, isClosed: false, isWon: false, active: true, field: 'salesstage' })),
         ...status.Options.map((o) => ({ value: String(o.Value), label: label(o), isClosed: (o.State ?? 0) !== 0, isWon: o.State === 1, active: true, field: 'statuscode' })),
@@ -388,38 +337,20 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
       ];
     },
     async describeFields(): Promise<FieldInfo[]> {
-      const res = await getJson('describe opportunity', `EntityDefinitions(LogicalName='opportunity')/Attributes`);
-      return (res.value ?? []).map((a) => ({
-        name: String(a.LogicalName),
-        label: String((a.DisplayName as { UserLocalizedLabel?: { Label?: string } } | undefined)?.UserLocalizedLabel?.Label ?? a.LogicalName),
-        type: String(a.AttributeType ?? 'String'),
+      const res = await getAs('describe opportunity', `EntityDefinitions(LogicalName='opportunity')/Attributes`, attributesSchema);
+      return res.value.map((a) => ({
+        name: a.LogicalName,
+        label: a.DisplayName?.UserLocalizedLabel?.Label ?? a.LogicalName,
+        type: a.AttributeType ?? 'String',
         custom: a.IsCustomAttribute === true,
         updateable: a.IsValidForUpdate !== false,
       }));
     },
     usage: () => undefined,
-    calls: () => calls,
-    async createMissingColumns(dryRun) {
-      const existing = new Set((await this.describeFields()).map((f) => f.name.toLowerCase()));
-      const taskColumns = await getJson('describe task', `EntityDefinitions(LogicalName='task')/Attributes`);
-      const existingOnTask = new Set((taskColumns.value ?? []).map((a) => String(a.LogicalName).toLowerCase()));
-      const missing = [
-        ...COSELL_COLUMN_SPECS.filter((c) => !existing.has(c.name)).map((c) => ({ table: 'opportunity', c })),
-        ...COSELL_TASK_COLUMN_SPECS.filter((c) => !existingOnTask.has(c.name)).map((c) => ({ table: 'task', c })),
-      ];
-      const names = missing.map(({ table, c }) => (table === 'opportunity' ? c.name : `${table}.${c.name}`));
-      if (dryRun) return names;
-      for (const { table, c } of missing) {
-        await lane.run(async (signal) => {
-          const res = await send(`create column ${c.name}`, 'POST', `${api}EntityDefinitions(LogicalName='${table}')/Attributes`, { 'Content-Type': 'application/json' }, JSON.stringify(columnDefinition(c)), signal);
-          if (res.status >= 400) throw typed(`create column ${c.name}`, res);
-        }, { idempotent: false, label: `create column ${c.name}` });
-      }
-      return names;
+    calls: web.calls,
+    createMissingColumns(dryRun) {
+      return createMissingColumns(web, () => this.describeFields(), dryRun);
     },
-    async close() {
-      await lane.onIdle();
-      agent.destroy();
-    },
+    close: web.close,
   };
 }

@@ -1,13 +1,13 @@
-/** Salesforce: the jsforce connector and the local sandbox. */
+/** Salesforce: the jsforce connector, its co-sell fields and their setup package. */
 import { readSecret, type Env, type SalesforceCrmConfig } from '../../src/runtime/index.js';
 import type { SalesforceAuth } from './connector.js';
 
-export { createSalesforceConnector, jwtAssertion, type SalesforceAuth, type SalesforceConnectorOptions } from './connector.js';
+export { createSalesforceConnector, type SalesforceAuth, type SalesforceConnectorOptions } from './connector.js';
+export { jwtAssertion } from './session.js';
 export { soqlString, soqlDateTime } from './soql-text.js';
-export { startSalesforceSandbox, type SalesforceSandbox, type SandboxOptions as SalesforceSandboxOptions } from './sandbox/index.js';
 
 /** Credentials for a real org, read from the environment variables the config names. */
-export function resolveSalesforceAuth(auth: NonNullable<SalesforceCrmConfig['auth']>, env: Env = process.env): SalesforceAuth {
+export function resolveSalesforceAuth(auth: NonNullable<SalesforceCrmConfig['auth']>, env: Env): SalesforceAuth {
   switch (auth.method) {
     case 'jwt':
       return { method: 'jwt', clientId: auth.clientId, username: auth.username, privateKeyPem: readSecret(auth.privateKeyEnv, env, 'Salesforce JWT private key') };
@@ -31,4 +31,4 @@ export function resolveSalesforceAuth(auth: NonNullable<SalesforceCrmConfig['aut
   }
 }
 export { buildDeployPackage, writeDeployPackage, checkFields, PERMISSION_SET } from './setup.js';
-export { CUSTOM_OPPORTUNITY_FIELDS } from './sandbox/org.js';
+export { COSELL_ACTIVITY_FIELDS, CUSTOM_OPPORTUNITY_FIELDS, type FieldDef, type FieldType } from './cosell-fields.js';

@@ -6,10 +6,10 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import type { FieldInfo } from '../connector.js';
-import { SCHEMA, type FieldDef } from './sandbox/org.js';
+import type { FieldInfo } from '../index.js';
+import { COSELL_ACTIVITY_FIELDS, type FieldDef } from './cosell-fields.js';
 
-/** The co-sell fields to create: the sandbox declares the same ones, so the two never drift apart. */
+/** The co-sell fields to create (cosell-fields.ts, which the sandbox declares too). */
 export type CosellFieldSpec = FieldDef;
 
 export const PERMISSION_SET = 'Cosell_Sync_Integration';
@@ -30,49 +30,61 @@ function fieldXml(f: CosellFieldSpec): string {
   if (f.type === 'url') lines.push(`        <required>false</required>`);
   if (f.externalId) lines.push(`        <externalId>true</externalId>`);
   if (f.type === 'picklist') {
-    const values = (f.picklistValues ?? []).map((v) => `                <value>\n                    <fullName>${xml(v)}</fullName>\n                    <default>false</default>\n                    <label>${xml(v)}</label>\n                </value>`);
-    lines.push(`        <valueSet>\n            <restricted>true</restricted>\n            <valueSetDefinition>\n                <sorted>false</sorted>\n${values.join('\n')}\n            </valueSetDefinition>\n        </valueSet>`);
+    const values = (f.picklistValues ?? []).map(
+      (v) =>
+        `                <value>\n                    <fullName>${xml(v)}</fullName>\n                    <default>false</default>\n                    <label>${xml(v)}</label>\n                </value>`,
+    );
+    lines.push(
+      `        <valueSet>\n            <restricted>true</restricted>\n            <valueSetDefinition>\n                <sorted>false</sorted>\n${values.join('\n')}\n            </valueSetDefinition>\n        </valueSet>`,
+    );
   }
   return `    <fields>\n${lines.join('\n')}\n    </fields>`;
 }
-
-/**
- * The Task field that carries a notification's event key (issue 17). Task custom fields live on Activity in
- * the Metadata API; it is always packaged (a deploy of an existing field leaves it as it is).
- */
-export const ACTIVITY_FIELDS: CosellFieldSpec[] = SCHEMA.Task!.fields.filter((f) => f.custom);
 
 /** Files of the package, path → content. */
 export function buildDeployPackage(fields: CosellFieldSpec[], apiVersion: string): Map<string, string> {
   const head = '<?xml version="1.0" encoding="UTF-8"?>';
   const files = new Map<string, string>();
-  const all = [...fields.map((f) => ({ object: 'Opportunity', f })), ...ACTIVITY_FIELDS.map((f) => ({ object: 'Activity', f }))];
-  files.set('package.xml', [
-    head,
-    '<Package xmlns="http://soap.sforce.com/2006/04/metadata">',
-    '    <types>',
-    ...all.map(({ object, f }) => `        <members>${object}.${f.name}</members>`),
-    '        <name>CustomField</name>',
-    '    </types>',
-    '    <types>',
-    `        <members>${PERMISSION_SET}</members>`,
-    '        <name>PermissionSet</name>',
-    '    </types>',
-    `    <version>${apiVersion}</version>`,
-    '</Package>',
-    '',
-  ].join('\n'));
+  // Task custom fields live on Activity in the Metadata API; always packaged (a deploy of an existing field leaves it as it is).
+  const all = [...fields.map((f) => ({ object: 'Opportunity', f })), ...COSELL_ACTIVITY_FIELDS.map((f) => ({ object: 'Activity', f }))];
+  files.set(
+    'package.xml',
+    [
+      head,
+      '<Package xmlns="http://soap.sforce.com/2006/04/metadata">',
+      '    <types>',
+      ...all.map(({ object, f }) => `        <members>${object}.${f.name}</members>`),
+      '        <name>CustomField</name>',
+      '    </types>',
+      '    <types>',
+      `        <members>${PERMISSION_SET}</members>`,
+      '        <name>PermissionSet</name>',
+      '    </types>',
+      `    <version>${apiVersion}</version>`,
+      '</Package>',
+      '',
+    ].join('\n'),
+  );
   files.set('objects/Opportunity.object', [head, '<CustomObject xmlns="http://soap.sforce.com/2006/04/metadata">', ...fields.map(fieldXml), '</CustomObject>', ''].join('\n'));
-  files.set('objects/Activity.object', [head, '<CustomObject xmlns="http://soap.sforce.com/2006/04/metadata">', ...ACTIVITY_FIELDS.map(fieldXml), '</CustomObject>', ''].join('\n'));
-  files.set(`permissionsets/${PERMISSION_SET}.permissionset`, [
-    head,
-    '<PermissionSet xmlns="http://soap.sforce.com/2006/04/metadata">',
-    '    <label>Co-sell Sync Integration</label>',
-    '    <description>Field access the cosell-sync integration user needs on the co-sell fields.</description>',
-    ...all.map(({ object, f }) => `    <fieldPermissions>\n        <editable>true</editable>\n        <field>${object}.${f.name}</field>\n        <readable>true</readable>\n    </fieldPermissions>`),
-    '</PermissionSet>',
-    '',
-  ].join('\n'));
+  files.set(
+    'objects/Activity.object',
+    [head, '<CustomObject xmlns="http://soap.sforce.com/2006/04/metadata">', ...COSELL_ACTIVITY_FIELDS.map(fieldXml), '</CustomObject>', ''].join('\n'),
+  );
+  files.set(
+    `permissionsets/${PERMISSION_SET}.permissionset`,
+    [
+      head,
+      '<PermissionSet xmlns="http://soap.sforce.com/2006/04/metadata">',
+      '    <label>Co-sell Sync Integration</label>',
+      '    <description>Field access the cosell-sync integration user needs on the co-sell fields.</description>',
+      ...all.map(
+        ({ object, f }) =>
+          `    <fieldPermissions>\n        <editable>true</editable>\n        <field>${object}.${f.name}</field>\n        <readable>true</readable>\n    </fieldPermissions>`,
+      ),
+      '</PermissionSet>',
+      '',
+    ].join('\n'),
+  );
   return files;
 }
 

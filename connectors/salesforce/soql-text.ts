@@ -1,5 +1,6 @@
 /** Writing SOQL safely: every value escaped, datetimes in SOQL's literal form, and the pull cursor. */
 import { z } from 'zod';
+import { jsonCursor } from '../../src/runtime/index.js';
 
 /** A SOQL string literal: backslash, quotes and control characters escaped (`O'Brien's "Deal"` works). */
 export function soqlString(value: string): string {
@@ -16,20 +17,8 @@ export function parseSfDateTime(s: string): number {
   return Date.parse(s.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
 }
 
-const cursorSchema = z.object({ ts: z.number(), ids: z.array(z.string()) });
-export type SfCursor = z.infer<typeof cursorSchema>;
-
 /** The last SystemModstamp applied and the records (`id#version`) already applied at exactly that second (ties are normal). */
-export function encodeSfCursor(c: SfCursor): string {
-  return JSON.stringify(c);
-}
-
-export function decodeSfCursor(text: string | null): SfCursor | null {
-  if (!text) return null;
-  try {
-    const r = cursorSchema.safeParse(JSON.parse(text));
-    return r.success ? r.data : null;
-  } catch {
-    return null;
-  }
-}
+const sfCursor = jsonCursor(z.object({ ts: z.number(), ids: z.array(z.string()) }));
+export type SfCursor = NonNullable<ReturnType<typeof sfCursor.decode>>;
+export const encodeSfCursor = sfCursor.encode;
+export const decodeSfCursor = sfCursor.decode;

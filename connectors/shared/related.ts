@@ -2,7 +2,7 @@
  * Linking new records to their related records (the customer's account, the currency): each distinct
  * (relationship, key) is resolved once per call, however many records share it.
  */
-import type { CrmCreate } from '../connector.js';
+import type { CrmCreate } from '../index.js';
 
 /**
  * `link(rel, key, values)` finds or creates the related record and returns the fields that point the new record

@@ -2,7 +2,7 @@
  * One deal as the admin sees it: the CRM record, the referral and the last agreed value, and every deal field
  * side by side (the CRM side through the mapping, the referral side as the sync reads it).
  */
-import type { CrmConnector, CrmRecord } from '../../connectors/connector.js';
+import type { CrmConnector, CrmRecord } from '../../connectors/index.js';
 import { DEAL_FIELD_KEYS, referralToDealFields, type DealFields, type Referral } from '../domain/index.js';
 import { compileMapping, type Mapping } from '../mapping/index.js';
 import { NotFoundError } from '../runtime/index.js';

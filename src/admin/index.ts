@@ -2,3 +2,4 @@ export * from './operations.js';
 export * from './mappings.js';
 export * from './referrals.js';
 export * from './records.js';
+export * from './compare.js';

@@ -4,7 +4,7 @@
  * backup of the previous file.
  */
 import { copyFileSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import type { CrmConnector } from '../../connectors/connector.js';
+import type { CrmConnector } from '../../connectors/index.js';
 import { checkMapping, compileMapping, previewRecord, suggestStages, validateMappingText, type CheckFinding, type Mapping, type Preview } from '../mapping/index.js';
 import { NotFoundError, ValidationError, type LocatedProblem } from '../runtime/index.js';
 

@@ -3,7 +3,7 @@
  * last referral snapshot), the plan the next sync would make for it (a dry run: nothing written) and what the
  * sync log says happened to it.
  */
-import type { CrmConnector } from '../../connectors/connector.js';
+import type { CrmConnector } from '../../connectors/index.js';
 import type { CompiledMapping } from '../mapping/index.js';
 import { NotFoundError } from '../runtime/index.js';
 import type { SyncState } from '../state/index.js';

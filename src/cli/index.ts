@@ -1,1 +1,3 @@
 export { buildProgram } from './program.js';
+export { openService, type Service } from './service.js';
+export { createSurface } from './surface.js';

@@ -4,23 +4,14 @@
  * `runCycle` per connection. Nothing else in the project knows how these pieces are wired.
  */
 import { randomBytes } from 'node:crypto';
-import type { CrmConnector } from '../../connectors/connector.js';
-import {
-  createDynamicsConnector,
-  resolveDynamicsAuth,
-  startDynamicsSandbox,
-  type DynamicsSandbox,
-} from '../../connectors/dynamics365/index.js';
-import {
-  createSalesforceConnector,
-  resolveSalesforceAuth,
-  startSalesforceSandbox,
-  type SalesforceSandbox,
-} from '../../connectors/salesforce/index.js';
+import type { CrmConnector } from '../../connectors/index.js';
+import { createDynamicsConnector, resolveDynamicsAuth } from '../../connectors/dynamics365/index.js';
+import { createSalesforceConnector, resolveSalesforceAuth } from '../../connectors/salesforce/index.js';
+import { startDynamicsSandbox, type DynamicsSandbox, startSalesforceSandbox, type SalesforceSandbox } from '../../sandboxes/index.js';
 import { compileMapping, loadMapping, type CompiledMapping, type Mapping } from '../mapping/index.js';
 import { apiKeyProvider, createReferralsClient, providerFromConfig, type ReferralsClient } from '../partner-center/index.js';
 import { startReferralStore, type ReferralStoreHandle } from '../referral-store/index.js';
-import { ConfigError, resolveFromConfig, runLogger, type ConnectionConfig, type LoadedConfig, type Logger } from '../runtime/index.js';
+import { ConfigError, processEnv, resolveFromConfig, runLogger, type ConnectionConfig, type LoadedConfig, type Logger } from '../runtime/index.js';
 import { registerPartnerCenterWebhook } from '../server/index.js';
 import { openConfiguredState, type SyncState } from '../state/index.js';
 import { afterCycle, runCycle, withSyncLog, type CycleDeps, type CycleResult } from '../sync/index.js';
@@ -91,7 +82,7 @@ export async function openConnection(config: LoadedConfig, conn: ConnectionConfi
       instanceUrl: (crm.instanceUrl ?? crm.loginUrl)!,
       ...(crm.loginUrl ? { loginUrl: crm.loginUrl } : {}),
       apiVersion: crm.apiVersion,
-      auth: resolveSalesforceAuth(crm.auth, process.env),
+      auth: resolveSalesforceAuth(crm.auth, processEnv().vars),
       rate: crm.rate,
       budget: crm.budget,
       log: clog,
@@ -120,7 +111,7 @@ export async function openConnection(config: LoadedConfig, conn: ConnectionConfi
   const connector = createDynamicsConnector({
     url: crm.url,
     apiVersion: crm.apiVersion,
-    auth: resolveDynamicsAuth(crm.auth, process.env, (p) => resolveFromConfig(config, p)),
+    auth: resolveDynamicsAuth(crm.auth, processEnv().vars, (p) => resolveFromConfig(config, p)),
     rate: crm.rate,
     log: clog,
   });

@@ -6,7 +6,7 @@
 import { lagSeconds } from '../admin/index.js';
 import { resolveFromConfig, observeLanes, type LoadedConfig, type Logger } from '../runtime/index.js';
 import { createHealth, createMetrics, startHttpServer, type HttpServer } from '../server/index.js';
-import type { SurfaceContext } from '../server/context.js';
+import type { SurfaceContext } from '../server/index.js';
 import type { RunCounts } from '../state/index.js';
 import { syncReferralNow } from '../sync/index.js';
 import type { Service } from './service.js';

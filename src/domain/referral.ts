@@ -19,6 +19,8 @@ export const HELP_TYPES = [
   'WorkloadSpecificValueProposition',
 ] as const;
 export type HelpType = (typeof HELP_TYPES)[number];
+/** The CRMs' help picklist: "None" (no help wanted), then each help type, in the order Dataverse option values follow. */
+export const HELP_PICKLIST = ['None', ...HELP_TYPES] as const;
 
 /** A documented help type for any code read from an API ("Unknown" and other strays mean help of some kind). */
 export function asHelpType(code: string | null | undefined): HelpType | null {

@@ -11,7 +11,7 @@ import { hostname } from 'node:os';
 import { DelayedError, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { CycleResult } from '../sync/index.js';
 import { AuthError, BudgetExhaustedError, ConfigError, describeError, shareLanePauses, type Logger, type RuntimeConfig } from '../runtime/index.js';
-import { acquireLease, FencedError, releaseLease, renewLease, type Fence, type PostgresState } from '../state/postgres/index.js';
+import { acquireLease, FencedError, releaseLease, renewLease, type Fence, type PostgresState } from '../state/index.js';
 import { withSyncLog } from '../sync/index.js';
 import { openSyncQueue, QUEUE, redisConnection, syncJobSchema, type SyncJob } from './queue.js';
 import { redisLanePauses } from './shared-pauses.js';

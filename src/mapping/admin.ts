@@ -4,7 +4,7 @@
  * probabilities and names), `preview` (what one record maps to).
  */
 import { stringify } from 'yaml';
-import type { CrmRecord, FieldInfo, StageInfo } from '../../connectors/connector.js';
+import type { CrmRecord, FieldInfo, StageInfo } from '../../connectors/index.js';
 import {
   dealFieldsToCreate,
   deriveDealType,

@@ -4,3 +4,5 @@ export { compileMapping, compilePath, type CompiledMapping, type StageRead } fro
 export { loadMapping, loadCompiledMapping, validateMappingText } from './load.js';
 export * from './convert.js';
 export * from './admin.js';
+export * from './notify.js';
+export * from './registration.js';

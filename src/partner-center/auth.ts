@@ -6,8 +6,7 @@
 import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { PublicClientApplication, type AuthenticationResult, type Configuration } from '@azure/msal-node';
-import { AuthError, registerSecret, readSecret, type Env, type Logger, type ReferralsConfig, silentLogger } from '../runtime/index.js';
-import { PRIVATE_FILE_MODE, privateDir } from '../runtime/private-file.js';
+import { AuthError, PRIVATE_FILE_MODE, privateDir, processEnv, registerSecret, readSecret, type Env, type Logger, type ReferralsConfig, silentLogger } from '../runtime/index.js';
 
 export interface TokenProvider {
   /** Who the token is for, named in errors (never a secret). */
@@ -131,7 +130,7 @@ export function providerFromConfig(
   auth: ReferralsConfig['auth'],
   opts: { env?: Env; log?: Logger; resolvePath: (p: string) => string; scope?: string },
 ): TokenProvider {
-  const env = opts.env ?? process.env;
+  const env = opts.env ?? processEnv().vars;
   const log = opts.log ?? silentLogger;
   const scope = opts.scope ?? PARTNER_CENTER_SCOPE;
   switch (auth.method) {

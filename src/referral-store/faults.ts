@@ -4,7 +4,7 @@
  * the same shape). A seeded PRNG makes a run repeatable: the same seed and request order give the same faults.
  */
 import { z } from 'zod';
-import { seededRandom } from '../runtime/index.js';
+import { parseJsonSetting, seededRandom } from '../runtime/index.js';
 
 export const faultConfigSchema = z.strictObject({
   /** Share of requests answered 500 `internalError`. */
@@ -76,14 +76,5 @@ export function createFaults(initial: FaultInput = {}): Faults {
 }
 
 export function faultsFromEnv(value: string | undefined): FaultInput {
-  if (!value) return {};
-  let json: unknown;
-  try {
-    json = JSON.parse(value);
-  } catch {
-    throw new Error('COSELL_STORE_FAULTS must be a JSON object, e.g. {"rate429":0.1,"seed":7}');
-  }
-  const parsed = faultConfigSchema.safeParse(json);
-  if (!parsed.success) throw new Error(`COSELL_STORE_FAULTS: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
-  return parsed.data;
+  return parseJsonSetting('COSELL_STORE_FAULTS', value, faultConfigSchema, '{"rate429":0.1,"seed":7}') ?? {};
 }

@@ -217,7 +217,10 @@ interface MemberPath {
 function memberPath(node: Node, scope: Scope): MemberPath {
   const out: MemberPath = { base: null, path: [] };
   const visit = (v: unknown): void => {
-    if (Array.isArray(v)) return v.forEach(visit);
+    if (Array.isArray(v)) {
+      v.forEach(visit);
+      return;
+    }
     if (!isNode(v)) {
       if (v && typeof v === 'object' && 'current' in v) {
         const pair = v as { current: Node; next: Node };
@@ -258,7 +261,8 @@ function memberPath(node: Node, scope: Scope): MemberPath {
       case 'SingleNavigationExpression':
       case 'CollectionPathExpression':
       case 'CollectionNavigationExpression':
-        return visit(v.value);
+        visit(v.value);
+        return;
       default:
         throw new FilterError(`'${v.raw}' is not supported in a property path`, v.position);
     }

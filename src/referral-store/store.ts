@@ -6,8 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { MICROSOFT_ORG_ID } from '../domain/index.js';
-import { registerSecret, silentLogger, type Logger } from '../runtime/index.js';
-import { preparePrivateFile } from '../runtime/private-file.js';
+import { preparePrivateFile, processEnv, registerSecret, silentLogger, type Logger } from '../runtime/index.js';
 import { generateKey, hashKey } from './auth.js';
 import { createClock, days } from './clock.js';
 import type { StoreContext } from './context.js';
@@ -119,7 +118,7 @@ function openStore(dbFile: string, start: string | undefined, organizationName: 
 
 /** Fill a store file with demo data if it has no referrals yet (`cosell-sync store seed`). */
 export function seedReferralStore(dbFile: string, now?: string): { seeded: boolean; referrals: number } {
-  const { repo, clock, defaultOrgId } = openStore(dbFile, now ?? process.env.COSELL_NOW, 'Contoso Partner');
+  const { repo, clock, defaultOrgId } = openStore(dbFile, now ?? processEnv().COSELL_NOW, 'Contoso Partner');
   try {
     if (repo.total() > 0) return { seeded: false, referrals: repo.total() };
     return { seeded: true, referrals: seedDemoData(new ReferralService(repo, clock), repo, defaultOrgId, clock.now()) };
@@ -133,7 +132,7 @@ export async function startReferralStore(input: ReferralStoreOptions): Promise<R
   if (!parsed.success) throw new Error(`referral store options: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   const opts = parsed.data;
   const log = opts.log ?? silentLogger;
-  const env = process.env;
+  const env = processEnv();
   const { repo, clock, defaultOrgId, nowIso } = openStore(opts.dbFile, opts.now ?? env.COSELL_NOW, opts.organizationName);
   repo.refreshStatistics();
   const api = pick(opts.apiKey, env.COSELL_STORE_API_KEY, 'cs');

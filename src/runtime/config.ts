@@ -5,7 +5,7 @@
 import { resolve, dirname, isAbsolute } from 'node:path';
 import { z } from 'zod';
 import { loadYamlFile } from './yaml-file.js';
-import type { Env } from './secrets.js';
+import { processEnv, type Environment } from './env.js';
 
 const envName = z
   .string()
@@ -312,21 +312,16 @@ export interface LoadedConfig extends Config {
   baseDir: string;
 }
 
-/** Environment overrides that are not secrets: handy for ops without editing the file. */
-function applyEnv(config: Config, env: Env): Config {
-  const level = env.COSELL_LOG_LEVEL;
-  const format = env.COSELL_LOG_FORMAT;
+/** Environment overrides that are not secrets (already checked by the env schema): ops without editing the file. */
+function applyEnv(config: Config, env: Environment): Config {
   return {
     ...config,
     state: { ...config.state, path: env.COSELL_STATE_PATH ?? config.state.path },
-    log: {
-      level: (['error', 'warn', 'info', 'debug'] as const).find((l) => l === level) ?? config.log.level,
-      format: (['auto', 'json', 'pretty'] as const).find((f) => f === format) ?? config.log.format,
-    },
+    log: { level: env.COSELL_LOG_LEVEL ?? config.log.level, format: env.COSELL_LOG_FORMAT ?? config.log.format },
   };
 }
 
-export function loadConfig(file: string, env: Env = process.env): LoadedConfig {
+export function loadConfig(file: string, env: Environment = processEnv()): LoadedConfig {
   const abs = resolve(file);
   const parsed = loadYamlFile(abs, configSchema, 'config');
   return { ...applyEnv(parsed, env), file: abs, baseDir: dirname(abs) };

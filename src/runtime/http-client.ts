@@ -1,16 +1,15 @@
 /** The one way this project makes an axios instance for an API whose answers it parses and types itself. */
 import type { Agent } from 'node:https';
 import axios, { type AxiosInstance } from 'axios';
-
-const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'all_proxy'];
+import { processEnv } from './env.js';
 
 /**
  * Every status is returned (the caller maps it to a typed error), bodies go out and come back as text (so a
  * truncated one is a clear error, not a half-parsed object), and redirects are not followed: a bearer token
  * must never travel to another host — and without them axios skips its redirect wrapper. axios reads the proxy
- * variables on every request; when none is set the instance says so once.
+ * variables on every request; when none is set (`proxied`, from the env schema) the instance says so once.
  */
-export function createTextAxios(opts: { timeoutMs: number; maxContentLength: number; httpsAgent?: Agent }): AxiosInstance {
+export function createTextAxios(opts: { timeoutMs: number; maxContentLength: number; httpsAgent?: Agent; proxied?: boolean }): AxiosInstance {
   return axios.create({
     timeout: opts.timeoutMs,
     validateStatus: () => true,
@@ -19,6 +18,6 @@ export function createTextAxios(opts: { timeoutMs: number; maxContentLength: num
     maxRedirects: 0,
     maxContentLength: opts.maxContentLength,
     ...(opts.httpsAgent ? { httpsAgent: opts.httpsAgent } : {}),
-    ...(PROXY_VARIABLES.some((v) => process.env[v]) ? {} : { proxy: false as const }),
+    ...((opts.proxied ?? processEnv().proxied) ? {} : { proxy: false as const }),
   });
 }

@@ -9,3 +9,6 @@ export * from './scheduler.js';
 export * from './random.js';
 export * from './http-client.js';
 export * from './webhook-signature.js';
+export * from './private-file.js';
+export * from './env.js';
+export * from './cursor.js';

@@ -4,12 +4,13 @@
  * Values are never logged; errors name the variable, not its content.
  */
 import { readFileSync } from 'node:fs';
+import { processEnv } from './env.js';
 import { ConfigError } from './errors.js';
 import { registerSecret } from './redact.js';
 
 export type Env = Record<string, string | undefined>;
 
-export function readSecret(name: string, env: Env = process.env, what = 'secret'): string {
+export function readSecret(name: string, env: Env = processEnv().vars, what = 'secret'): string {
   const direct = env[name];
   if (direct !== undefined && direct !== '') return remember(direct);
   const file = env[`${name}_FILE`];
@@ -26,7 +27,7 @@ export function readSecret(name: string, env: Env = process.env, what = 'secret'
   throw new ConfigError(`${what}: environment variable ${name} (or ${name}_FILE) is not set`, `env:${name}`);
 }
 
-export function readOptionalSecret(name: string | undefined, env: Env = process.env): string | undefined {
+export function readOptionalSecret(name: string | undefined, env: Env = processEnv().vars): string | undefined {
   if (!name) return undefined;
   const direct = env[name];
   if (direct) return remember(direct);

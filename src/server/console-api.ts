@@ -3,7 +3,7 @@
  * against the mapping), with the targets a stage can be mapped to.
  */
 import { z } from 'zod';
-import { compareSides, readRecord } from '../admin/compare.js';
+import { compareSides, readRecord } from '../admin/index.js';
 import { requireConnection } from '../admin/index.js';
 import { stageTable } from '../mapping/index.js';
 import type { SurfaceContext } from './context.js';

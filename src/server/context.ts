@@ -1,5 +1,5 @@
 /** What the HTTP surface needs from the running service (built by the composition root, faked by nothing). */
-import type { CrmConnector } from '../../connectors/connector.js';
+import type { CrmConnector } from '../../connectors/index.js';
 import type { Mapping } from '../mapping/index.js';
 import type { ReferralsClient } from '../partner-center/index.js';
 import type { ConnectionConfig, Logger } from '../runtime/index.js';

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
-import { ConfigError, CosellError, ValidationError, describeError, readOptionalSecret, type Env, type ServerConfig } from '../runtime/index.js';
+import { ConfigError, CosellError, ValidationError, describeError, processEnv, readOptionalSecret, type Env, type ServerConfig } from '../runtime/index.js';
 import { apiRoutes } from './api.js';
 import { connectionConfigRoutes } from './connection-configs.js';
 import { authorize } from './auth.js';
@@ -19,7 +19,7 @@ import { createVerifier, type VerifierOptions } from './webhooks/verify.js';
 
 export { createMetrics, type Metrics, type MetricsSource } from './metrics.js';
 export { createHealth, type Health } from './health.js';
-export type { SurfaceContext, SurfaceConnection } from './context.js';
+export type { SurfaceContext, SurfaceConnection, StoredConnections } from './context.js';
 export { createVerifier } from './webhooks/verify.js';
 export { partnerCenterEventSchema, type PartnerCenterEvent } from './webhooks/receiver.js';
 export { registerPartnerCenterWebhook } from './webhooks/registration.js';
@@ -73,7 +73,7 @@ function tlsOptions(config: ServerConfig, env: Env, resolvePath: (p: string) => 
 
 export function buildHttpApp(opts: HttpServerOptions): FastifyInstance {
   const { config, ctx } = opts;
-  const env = opts.env ?? process.env;
+  const env = opts.env ?? processEnv().vars;
   const resolvePath = opts.resolvePath ?? ((p: string) => p);
   const https = tlsOptions(config, env, resolvePath);
   const app = Fastify({ logger: false, forceCloseConnections: 'idle', bodyLimit: 2 * 1024 * 1024, ...(https ? { https } : {}) }) as unknown as FastifyInstance;

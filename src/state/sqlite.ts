@@ -3,10 +3,11 @@
  * no business logic.
  */
 import Database from 'better-sqlite3';
-import { preparePrivateFile } from '../runtime/private-file.js';
+import { preparePrivateFile } from '../runtime/index.js';
 import { MIGRATIONS } from './migrations.js';
 import { pageOf, rowToRun, toConflict, toIssue, toLink, toSyncLog, type ConflictRow, type IssueRow, type LinkRow, type RunRow, type SyncLogRow } from './rows.js';
 import type { Checkpoint, Direction, Link, LinkState, PendingCreate, SyncLogEntry, SyncState } from './types.js';
+import { recordKey } from './record-key.js';
 
 export function openSqliteState(file: string): SyncState {
   preparePrivateFile(file);
@@ -155,7 +156,7 @@ export function openSqliteState(file: string): SyncState {
           db.prepare('UPDATE links SET base = ?, crm_echo = ?, crm_version = NULL WHERE connection = ? AND crm_id = ?').run(JSON.stringify(base), JSON.stringify(echo), c.connection, c.crmId);
         }
         db.prepare('UPDATE conflicts SET resolved_at = ?, resolution = ? WHERE id = ?').run(now(), take, id);
-        addRetry.run(c.connection, `crm:${c.crmId}`);
+        addRetry.run(c.connection, recordKey('crm', c.crmId));
       })();
       return { ...c, resolvedAt: now(), resolution: take };
     },

@@ -2,9 +2,9 @@
  * What runs after a connection's sync cycle, from its mapping: deal registration (`registration:`) and the
  * rep's notifications (`notify:`). A failure here is logged and never fails the cycle.
  */
-import type { CrmConnector } from '../../connectors/connector.js';
+import type { CrmConnector } from '../../connectors/index.js';
 import type { Mapping } from '../mapping/index.js';
-import type { NotifyEvent } from '../mapping/notify.js';
+import type { NotifyEvent } from '../mapping/index.js';
 import { describeError, type Logger } from '../runtime/index.js';
 import { HELP_TYPES, type Referral } from '../domain/index.js';
 import { invitationNotifications, notifyRep, referralNotifications, withReferralValues, type Notification } from './notify.js';

@@ -3,10 +3,10 @@
  * changes, page by page. Each page: plan every record, make the referral calls through the rate lane, batch the
  * CRM writes, and commit links, snapshots, issues and the cursor in one transaction.
  */
-import type { CrmConnector, CrmCreate, CrmRecord, CrmUpdate } from '../../connectors/connector.js';
+import type { CrmConnector, CrmCreate, CrmRecord, CrmUpdate } from '../../connectors/index.js';
 import { sameValue, type Referral } from '../domain/index.js';
 import { AuthError, BudgetExhaustedError, describeError, type Logger } from '../runtime/index.js';
-import { emptyCounts, type Checkpoint, type Direction, type Link, type RunCounts, type SyncState } from '../state/index.js';
+import { decodeRecordKey, emptyCounts, recordKey, type Checkpoint, type Direction, type Link, type RunCounts, type SyncState } from '../state/index.js';
 import type { Action } from './plan.js';
 import type { MappingPort, ReferralsPort, ReferralWithEtag } from './ports.js';
 import { readAhead } from './read-ahead.js';
@@ -130,7 +130,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
     for (const [i, o] of outcomes.entries()) {
       const work = works[i]!;
       if ('error' in o) {
-        const key = work.crmRecord ? `crm:${work.crmRecord.id}` : `referral:${work.referral?.referral.id ?? work.link?.referralId}`;
+        const key = work.crmRecord ? recordKey('crm', work.crmRecord.id) : recordKey('referral', String(work.referral?.referral.id ?? work.link?.referralId));
         log.warn('record failed', { connection, record: key, error: describeError(o.error) });
         cp.issues.push({ connection, recordKey: key, kind: 'error', message: describeError(o.error) });
         cp.retry.push(key);
@@ -152,12 +152,12 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
       counts.updated += o.counters.updated;
       counts.blocked += o.counters.blocked;
       if (o.planned.length === 0 && !o.blocked.length && !o.conflicts.length && !o.problems.length) counts.unchanged++;
-      const recordKey = o.crmId ? `crm:${o.crmId}` : `referral:${o.referralId}`;
+      const key = o.crmId ? recordKey('crm', o.crmId) : recordKey('referral', String(o.referralId));
       if (o.problems.length) {
-        issueSeen(recordKey);
-        cp.issues.push({ connection, recordKey, kind: o.rejected ? 'rejected' : 'validation', message: o.problems.map((p) => `${p.path}: ${p.message}`).join('; ') });
+        issueSeen(key);
+        cp.issues.push({ connection, recordKey: key, kind: o.rejected ? 'rejected' : 'validation', message: o.problems.map((p) => `${p.path}: ${p.message}`).join('; ') });
       } else {
-        cp.clearIssues.push(recordKey);
+        cp.clearIssues.push(key);
       }
       for (const c of o.conflicts) {
         // A record can come up in both phases of a cycle; a conflict is counted once.
@@ -207,12 +207,12 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
             if (outcome.status) link.message = outcome.status.reason;
           }
         } else {
-          issueSeen(`crm:${update.id}`);
+          issueSeen(recordKey('crm', update.id));
           const message = `CRM rejected the write-back: ${r.code ?? ''} ${r.message ?? ''}`.trim();
           log.warn('crm write failed', { connection, crmId: update.id, code: r.code, error: r.message });
-          cp.issues.push({ connection, recordKey: `crm:${update.id}`, kind: 'crm-write', message });
-          cp.clearIssues = cp.clearIssues.filter((k) => k !== `crm:${update.id}`);
-          cp.retry.push(`crm:${update.id}`);
+          cp.issues.push({ connection, recordKey: recordKey('crm', update.id), kind: 'crm-write', message });
+          cp.clearIssues = cp.clearIssues.filter((k) => k !== recordKey('crm', update.id));
+          cp.retry.push(recordKey('crm', update.id));
           // Keep the old link (or, for a just-created referral, the link without claiming the write-back landed).
           if (link && outcome.counters.created === 0) cp.links = cp.links.filter((l) => l !== link);
           else if (link) link.written = {};
@@ -245,7 +245,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
           direction: 'Incoming',
           updatedAt: at.toISOString(),
         });
-        cp.clearIssues.push(`referral:${n.create.ref}`);
+        cp.clearIssues.push(recordKey('referral', n.create.ref));
       };
       for (const n of newRecords) {
         const found = byRef.get(n.create.ref);
@@ -257,11 +257,11 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
           counts.createdInCrm++;
           linkNew(n, r.id, r.version ?? null);
         } else {
-          issueSeen(`referral:${n.create.ref}`);
-          cp.clearIssues = cp.clearIssues.filter((k) => k !== `referral:${n.create.ref}`);
+          issueSeen(recordKey('referral', n.create.ref));
+          cp.clearIssues = cp.clearIssues.filter((k) => k !== recordKey('referral', n.create.ref));
           log.warn('crm create failed', { connection, referralId: n.create.ref, code: r.code, error: r.message });
-          cp.issues.push({ connection, recordKey: `referral:${n.create.ref}`, kind: 'crm-create', message: `CRM rejected the new opportunity: ${r.code ?? ''} ${r.message ?? ''}`.trim() });
-          cp.retry.push(`referral:${n.create.ref}`);
+          cp.issues.push({ connection, recordKey: recordKey('referral', n.create.ref), kind: 'crm-create', message: `CRM rejected the new opportunity: ${r.code ?? ''} ${r.message ?? ''}`.trim() });
+          cp.retry.push(recordKey('referral', n.create.ref));
         }
       });
     }
@@ -280,10 +280,8 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
     const crmIds = new Set<string>();
     const referralIds = new Set<string>();
     for (const k of [...keys, ...pending]) {
-      if (k.startsWith('crm:')) crmIds.add(k.slice(4));
-      else if (k.startsWith('referral:')) referralIds.add(k.slice(9));
-      else if (k.startsWith('create-referral:')) crmIds.add(k.slice(16));
-      else if (k.startsWith('create-crm:')) referralIds.add(k.slice(11));
+      const key = decodeRecordKey(k);
+      if (key) (key.side === 'crm' ? crmIds : referralIds).add(key.id);
     }
     if (crmIds.size + referralIds.size === 0) return crmIds;
     const linksByCrm = await state.getLinks(connection, [...crmIds]);
@@ -318,8 +316,9 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
   const phaseOpenIssues = async (done: Set<string>) => {
     if (deps.dryRun) return;
     const ids = (await state.issues(connection))
-      .filter((i) => i.kind === 'validation' && i.recordKey.startsWith('crm:') && !done.has(i.recordKey.slice(4)))
-      .map((i) => i.recordKey.slice(4));
+      .filter((i) => i.kind === 'validation')
+      .map((i) => decodeRecordKey(i.recordKey))
+      .flatMap((k) => (k?.side === 'crm' && !done.has(k.id) ? [k.id] : []));
     const size = deps.pageSize ?? 200;
     for (let i = 0; i < ids.length && !stopped(); i += size) {
       const chunk = ids.slice(i, i + size);

@@ -4,8 +4,8 @@
  * are looked up before anything is created, so an event gives exactly one task across crashes and re-runs.
  * Events are derived from state (what the record shows now), never from a diff that a crash could lose.
  */
-import type { CrmConnector } from '../../connectors/connector.js';
-import { renderNotifyTemplate, type NotifyEvent, type NotifySection, type NotifyValues } from '../mapping/notify.js';
+import type { CrmConnector } from '../../connectors/index.js';
+import { renderNotifyTemplate, type NotifyEvent, type NotifySection, type NotifyValues } from '../mapping/index.js';
 import { describeError, type Logger } from '../runtime/index.js';
 import type { Referral } from '../domain/index.js';
 import type { ReferralWithEtag } from './ports.js';

@@ -2,7 +2,7 @@
  * What the engine needs from its collaborators, named from the engine's side. The mapping compiler, the
  * referrals client and the CRM connectors satisfy these; tests can hand in the real ones against sandboxes.
  */
-import type { CrmConnector, CrmRecord } from '../../connectors/connector.js';
+import type { CrmConnector, CrmRecord } from '../../connectors/index.js';
 import type { DealFieldKey, DealFields, Issue, PatchOp, Referral, ReferralCreate, ReferralFacts } from '../domain/index.js';
 import type { FieldPolicy } from './plan.js';
 

@@ -2,7 +2,7 @@
  * Syncing one record: plan it, make its referral calls (re-planning on a 412), and return what the page must
  * write to the CRM and commit to the state. CRM writes are not made here: the page batches them.
  */
-import type { CrmRecord } from '../../connectors/connector.js';
+import type { CrmRecord } from '../../connectors/index.js';
 import {
   dealFieldsToCreate,
   dealPathOf,

@@ -5,11 +5,10 @@
  * Partner Center) decides eligibility; its refusal reason becomes the line the rep sees. Nothing else of the
  * deal is sent: a Won deal is never reopened or edited.
  */
-import type { CrmConnector, CrmRecord, CrmUpdate } from '../../connectors/connector.js';
+import type { CrmConnector, CrmRecord, CrmUpdate } from '../../connectors/index.js';
 import { INCENTIVE_PROGRAMS, isReviewClosed, registrationEligibility, registrationViewSchema, sameValue, type Referral, type RegistrationRequest, type RegistrationResponse, type RegistrationView, type ReviewStatus } from '../domain/index.js';
-import type { RegistrationSection } from '../mapping/registration.js';
+import type { NotifyEvent, RegistrationSection } from '../mapping/index.js';
 import { describeError, ValidationError, type Logger } from '../runtime/index.js';
-import type { NotifyEvent } from '../mapping/notify.js';
 import type { Notification } from './notify.js';
 import type { ReferralWithEtag } from './ports.js';
 

@@ -6,7 +6,7 @@
  * the same rule as the scheduled pull, so an event about one of our own invitations never creates an
  * opportunity; those connections' cycles still run, and their incremental pull takes what changed.
  */
-import type { SyncState } from '../state/index.js';
+import { recordKey, type SyncState } from '../state/index.js';
 import type { ReferralsPort } from './ports.js';
 
 export interface TargetedConnection {
@@ -23,7 +23,7 @@ export interface TargetedDeps {
 
 /** Returns the connections whose cycle was run (empty when none can see the referral). */
 export async function syncReferralNow(deps: TargetedDeps, referralId: string): Promise<string[]> {
-  const key = `referral:${referralId}`;
+  const key = recordKey('referral', referralId);
   const targets: string[] = [];
   for (const c of deps.connections) {
     if ((await deps.state.getLinksByReferral(c.name, [referralId])).size > 0) targets.push(c.name);

@@ -6,9 +6,8 @@
  */
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DynamicsSandbox } from '../../connectors/dynamics365/index.js';
-import type { SalesforceSandbox } from '../../connectors/salesforce/index.js';
 import { browserAvailable, openBrowser, seriousViolations, shot, startService, type RunningService } from './harness.js';
+import type { DynamicsSandbox, SalesforceSandbox } from '../../sandboxes/index.js';
 
 const enabled = browserAvailable();
 

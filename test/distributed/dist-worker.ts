@@ -4,7 +4,7 @@
  * Prints `page <connection>` as each page starts and `ready` once it takes jobs; SIGTERM closes gracefully.
  */
 import { createSalesforceConnector } from '../../connectors/salesforce/index.js';
-import { startSyncWorker } from '../../src/jobs/worker.js';
+import { startSyncWorker } from '../../src/jobs/index.js';
 import { compileMapping, loadMapping } from '../../src/mapping/index.js';
 import { apiKeyProvider, createReferralsClient } from '../../src/partner-center/index.js';
 import { createLogger, onShutdownSignal } from '../../src/runtime/index.js';

@@ -1,7 +1,7 @@
 /** The SyncState contract on PostgreSQL, each store in its own schema (dropped afterwards). */
 import { afterAll, describe, expect, it } from 'vitest';
 import { openPostgresState } from '../../src/state/index.js';
-import { migrate, openPool } from '../../src/state/postgres/index.js';
+import { migrate, openPool } from '../../src/state/index.js';
 import { PG_MIGRATIONS } from '../../src/state/postgres/migrations.js';
 import { databaseUrl, dropSchema, servicesUp, uniqueName } from '../helpers/services.js';
 import { stateContract } from '../helpers/state-contract.js';

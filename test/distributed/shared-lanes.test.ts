@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { redisLanePauses } from '../../src/jobs/shared-pauses.js';
+import { redisLanePauses } from '../../src/jobs/index.js';
 import { createLane, RateLimitedError, shareLanePauses } from '../../src/runtime/index.js';
 import { redisUrl, servicesUp, uniqueName } from '../helpers/services.js';
 

@@ -4,11 +4,11 @@
  * with the reason instead of retrying, other errors are retried with backoff, graceful close releases the lease.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { openSyncQueue, type SyncQueue } from '../../src/jobs/queue.js';
-import { startSyncWorker, type SyncWorker, type WorkerConnection } from '../../src/jobs/worker.js';
+import { openSyncQueue, type SyncQueue } from '../../src/jobs/index.js';
+import { startSyncWorker, type SyncWorker, type WorkerConnection } from '../../src/jobs/index.js';
 import { AuthError, silentLogger } from '../../src/runtime/index.js';
 import { emptyCounts, openPostgresState, type PostgresState } from '../../src/state/index.js';
-import { acquireLease } from '../../src/state/postgres/index.js';
+import { acquireLease } from '../../src/state/index.js';
 import { databaseUrl, redisUrl, servicesUp, tearDown, uniqueName } from '../helpers/services.js';
 
 const up = await servicesUp({ postgres: true, redis: true });

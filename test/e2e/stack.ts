@@ -7,8 +7,8 @@ import { afterEach, beforeEach } from 'vitest';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CrmConnector } from '../../connectors/connector.js';
-import { createDynamicsConnector, startDynamicsSandbox, type DynamicsSandbox } from '../../connectors/dynamics365/index.js';
-import { createSalesforceConnector, startSalesforceSandbox, type SalesforceSandbox } from '../../connectors/salesforce/index.js';
+import { createDynamicsConnector } from '../../connectors/dynamics365/index.js';
+import { createSalesforceConnector } from '../../connectors/salesforce/index.js';
 import { compileMapping, loadMapping, type CompiledMapping } from '../../src/mapping/index.js';
 import { apiKeyProvider, createReferralsClient, type ReferralsClient } from '../../src/partner-center/index.js';
 import { startReferralStore, type ReferralStoreHandle } from '../../src/referral-store/index.js';
@@ -16,6 +16,7 @@ import { silentLogger, type Logger } from '../../src/runtime/index.js';
 import { openSqliteState, type SyncState } from '../../src/state/index.js';
 import { afterCycle, runCycle, syncRegistrations } from '../../src/sync/index.js';
 import type { Referral } from '../../src/domain/index.js';
+import { startDynamicsSandbox, type DynamicsSandbox, startSalesforceSandbox, type SalesforceSandbox } from '../../sandboxes/index.js';
 
 export type CrmKind = 'salesforce' | 'dynamics365';
 type RegistrationRole = 'registrationStatus' | 'registrationReason' | 'registrationActionRequired' | 'registrationLine';

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { connect } from 'node:net';
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import type { SyncQueue } from '../../src/jobs/queue.js';
+import type { SyncQueue } from '../../src/jobs/index.js';
 
 export const databaseUrl = process.env.COSELL_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const redisUrl = process.env.COSELL_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';

@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startSalesforceSandbox, type SalesforceSandbox } from '../../connectors/salesforce/index.js';
 import { apiKeyProvider, createReferralsClient } from '../../src/partner-center/index.js';
 import { startReferralStore, type ReferralStoreHandle } from '../../src/referral-store/index.js';
 import { seededRandom as prng } from '../../src/runtime/index.js';
+import { startSalesforceSandbox, type SalesforceSandbox } from '../../sandboxes/index.js';
 
 const RECORDS = 10_000;
 const KILLS = 20;

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createSalesforceConnector, startSalesforceSandbox, type SalesforceSandbox } from '../../connectors/salesforce/index.js';
+import { createSalesforceConnector } from '../../connectors/salesforce/index.js';
 import { compileMapping, loadMapping } from '../../src/mapping/index.js';
 import { apiKeyProvider, createReferralsClient } from '../../src/partner-center/index.js';
 import { startReferralStore, type ReferralStoreHandle } from '../../src/referral-store/index.js';
@@ -16,6 +16,7 @@ import { createLogger, silentLogger } from '../../src/runtime/index.js';
 import { openSqliteState } from '../../src/state/index.js';
 import { runCycle } from '../../src/sync/index.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
+import { startSalesforceSandbox, type SalesforceSandbox } from '../../sandboxes/index.js';
 
 const RECORDS = 2000;
 let sb: SalesforceSandbox;

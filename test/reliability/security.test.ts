@@ -8,10 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDynamicsSandbox, type DynamicsSandbox } from '../../connectors/dynamics365/index.js';
-import { startSalesforceSandbox, type SalesforceSandbox } from '../../connectors/salesforce/index.js';
 import { openService } from '../../src/cli/service.js';
 import { createLogger, describeError, loadConfig } from '../../src/runtime/index.js';
+import { startDynamicsSandbox, type DynamicsSandbox, startSalesforceSandbox, type SalesforceSandbox } from '../../sandboxes/index.js';
 
 const SECRETS = {
   sfClientSecret: 'Sf-Client-Secret-9f3a1c77e2',

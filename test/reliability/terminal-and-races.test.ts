@@ -65,7 +65,6 @@ describe('races', () => {
       try {
         return await editor.patch(id, ops, current.etag);
       } catch {
-        continue;
       }
     }
     throw new Error(`could not edit ${id}`);

@@ -6,9 +6,8 @@
  * modules; a route added there belongs in this list.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDynamicsSandbox, type DynamicsSandbox } from '../../connectors/dynamics365/index.js';
-import { startSalesforceSandbox, type SalesforceSandbox } from '../../connectors/salesforce/index.js';
 import { raw, spellings } from './attack.js';
+import { startDynamicsSandbox, type DynamicsSandbox, startSalesforceSandbox, type SalesforceSandbox } from '../../sandboxes/index.js';
 
 let sf: SalesforceSandbox;
 let d365: DynamicsSandbox;

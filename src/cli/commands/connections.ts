@@ -4,7 +4,7 @@
  * change is scheduled at once on the shared queue.
  */
 import type { Command } from 'commander';
-import { openSyncQueue } from '../../jobs/queue.js';
+import { openSyncQueue } from '../../jobs/index.js';
 import { connectionSchema, loadYamlFile } from '../../runtime/index.js';
 import { cliContext, table } from '../context.js';
 import { openDistributedState, redisUrl, scheduledConnections } from './distributed.js';

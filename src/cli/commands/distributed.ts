@@ -7,18 +7,19 @@
  * finished and checkpointed, leases are released, exit 0.
  */
 import type { Command } from 'commander';
-import { openSyncQueue, type SyncQueue } from '../../jobs/queue.js';
-import { startSyncWorker, type WorkerConnection } from '../../jobs/worker.js';
-import { ConfigError, onShutdownSignal, type ConnectionConfig, type LoadedConfig, type Logger } from '../../runtime/index.js';
-import type { StoredConnections } from '../../server/context.js';
+import { openSyncQueue, type SyncQueue } from '../../jobs/index.js';
+import { startSyncWorker, type WorkerConnection } from '../../jobs/index.js';
+import { ConfigError, onShutdownSignal, readOptionalSecret, type ConnectionConfig, type LoadedConfig, type Logger } from '../../runtime/index.js';
+import type { StoredConnections } from '../../server/index.js';
 import { databaseUrl, openPostgresState, type PostgresState } from '../../state/index.js';
-import { connectionConfigs } from '../../state/postgres/index.js';
+import { connectionConfigs } from '../../state/index.js';
 import { cliContext } from '../context.js';
 import { openService, type Service } from '../service.js';
 import { createSurface } from '../surface.js';
 
 export function redisUrl(config: LoadedConfig): string {
-  const url = process.env[config.runtime.redisUrlEnv];
+  // A Redis URL may carry a password: read it like a secret (NAME or NAME_FILE).
+  const url = readOptionalSecret(config.runtime.redisUrlEnv);
   if (!url) throw new ConfigError(`distributed mode: set ${config.runtime.redisUrlEnv} to the Redis URL (redis://host:6379)`, config.file);
   return url;
 }

@@ -6,8 +6,8 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { ConfigError } from '../../runtime/index.js';
 import { databaseUrl, openConfiguredState } from '../../state/index.js';
-import { copySqliteToPostgres } from '../../state/copy.js';
-import { migrate, openPool } from '../../state/postgres/index.js';
+import { copySqliteToPostgres } from '../../state/index.js';
+import { migrate, openPool } from '../../state/index.js';
 import { cliContext, table } from '../context.js';
 
 export function registerState(program: Command): void {

@@ -5,6 +5,7 @@
  */
 import { pageOf, rowToRun, toConflict, toIssue, toLink, toSyncLog, type ConflictRow, type IssueRow, type LinkRow, type RunRow, type SyncLogRow } from '../rows.js';
 import type { Checkpoint, Link, LinkState, SyncState } from '../types.js';
+import { recordKey } from '../record-key.js';
 import { checkFence, type Fence } from './lease.js';
 import { inTx, migrate, openPool, type Db, type PoolOptions, type Tx } from './pool.js';
 
@@ -179,7 +180,7 @@ export async function openPostgresState(opts: PoolOptions): Promise<PostgresStat
         }
         const at = now();
         await c.query('UPDATE conflicts SET resolved_at = $1, resolution = $2 WHERE id = $3', [at, take, id]);
-        await addRetries(c, x.connection, [`crm:${x.crmId}`]);
+        await addRetries(c, x.connection, [recordKey('crm', x.crmId)]);
         return { ...x, resolvedAt: at, resolution: take };
       });
     },

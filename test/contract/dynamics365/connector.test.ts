@@ -4,8 +4,9 @@
  */
 import https from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDynamicsConnector, startDynamicsSandbox, type DynamicsSandbox } from '../../../connectors/dynamics365/index.js';
+import { createDynamicsConnector } from '../../../connectors/dynamics365/index.js';
 import type { CrmConnector, CrmRecord } from '../../../connectors/connector.js';
+import { startDynamicsSandbox, type DynamicsSandbox } from '../../../sandboxes/index.js';
 
 let sb: DynamicsSandbox;
 let c: CrmConnector;

@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import https from 'node:https';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startDynamicsSandbox, type DynamicsSandbox } from '../../../connectors/dynamics365/index.js';
+import { startDynamicsSandbox, type DynamicsSandbox } from '../../../sandboxes/index.js';
 
 type Step = { ok: true; value: Record<string, unknown> & { value?: Record<string, unknown>[] } } | { ok: false; status: number | null; code: string | null; message: string };
 

@@ -58,8 +58,9 @@ const deltaLink = (out.track as { value?: { oDataDeltaLink?: string } }).value?.
 // $batch: two creates in one change set.
 await step('batch', async () => {
   api.startBatch();
-  api.create({ collection: 'opportunities', data: { name: 'Contract batch A', estimatedvalue: 100 } });
-  api.create({ collection: 'opportunities', data: { name: 'Contract batch B', estimatedvalue: 200 } });
+  // In batch mode a create only queues the request; executeBatch sends them and carries their answers.
+  void api.create({ collection: 'opportunities', data: { name: 'Contract batch A', estimatedvalue: 100 } });
+  void api.create({ collection: 'opportunities', data: { name: 'Contract batch B', estimatedvalue: 200 } });
   return api.executeBatch({ inChangeSet: true });
 });
 

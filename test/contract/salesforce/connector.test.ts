@@ -2,9 +2,10 @@
  * The Salesforce connector against the sandbox over real HTTP with unmodified jsforce.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSalesforceConnector, startSalesforceSandbox, type SalesforceSandbox } from '../../../connectors/salesforce/index.js';
+import { createSalesforceConnector } from '../../../connectors/salesforce/index.js';
 import type { CrmConnector } from '../../../connectors/connector.js';
 import { AuthError, BudgetExhaustedError } from '../../../src/runtime/index.js';
+import { startSalesforceSandbox, type SalesforceSandbox } from '../../../sandboxes/index.js';
 
 let sb: SalesforceSandbox;
 const rate = { concurrency: 4, intervalCap: 10_000, intervalMs: 1000, timeoutMs: 10_000, maxRetries: 2 };

@@ -5,7 +5,7 @@
  */
 import jsforce from 'jsforce';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startSalesforceSandbox, type SalesforceSandbox } from '../../../connectors/salesforce/index.js';
+import { startSalesforceSandbox, type SalesforceSandbox } from '../../../sandboxes/index.js';
 
 let sb: SalesforceSandbox;
 let conn: jsforce.Connection;

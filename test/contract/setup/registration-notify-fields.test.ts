@@ -3,8 +3,9 @@
  * registration fields on the opportunity and the event-key field on tasks.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDynamicsConnector, startDynamicsSandbox, type DynamicsSandbox } from '../../../connectors/dynamics365/index.js';
+import { createDynamicsConnector } from '../../../connectors/dynamics365/index.js';
 import { buildDeployPackage, CUSTOM_OPPORTUNITY_FIELDS } from '../../../connectors/salesforce/index.js';
+import { startDynamicsSandbox, type DynamicsSandbox } from '../../../sandboxes/index.js';
 
 describe('setup salesforce', () => {
   it('packages the registration fields on Opportunity and the event key on Activity (Task), with field access', () => {

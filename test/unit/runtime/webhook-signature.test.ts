@@ -1,4 +1,4 @@
-/** Partner Center's webhook signature scheme (src/partner-center/webhook-signature.ts): sign, headers, read, verify. */
+/** Partner Center's webhook signature scheme (src/domain/webhook-signature.ts): sign, headers, read, verify. */
 import { generateKeyPairSync } from 'node:crypto';
 import { generate } from 'selfsigned';
 import { beforeAll, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { dateLiteralRange } from '../../../connectors/salesforce/sandbox/date-literals.js';
+import { dateLiteralRange } from '../../../sandboxes/salesforce/date-literals.js';
 
 // Thursday 2026-12-03 15:30 UTC
 const now = new Date(Date.UTC(2026, 11, 3, 15, 30));

@@ -31,6 +31,14 @@ describe('salesforce connector: odd answers', () => {
     expect(String((err as Error).message)).toMatch(/describe opportunity/);
   });
 
+  it('JSON of the wrong shape is a RemoteError naming the call and the field (parsed at the boundary, not cast)', async () => {
+    token();
+    nock(ORG).get(describeUrl).reply(200, { fields: [{ name: 'StageName', type: 'picklist' }] });
+    const err = await connector().describeFields().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RemoteError);
+    expect((err as Error).message).toMatch(/^Salesforce describe opportunity: unexpected response \(fields\.0\.label: /);
+  });
+
   it('a session rejected twice is an AuthError naming the client', async () => {
     token();
     token();

@@ -1,0 +1,3 @@
+/** What both connectors share: linking the activities created with a record. */
+export { linkRelated } from './related.js';
+export { parseAnswer } from './answer.js';

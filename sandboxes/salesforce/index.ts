@@ -1,0 +1,146 @@
+/**
+ * A local Salesforce for the REST API subset cosell-sync and an admin's tools use: `npm start` runs with no
+ * Salesforce org, and integration tests cross a real HTTP boundary with unmodified jsforce.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { generate } from 'selfsigned';
+import { processEnv, silentLogger, type Logger } from '../../src/runtime/index.js';
+import { createFaults, faultsFromEnv, type FaultInput } from '../shared/index.js';
+import { Org, randomToken, type Row } from './org.js';
+import { buildServer } from './server.js';
+import { seedOrg, startActivity } from './seed.js';
+
+export interface SandboxOptions {
+  port?: number;
+  host?: string;
+  /** Opportunities to seed (with accounts and owners). */
+  seed?: number;
+  /** Simulated sales reps editing, advancing, winning, losing and deleting opportunities. */
+  activity?: boolean | { intervalMs: number };
+  randomSeed?: number;
+  credentials?: Partial<{ clientId: string; clientSecret: string; username: string; password: string }>;
+  dailyApiLimit?: number;
+  tokenLifetimeSeconds?: number;
+  /** Where the JWT bearer key pair and certificate are kept (created on first use). */
+  certDir?: string;
+  faults?: FaultInput;
+  log?: Logger;
+}
+
+export interface SalesforceSandbox {
+  /** Instance URL, e.g. http://127.0.0.1:PORT */
+  url: string;
+  credentials: {
+    instanceUrl: string;
+    loginUrl: string;
+    clientId: string;
+    clientSecret: string;
+    username: string;
+    password: string;
+    privateKeyPem: string;
+    certificatePem: string;
+    certFile: string;
+  };
+  org: {
+    insert(object: string, fields: Row): string;
+    update(object: string, id: string, fields: Row): void;
+    remove(object: string, id: string): void;
+    get(object: string, id: string): Row;
+    all(object: string): Row[];
+    count(object: string): number;
+  };
+  faults: ReturnType<typeof createFaults>;
+  /** Calls by endpoint, API usage, and query records served (what a pull really cost). */
+  stats(): { calls: number; byEndpoint: Record<string, number>; apiUsage: number; recordsServed: number };
+  /** Invalidate every issued access token (tests the connector's re-authentication). */
+  expireTokens(): void;
+  /** Paste-ready config for this sandbox. */
+  describe(): string;
+  close(): Promise<void>;
+}
+
+async function keyPair(dir: string): Promise<{ privateKeyPem: string; certificatePem: string; certFile: string }> {
+  mkdirSync(dir, { recursive: true });
+  const keyFile = join(dir, 'jwt-private-key.pem');
+  const certFile = resolve(dir, 'jwt-certificate.pem');
+  if (!existsSync(keyFile) || !existsSync(certFile)) {
+    const pems = await generate([{ name: 'commonName', value: 'cosell-sync Salesforce sandbox (JWT bearer)' }], { keySize: 2048, algorithm: 'sha256' });
+    writeFileSync(keyFile, pems.private, { mode: 0o600 });
+    writeFileSync(certFile, pems.cert);
+  }
+  return { privateKeyPem: readFileSync(keyFile, 'utf8'), certificatePem: readFileSync(certFile, 'utf8'), certFile };
+}
+
+export async function startSalesforceSandbox(opts: SandboxOptions = {}): Promise<SalesforceSandbox> {
+  const log = opts.log ?? silentLogger;
+  const env = processEnv();
+  const org = new Org();
+  const creds = {
+    clientId: opts.credentials?.clientId ?? env.SF_SANDBOX_CLIENT_ID ?? '3MVG9sandbox.cosell.sync',
+    clientSecret: opts.credentials?.clientSecret ?? env.SF_SANDBOX_CLIENT_SECRET ?? randomToken(),
+    username: opts.credentials?.username ?? env.SF_SANDBOX_USERNAME ?? 'integration@cosell-sandbox.example',
+    password: opts.credentials?.password ?? env.SF_SANDBOX_PASSWORD ?? randomToken(),
+  };
+  const keys = await keyPair(opts.certDir ?? join('.cosell', 'sandbox-certs', 'salesforce'));
+  let base = '';
+  const faults = createFaults(opts.faults ?? faultsFromEnv('SF_SANDBOX_FAULTS', env.SF_SANDBOX_FAULTS), (status) => [
+    { message: status === 429 ? 'Too many requests' : 'Service unavailable', errorCode: status === 429 ? 'REQUEST_LIMIT_EXCEEDED' : 'SERVER_UNAVAILABLE', fields: [] },
+  ]);
+  const { app, sessions, stats } = buildServer({
+    org,
+    credentials: creds,
+    certificatePem: keys.certificatePem,
+    tokenLifetimeSeconds: opts.tokenLifetimeSeconds ?? 7200,
+    dailyApiLimit: opts.dailyApiLimit ?? 1_000_000,
+    faults,
+    baseUrl: () => base,
+  });
+  await app.listen({ port: opts.port ?? 0, host: opts.host ?? '127.0.0.1' });
+  const addr = app.server.address() as AddressInfo;
+  base = `http://${addr.address.includes(':') ? `[${addr.address}]` : addr.address}:${addr.port}`;
+  if (opts.seed) seedOrg(org, opts.seed, opts.randomSeed ?? 7);
+  const stopActivity = opts.activity ? startActivity(org, typeof opts.activity === 'object' ? opts.activity.intervalMs : 15_000, opts.randomSeed ?? 7, log) : () => undefined;
+  log.info('salesforce sandbox listening', { url: base, opportunities: org.count('Opportunity') });
+
+  const credentials = { instanceUrl: base, loginUrl: base, ...creds, privateKeyPem: keys.privateKeyPem, certificatePem: keys.certificatePem, certFile: keys.certFile };
+  return {
+    url: base,
+    credentials,
+    org: {
+      insert: (o, f) => org.insert(o, f),
+      update: (o, id, f) => org.update(o, id, f),
+      remove: (o, id) => org.remove(o, id),
+      get: (o, id) => org.get(o, id, true),
+      all: (o) => org.all(o),
+      count: (o) => org.count(o),
+    },
+    faults,
+    stats: () => ({ calls: stats.calls, byEndpoint: { ...stats.byEndpoint }, apiUsage: stats.used, recordsServed: stats.recordsServed }),
+    expireTokens: () => sessions.clear(),
+    describe: () =>
+      [
+        '# Salesforce sandbox — paste into a connection (secrets go in the environment, not the file)',
+        'crm:',
+        '  kind: salesforce',
+        `  instanceUrl: ${base}`,
+        `  loginUrl: ${base}`,
+        '  auth:',
+        '    method: jwt',
+        `    clientId: ${creds.clientId}`,
+        `    username: ${creds.username}`,
+        '    privateKeyEnv: SF_PRIVATE_KEY   # export SF_PRIVATE_KEY_FILE=' + join(keys.certFile, '..', 'jwt-private-key.pem'),
+        `# certificate (JWT bearer): ${keys.certFile}`,
+        `# client secret (client credentials / password flows): ${creds.clientSecret}`,
+        `# password flow: username ${creds.username}, password ${creds.password}`,
+      ].join('\n'),
+    async close() {
+      stopActivity();
+      await app.close();
+    },
+  };
+}
+
+export { Org, DEFAULT_STAGES, SCHEMA } from './org.js';
+export { verifyAssertion } from './server.js';

@@ -1,0 +1,2 @@
+/** What both sandboxes share: fault injection. */
+export * from './faults.js';
