@@ -32,7 +32,16 @@ async function fill(file: string): Promise<void> {
   for (let i = 0; i < scale; i += 5000) {
     const batch = Array.from({ length: Math.min(5000, scale - i) }, (_, k) => {
       const n = i + k;
-      return { runId: big, connection: 'sf', at, crmId: `006B${String(n).padStart(14, '0')}`, referralId: randomUUID(), name: `Bench deal ${n}`, outcome: OUTCOMES[n % OUTCOMES.length]!, reason: n % 5 === 4 ? 'stage: not mapped' : null };
+      return {
+        runId: big,
+        connection: 'sf',
+        at,
+        crmId: `006B${String(n).padStart(14, '0')}`,
+        referralId: randomUUID(),
+        name: `Bench deal ${n}`,
+        outcome: OUTCOMES[n % OUTCOMES.length]!,
+        reason: n % 5 === 4 ? 'stage: not mapped' : null,
+      };
     });
     await state.appendSyncLog(batch);
   }
@@ -108,7 +117,9 @@ async function main() {
   await browser.close();
   await svc.stop();
 
-  const table = [`Console (scale ${scale.toLocaleString('en-US')}, ${rounds} rounds; p95 in ms; bar: 1,000 ms)`, '', '| Kind | What | p95 ms |', '|---|---|---|', ...rows].join('\n');
+  const table = [`Console (scale ${scale.toLocaleString('en-US')}, ${rounds} rounds; p95 in ms; bar: 1,000 ms)`, '', '| Kind | What | p95 ms |', '|---|---|---|', ...rows].join(
+    '\n',
+  );
   console.log(table);
   if (args.includes('--write')) {
     const file = 'bench/RESULTS.md';

@@ -59,8 +59,23 @@ function handWritten(r: CrmRecord): DealFields {
   const d = emptyDealFields();
   const v = (c: { ok: boolean; value?: unknown }) => (c.ok ? (c.value as never) : null);
   d.name = v(toText(f.Name));
-  d.customer = { ...d.customer, name: v(toText(f.Account?.Name)), country: v(toCountry(f.Account?.BillingCountry)), city: v(toText(f.Account?.BillingCity)), state: v(toText(f.Account?.BillingState)), postalCode: v(toText(f.Account?.BillingPostalCode)), addressLine1: v(toText(f.Account?.BillingStreet)) };
-  d.contact = f.Customer_Contact_Email__c ? { firstName: v(toText(f.Customer_Contact_First_Name__c)), lastName: v(toText(f.Customer_Contact_Last_Name__c)), email: v(toEmail(f.Customer_Contact_Email__c)), phone: v(toPhone(f.Customer_Contact_Phone__c)) } : null;
+  d.customer = {
+    ...d.customer,
+    name: v(toText(f.Account?.Name)),
+    country: v(toCountry(f.Account?.BillingCountry)),
+    city: v(toText(f.Account?.BillingCity)),
+    state: v(toText(f.Account?.BillingState)),
+    postalCode: v(toText(f.Account?.BillingPostalCode)),
+    addressLine1: v(toText(f.Account?.BillingStreet)),
+  };
+  d.contact = f.Customer_Contact_Email__c
+    ? {
+        firstName: v(toText(f.Customer_Contact_First_Name__c)),
+        lastName: v(toText(f.Customer_Contact_Last_Name__c)),
+        email: v(toEmail(f.Customer_Contact_Email__c)),
+        phone: v(toPhone(f.Customer_Contact_Phone__c)),
+      }
+    : null;
   d.value = v(toMoney(f.Amount));
   d.currency = v(toCurrency(f.CurrencyIsoCode ?? 'USD'));
   d.closeDate = v(toDate(f.CloseDate));

@@ -61,7 +61,13 @@ async function measureIdle() {
   const query = state.db.query.bind(state.db);
   (state.db as { query: unknown }).query = (...a: unknown[]) => (statements++, (query as (...x: unknown[]) => unknown)(...a));
   const noop = async () => ({ counts: emptyCounts(), openIssues: 0, planned: [], interrupted: false });
-  const worker = startSyncWorker({ connections: [{ name: 'sf', runCycle: noop }], state, redisUrl, runtime: { prefix, leaseSeconds: 30, concurrency: 1, sliceSeconds: 60 }, log: silentLogger });
+  const worker = startSyncWorker({
+    connections: [{ name: 'sf', runCycle: noop }],
+    state,
+    redisUrl,
+    runtime: { prefix, leaseSeconds: 30, concurrency: 1, sliceSeconds: 60 },
+    log: silentLogger,
+  });
   const { QueueEvents } = await import('bullmq');
   const events = new QueueEvents('cosell-sync', { connection: { url: redisUrl }, prefix });
   await events.waitUntilReady();

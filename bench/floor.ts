@@ -15,9 +15,11 @@ export interface FloorResult {
 
 async function pool<T>(items: T[], concurrency: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < items.length) await fn(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < items.length) await fn(items[next++]!);
+    }),
+  );
 }
 
 function referralBody(id: string, amount: number) {
@@ -34,7 +36,13 @@ function referralBody(id: string, amount: number) {
 }
 
 /** A JSON request over https trusting the sandbox CA (fetch cannot take a CA). */
-function httpsJson(url: string, method: string, headers: Record<string, string>, body: string | undefined, ca: string): Promise<{ status: number; headers: Record<string, string>; body: string }> {
+function httpsJson(
+  url: string,
+  method: string,
+  headers: Record<string, string>,
+  body: string | undefined,
+  ca: string,
+): Promise<{ status: number; headers: Record<string, string>; body: string }> {
   return new Promise((resolve, reject) => {
     const req = https.request(url, { method, headers: { ...headers, ...(body ? { 'Content-Length': Buffer.byteLength(body) } : {}) }, ca }, (res) => {
       const chunks: Buffer[] = [];
@@ -49,7 +57,12 @@ function httpsJson(url: string, method: string, headers: Record<string, string>,
 
 async function d365Token(e: Env): Promise<string> {
   const d = e.d365!;
-  const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: d.credentials.clientId, client_secret: d.credentials.clientSecret, scope: `${d.url}/.default` }).toString();
+  const form = new URLSearchParams({
+    grant_type: 'client_credentials',
+    client_id: d.credentials.clientId,
+    client_secret: d.credentials.clientSecret,
+    scope: `${d.url}/.default`,
+  }).toString();
   const res = await httpsJson(`${d.authority}/oauth2/v2.0/token`, 'POST', { 'Content-Type': 'application/x-www-form-urlencoded' }, form, d.caPem);
   return (JSON.parse(res.body) as { access_token: string }).access_token;
 }
@@ -111,7 +124,12 @@ export async function apiFloor(e: Env, n: number, concurrency: number, opts: { c
     calls++;
     const auth = { Authorization: `Bearer ${token}` };
     const where = opts.changesOnly ? `WHERE SystemModstamp >= ${since}` : 'WHERE Sync_with_Partner_Center__c = true';
-    let res = (await (await fetch(`${e.sf.url}/services/data/v62.0/queryAll?q=${encodeURIComponent(`SELECT ${['Id', 'SystemModstamp', 'IsDeleted', ...fields].join(', ')} FROM Opportunity ${where} ORDER BY SystemModstamp, Id`)}`, { headers: auth })).json()) as { records: { Id: string; Amount: number }[]; nextRecordsUrl?: string };
+    let res = (await (
+      await fetch(
+        `${e.sf.url}/services/data/v62.0/queryAll?q=${encodeURIComponent(`SELECT ${['Id', 'SystemModstamp', 'IsDeleted', ...fields].join(', ')} FROM Opportunity ${where} ORDER BY SystemModstamp, Id`)}`,
+        { headers: auth },
+      )
+    ).json()) as { records: { Id: string; Amount: number }[]; nextRecordsUrl?: string };
     calls++;
     for (;;) {
       ids.push(...res.records.map((r) => ({ id: r.Id, amount: r.Amount })));
@@ -140,7 +158,11 @@ export async function apiFloor(e: Env, n: number, concurrency: number, opts: { c
     if (opts.changesOnly) {
       const refId = refIds.get(id);
       if (!refId) return;
-      await fetch(`${e.store.url}/referrals/${refId}`, { method: 'PATCH', headers: storeHeaders(e), body: JSON.stringify([{ op: 'replace', path: '/details/dealValue', value: amount }]) });
+      await fetch(`${e.store.url}/referrals/${refId}`, {
+        method: 'PATCH',
+        headers: storeHeaders(e),
+        body: JSON.stringify([{ op: 'replace', path: '/details/dealValue', value: amount }]),
+      });
     } else {
       const res = await fetch(`${e.store.url}/referrals`, { method: 'POST', headers: storeHeaders(e), body: JSON.stringify(referralBody(id, amount)) });
       created.set(id, ((await res.json()) as { id: string }).id);
@@ -160,7 +182,10 @@ export async function apiFloor(e: Env, n: number, concurrency: number, opts: { c
         await fetch(`${e.sf!.url}/services/data/v62.0/composite/sobjects`, {
           method: 'PATCH',
           headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-          body: JSON.stringify({ allOrNone: false, records: chunk.map((c) => ({ attributes: { type: 'Opportunity' }, id: c.id, Referral_Id__c: c.ref, Referral_Status__c: 'Active' })) }),
+          body: JSON.stringify({
+            allOrNone: false,
+            records: chunk.map((c) => ({ attributes: { type: 'Opportunity' }, id: c.id, Referral_Id__c: c.ref, Referral_Status__c: 'Active' })),
+          }),
         });
         calls++;
       });
@@ -171,9 +196,18 @@ export async function apiFloor(e: Env, n: number, concurrency: number, opts: { c
       await pool(chunks, concurrency, async (chunk) => {
         const boundary = `batch_${Math.random().toString(36).slice(2)}`;
         const body = `${chunk
-          .map((c) => `--${boundary}\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nPATCH /api/data/v9.2/opportunities(${c.id}) HTTP/1.1\r\nContent-Type: application/json\r\nIf-Match: *\r\n\r\n${JSON.stringify({ cosell_referralid: c.ref, cosell_referralstatus: 'Active' })}`)
+          .map(
+            (c) =>
+              `--${boundary}\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nPATCH /api/data/v9.2/opportunities(${c.id}) HTTP/1.1\r\nContent-Type: application/json\r\nIf-Match: *\r\n\r\n${JSON.stringify({ cosell_referralid: c.ref, cosell_referralstatus: 'Active' })}`,
+          )
           .join('\r\n')}\r\n--${boundary}--\r\n`;
-        await httpsJson(`${d.url}/api/data/v9.2/$batch`, 'POST', { Authorization: `Bearer ${token}`, 'Content-Type': `multipart/mixed; boundary=${boundary}`, Prefer: 'odata.continue-on-error' }, body, d.caPem);
+        await httpsJson(
+          `${d.url}/api/data/v9.2/$batch`,
+          'POST',
+          { Authorization: `Bearer ${token}`, 'Content-Type': `multipart/mixed; boundary=${boundary}`, Prefer: 'odata.continue-on-error' },
+          body,
+          d.caPem,
+        );
         calls++;
       });
     }

@@ -200,12 +200,25 @@ async function measureMemory(): Promise<void> {
     try {
       const r = await runSync(e);
       peaks.push(r.peakRssMb);
-      rows.push({ id: 'B4', what: `peak RSS of the sync process, ${n.toLocaleString('en')} opportunities`, ratio: '—', target: '≤ 300 MB', raw: `${fmt(r.peakRssMb, 0)} MB (${fmt(r.ms / 1000, 1)} s)` });
+      rows.push({
+        id: 'B4',
+        what: `peak RSS of the sync process, ${n.toLocaleString('en')} opportunities`,
+        ratio: '—',
+        target: '≤ 300 MB',
+        raw: `${fmt(r.peakRssMb, 0)} MB (${fmt(r.ms / 1000, 1)} s)`,
+      });
     } finally {
       await e.close();
     }
   }
-  if (peaks.length === 2) rows.push({ id: 'B4', what: `peak RSS ${(SCALE * 2).toLocaleString('en')} / ${SCALE.toLocaleString('en')}`, ratio: fmt(peaks[1]! / peaks[0]!), target: '≤ 1.2', raw: `${fmt(peaks[1]!, 0)} MB / ${fmt(peaks[0]!, 0)} MB` });
+  if (peaks.length === 2)
+    rows.push({
+      id: 'B4',
+      what: `peak RSS ${(SCALE * 2).toLocaleString('en')} / ${SCALE.toLocaleString('en')}`,
+      ratio: fmt(peaks[1]! / peaks[0]!),
+      target: '≤ 1.2',
+      raw: `${fmt(peaks[1]!, 0)} MB / ${fmt(peaks[0]!, 0)} MB`,
+    });
 }
 
 function table(): string {
@@ -219,16 +232,31 @@ function table(): string {
 async function main(): Promise<void> {
   if (!existsSync(CLI)) throw new Error('run `npm run build` first (npm run bench does)');
   const cpu = engineCpu(SCALE);
-  rows.push({ id: 'B5', what: `map + plan, ${SCALE.toLocaleString('en')} records in process`, ratio: '—', target: '≥ 50,000 rec/s', raw: `${Math.round(cpu.recordsPerSecond).toLocaleString('en')} rec/s` });
+  rows.push({
+    id: 'B5',
+    what: `map + plan, ${SCALE.toLocaleString('en')} records in process`,
+    ratio: '—',
+    target: '≥ 50,000 rec/s',
+    raw: `${Math.round(cpu.recordsPerSecond).toLocaleString('en')} rec/s`,
+  });
   const m = mappingRatio(SCALE);
-  rows.push({ id: 'M', what: 'compiled mapping vs hand-written, same fields', ratio: fmt(m.ratio), target: '≥ 0.5 · ≥ 100,000 rec/s', raw: `${Math.round(m.compiled).toLocaleString('en')} vs ${Math.round(m.handWritten).toLocaleString('en')} rec/s` });
+  rows.push({
+    id: 'M',
+    what: 'compiled mapping vs hand-written, same fields',
+    ratio: fmt(m.ratio),
+    target: '≥ 0.5 · ≥ 100,000 rec/s',
+    raw: `${Math.round(m.compiled).toLocaleString('en')} vs ${Math.round(m.handWritten).toLocaleString('en')} rec/s`,
+  });
   for (const kind of CRMS) await measureCrm(kind);
   if (CRMS.includes('salesforce')) await measureMemory();
   if (!args.includes('--skip-surface')) rows.push(...(await measureSurface({ edits: 200, lagEdits: 40, records: SCALE })));
   const header = `cosell-sync benchmarks — ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, Node ${process.version}, scale ${SCALE.toLocaleString('en')}`;
   const text = `${header}\n\n${table()}\n`;
   process.stdout.write(`${text}\n`);
-  writeFileSync(join(ROOT, 'bench', 'RESULTS.md'), `# Benchmark results\n\n${text}\nRatios are against baselines measured in the same run (see bench/run.ts). The CRM sandbox and the referral store run in a worker thread, the sync and the API floor on the main thread, so clients and servers never share a CPU; the floor reads the same fields as the sync. B4 runs \`cosell-sync sync\` as its own process. The store's own throughput bench: \`node --import tsx bench/store.ts\`.\n`);
+  writeFileSync(
+    join(ROOT, 'bench', 'RESULTS.md'),
+    `# Benchmark results\n\n${text}\nRatios are against baselines measured in the same run (see bench/run.ts). The CRM sandbox and the referral store run in a worker thread, the sync and the API floor on the main thread, so clients and servers never share a CPU; the floor reads the same fields as the sync. B4 runs \`cosell-sync sync\` as its own process. The store's own throughput bench: \`node --import tsx bench/store.ts\`.\n`,
+  );
 }
 
 await main();

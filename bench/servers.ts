@@ -27,14 +27,29 @@ function serve(port: NonNullable<typeof parentPort>): void {
   let d365: DynamicsSandbox | undefined;
 
   const start = async (kind: CrmKind, n: number, dir: string, certRoot: string): Promise<ServerInfo> => {
-    store = await startReferralStore({ dbFile: join(dir, 'store.db'), apiKey: 'bench-key-1234567', adminKey: 'bench-admin-1234567', microsoftActor: { enabled: false, acceptRate: 1, decisionDays: 2, seed: 1 } });
+    store = await startReferralStore({
+      dbFile: join(dir, 'store.db'),
+      apiKey: 'bench-key-1234567',
+      adminKey: 'bench-admin-1234567',
+      microsoftActor: { enabled: false, acceptRate: 1, decisionDays: 2, seed: 1 },
+    });
     const info: ServerInfo = { store: { url: store.url, apiKey: store.apiKey } };
     if (kind === 'salesforce') {
       sf = await startSalesforceSandbox({ certDir: join(certRoot, 'salesforce') });
       const owner = sf.org.insert('User', { FirstName: 'Ann', LastName: 'Lee', Email: 'ann@partner.example', Phone: '+31 20 555 0100' });
       const account = sf.org.insert('Account', { Name: 'Contoso', BillingCountry: 'NL' });
       for (let i = 0; i < n; i++) {
-        sf.org.insert('Opportunity', { Name: `Deal ${i}`, StageName: 'Needs Analysis', Amount: 1000 + i, CurrencyIsoCode: 'EUR', CloseDate: '2027-01-01', AccountId: account, OwnerId: owner, Sync_with_Partner_Center__c: true, Partner_Center_Solutions__c: 'SOL-1' });
+        sf.org.insert('Opportunity', {
+          Name: `Deal ${i}`,
+          StageName: 'Needs Analysis',
+          Amount: 1000 + i,
+          CurrencyIsoCode: 'EUR',
+          CloseDate: '2027-01-01',
+          AccountId: account,
+          OwnerId: owner,
+          Sync_with_Partner_Center__c: true,
+          Partner_Center_Solutions__c: 'SOL-1',
+        });
       }
       const c = sf.credentials;
       info.sf = { url: sf.url, credentials: { loginUrl: c.loginUrl, clientId: c.clientId, username: c.username, privateKeyPem: c.privateKeyPem } };
@@ -64,17 +79,23 @@ function serve(port: NonNullable<typeof parentPort>): void {
   /** The same 1 % change a user would make: the amount of the first n opportunities. */
   const touch = (n: number) => {
     if (sf) for (const o of sf.org.all('Opportunity').slice(0, n)) sf.org.update('Opportunity', String(o.Id), { Amount: Number(o.Amount) + 1 });
-    if (d365) for (const o of d365.org.all('opportunities').slice(0, n)) d365.org.update('opportunities', String(o.opportunityid), { estimatedvalue: Number(o.estimatedvalue) + 1 });
+    if (d365)
+      for (const o of d365.org.all('opportunities').slice(0, n)) d365.org.update('opportunities', String(o.opportunityid), { estimatedvalue: Number(o.estimatedvalue) + 1 });
   };
 
   let queue = Promise.resolve();
   port.on('message', (m: Command & { id: number }) => {
     queue = queue.then(async () => {
       try {
-        const value = m.cmd === 'start' ? await start(m.kind, m.n, m.dir, m.certRoot) : m.cmd === 'touch' ? touch(m.n) : await Promise.all([sf?.close(), d365?.close(), store?.close()]).then(() => undefined);
+        const value =
+          m.cmd === 'start'
+            ? await start(m.kind, m.n, m.dir, m.certRoot)
+            : m.cmd === 'touch'
+              ? touch(m.n)
+              : await Promise.all([sf?.close(), d365?.close(), store?.close()]).then(() => undefined);
         port.postMessage({ id: m.id, ok: true, value });
       } catch (err) {
-        port.postMessage({ id: m.id, ok: false, error: err instanceof Error ? err.stack ?? err.message : String(err) });
+        port.postMessage({ id: m.id, ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
       }
     });
   });

@@ -20,7 +20,11 @@ const body = (i: number) => ({
   name: `Bench deal ${i}`,
   externalReferenceId: `BENCH-${i}`,
   type: 'Independent',
-  customerProfile: { name: 'Contoso', address: { country: 'US', city: 'Redmond' }, team: [{ firstName: 'Sue', lastName: 'Smith', phoneNumber: '1234567890', email: 'sue@contoso.example' }] },
+  customerProfile: {
+    name: 'Contoso',
+    address: { country: 'US', city: 'Redmond' },
+    team: [{ firstName: 'Sue', lastName: 'Smith', phoneNumber: '1234567890', email: 'sue@contoso.example' }],
+  },
   consent: { consentToShareInfoWithOthers: true, consentToContact: true, consentToShareReferralWithMicrosoftSellers: false },
   details: { notes: 'bench', dealValue: 1000 + i, currency: 'USD', closingDateTime: '2026-12-31T00:00:00Z', requirements: { solutions: [{ id: 'SOL-1' }] } },
   team: [{ firstName: 'John', lastName: 'Doe', phoneNumber: '1231231234', email: 'john@partner.example' }],
@@ -68,7 +72,11 @@ async function measure(t: Target, n = N) {
 
 const dir = mkdtempSync(join(tmpdir(), 'cosell-bench-'));
 try {
-  const store = await startReferralStore({ dbFile: join(dir, 'store.db'), apiKey: 'bench-key-000001', microsoftActor: { enabled: false, acceptRate: 0, decisionDays: 2, seed: 1 } });
+  const store = await startReferralStore({
+    dbFile: join(dir, 'store.db'),
+    apiKey: 'bench-key-000001',
+    microsoftActor: { enabled: false, acceptRate: 0, decisionDays: 2, seed: 1 },
+  });
   const baseline = await startBaseline(join(dir, 'baseline.db'));
   const storeTarget = { base: store.url, headers: { authorization: `Bearer ${store.apiKey}` } };
   const baseTarget = { base: baseline.url, headers: {} };
@@ -89,7 +97,9 @@ try {
   process.stdout.write(`referral store throughput, concurrency ${CONCURRENCY}, n=${N} (list n=${Math.ceil(N / 4)}, 100 items/page)\n`);
   process.stdout.write('op       store req/s   baseline req/s   ratio (target ≥ 0.6)\n');
   for (const r of rows) {
-    process.stdout.write(`${r.op.padEnd(8)} ${r.store.toFixed(0).padStart(11)}   ${r.baseline.toFixed(0).padStart(14)}   ${r.ratio.toFixed(2)}${r.ratio >= 0.6 ? '' : '  below target'}\n`);
+    process.stdout.write(
+      `${r.op.padEnd(8)} ${r.store.toFixed(0).padStart(11)}   ${r.baseline.toFixed(0).padStart(14)}   ${r.ratio.toFixed(2)}${r.ratio >= 0.6 ? '' : '  below target'}\n`,
+    );
   }
   if (SCALE > 0) await listLatencies(join(dir, 'scale.db'));
 } finally {
@@ -111,8 +121,8 @@ async function listLatencies(dbFile: string): Promise<void> {
     ['$count=true', '$count=true'],
     ['updatedDateTime desc', '$orderby=updatedDateTime desc'],
     ['updatedDateTime ge (incremental pull)', `${f(`updatedDateTime ge ${since}`)}&$orderby=updatedDateTime desc`],
-    ["externalReferenceId eq (idempotency)", f(`externalReferenceId eq 'BENCH-${Math.floor(SCALE / 2)}'`)],
-    ["nested path + status", f("customerProfile/address/country eq 'US' and status eq 'Active'")],
+    ['externalReferenceId eq (idempotency)', f(`externalReferenceId eq 'BENCH-${Math.floor(SCALE / 2)}'`)],
+    ['nested path + status', f("customerProfile/address/country eq 'US' and status eq 'Active'")],
     ['team/any(...)', f("team/any(t:t/email eq 'john@partner.example')")],
   ];
   process.stdout.write(`\nlist latency with ${SCALE} referrals (median of 5)\n`);

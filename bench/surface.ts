@@ -82,7 +82,13 @@ async function stack(pki: Pki, schedule: string): Promise<Stack> {
 
 const opportunities = (s: Stack) => {
   const sb = s.service.connections[0]!.sandbox as SalesforceSandbox;
-  return { sb, ids: sb.org.all('Opportunity').filter((o) => o.Referral_Id__c).map((o) => String(o.Id)) };
+  return {
+    sb,
+    ids: sb.org
+      .all('Opportunity')
+      .filter((o) => o.Referral_Id__c)
+      .map((o) => String(o.Id)),
+  };
 };
 
 async function editInStore(s: Stack, crmId: string, value: number) {
@@ -108,7 +114,13 @@ async function webhookToCrm(pki: Pki, EDITS: number): Promise<{ webhook: number[
         const referralId = await editInStore(s, crmId, value);
         const t0 = performance.now();
         if (via === 'webhook') {
-          const body = JSON.stringify({ EventName: 'referral-updated', ResourceUri: `https://api.partnercenter.microsoft.com/engagements/v1/referrals/${referralId}`, ResourceName: 'referral', AuditUri: 'x', ResourceChangeUtcDate: new Date().toISOString() });
+          const body = JSON.stringify({
+            EventName: 'referral-updated',
+            ResourceUri: `https://api.partnercenter.microsoft.com/engagements/v1/referrals/${referralId}`,
+            ResourceName: 'referral',
+            AuditUri: 'x',
+            ResourceChangeUtcDate: new Date().toISOString(),
+          });
           const res = await fetch(`${s.api}/webhooks/partner-center`, { method: 'POST', headers: signedHeaders(body, pki.keyOf('valid'), pki.certUrl('valid')), body });
           if (res.status !== 200) throw new Error(`webhook ${res.status}`);
         } else {
@@ -153,23 +165,52 @@ async function apiLists(RECORDS: number): Promise<{ routes: Record<string, numbe
   for (let start = 0; start < RECORDS; start += 5000) {
     const n = Math.min(5000, RECORDS - start);
     const links: Link[] = Array.from({ length: n }, (_, j) => ({
-      connection: 'bench', crmId: `006${start + j}`, referralId: `ref-${start + j}`, base: { ...base, name: `Deal ${start + j}` }, referralSnapshot: null,
-      referralEtag: null, crmVersion: null, state: 'ok', message: null, written: {}, crmEcho: {}, direction: 'Outgoing', updatedAt: new Date().toISOString(),
+      connection: 'bench',
+      crmId: `006${start + j}`,
+      referralId: `ref-${start + j}`,
+      base: { ...base, name: `Deal ${start + j}` },
+      referralSnapshot: null,
+      referralEtag: null,
+      crmVersion: null,
+      state: 'ok',
+      message: null,
+      written: {},
+      crmEcho: {},
+      direction: 'Outgoing',
+      updatedAt: new Date().toISOString(),
     }));
     const runId = await state.startRun('bench', `run-${start}`);
     await state.checkpoint('bench', {
       links,
       issues: links.filter((_, j) => j % 10 === 0).map((l) => ({ connection: 'bench', recordKey: `crm:${l.crmId}`, kind: 'validation', message: 'customer.country: required' })),
-      conflicts: links.filter((_, j) => j % 50 === 0).map((l) => ({ connection: 'bench', crmId: l.crmId, referralId: l.referralId, field: 'notes', baseValue: 'a', crmValue: 'b', referralValue: 'c' })),
+      conflicts: links
+        .filter((_, j) => j % 50 === 0)
+        .map((l) => ({ connection: 'bench', crmId: l.crmId, referralId: l.referralId, field: 'notes', baseValue: 'a', crmValue: 'b', referralValue: 'c' })),
     });
-    await state.appendSyncLog(links.map((l) => ({ runId, connection: 'bench', at: new Date().toISOString(), crmId: l.crmId, referralId: l.referralId, name: l.base.name, outcome: 'created', reason: null })));
+    await state.appendSyncLog(
+      links.map((l) => ({
+        runId,
+        connection: 'bench',
+        at: new Date().toISOString(),
+        crmId: l.crmId,
+        referralId: l.referralId,
+        name: l.base.name,
+        outcome: 'created',
+        reason: null,
+      })),
+    );
     await state.finishRun(runId, 'ok', { ...emptyCounts(), pulledCrm: n, created: n });
   }
   const conn = { name: 'bench', kind: 'salesforce' as const } as never;
   const http = await startHttpServer({
     config: serverSchema.parse({ port: 0, tokens: { readEnv: 'BENCH_READ', adminEnv: 'BENCH_ADMIN' } }),
     ctx: {
-      state, connections: [conn], log: silentLogger, health: createHealth(), runNow: async () => {}, syncReferral: async () => [],
+      state,
+      connections: [conn],
+      log: silentLogger,
+      health: createHealth(),
+      runNow: async () => {},
+      syncReferral: async () => [],
       metrics: createMetrics({ connections: () => [], lagSeconds: async () => null, budgetRatio: () => null, recordIssues: async () => 0, conflictsOpen: async () => 0 }),
     },
   });
@@ -186,7 +227,17 @@ async function apiLists(RECORDS: number): Promise<{ routes: Record<string, numbe
   };
   const lastRun = (await state.runsPage({ limit: 1 })).items[0]!.id;
   const routes: Record<string, number> = {};
-  for (const path of ['/api/v1/connections', '/api/v1/runs', `/api/v1/runs/${lastRun}/log`, '/api/v1/sync-log', '/api/v1/sync-log?search=Deal%20777', '/api/v1/sync-log?search=0064242', '/api/v1/issues', '/api/v1/issues?offset=9000', '/api/v1/conflicts']) {
+  for (const path of [
+    '/api/v1/connections',
+    '/api/v1/runs',
+    `/api/v1/runs/${lastRun}/log`,
+    '/api/v1/sync-log',
+    '/api/v1/sync-log?search=Deal%20777',
+    '/api/v1/sync-log?search=0064242',
+    '/api/v1/issues',
+    '/api/v1/issues?offset=9000',
+    '/api/v1/conflicts',
+  ]) {
     routes[path] = await time(path);
   }
   const livez = await time('/livez', false);
@@ -211,13 +262,31 @@ export async function measureSurface(o: SurfaceBenchOptions): Promise<BenchRow[]
   try {
     const w = await webhookToCrm(pki, o.edits);
     const [w50, w95, s95] = [pct(w.webhook, 50), pct(w.webhook, 95), pct(w.syncNow, 95)];
-    rows.push({ id: 'W', what: `webhook → CRM field, p95 vs "sync now" p95, ${o.edits} edits`, ratio: (w95 / s95).toFixed(2), target: 'p95 ≤ 2 s', raw: `p50 ${ms(w50)}, p95 ${ms(w95)} vs ${ms(s95)}` });
+    rows.push({
+      id: 'W',
+      what: `webhook → CRM field, p95 vs "sync now" p95, ${o.edits} edits`,
+      ratio: (w95 / s95).toFixed(2),
+      target: 'p95 ≤ 2 s',
+      raw: `p50 ${ms(w50)}, p95 ${ms(w95)} vs ${ms(s95)}`,
+    });
     const l = await crmToReferral(pki, o.lagEdits);
     const [l50, l95] = [pct(l, 50) / 1000, pct(l, 95) / 1000];
-    rows.push({ id: 'L', what: `CRM → referral on a 15 s schedule, p95 vs the interval, ${o.lagEdits} edits`, ratio: (l95 / 15).toFixed(2), target: 'p95 ≤ 20 s', raw: `p50 ${l50.toFixed(1)} s, p95 ${l95.toFixed(1)} s` });
+    rows.push({
+      id: 'L',
+      what: `CRM → referral on a 15 s schedule, p95 vs the interval, ${o.lagEdits} edits`,
+      ratio: (l95 / 15).toFixed(2),
+      target: 'p95 ≤ 20 s',
+      raw: `p50 ${l50.toFixed(1)} s, p95 ${l95.toFixed(1)} s`,
+    });
     const a = await apiLists(o.records);
     for (const [path, p95] of Object.entries(a.routes)) {
-      rows.push({ id: 'A', what: `GET ${path}, ${o.records.toLocaleString('en')} records, p95 vs /livez`, ratio: (p95 / a.livez).toFixed(1), target: 'p95 ≤ 100 ms', raw: `${p95.toFixed(1)} ms vs ${a.livez.toFixed(1)} ms` });
+      rows.push({
+        id: 'A',
+        what: `GET ${path}, ${o.records.toLocaleString('en')} records, p95 vs /livez`,
+        ratio: (p95 / a.livez).toFixed(1),
+        target: 'p95 ≤ 100 ms',
+        raw: `${p95.toFixed(1)} ms vs ${a.livez.toFixed(1)} ms`,
+      });
     }
   } finally {
     await pki.close();

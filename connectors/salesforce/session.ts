@@ -148,7 +148,7 @@ export function openSession(opts: SalesforceConnectorOptions, log: Logger): Sale
   const call = <T>(label: string, idempotent: boolean, fn: (c: Connection) => Promise<T>): Promise<T> =>
     lane.run(
       async () => {
-        if (usage && usage.max && usage.used / usage.max >= opts.budget.pauseAt) {
+        if (usage?.max && usage.used / usage.max >= opts.budget.pauseAt) {
           throw new BudgetExhaustedError(
             `Salesforce API budget at ${usage.used}/${usage.max} (pause threshold ${Math.round(opts.budget.pauseAt * 100)} %): calls paused to leave room for the org's other integrations`,
           );

@@ -28,10 +28,17 @@ function SignIn({ onSignedIn, error }: { onSignedIn(t: string): void; error: str
       <h1>cosell-sync console</h1>
       <form onSubmit={submit}>
         <label htmlFor="token">Access token</label>
-        <p className="hint" id="token-hint">The admin token can change settings; the read-only token can only look.</p>
+        <p className="hint" id="token-hint">
+          The admin token can change settings; the read-only token can only look.
+        </p>
+        {/* biome-ignore lint/a11y/noAutofocus: the sign-in page's one field; nothing else on the page to announce first. */}
         <input id="token" type="password" autoComplete="off" aria-describedby="token-hint" value={value} onChange={(e) => setValue(e.target.value)} autoFocus />
         <button type="submit">Sign in</button>
-        {error ? <p role="alert" className="msg bad">{error}</p> : null}
+        {error ? (
+          <p role="alert" className="msg bad">
+            {error}
+          </p>
+        ) : null}
       </form>
     </main>
   );
@@ -58,6 +65,7 @@ export function App() {
       (e: Error) => (token.clear(), setSession(null), setError(e.message), setChecking(false)),
     );
   };
+  // biome-ignore lint/correctness/useExhaustiveDependencies: once, on load: a stored token signs in by itself.
   useEffect(() => {
     const t = token.get();
     if (t) signIn(t);
@@ -72,11 +80,15 @@ export function App() {
         <span className="brand">cosell-sync</span>
         <nav aria-label="Pages">
           {NAV.map(([id, label]) => (
-            <a key={id} href={href(id)} aria-current={page === id ? 'page' : undefined}>{label}</a>
+            <a key={id} href={href(id)} aria-current={page === id ? 'page' : undefined}>
+              {label}
+            </a>
           ))}
         </nav>
         <span className="who">{session.role === 'admin' ? 'Admin' : 'Read-only'}</span>
-        <button type="button" className="link" onClick={() => (token.clear(), setSession(null))}>Sign out</button>
+        <button type="button" className="link" onClick={() => (token.clear(), setSession(null))}>
+          Sign out
+        </button>
       </header>
       <main>
         {page === 'overview' ? <Overview /> : null}

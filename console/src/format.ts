@@ -22,7 +22,12 @@ export function show(v: unknown): string {
   if (typeof v === 'object') {
     const o = v as Record<string, unknown>;
     if ('firstName' in o || 'lastName' in o) return [o.firstName, o.lastName].filter(Boolean).join(' ') + (o.email ? ` <${String(o.email)}>` : '');
-    return Object.entries(o).filter(([, x]) => x !== null && x !== undefined && x !== '').map(([k, x]) => `${k}: ${show(x)}`).join(', ') || '—';
+    return (
+      Object.entries(o)
+        .filter(([, x]) => x !== null && x !== undefined && x !== '')
+        .map(([k, x]) => `${k}: ${show(x)}`)
+        .join(', ') || '—'
+    );
   }
   return String(v);
 }

@@ -5,6 +5,7 @@ import { ApiError } from './api.js';
 export function useRoute(): string[] {
   const read = () => window.location.hash.replace(/^#\/?/, '').split('/').filter(Boolean).map(decodeURIComponent);
   const [route, setRoute] = useState(read);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `read` only reads window.location; subscribe once.
   useEffect(() => {
     const on = () => setRoute(read());
     window.addEventListener('hashchange', on);
@@ -29,6 +30,7 @@ export function useLoad<T>(fn: () => Promise<T>, deps: unknown[], everyMs?: numb
   const [loading, setLoading] = useState(true);
   const [tick, setTick] = useState(0);
   const latest = useRef(0);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `fn` is a new closure every render; the caller's `deps` say when it means something new.
   useEffect(() => {
     const call = ++latest.current;
     setLoading(true);

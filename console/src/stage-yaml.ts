@@ -17,7 +17,8 @@ export function withStageChoices(text: string, choices: Choices): string {
     const pair = map.items.find((p) => String(isScalar(p.key) ? p.key.value : p.key) === value);
     if (!target) {
       if (pair) map.items.splice(map.items.indexOf(pair), 1);
-    } else if (pair && isScalar(pair.value)) pair.value.value = target; // in place: its comment stays
+    } else if (pair && isScalar(pair.value))
+      pair.value.value = target; // in place: its comment stays
     else if (pair) pair.value = doc.createNode(target);
     else map.set(value, target);
   }

@@ -28,7 +28,16 @@ export interface Comparison {
 export interface StageTable {
   field: string;
   targets: string[];
-  stages: { value: string; label: string; probability: number | null; closed: boolean; won: boolean; mapped: string | null; by: 'rule' | 'map' | 'probability' | null; suggested: string }[];
+  stages: {
+    value: string;
+    label: string;
+    probability: number | null;
+    closed: boolean;
+    won: boolean;
+    mapped: string | null;
+    by: 'rule' | 'map' | 'probability' | null;
+    suggested: string;
+  }[];
 }
 
 export interface Problem {

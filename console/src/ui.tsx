@@ -12,17 +12,40 @@ export function Message({ message }: { message: { ok: boolean; text: string } | 
 }
 
 export function Frame<T>({ loaded, children }: { loaded: Loaded<T>; children: (data: T) => ReactNode }) {
-  if (loaded.error && !loaded.data) return <p role="alert" className="msg bad">{loaded.error}</p>;
+  if (loaded.error && !loaded.data)
+    return (
+      <p role="alert" className="msg bad">
+        {loaded.error}
+      </p>
+    );
   if (!loaded.data) return <p aria-busy="true">Loading…</p>;
   return (
     <>
-      {loaded.error ? <p role="alert" className="msg bad">{loaded.error}</p> : null}
+      {loaded.error ? (
+        <p role="alert" className="msg bad">
+          {loaded.error}
+        </p>
+      ) : null}
       {children(loaded.data)}
     </>
   );
 }
 
-export function Confirm({ open, title, children, confirmLabel, onConfirm, onCancel }: { open: boolean; title: string; children: ReactNode; confirmLabel: string; onConfirm(): void; onCancel(): void }) {
+export function Confirm({
+  open,
+  title,
+  children,
+  confirmLabel,
+  onConfirm,
+  onCancel,
+}: {
+  open: boolean;
+  title: string;
+  children: ReactNode;
+  confirmLabel: string;
+  onConfirm(): void;
+  onCancel(): void;
+}) {
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const d = ref.current;
@@ -35,8 +58,12 @@ export function Confirm({ open, title, children, confirmLabel, onConfirm, onCanc
       <h2 id="confirm-title">{title}</h2>
       {children}
       <div className="row">
-        <button type="button" className="danger" onClick={onConfirm}>{confirmLabel}</button>
-        <button type="button" onClick={onCancel}>Cancel</button>
+        <button type="button" className="danger" onClick={onConfirm}>
+          {confirmLabel}
+        </button>
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
       </div>
     </dialog>
   );

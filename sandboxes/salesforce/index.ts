@@ -130,7 +130,7 @@ export async function startSalesforceSandbox(opts: SandboxOptions = {}): Promise
         '    method: jwt',
         `    clientId: ${creds.clientId}`,
         `    username: ${creds.username}`,
-        '    privateKeyEnv: SF_PRIVATE_KEY   # export SF_PRIVATE_KEY_FILE=' + join(keys.certFile, '..', 'jwt-private-key.pem'),
+        `    privateKeyEnv: SF_PRIVATE_KEY   # export SF_PRIVATE_KEY_FILE=${join(keys.certFile, '..', 'jwt-private-key.pem')}`,
         `# certificate (JWT bearer): ${keys.certFile}`,
         `# client secret (client credentials / password flows): ${creds.clientSecret}`,
         `# password flow: username ${creds.username}, password ${creds.password}`,

@@ -73,8 +73,10 @@ function aggregateValue(fn: AggregateFn, values: unknown[]): unknown {
     case 'AVG':
       return present.length ? present.reduce<number>((a, v) => a + Number(v), 0) / present.length : null;
     case 'MIN':
+      // biome-ignore lint/complexity/useMathMinMax: SOQL's MIN and MAX also take text and dates, which Math.min would turn into NaN.
       return present.length ? present.reduce((a, v) => ((v as number) < (a as number) ? v : a)) : null;
     case 'MAX':
+      // biome-ignore lint/complexity/useMathMinMax: as MIN.
       return present.length ? present.reduce((a, v) => ((v as number) > (a as number) ? v : a)) : null;
   }
 }

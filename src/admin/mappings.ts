@@ -30,7 +30,11 @@ export function validateMappingFile(file: string): MappingCheck {
 export function parseMapping(text: string, file: string, consequence = 'not used'): Mapping {
   const check = validateMapping(text, file);
   if (check.ok) return check.mapping;
-  throw new ValidationError(`mapping ${file} is invalid; ${consequence}`, check.problems.map((p) => ({ path: `${p.line}:${p.column} ${p.path}`, message: p.message })), file);
+  throw new ValidationError(
+    `mapping ${file} is invalid; ${consequence}`,
+    check.problems.map((p) => ({ path: `${p.line}:${p.column} ${p.path}`, message: p.message })),
+    file,
+  );
 }
 
 export async function previewCrmRecord(crm: CrmConnector, mapping: Mapping, recordId: string, connection: string): Promise<Preview> {

@@ -74,8 +74,12 @@ const RECORD_KEY = /^(crm|referral):.+$/;
 /** Queue records (default: every record with an issue) for the next cycle; returns how many. */
 export async function retryIssues(state: SyncState, connection: string, records?: string[]): Promise<number> {
   const bad = (records ?? []).filter((k) => !RECORD_KEY.test(k));
-  if (bad.length) throw new ValidationError('bad record keys', bad.map((k) => ({ path: 'records', message: `'${k}': expected crm:<id> or referral:<id>` })));
-  return state.requestRetry(connection, records && records.length ? records : undefined);
+  if (bad.length)
+    throw new ValidationError(
+      'bad record keys',
+      bad.map((k) => ({ path: 'records', message: `'${k}': expected crm:<id> or referral:<id>` })),
+    );
+  return state.requestRetry(connection, records?.length ? records : undefined);
 }
 
 export async function resolveConflict(state: SyncState, id: number, take: 'crm' | 'referral') {

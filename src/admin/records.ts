@@ -9,10 +9,7 @@ import { NotFoundError } from '../runtime/index.js';
 import type { SyncState } from '../state/index.js';
 import { syncRecord, type ReferralsPort } from '../sync/index.js';
 
-export async function inspectRecord(
-  o: { state: SyncState; connection: string; crm: CrmConnector; referrals: ReferralsPort; mapping: CompiledMapping },
-  crmId: string,
-) {
+export async function inspectRecord(o: { state: SyncState; connection: string; crm: CrmConnector; referrals: ReferralsPort; mapping: CompiledMapping }, crmId: string) {
   const link = (await o.state.getLinks(o.connection, [crmId])).get(crmId) ?? null;
   const fields = [...new Set([...o.mapping.fieldsToRead, o.mapping.referralIdField, ...(o.mapping.statusField ? [o.mapping.statusField.field] : [])])];
   const [crm] = await o.crm.read([crmId], fields);

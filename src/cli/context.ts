@@ -19,10 +19,7 @@ export function cliContext(cmd: Command): CliContext {
 export function connectionNamed(config: LoadedConfig, name: string) {
   const conn = config.connections.find((c) => c.name === name);
   if (!conn) {
-    throw new ConfigError(
-      `no connection named '${name}' in ${config.file} (have: ${config.connections.map((c) => c.name).join(', ')})`,
-      config.file,
-    );
+    throw new ConfigError(`no connection named '${name}' in ${config.file} (have: ${config.connections.map((c) => c.name).join(', ')})`, config.file);
   }
   return conn;
 }
@@ -33,6 +30,10 @@ export function table(rows: Record<string, unknown>[]): string {
   const cols = Object.keys(rows[0]!);
   const cell = (v: unknown) => (v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v));
   const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
-  const line = (vals: string[]) => vals.map((v, i) => v.padEnd(width[i]!)).join('  ').trimEnd();
-  return [line(cols), line(width.map((w) => '-'.repeat(w))), ...rows.map((r) => line(cols.map((c) => cell(r[c]))))].join('\n') + '\n';
+  const line = (vals: string[]) =>
+    vals
+      .map((v, i) => v.padEnd(width[i]!))
+      .join('  ')
+      .trimEnd();
+  return `${[line(cols), line(width.map((w) => '-'.repeat(w))), ...rows.map((r) => line(cols.map((c) => cell(r[c]))))].join('\n')}\n`;
 }

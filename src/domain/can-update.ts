@@ -78,10 +78,7 @@ export function canUpdate(before: Referral, after: Referral, ctx: UpdateContext 
   }
   if (changed.length === 0) return { ok: true };
 
-  const transition = checkTransition(
-    { status: before.status, substatus: before.substatus ?? null },
-    { status: after.status, substatus: after.substatus ?? null },
-  );
+  const transition = checkTransition({ status: before.status, substatus: before.substatus ?? null }, { status: after.status, substatus: after.substatus ?? null });
   if (!transition.ok) return { ok: false, code: transition.code, issues: [{ path: 'status', message: transition.reason }] };
 
   const immutable: Issue[] = [];
@@ -112,12 +109,14 @@ export function canUpdate(before: Referral, after: Referral, ctx: UpdateContext 
     return {
       ok: false,
       code: 'stagesIncomplete',
-      issues: [{
-        path: 'salesStage',
-        message: sa
-          ? 'a solution assessment can only be Won after every sales stage is marked complete'
-          : 'Won is only possible after all earlier stages (Qualify, Develop, Propose, Close) are complete',
-      }],
+      issues: [
+        {
+          path: 'salesStage',
+          message: sa
+            ? 'a solution assessment can only be Won after every sales stage is marked complete'
+            : 'Won is only possible after all earlier stages (Qualify, Develop, Propose, Close) are complete',
+        },
+      ],
     };
   }
   if ((after.substatus === 'Lost' || after.substatus === 'Declined') && !after.statusReason?.trim()) {

@@ -223,7 +223,12 @@ export function buildPatch(from: DealFields, to: DealFields): PatchOp[] {
         ops.push(replace('/team', to.team.map(member)));
         break;
       case 'solutions':
-        ops.push(replace('/details/requirements/solutions', to.solutions.map((id) => ({ id }))));
+        ops.push(
+          replace(
+            '/details/requirements/solutions',
+            to.solutions.map((id) => ({ id })),
+          ),
+        );
         break;
       case 'statusReason':
         if (!keys.includes('stage')) ops.push(replace('/statusReason', to.statusReason));

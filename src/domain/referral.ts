@@ -79,12 +79,17 @@ export function normalizeKeys(value: unknown): unknown {
 
 type ObjectFn = typeof z.strictObject;
 
-const emptyObjectAsList = (v: unknown) =>
-  v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0 ? [] : v;
+const emptyObjectAsList = (v: unknown) => (v !== null && typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0 ? [] : v);
 
 const isoDateTime = z.iso.datetime({ offset: true, local: false });
 /** Partner Center sometimes sends numbers as strings (its own PATCH example does: "10000"). */
-const money = z.union([z.number(), z.string().regex(/^-?\d+(\.\d+)?$/).transform(Number)]);
+const money = z.union([
+  z.number(),
+  z
+    .string()
+    .regex(/^-?\d+(\.\d+)?$/)
+    .transform(Number),
+]);
 
 function build(obj: ObjectFn, strict: boolean) {
   const member = obj({
@@ -92,10 +97,7 @@ function build(obj: ObjectFn, strict: boolean) {
     lastName: z.string().nullish(),
     phoneNumber: z.string().nullish(),
     email: z.string().nullish(),
-    contactPreference: z
-      .looseObject({})
-      .or(z.string())
-      .nullish(),
+    contactPreference: z.looseObject({}).or(z.string()).nullish(),
   });
   const address = obj({
     addressLine1: z.string().nullish(),

@@ -45,7 +45,13 @@ export type RegistrationResponse = z.infer<typeof registrationResponseSchema>;
 export const incentiveProgramSchema = z.enum(INCENTIVE_PROGRAMS);
 
 const LEGAL_SUFFIX = /\b(inc|incorporated|ltd|limited|llc|corp|corporation|co|company|gmbh|bv|nv|sa|ag|plc)\b/g;
-const normName = (s: string) => s.toLowerCase().replace(/[^a-z0-9 ]+/g, ' ').replace(LEGAL_SUFFIX, ' ').replace(/\s+/g, ' ').trim();
+const normName = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[^a-z0-9 ]+/g, ' ')
+    .replace(LEGAL_SUFFIX, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
 
 /**
  * Microsoft's first check: the company name on the contract must be the deal's customer (legal suffixes and

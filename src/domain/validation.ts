@@ -134,5 +134,5 @@ export function validateCreate(r: ReferralCreate, ctx: CreateContext): Issue[] {
 /** Does the create body invite Microsoft (a shared referral, a help request, or a target of `msft`)? */
 export function invitesMicrosoft(r: Partial<ReferralCreate>): boolean {
   const help = r.inviteContext?.assistanceRequestCode;
-  return r.type === 'Shared' || (help != null) || (r.target ?? []).some((t) => t.id === MICROSOFT_ORG_ID);
+  return r.type === 'Shared' || help != null || (r.target ?? []).some((t) => t.id === MICROSOFT_ORG_ID);
 }

@@ -109,7 +109,11 @@ export function startSyncWorker(deps: SyncWorkerDeps): SyncWorker {
   // One opening per new connection, however many of its jobs arrive at once.
   const opening = new Map<string, Promise<WorkerConnection | undefined>>();
   async function resolveNew(name: string) {
-    if (!opening.has(name)) opening.set(name, (deps.resolve?.(name) ?? Promise.resolve(undefined)).then((c) => (c && byName.set(name, c), c)));
+    if (!opening.has(name))
+      opening.set(
+        name,
+        (deps.resolve?.(name) ?? Promise.resolve(undefined)).then((c) => (c && byName.set(name, c), c)),
+      );
     const c = await opening.get(name)!;
     if (!c) opening.delete(name);
     return c;

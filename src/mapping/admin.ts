@@ -5,16 +5,7 @@
  */
 import { stringify } from 'yaml';
 import type { CrmRecord, FieldInfo, StageInfo } from '../../connectors/index.js';
-import {
-  dealFieldsToCreate,
-  deriveDealType,
-  invitesMicrosoft,
-  nearestStage,
-  STAGE_PERCENT,
-  validateCreate,
-  type DealFields,
-  type Issue,
-} from '../domain/index.js';
+import { dealFieldsToCreate, deriveDealType, invitesMicrosoft, nearestStage, STAGE_PERCENT, validateCreate, type DealFields, type Issue } from '../domain/index.js';
 import type { CompiledMapping } from './compile.js';
 import type { Mapping } from './schema.js';
 
@@ -99,7 +90,8 @@ export function previewRecord(compiled: CompiledMapping, record: CrmRecord): Pre
   const { deal, problems } = compiled.toDeal(record);
   const body = dealFieldsToCreate(deal, record.id);
   const all = [...problems, ...validateCreate(body, { microsoftInvited: invitesMicrosoft(body) })];
-  const valueOf = (key: string): unknown => key.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), key.startsWith('team.') ? { team: deal.team[0] } : deal);
+  const valueOf = (key: string): unknown =>
+    key.split('.').reduce<unknown>((v, k) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined), key.startsWith('team.') ? { team: deal.team[0] } : deal);
   const percent = deal.stage in STAGE_PERCENT ? STAGE_PERCENT[deal.stage as keyof typeof STAGE_PERCENT] : deal.stage === 'initial' ? 10 : null;
   return {
     dealType: deriveDealType({ helpType: deal.helpType, visibleToMicrosoft: deal.visibleToMicrosoft }),

@@ -62,7 +62,7 @@ export function toMoney(v: unknown): Converted {
   // Accept "12,500.00", "12.500,00", "€ 12 500": the last separator followed by 1–2 digits is the decimal one.
   const s = String(v).replace(/[^\d.,-]/g, '');
   const m = /^(-?[\d.,]*?)(?:[.,](\d{1,2}))?$/.exec(s);
-  if (!m || !m[1] || !/\d/.test(m[1])) return bad(`'${String(v)}' is not an amount`);
+  if (!m?.[1] || !/\d/.test(m[1])) return bad(`'${String(v)}' is not an amount`);
   const n = Number(`${m[1].replace(/[.,]/g, '')}.${m[2] ?? '0'}`);
   return Number.isFinite(n) ? ok(Math.round(n * 100) / 100) : bad(`'${String(v)}' is not an amount`);
 }
@@ -95,7 +95,11 @@ export function toDate(v: unknown, timeZone = 'UTC'): Converted {
 
 export function toDateTime(v: unknown): Converted {
   if (EMPTY(v)) return ok(null);
-  const t = Date.parse(String(v).trim().replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
+  const t = Date.parse(
+    String(v)
+      .trim()
+      .replace(/([+-]\d{2})(\d{2})$/, '$1:$2'),
+  );
   return Number.isNaN(t) ? bad(`'${String(v)}' is not a date-time`) : ok(new Date(t).toISOString());
 }
 
@@ -132,7 +136,11 @@ export function toEmail(v: unknown): Converted {
 /** Items once each, in order (`SOL-A;SOL-A` is one solution). */
 export function toList(v: unknown): Converted {
   if (EMPTY(v)) return ok([]);
-  const items = Array.isArray(v) ? v.map((x) => String(x).trim()) : String(v).split(/[;,\n]/).map((x) => x.trim());
+  const items = Array.isArray(v)
+    ? v.map((x) => String(x).trim())
+    : String(v)
+        .split(/[;,\n]/)
+        .map((x) => x.trim());
   return ok([...new Set(items.filter(Boolean))]);
 }
 

@@ -28,9 +28,7 @@ const STAGE_ALIASES = {
   expired: 'expired',
   ignore: 'ignore',
 } as const;
-export const stageTargetSchema = z
-  .enum(Object.keys(STAGE_ALIASES) as [keyof typeof STAGE_ALIASES, ...(keyof typeof STAGE_ALIASES)[]])
-  .transform((s) => STAGE_ALIASES[s]);
+export const stageTargetSchema = z.enum(Object.keys(STAGE_ALIASES) as [keyof typeof STAGE_ALIASES, ...(keyof typeof STAGE_ALIASES)[]]).transform((s) => STAGE_ALIASES[s]);
 export type StageTarget = z.output<typeof stageTargetSchema>;
 
 const scalar = z.union([z.string(), z.number(), z.boolean()]);
@@ -96,8 +94,20 @@ const stageWriteSchema = z.union([
 export const policySchema = z.enum(['crm-wins', 'partner-center-wins', 'manual']);
 
 const DEAL_KEYS = [
-  'name', 'customer', 'contact', 'value', 'currency', 'closeDate', 'notes', 'campaignId', 'stage', 'statusReason',
-  'helpType', 'visibleToMicrosoft', 'team', 'solutions',
+  'name',
+  'customer',
+  'contact',
+  'value',
+  'currency',
+  'closeDate',
+  'notes',
+  'campaignId',
+  'stage',
+  'statusReason',
+  'helpType',
+  'visibleToMicrosoft',
+  'team',
+  'solutions',
 ] as const;
 
 export const mappingSchema = z.strictObject({

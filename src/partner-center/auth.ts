@@ -79,9 +79,7 @@ function cached(account: string, acquire: (force: boolean) => Promise<Authentica
   };
 }
 
-export function refreshTokenProvider(
-  s: MsalSettings & { refreshTokenFile?: string | undefined; initialRefreshToken?: string | undefined; account: string },
-): TokenProvider {
+export function refreshTokenProvider(s: MsalSettings & { refreshTokenFile?: string | undefined; initialRefreshToken?: string | undefined; account: string }): TokenProvider {
   const pca = app(s);
   const stored = s.refreshTokenFile && existsSync(s.refreshTokenFile) ? readFileSync(s.refreshTokenFile, 'utf8').trim() : undefined;
   let refreshToken = stored || s.initialRefreshToken;
@@ -126,10 +124,7 @@ export async function deviceCodeSignIn(s: MsalSettings & { refreshTokenFile: str
 }
 
 /** Build the provider a config asks for. */
-export function providerFromConfig(
-  auth: ReferralsConfig['auth'],
-  opts: { env?: Env; log?: Logger; resolvePath: (p: string) => string; scope?: string },
-): TokenProvider {
+export function providerFromConfig(auth: ReferralsConfig['auth'], opts: { env?: Env; log?: Logger; resolvePath: (p: string) => string; scope?: string }): TokenProvider {
   const env = opts.env ?? processEnv().vars;
   const log = opts.log ?? silentLogger;
   const scope = opts.scope ?? PARTNER_CENTER_SCOPE;

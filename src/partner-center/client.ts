@@ -127,10 +127,13 @@ export function createReferralsClient(opts: ReferralsClientOptions): ReferralsCl
 
   const build = (http: HttpClient): ReferralsClient => {
     const call = (req: Parameters<HttpClient['call']>[0], idempotent: boolean): Promise<HttpResult> =>
-      lane.run((signal) => {
-        callCount++;
-        return http.call(req, signal);
-      }, { idempotent, label: req.label });
+      lane.run(
+        (signal) => {
+          callCount++;
+          return http.call(req, signal);
+        },
+        { idempotent, label: req.label },
+      );
 
     const withEtag = (res: HttpResult, label: string): ReferralWithEtag => {
       const referral = parseReferral(res.data, label);
@@ -292,7 +295,8 @@ export function createReferralsClient(opts: ReferralsClientOptions): ReferralsCl
     const registrationCall = async (label: string, url: string, body: unknown): Promise<RegistrationView> => {
       const res = await call({ method: 'POST', url, body, label }, false);
       const parsed = registrationViewSchema.safeParse(res.data);
-      if (!parsed.success) throw new RemoteError(`${label}: the response is not a registration (${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})`);
+      if (!parsed.success)
+        throw new RemoteError(`${label}: the response is not a registration (${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')})`);
       return parsed.data;
     };
 

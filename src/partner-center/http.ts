@@ -123,7 +123,14 @@ export function createHttpClient(opts: { auth: TokenProvider; timeoutMs: number;
         });
       } catch (err) {
         const e = err as AxiosError;
-        const kind = e.code === 'ECONNABORTED' || e.code === 'ETIMEDOUT' ? 'timeout' : e.code === 'ECONNRESET' || e.code === 'EPIPE' || e.code === 'ERR_BAD_RESPONSE' ? 'reset' : e.code === 'ECONNREFUSED' ? 'refused' : 'other';
+        const kind =
+          e.code === 'ECONNABORTED' || e.code === 'ETIMEDOUT'
+            ? 'timeout'
+            : e.code === 'ECONNRESET' || e.code === 'EPIPE' || e.code === 'ERR_BAD_RESPONSE'
+              ? 'reset'
+              : e.code === 'ECONNREFUSED'
+                ? 'refused'
+                : 'other';
         throw new TransportError(`${req.label}: ${e.code ?? e.message}`, kind);
       }
       const headers = headersOf(res);

@@ -8,9 +8,7 @@ import type { EventRecord, Repository } from './repository.js';
 
 export type EventName = 'referral-created' | 'referral-updated' | 'related-referral-created' | 'related-referral-updated';
 
-export type Recipient =
-  | { role: 'organization' | 'sender' | 'referral-admins'; organizationId: string }
-  | { role: 'deal-team'; organizationId: string; emails: string[] };
+export type Recipient = { role: 'organization' | 'sender' | 'referral-admins'; organizationId: string } | { role: 'deal-team'; organizationId: string; emails: string[] };
 
 export const toOrg = (organizationId: string): Recipient => ({ role: 'organization', organizationId });
 export const toSender = (organizationId: string): Recipient => ({ role: 'sender', organizationId });

@@ -26,12 +26,7 @@ export const faultConfigSchema = z.strictObject({
 export type FaultConfig = z.infer<typeof faultConfigSchema>;
 export type FaultInput = z.input<typeof faultConfigSchema>;
 
-export type FaultAction =
-  | { kind: 'none' }
-  | { kind: 'error'; status: number; code: string; retryAfter?: number }
-  | { kind: 'drop' }
-  | { kind: 'stall'; ms: number };
-
+export type FaultAction = { kind: 'none' } | { kind: 'error'; status: number; code: string; retryAfter?: number } | { kind: 'drop' } | { kind: 'stall'; ms: number };
 
 export interface Faults {
   configure(input: FaultInput): FaultConfig;

@@ -82,12 +82,7 @@ function applyOne(doc: Record<string, unknown>, op: PatchOp, segs: string[], wri
 }
 
 /** Apply ops in order; `onStep` sees the document after each op (to record successive stage moves). */
-export function applyPatch(
-  doc: Record<string, unknown>,
-  ops: readonly PatchOp[],
-  writable: readonly string[],
-  onStep?: (doc: Record<string, unknown>) => void,
-): PatchResult {
+export function applyPatch(doc: Record<string, unknown>, ops: readonly PatchOp[], writable: readonly string[], onStep?: (doc: Record<string, unknown>) => void): PatchResult {
   // JSON round trip: the documents are JSON already, and this is much faster than structuredClone.
   const out = JSON.parse(JSON.stringify(doc)) as Record<string, unknown>;
   for (const [i, op] of ops.entries()) {

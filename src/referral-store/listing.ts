@@ -16,7 +16,11 @@ import type { Organization, RawRow, Repository } from './repository.js';
 
 export const PAGE_SIZE = 100;
 
-const SORT_KEYS = new Map([['createdDateTime', 'r.created'], ['updatedDateTime', 'r.updated'], ['name', 'r.name']]);
+const SORT_KEYS = new Map([
+  ['createdDateTime', 'r.created'],
+  ['updatedDateTime', 'r.updated'],
+  ['name', 'r.name'],
+]);
 
 /**
  * (decision) Partner Center documents `$select`, `$filter`, `$orderby` (and `$top`, paging) for referrals, not

@@ -144,5 +144,4 @@ export function renderJson(body: string, id: string, engagementId: string, etag:
   return `${wire.slice(0, -1)},"eTag":${JSON.stringify(etag)},"links":{"self":{"uri":${self},"method":"GET","headers":[]},"relatedReferrals":{"uri":${related},"method":"GET","headers":[]}}}`;
 }
 
-export const render = (s: Stored, base: string): string =>
-  renderJson(JSON.stringify(s.referral), s.referral.id, s.referral.engagementId ?? s.referral.id, s.etag, base);
+export const render = (s: Stored, base: string): string => renderJson(JSON.stringify(s.referral), s.referral.id, s.referral.engagementId ?? s.referral.id, s.etag, base);

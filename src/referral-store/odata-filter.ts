@@ -45,20 +45,22 @@ interface Node {
 }
 
 /** Top-level properties with their own indexed column. */
-const COLUMNS = new Map(Object.entries({
-  id: 'r.id',
-  engagementId: 'r.engagement_id',
-  organizationId: 'r.org_id',
-  status: 'r.status',
-  substatus: 'r.substatus',
-  direction: 'r.direction',
-  favorite: 'r.favorite',
-  name: 'r.name',
-  externalReferenceId: 'r.external_reference_id',
-  dealType: 'r.deal_type',
-  createdDateTime: 'r.created',
-  updatedDateTime: 'r.updated',
-}));
+const COLUMNS = new Map(
+  Object.entries({
+    id: 'r.id',
+    engagementId: 'r.engagement_id',
+    organizationId: 'r.org_id',
+    status: 'r.status',
+    substatus: 'r.substatus',
+    direction: 'r.direction',
+    favorite: 'r.favorite',
+    name: 'r.name',
+    externalReferenceId: 'r.external_reference_id',
+    dealType: 'r.deal_type',
+    createdDateTime: 'r.created',
+    updatedDateTime: 'r.updated',
+  }),
+);
 const DATETIME_LEAVES = new Set(['createdDateTime', 'updatedDateTime', 'expirationDateTime', 'acceptedDateTime', 'closedDateTime', 'closingDateTime', 'completedDateTime']);
 /** The referral's top-level properties (also what `$select` may name). */
 export const KNOWN = new Set(Object.keys(referralSchema.out.shape));
@@ -148,7 +150,10 @@ function notExpr(operandNode: Node, scope: Scope, params: unknown[]): string {
 
 function compare(n: Node, op: string, left: Operand, right: Operand, params: unknown[]): string {
   // A datetime property compared with a string or date literal: compare the same canonical ISO form.
-  for (const [a, b] of [[left, right], [right, left]] as const) {
+  for (const [a, b] of [
+    [left, right],
+    [right, left],
+  ] as const) {
     if (a.datetime && b.literal && typeof b.literal.value === 'string') {
       const d = new Date(b.literal.value);
       if (Number.isNaN(d.getTime())) throw new FilterError(`'${b.literal.value}' is not a date/time`, n.position);
@@ -287,9 +292,7 @@ function lambdaOrBool(n: Node, scope: Scope, params: unknown[]): string {
   const alias = `j${scope.depth}`;
   const inner: Scope = { vars: new Map(scope.vars).set(m.lambda.variable, `${alias}.value`), depth: scope.depth + 1 };
   const pred = boolExpr(m.lambda.predicate, inner, params);
-  return m.lambda.kind === 'any'
-    ? `EXISTS (SELECT 1 FROM ${source} AS ${alias} WHERE ${pred})`
-    : `NOT EXISTS (SELECT 1 FROM ${source} AS ${alias} WHERE NOT ${pred})`;
+  return m.lambda.kind === 'any' ? `EXISTS (SELECT 1 FROM ${source} AS ${alias} WHERE ${pred})` : `NOT EXISTS (SELECT 1 FROM ${source} AS ${alias} WHERE NOT ${pred})`;
 }
 
 function method(n: Node, scope: Scope, params: unknown[], asCondition: boolean): string {

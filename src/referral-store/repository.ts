@@ -227,9 +227,14 @@ export class Repository {
   }
   eventsAfter(after: number, limit: number, orgId?: string): EventRecord[] {
     const rows = orgId ? this.stmts.orgEvents.all(after, orgId, limit) : this.stmts.events.all(after, limit);
-    return (rows as { id: number; name: string; referral_id: string; org_id: string; created: string; recipients: string }[]).map(
-      (e) => ({ id: e.id, name: e.name, referralId: e.referral_id, orgId: e.org_id, created: e.created, recipients: JSON.parse(e.recipients) as unknown[] }),
-    );
+    return (rows as { id: number; name: string; referral_id: string; org_id: string; created: string; recipients: string }[]).map((e) => ({
+      id: e.id,
+      name: e.name,
+      referralId: e.referral_id,
+      orgId: e.org_id,
+      created: e.created,
+      recipients: JSON.parse(e.recipients) as unknown[],
+    }));
   }
 
   meta(key: string): string | undefined {

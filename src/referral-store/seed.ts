@@ -77,23 +77,44 @@ export function seedDemoData(service: ReferralService, repo: Repository, default
   create(me, { solutionAssessment: true, stage: 'Qualify' });
   for (const stage of ['Qualify', 'Develop', 'Propose', 'Close'] as const) create(me, { visible: true, stage });
   const won = create(me, { visible: true, stage: 'Propose' });
-  patch(me, won.referral.id, [{ op: 'replace', path: '/salesStage', value: 'Close' }, { op: 'replace', path: '/status', value: 'Closed' }, { op: 'replace', path: '/substatus', value: 'Won' }]);
+  patch(me, won.referral.id, [
+    { op: 'replace', path: '/salesStage', value: 'Close' },
+    { op: 'replace', path: '/status', value: 'Closed' },
+    { op: 'replace', path: '/substatus', value: 'Won' },
+  ]);
   const lost = create(me, {});
-  patch(me, lost.referral.id, [{ op: 'replace', path: '/status', value: 'Closed' }, { op: 'replace', path: '/substatus', value: 'Lost' }, { op: 'replace', path: '/statusReason', value: 'Customer chose another vendor' }]);
+  patch(me, lost.referral.id, [
+    { op: 'replace', path: '/status', value: 'Closed' },
+    { op: 'replace', path: '/substatus', value: 'Lost' },
+    { op: 'replace', path: '/statusReason', value: 'Customer chose another vendor' },
+  ]);
 
   // Inbound from Microsoft: one waiting, one accepted, one declined.
   const inbound = () => service.sendFromMicrosoft(me, { ...deal(i++, { help: 'GeneralOrOther' }, now), type: 'Shared' });
   inbound();
   const accepted = inbound();
-  patch(me, accepted.referral.id, [{ op: 'replace', path: '/status', value: 'Active' }, { op: 'replace', path: '/substatus', value: 'Accepted' }]);
+  patch(me, accepted.referral.id, [
+    { op: 'replace', path: '/status', value: 'Active' },
+    { op: 'replace', path: '/substatus', value: 'Accepted' },
+  ]);
   const declined = inbound();
-  patch(me, declined.referral.id, [{ op: 'replace', path: '/status', value: 'Closed' }, { op: 'replace', path: '/substatus', value: 'Declined' }, { op: 'replace', path: '/statusReason', value: 'No capacity this quarter' }]);
+  patch(me, declined.referral.id, [
+    { op: 'replace', path: '/status', value: 'Closed' },
+    { op: 'replace', path: '/substatus', value: 'Declined' },
+    { op: 'replace', path: '/statusReason', value: 'No capacity this quarter' },
+  ]);
 
   // A P2P pair: we invite Fabrikam to one of our deals; Northwind invites us to one of theirs.
   const p2p = create(me, {});
   const invitation = (from: Organization, engagementId: string, to: Organization): ReferralCreate => {
     const d = deal(i++, {}, now);
-    return { engagementId, target: [{ type: 'BusinessProfileLocation', id: to.id }], details: d.details, team: d.team, inviteContext: { notes: `${from.name} would like to work on this deal with you.`, assistanceRequestCode: 'GeneralOrOther' } };
+    return {
+      engagementId,
+      target: [{ type: 'BusinessProfileLocation', id: to.id }],
+      details: d.details,
+      team: d.team,
+      inviteContext: { notes: `${from.name} would like to work on this deal with you.`, assistanceRequestCode: 'GeneralOrOther' },
+    };
   };
   service.create(me, invitation(me, p2p.referral.engagementId!, fabrikam));
   const theirs = create(northwind, {});

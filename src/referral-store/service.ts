@@ -34,11 +34,30 @@ import { canonicalDate, dealTypeOf, etagMatches, invitationReferral, newEtag, ou
 import { memberOf, type EngagementMember, type Organization, type Repository, type Stored } from './repository.js';
 
 const PUT_KEPT = [
-  'id', 'engagementId', 'organizationId', 'organizationName', 'createdDateTime', 'updatedDateTime', 'expirationDateTime',
-  'acceptedDateTime', 'closedDateTime', 'direction', 'stageHistory', 'dealType', 'trackingInfo', 'target', 'registrations',
+  'id',
+  'engagementId',
+  'organizationId',
+  'organizationName',
+  'createdDateTime',
+  'updatedDateTime',
+  'expirationDateTime',
+  'acceptedDateTime',
+  'closedDateTime',
+  'direction',
+  'stageHistory',
+  'dealType',
+  'trackingInfo',
+  'target',
+  'registrations',
 ] as const satisfies readonly (keyof Referral)[];
 const INVITEE_ONLY = ['status', 'substatus', 'statusReason', 'salesStage', 'favorite', 'externalReferenceId', 'trackingInfo'];
-const UPDATE_STATUS = new Map<string, number>([['terminalState', 409], ['invalidTransition', 409], ['stagesIncomplete', 409], ['immutableField', 400], ['invalidValue', 400]]);
+const UPDATE_STATUS = new Map<string, number>([
+  ['terminalState', 409],
+  ['invalidTransition', 409],
+  ['stagesIncomplete', 409],
+  ['immutableField', 400],
+  ['invalidValue', 400],
+]);
 const ASSESSMENT_STAGES = 'a solution assessment completes each sales stage (Qualify, Develop, Propose, Close) with its own update, in order, and is Won only after Close';
 
 /**
@@ -48,7 +67,14 @@ const ASSESSMENT_STAGES = 'a solution assessment completes each sales stage (Qua
 const READ_ONLY_ON_CREATE = ['createdDateTime', 'updatedDateTime', 'eTag', 'links'];
 /** Store-owned fields a create body may not set (ids come from the store; `target` names an invitation). */
 const CREATE_STORE_SET = [
-  'acceptedDateTime', 'closedDateTime', 'expirationDateTime', 'organizationId', 'organizationName', 'stageHistory', 'dealType', 'trackingInfo',
+  'acceptedDateTime',
+  'closedDateTime',
+  'expirationDateTime',
+  'organizationId',
+  'organizationName',
+  'stageHistory',
+  'dealType',
+  'trackingInfo',
   'registrations',
 ] as const satisfies readonly (keyof ReferralCreate)[];
 function withoutReadOnly(body: unknown): unknown {
@@ -100,9 +126,7 @@ export class ReferralService {
       }
       const partnerTarget = (input.target ?? []).find((t) => t.id !== MICROSOFT_ORG_ID);
       if (partnerTarget) {
-        throw invalidRequest('partners are invited into an existing deal', [
-          { path: 'target', message: 'create the deal first, then POST the invitation with its engagementId' },
-        ]);
+        throw invalidRequest('partners are invited into an existing deal', [{ path: 'target', message: 'create the deal first, then POST the invitation with its engagementId' }]);
       }
       if (input.status && input.status !== 'Active' && input.status !== 'New') {
         throw invalidRequest('a new deal starts Active/Accepted', [{ path: 'status', message: `a new outbound deal cannot be created ${input.status}` }]);
@@ -112,7 +136,10 @@ export class ReferralService {
       }
       const storeSet = [...CREATE_STORE_SET.filter((k) => input[k] != null), ...(input.inviteContext?.invitedBy != null ? ['inviteContext.invitedBy'] : [])];
       if (storeSet.length) {
-        throw invalidRequest('the referral sets fields only the store sets', storeSet.map((k) => ({ path: k, message: `${k} is set by the store, not by a partner` })));
+        throw invalidRequest(
+          'the referral sets fields only the store sets',
+          storeSet.map((k) => ({ path: k, message: `${k} is set by the store, not by a partner` })),
+        );
       }
       if (isAssessment(input as Referral) && stageIndex(input.salesStage) > 0) throw new ApiError(409, 'stagesIncomplete', ASSESSMENT_STAGES, 'salesStage');
       this.rejectDuplicate(caller, input.externalReferenceId, null);
@@ -157,12 +184,18 @@ export class ReferralService {
     const now = this.clock.stamp();
 
     // The invitation's own details (close date, value, team, solutions) are validated as a deal of their own.
-    const draft = invitationReferral(source.referral, caller, invitee, {
-      ...(input.details ? { details: input.details } : {}),
-      ...(input.team ? { team: input.team } : {}),
-      notes: input.inviteContext?.notes ?? null,
-      helpType: asHelpType(input.inviteContext?.assistanceRequestCode),
-    }, now);
+    const draft = invitationReferral(
+      source.referral,
+      caller,
+      invitee,
+      {
+        ...(input.details ? { details: input.details } : {}),
+        ...(input.team ? { team: input.team } : {}),
+        notes: input.inviteContext?.notes ?? null,
+        helpType: asHelpType(input.inviteContext?.assistanceRequestCode),
+      },
+      now,
+    );
     if (!input.details || !input.team) {
       throw invalidRequest('the invitation is not complete', [
         ...(!input.details ? [{ path: 'details', message: 'close date, estimated value, currency and at least one solution are required for each invited partner' }] : []),
@@ -218,7 +251,10 @@ export class ReferralService {
       this.checkPrecondition(current, ifMatch);
       const ops = patchSchema.safeParse(body);
       if (!ops.success) throw invalidRequest('the body must be a JSON Patch array of add/replace operations', zodIssues(ops.error.issues));
-      this.rejectIfTerminal(current, ops.data.map((o) => o.path.slice(1).replace(/\//g, '.')));
+      this.rejectIfTerminal(
+        current,
+        ops.data.map((o) => o.path.slice(1).replace(/\//g, '.')),
+      );
       // Each successive /salesStage value within one request records its completion.
       const stages: ReturnType<typeof stageEntries> = [];
       const now = this.clock.stamp();
@@ -278,13 +314,9 @@ export class ReferralService {
     if (!externalReferenceId) return;
     const existing = this.repo.idByExternalReference(caller.id, externalReferenceId);
     if (!existing || existing === self) return;
-    throw new ApiError(
-      409,
-      'duplicateExternalReferenceId',
-      `externalReferenceId '${externalReferenceId}' is already used by referral '${existing}'`,
-      'externalReferenceId',
-      [{ code: 'existingReferral', message: existing, target: 'id' }],
-    );
+    throw new ApiError(409, 'duplicateExternalReferenceId', `externalReferenceId '${externalReferenceId}' is already used by referral '${existing}'`, 'externalReferenceId', [
+      { code: 'existingReferral', message: existing, target: 'id' },
+    ]);
   }
 
   /** Fields of the request's next state the caller may not write: the store's own, or outside the allow-list. */
@@ -293,18 +325,19 @@ export class ReferralService {
     const refused = changedPaths(before, doc).filter((p) => !under(p, writable));
     if (!refused.length) return;
     const why = (p: string) =>
-      under(p, STORE_OWNED) ? 'is set by the store, not by a partner' : before.direction === 'Incoming' ? 'of an inbound referral is set by its sender' : 'is not writable on this referral';
-    throw invalidRequest('the update changes fields the caller cannot write', refused.map((p) => ({ path: p, message: `${p} ${why(p)}` })));
+      under(p, STORE_OWNED)
+        ? 'is set by the store, not by a partner'
+        : before.direction === 'Incoming'
+          ? 'of an inbound referral is set by its sender'
+          : 'is not writable on this referral';
+    throw invalidRequest(
+      'the update changes fields the caller cannot write',
+      refused.map((p) => ({ path: p, message: `${p} ${why(p)}` })),
+    );
   }
 
   /** Validate `doc` as the referral's next state (domain `canUpdate`), apply side effects, save. */
-  private update(
-    caller: Organization,
-    current: Stored,
-    doc: Record<string, unknown>,
-    now: string,
-    stages: ReturnType<typeof stageEntries>,
-  ): Stored {
+  private update(caller: Organization, current: Stored, doc: Record<string, unknown>, now: string, stages: ReturnType<typeof stageEntries>): Stored {
     const before = current.referral;
     // The ETag is rendered on read (a PUT echoes it back), never stored.
     delete doc.eTag;
@@ -335,7 +368,13 @@ export class ReferralService {
       const status = UPDATE_STATUS.get(verdict.code) ?? 400;
       throw status === 400
         ? invalidRequest('the update is not allowed', verdict.issues)
-        : new ApiError(status, verdict.code, verdict.issues.map((i) => i.message).join('; '), verdict.issues[0]?.path ?? null, verdict.issues.map((i) => ({ code: verdict.code, message: i.message, target: i.path })));
+        : new ApiError(
+            status,
+            verdict.code,
+            verdict.issues.map((i) => i.message).join('; '),
+            verdict.issues[0]?.path ?? null,
+            verdict.issues.map((i) => ({ code: verdict.code, message: i.message, target: i.path })),
+          );
     }
     if (before.status === 'New' && after.status === 'Active') after.acceptedDateTime = now;
     if (after.status === 'Closed' && before.status !== 'Closed') after.closedDateTime = now;
@@ -427,7 +466,8 @@ export class ReferralService {
   decideForMicrosoft(invitation: Stored, decision: 'accept' | 'decline', reason?: string): Stored {
     return this.repo.transaction(() => {
       const s = this.repo.get(invitation.referral.id)!;
-      if (s.orgId !== MICROSOFT_ORG_ID || !s.inviterOrgId) throw invalidRequest('not a co-sell invitation to Microsoft', [{ path: 'referralId', message: 'name the Microsoft referral of a co-sell engagement' }]);
+      if (s.orgId !== MICROSOFT_ORG_ID || !s.inviterOrgId)
+        throw invalidRequest('not a co-sell invitation to Microsoft', [{ path: 'referralId', message: 'name the Microsoft referral of a co-sell engagement' }]);
       if (s.referral.status !== 'New') {
         throw new ApiError(409, isTerminal(s.referral) ? 'terminalState' : 'invalidTransition', `Microsoft already answered this invitation (${s.referral.substatus})`, 'decision');
       }
@@ -436,7 +476,11 @@ export class ReferralService {
       if (decision === 'decline') {
         return this.save(s, { ...s.referral, ...to, statusReason: reason ?? 'Microsoft sellers declined the co-sell invitation', closedDateTime: now });
       }
-      const msx = `MSX-${createHash('sha256').update(s.referral.engagementId ?? s.referral.id).digest('hex').slice(0, 10).toUpperCase()}`;
+      const msx = `MSX-${createHash('sha256')
+        .update(s.referral.engagementId ?? s.referral.id)
+        .digest('hex')
+        .slice(0, 10)
+        .toUpperCase()}`;
       const accepted = this.save(s, { ...s.referral, ...to, acceptedDateTime: now, trackingInfo: { microsoftMsxId: msx } });
       const source = s.sourceId ? this.repo.get(s.sourceId) : undefined;
       if (source && !isTerminal(source.referral)) this.save(source, { ...source.referral, trackingInfo: { microsoftMsxId: msx } });
@@ -461,7 +505,13 @@ export class ReferralService {
       source.referral.dealType = 'co-sell';
       this.repo.insert(source);
       const sent = this.clock.stamp();
-      const draft = invitationReferral(source.referral, msft, to, { notes: body.inviteContext?.notes ?? null, helpType: asHelpType(body.inviteContext?.assistanceRequestCode) ?? 'GeneralOrOther' }, sent);
+      const draft = invitationReferral(
+        source.referral,
+        msft,
+        to,
+        { notes: body.inviteContext?.notes ?? null, helpType: asHelpType(body.inviteContext?.assistanceRequestCode) ?? 'GeneralOrOther' },
+        sent,
+      );
       return this.insertInvitation(source, msft, to, draft, sent);
     });
   }

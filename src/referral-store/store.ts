@@ -31,9 +31,7 @@ const optionsSchema = z.strictObject({
   apiKey: z.string().min(8).optional(),
   adminKey: z.string().min(8).optional(),
   now: z.iso.datetime({ offset: true }).optional(),
-  microsoftActor: z
-    .strictObject({ enabled: z.boolean(), acceptRate: z.number().min(0).max(1), decisionDays: z.number().min(0).max(14), seed: z.number().int() })
-    .optional(),
+  microsoftActor: z.strictObject({ enabled: z.boolean(), acceptRate: z.number().min(0).max(1), decisionDays: z.number().min(0).max(14), seed: z.number().int() }).optional(),
   seed: z.boolean().default(false),
   /** Name of the default organization when the store file is new. */
   organizationName: z.string().min(1).default('Contoso Partner'),
@@ -140,7 +138,10 @@ export async function startReferralStore(input: ReferralStoreOptions): Promise<R
   // Keys are secrets: masked in every log line from here on; a generated one is shown by the caller (CLI).
   registerSecret(api.key);
   registerSecret(admin.key);
-  for (const [what, k, envName] of [['API key', api, 'COSELL_STORE_API_KEY'], ['admin key', admin, 'COSELL_STORE_ADMIN_KEY']] as const) {
+  for (const [what, k, envName] of [
+    ['API key', api, 'COSELL_STORE_API_KEY'],
+    ['admin key', admin, 'COSELL_STORE_ADMIN_KEY'],
+  ] as const) {
     if (k.source === 'generated') log.warn(`referral store: ${envName} is not set; generated an ${what} for this run`);
   }
   // A generated key replaces the previous generated one; configured keys stay valid until removed.
@@ -158,7 +159,12 @@ export async function startReferralStore(input: ReferralStoreOptions): Promise<R
     throw err;
   }
   const hooks = new WebhookRepository(repo.db);
-  const subscriptions = new WebhookSubscriptions(repo, hooks, () => clock.now().toISOString(), (id) => `${origin}/webhooks/v1/registration/validationEvents/${encodeURIComponent(id)}`);
+  const subscriptions = new WebhookSubscriptions(
+    repo,
+    hooks,
+    () => clock.now().toISOString(),
+    (id) => `${origin}/webhooks/v1/registration/validationEvents/${encodeURIComponent(id)}`,
+  );
   const faults = createFaults({ ...faultsFromEnv(env.COSELL_STORE_FAULTS), ...(opts.faults ?? {}) });
   let base = '';
   const tick = async () => {

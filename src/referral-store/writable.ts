@@ -6,9 +6,23 @@ import { INBOUND_EDITABLE, isSolutionAssessment, type Referral } from '../domain
 
 /** Set by the store or by Microsoft: a partner's write of one (to a different value) is refused, naming it. */
 export const STORE_OWNED = [
-  'id', 'engagementId', 'organizationId', 'organizationName', 'createdDateTime', 'updatedDateTime', 'expirationDateTime',
-  'acceptedDateTime', 'closedDateTime', 'direction', 'stageHistory', 'dealType', 'trackingInfo', 'target',
-  'inviteContext.invitedBy', 'registrations', 'links',
+  'id',
+  'engagementId',
+  'organizationId',
+  'organizationName',
+  'createdDateTime',
+  'updatedDateTime',
+  'expirationDateTime',
+  'acceptedDateTime',
+  'closedDateTime',
+  'direction',
+  'stageHistory',
+  'dealType',
+  'trackingInfo',
+  'target',
+  'inviteContext.invitedBy',
+  'registrations',
+  'links',
 ] as const;
 
 const DETAILS = ['details.notes', 'details.dealValue', 'details.currency', 'details.closingDateTime', 'details.campaignId'];
@@ -16,9 +30,26 @@ const REQUIREMENTS_BUT_SOLUTIONS = ['industries', 'products', 'services', 'addit
 
 /** The partner's own outbound deal. */
 const OUTBOUND = [
-  'name', 'externalReferenceId', 'status', 'substatus', 'statusReason', 'salesStage', 'favorite', 'type', 'qualification',
-  'customerProfile', 'consent', 'team', 'inviteContext.notes', 'inviteContext.assistanceRequestCode',
-  'partnerRole', 'solutionArea', 'solutionPlay', 'referralSource', 'callToAction', ...DETAILS,
+  'name',
+  'externalReferenceId',
+  'status',
+  'substatus',
+  'statusReason',
+  'salesStage',
+  'favorite',
+  'type',
+  'qualification',
+  'customerProfile',
+  'consent',
+  'team',
+  'inviteContext.notes',
+  'inviteContext.assistanceRequestCode',
+  'partnerRole',
+  'solutionArea',
+  'solutionPlay',
+  'referralSource',
+  'callToAction',
+  ...DETAILS,
 ];
 
 export const under = (field: string, roots: readonly string[]) => roots.some((r) => field === r || field.startsWith(`${r}.`));

@@ -7,9 +7,7 @@ import { z } from 'zod';
 import { loadYamlFile } from './yaml-file.js';
 import { processEnv, type Environment } from './env.js';
 
-const envName = z
-  .string()
-  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected the NAME of an environment variable (secrets are never written in config)' });
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected the NAME of an environment variable (secrets are never written in config)' });
 
 export const rateSchema = z.strictObject({
   /** Requests in flight at once on this lane. */
@@ -98,7 +96,12 @@ export const referralsSchema = z
     // Where the referrals live must be said, never guessed: a store key sent to Partner Center's default URL
     // fails late and names neither the URL nor the key.
     if (r.target === 'store' && !r.baseUrl && !r.embedded) {
-      ctx.addIssue({ code: 'custom', path: ['baseUrl'], message: 'target store needs `baseUrl` (a store run with `cosell-sync store serve`, e.g. http://127.0.0.1:4700/v1.0/engagements) or an `embedded:` block to run the store in this process' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['baseUrl'],
+        message:
+          'target store needs `baseUrl` (a store run with `cosell-sync store serve`, e.g. http://127.0.0.1:4700/v1.0/engagements) or an `embedded:` block to run the store in this process',
+      });
     }
     if (r.target === 'store' && r.baseUrl && r.embedded) {
       ctx.addIssue({ code: 'custom', path: ['embedded'], message: 'expected either `baseUrl` (a store of its own) or `embedded:` (a store in this process), not both' });
@@ -127,29 +130,34 @@ export const salesforceCrmSchema = z.strictObject({
   /** The org's My Domain URL. */
   instanceUrl: z.url().optional(),
   loginUrl: z.url().optional(),
-  apiVersion: z.string().regex(/^\d+\.\d$/).default('62.0'),
-  auth: z.discriminatedUnion('method', [
-    z.strictObject({
-      method: z.literal('jwt'),
-      clientId: z.string().min(1),
-      username: z.string().min(1),
-      privateKeyEnv: envName,
-    }),
-    z.strictObject({ method: z.literal('client-credentials'), clientId: z.string().min(1), clientSecretEnv: envName }),
-    z.strictObject({
-      method: z.literal('refresh-token'),
-      clientId: z.string().min(1),
-      clientSecretEnv: envName.optional(),
-      refreshTokenEnv: envName,
-    }),
-    z.strictObject({
-      method: z.literal('password'),
-      clientId: z.string().min(1),
-      clientSecretEnv: envName,
-      username: z.string().min(1),
-      passwordEnv: envName,
-    }),
-  ]).optional(),
+  apiVersion: z
+    .string()
+    .regex(/^\d+\.\d$/)
+    .default('62.0'),
+  auth: z
+    .discriminatedUnion('method', [
+      z.strictObject({
+        method: z.literal('jwt'),
+        clientId: z.string().min(1),
+        username: z.string().min(1),
+        privateKeyEnv: envName,
+      }),
+      z.strictObject({ method: z.literal('client-credentials'), clientId: z.string().min(1), clientSecretEnv: envName }),
+      z.strictObject({
+        method: z.literal('refresh-token'),
+        clientId: z.string().min(1),
+        clientSecretEnv: envName.optional(),
+        refreshTokenEnv: envName,
+      }),
+      z.strictObject({
+        method: z.literal('password'),
+        clientId: z.string().min(1),
+        clientSecretEnv: envName,
+        username: z.string().min(1),
+        passwordEnv: envName,
+      }),
+    ])
+    .optional(),
   /** Run the local Salesforce sandbox in this process and connect to it (the embedded default). */
   sandbox: sandboxSchema.optional(),
   rate: rateSchema.prefault({ concurrency: 4, intervalCap: 100, intervalMs: 1000 }),
@@ -212,9 +220,7 @@ export const serverSchema = z.strictObject({
   /** TLS when set: each names an environment variable holding the path of a PEM file. */
   tls: z.strictObject({ certFileEnv: envName, keyFileEnv: envName }).optional(),
   /** Bearer tokens of the admin API (`/api/v1`): a read-only one and an admin one. */
-  tokens: z
-    .strictObject({ readEnv: envName.default('COSELL_API_READ_TOKEN'), adminEnv: envName.default('COSELL_API_ADMIN_TOKEN') })
-    .prefault({}),
+  tokens: z.strictObject({ readEnv: envName.default('COSELL_API_READ_TOKEN'), adminEnv: envName.default('COSELL_API_ADMIN_TOKEN') }).prefault({}),
   webhooks: z
     .strictObject({
       enabled: z.boolean().default(true),
@@ -246,7 +252,10 @@ export const stateSchema = z.strictObject({
   /** PostgreSQL: the environment variable holding the connection URL (it may carry a password). */
   urlEnv: envName.default('COSELL_DATABASE_URL'),
   /** PostgreSQL schema of the tables. */
-  schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, { error: 'expected a lower-case SQL identifier' }).default('public'),
+  schema: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/, { error: 'expected a lower-case SQL identifier' })
+    .default('public'),
   poolSize: z.number().int().min(1).max(100).default(5),
 });
 export type StateConfig = z.infer<typeof stateSchema>;
@@ -256,7 +265,10 @@ export const runtimeSchema = z.strictObject({
   mode: z.enum(['embedded', 'distributed']).default('embedded'),
   redisUrlEnv: envName.default('COSELL_REDIS_URL'),
   /** Redis key prefix of the queue (one per deployment sharing a Redis). */
-  prefix: z.string().regex(/^[A-Za-z0-9:_-]+$/).default('cosell'),
+  prefix: z
+    .string()
+    .regex(/^[A-Za-z0-9:_-]+$/)
+    .default('cosell'),
   /** A connection's lease in PostgreSQL; renewed every third of it while its sync runs. */
   leaseSeconds: z.number().int().min(5).max(3600).default(60),
   /** Connections one worker process syncs at once. */

@@ -136,10 +136,7 @@ export function createLane(opts: LaneOptions): Lane {
     const timer = setTimeout(() => controller.abort(new TransportError(`${opts.name}: ${label} timed out after ${opts.timeoutMs} ms`, 'timeout')), opts.timeoutMs);
     stats.calls++;
     try {
-      return await Promise.race([
-        call(controller.signal),
-        new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason))),
-      ]);
+      return await Promise.race([call(controller.signal), new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason)))]);
     } finally {
       clearTimeout(timer);
     }

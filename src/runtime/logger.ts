@@ -29,8 +29,7 @@ export interface LoggerOptions {
 
 export function createLogger(opts: LoggerOptions = {}): Logger {
   const stream = opts.stream ?? process.stderr;
-  const pretty =
-    opts.format === 'pretty' || (opts.format !== 'json' && (stream as { isTTY?: boolean }).isTTY === true);
+  const pretty = opts.format === 'pretty' || (opts.format !== 'json' && (stream as { isTTY?: boolean }).isTTY === true);
   const line = pretty
     ? winston.format.combine(
         winston.format.colorize(),

@@ -3,7 +3,8 @@
  * Two nets: keys that name secrets are blanked wherever they appear, and every secret value the process has
  * read is masked inside any string, so a token echoed in an error message from a remote cannot leak.
  */
-const SECRET_KEY = /(^|[-_.])(token|secret|password|passwd|pwd|authorization|api[-_]?key|apikey|assertion|cookie|private[-_]?key|client[-_]?secret|refresh[-_]?token|access[-_]?token|id[-_]?token)s?$/i;
+const SECRET_KEY =
+  /(^|[-_.])(token|secret|password|passwd|pwd|authorization|api[-_]?key|apikey|assertion|cookie|private[-_]?key|client[-_]?secret|refresh[-_]?token|access[-_]?token|id[-_]?token)s?$/i;
 const BEARER = /\b(Bearer|Basic|Signature)\s+[A-Za-z0-9._~+/=-]{6,}/g;
 const JWT = /\beyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*/g;
 const QUERY_SECRET = /([?&](?:access_token|refresh_token|client_secret|password|assertion|code)=)[^&\s"']+/gi;

@@ -18,10 +18,7 @@ export function readSecret(name: string, env: Env = processEnv().vars, what = 's
     try {
       return remember(readFileSync(file, 'utf8').trim());
     } catch (err) {
-      throw new ConfigError(
-        `${what}: cannot read the file named by ${name}_FILE (${(err as NodeJS.ErrnoException).code ?? 'error'})`,
-        `env:${name}_FILE`,
-      );
+      throw new ConfigError(`${what}: cannot read the file named by ${name}_FILE (${(err as NodeJS.ErrnoException).code ?? 'error'})`, `env:${name}_FILE`);
     }
   }
   throw new ConfigError(`${what}: environment variable ${name} (or ${name}_FILE) is not set`, `env:${name}`);

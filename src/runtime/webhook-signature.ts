@@ -41,7 +41,8 @@ export function readWebhookSignature(headers: Record<string, string | string[] |
   const signature = one(WEBHOOK_HEADERS.msSignature) ?? auth?.[1];
   if (!signature) return { ok: false, reason: 'no signature (Authorization: Signature <base64> or x-ms-signature)' };
   const algorithm = one(WEBHOOK_HEADERS.algorithm);
-  if (algorithm?.toLowerCase() !== WEBHOOK_SIGNATURE_ALGORITHM) return { ok: false, reason: `X-MS-Signature-Algorithm must be ${WEBHOOK_SIGNATURE_ALGORITHM} (got '${algorithm ?? ''}')` };
+  if (algorithm?.toLowerCase() !== WEBHOOK_SIGNATURE_ALGORITHM)
+    return { ok: false, reason: `X-MS-Signature-Algorithm must be ${WEBHOOK_SIGNATURE_ALGORITHM} (got '${algorithm ?? ''}')` };
   const certificateUrl = one(WEBHOOK_HEADERS.certificateUrl);
   if (!certificateUrl) return { ok: false, reason: 'no X-MS-Certificate-Url' };
   return { ok: true, signature, certificateUrl };
@@ -50,5 +51,7 @@ export function readWebhookSignature(headers: Record<string, string | string[] |
 /** Whether `signature` is the certificate's key's RSA-SHA256 signature of the raw body (PEM or DER certificate). */
 export function verifyWebhookBody(rawBody: string | Buffer, signature: string, certificate: string | Buffer): boolean {
   const key = new X509Certificate(certificate).publicKey;
-  return createVerify('RSA-SHA256').update(typeof rawBody === 'string' ? Buffer.from(rawBody, 'utf8') : rawBody).verify(key, signature, 'base64');
+  return createVerify('RSA-SHA256')
+    .update(typeof rawBody === 'string' ? Buffer.from(rawBody, 'utf8') : rawBody)
+    .verify(key, signature, 'base64');
 }

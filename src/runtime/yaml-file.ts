@@ -120,11 +120,7 @@ export function locateIssues(parsed: ParsedYaml, file: string, rawIssues: readon
 }
 
 /** Validate YAML text against a schema, collecting every problem. */
-export function validateYaml<S extends z.ZodType>(
-  text: string,
-  file: string,
-  schema: S,
-): { ok: true; value: z.infer<S> } | { ok: false; problems: LocatedProblem[] } {
+export function validateYaml<S extends z.ZodType>(text: string, file: string, schema: S): { ok: true; value: z.infer<S> } | { ok: false; problems: LocatedProblem[] } {
   const parsed = parseYamlText(text, file);
   if (parsed.problems.length) return { ok: false, problems: parsed.problems };
   const result = schema.safeParse(parsed.value ?? {});
@@ -142,9 +138,5 @@ export function loadYamlFile<S extends z.ZodType>(file: string, schema: S, what:
   }
   const result = validateYaml(text, file, schema);
   if (result.ok) return result.value;
-  throw new ConfigError(
-    `${what} ${file} is invalid:\n${result.problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`,
-    file,
-    result.problems,
-  );
+  throw new ConfigError(`${what} ${file} is invalid:\n${result.problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`, file, result.problems);
 }

@@ -14,7 +14,14 @@ import { defineRoute, type RouteSpec } from './route.js';
 export const STAGE_TARGETS = ['Qualified', 'Developed', 'Proposed', 'Negotiated', 'Won', 'Lost', 'initial', 'on-hold', 'declined', 'ignore'] as const;
 
 /** The API's stage words and the seed's aliases, as the drop-down names them. */
-const AS_TARGET: Record<string, (typeof STAGE_TARGETS)[number]> = { Qualify: 'Qualified', Develop: 'Developed', Propose: 'Proposed', Close: 'Negotiated', Created: 'initial', Accepted: 'initial' };
+const AS_TARGET: Record<string, (typeof STAGE_TARGETS)[number]> = {
+  Qualify: 'Qualified',
+  Develop: 'Developed',
+  Propose: 'Proposed',
+  Close: 'Negotiated',
+  Created: 'initial',
+  Accepted: 'initial',
+};
 const asTarget = (stage: string) => AS_TARGET[stage] ?? stage;
 
 const stageRow = z.object({
@@ -47,21 +54,37 @@ async function apiPressure(metrics: Metrics) {
 export function consoleRoutes(ctx: SurfaceContext): RouteSpec[] {
   return [
     defineRoute({
-      method: 'GET', url: '/api-pressure', role: 'read', tag: 'connections',
+      method: 'GET',
+      url: '/api-pressure',
+      role: 'read',
+      tag: 'connections',
       summary: 'Per remote API since the service started: calls, 429 answers and the seconds Retry-After asked to wait',
       response: z.object({ items: z.array(z.object({ api: z.string(), calls: z.number(), throttled: z.number(), retryAfterSeconds: z.number() })) }),
       handler: () => apiPressure(ctx.metrics),
     }),
     defineRoute({
-      method: 'GET', url: '/schedule', role: 'read', tag: 'connections', summary: "When each connection's schedule runs it next",
+      method: 'GET',
+      url: '/schedule',
+      role: 'read',
+      tag: 'connections',
+      summary: "When each connection's schedule runs it next",
       response: z.object({ items: z.array(z.object({ connection: z.string(), nextRun: z.string().nullable() })) }),
       handler: async () => ({ items: ctx.connections.map((c) => ({ connection: c.name, nextRun: ctx.nextRun?.(c.name)?.toISOString() ?? null })) }),
     }),
     defineRoute({
-      method: 'GET', url: '/connections/:name/links', role: 'read', tag: 'records',
+      method: 'GET',
+      url: '/connections/:name/links',
+      role: 'read',
+      tag: 'records',
       summary: 'The CRM record linked to each of these referrals (comma-separated ids, at most 100)',
       params: z.object({ name: z.string().min(1) }),
-      query: z.object({ referrals: z.string().min(1).transform((v) => v.split(',')).pipe(z.array(z.string().min(1)).max(100)) }),
+      query: z.object({
+        referrals: z
+          .string()
+          .min(1)
+          .transform((v) => v.split(','))
+          .pipe(z.array(z.string().min(1)).max(100)),
+      }),
       response: z.object({ items: z.array(z.object({ referralId: z.string(), crmId: z.string() })) }),
       handler: async ({ params, query }) => {
         const c = requireConnection(ctx.connections, params.name);
@@ -70,7 +93,10 @@ export function consoleRoutes(ctx: SurfaceContext): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'GET', url: '/connections/:name/records/:crmId/compare', role: 'read', tag: 'records',
+      method: 'GET',
+      url: '/connections/:name/records/:crmId/compare',
+      role: 'read',
+      tag: 'records',
       summary: 'One deal side by side: every deal field on the CRM (through the mapping), on the referral and as last agreed; the status line',
       params: z.object({ name: z.string().min(1), crmId: z.string().min(1) }),
       response: z.object({
@@ -101,8 +127,11 @@ export function consoleRoutes(ctx: SurfaceContext): RouteSpec[] {
       },
     }),
     defineRoute({
-      method: 'GET', url: '/connections/:name/mapping/stages', role: 'read', tag: 'mappings',
-      summary: "The stage table: every stage the live CRM has (with its probability) against what the mapping makes of it",
+      method: 'GET',
+      url: '/connections/:name/mapping/stages',
+      role: 'read',
+      tag: 'mappings',
+      summary: 'The stage table: every stage the live CRM has (with its probability) against what the mapping makes of it',
       params: z.object({ name: z.string().min(1) }),
       response: z.object({ field: z.string(), targets: z.array(z.string()), stages: z.array(stageRow) }),
       handler: async ({ params }) => {

@@ -49,7 +49,10 @@ export function registerConsole(app: FastifyInstance, consoleDir: string): void 
     const body = await readFile(join(consoleDir, 'assets', file)).catch(() => null);
     if (!body) return reply.code(404).send({ error: { code: 'notFound', message: `no asset ${file}` } });
     // Names carry a content hash, so a browser may keep them forever.
-    return reply.headers({ ...SECURITY, 'cache-control': 'public, max-age=31536000, immutable' }).type(type).send(body);
+    return reply
+      .headers({ ...SECURITY, 'cache-control': 'public, max-age=31536000, immutable' })
+      .type(type)
+      .send(body);
   });
   app.get('/api/v1/session', { config: { role: 'read' } }, async (req) => ({ role: req.role }));
 }

@@ -51,7 +51,12 @@ export function createMetrics(source: MetricsSource): Metrics {
   });
   const records = new Counter({ name: 'cosell_sync_records_total', help: 'Records by what a run did to them', labelNames: ['connection', 'action'], registers: [registry] });
   const apiCalls = new Counter({ name: 'cosell_sync_api_calls_total', help: 'Calls to remote APIs by outcome', labelNames: ['api', 'status'], registers: [registry] });
-  const retryAfter = new Counter({ name: 'cosell_sync_api_retry_after_seconds_total', help: 'Seconds remote APIs asked us to wait (Retry-After)', labelNames: ['api'], registers: [registry] });
+  const retryAfter = new Counter({
+    name: 'cosell_sync_api_retry_after_seconds_total',
+    help: 'Seconds remote APIs asked us to wait (Retry-After)',
+    labelNames: ['api'],
+    registers: [registry],
+  });
   const webhooks = new Counter({ name: 'cosell_sync_webhooks_total', help: 'Partner Center webhook deliveries by result', labelNames: ['result'], registers: [registry] });
 
   const perConnection = (name: string, help: string, read: (c: string) => Promise<number | null> | number | null) =>

@@ -23,7 +23,10 @@ export function registerProbes(app: FastifyInstance, ctx: SurfaceContext): void 
   });
 
   app.get('/readyz', { config: { role: 'none' } }, async (_req, reply) => {
-    const r = await ctx.health.readiness(ctx.state, ctx.connections.map((c) => c.name));
+    const r = await ctx.health.readiness(
+      ctx.state,
+      ctx.connections.map((c) => c.name),
+    );
     const notReady = r.checks.filter((c) => !c.ok);
     return reply.code(r.ready ? 200 : 503).send({ status: r.ready ? 'ready' : 'not ready', notReady, checks: r.checks });
   });

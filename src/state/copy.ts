@@ -31,7 +31,8 @@ export async function copySqliteToPostgres(file: string, target: PoolOptions): P
           // Rows map onto the table by column name; SQLite's 0/1 is valid boolean input.
           await c.query(`INSERT INTO ${table} SELECT * FROM json_populate_recordset(NULL::${table}, $1::json)`, [JSON.stringify(rows.slice(i, i + BATCH))]);
         }
-        if (SERIAL.has(table)) await c.query(`SELECT setval(pg_get_serial_sequence('${table}', 'id'), GREATEST((SELECT MAX(id) FROM ${table}), 1), (SELECT COUNT(*) > 0 FROM ${table}))`);
+        if (SERIAL.has(table))
+          await c.query(`SELECT setval(pg_get_serial_sequence('${table}', 'id'), GREATEST((SELECT MAX(id) FROM ${table}), 1), (SELECT COUNT(*) > 0 FROM ${table}))`);
         const copied = Number((await c.query<{ n: string }>(`SELECT COUNT(*) n FROM ${table}`)).rows[0]!.n);
         if (copied !== rows.length) throw new Error(`state copy: ${table}: read ${rows.length} rows from ${file} but ${copied} landed; nothing committed`);
         counts[table] = copied;

@@ -13,6 +13,10 @@ export async function openConfiguredState(config: Pick<LoadedConfig, 'state' | '
 /** The database URL is a secret (it may carry a password): read like one (NAME or NAME_FILE), and redacted from logs. */
 export function databaseUrl(config: Pick<LoadedConfig, 'state' | 'file'>): string {
   const url = config.state.kind === 'postgres' ? readOptionalSecret(config.state.urlEnv) : undefined;
-  if (!url) throw new ConfigError(`state.kind is postgres: set ${config.state.kind === 'postgres' ? config.state.urlEnv : 'COSELL_DATABASE_URL'} to the PostgreSQL URL (postgres://user@host:5432/db)`, config.file);
+  if (!url)
+    throw new ConfigError(
+      `state.kind is postgres: set ${config.state.kind === 'postgres' ? config.state.urlEnv : 'COSELL_DATABASE_URL'} to the PostgreSQL URL (postgres://user@host:5432/db)`,
+      config.file,
+    );
   return url;
 }

@@ -67,7 +67,14 @@ export const toConflict = (r: ConflictRow): Conflict => ({
 });
 
 export interface IssueRow {
-  connection: string; record_key: string; kind: string; message: string; first_seen: string; last_seen: string; attempts: number; retry: number | boolean;
+  connection: string;
+  record_key: string;
+  kind: string;
+  message: string;
+  first_seen: string;
+  last_seen: string;
+  attempts: number;
+  retry: number | boolean;
 }
 export const toIssue = (r: IssueRow): RecordIssue => ({
   connection: r.connection,
@@ -81,10 +88,26 @@ export const toIssue = (r: IssueRow): RecordIssue => ({
 });
 
 export interface SyncLogRow {
-  id: number | string; run_id: number | string; connection: string; at: string; crm_id: string | null; referral_id: string | null; name: string | null; outcome: SyncLogEntry['outcome']; reason: string | null;
+  id: number | string;
+  run_id: number | string;
+  connection: string;
+  at: string;
+  crm_id: string | null;
+  referral_id: string | null;
+  name: string | null;
+  outcome: SyncLogEntry['outcome'];
+  reason: string | null;
 }
 export const toSyncLog = (r: SyncLogRow): SyncLogEntry => ({
-  id: Number(r.id), runId: Number(r.run_id), connection: r.connection, at: r.at, crmId: r.crm_id, referralId: r.referral_id, name: r.name, outcome: r.outcome, reason: r.reason,
+  id: Number(r.id),
+  runId: Number(r.run_id),
+  connection: r.connection,
+  at: r.at,
+  crmId: r.crm_id,
+  referralId: r.referral_id,
+  name: r.name,
+  outcome: r.outcome,
+  reason: r.reason,
 });
 
 /** A page of `limit` from `limit + 1` fetched rows: the extra row only says there is a next page. */
@@ -94,7 +117,14 @@ export function pageOf<T>(rows: T[], limit: number, nextOf: (last: T) => number)
 }
 
 export interface RunRow {
-  id: number | string; connection: string; correlation_id: string; started_at: string; ended_at: string | null; status: Run['status']; counts: string; error: string | null;
+  id: number | string;
+  connection: string;
+  correlation_id: string;
+  started_at: string;
+  ended_at: string | null;
+  status: Run['status'];
+  counts: string;
+  error: string | null;
 }
 export const rowToRun = (r: RunRow): Run => ({
   id: Number(r.id),

@@ -53,14 +53,31 @@ export function openSqliteState(file: string): SyncState {
   const checkpoint = db.transaction((connection: string, cp: Checkpoint) => {
     const t = now();
     for (const l of cp.links ?? []) {
-      upsertLink.run({ ...l, connection, base: JSON.stringify(l.base), referralSnapshot: l.referralSnapshot ? JSON.stringify(l.referralSnapshot) : null, written: JSON.stringify(l.written), crmEcho: JSON.stringify(l.crmEcho ?? {}), updatedAt: t });
+      upsertLink.run({
+        ...l,
+        connection,
+        base: JSON.stringify(l.base),
+        referralSnapshot: l.referralSnapshot ? JSON.stringify(l.referralSnapshot) : null,
+        written: JSON.stringify(l.written),
+        crmEcho: JSON.stringify(l.crmEcho ?? {}),
+        updatedAt: t,
+      });
     }
     for (const id of cp.unlink ?? []) deleteLink.run(connection, id);
     if (cp.cursor) upsertCursor.run(connection, cp.cursor.direction, cp.cursor.value, t);
     for (const i of cp.issues ?? []) upsertIssue.run(connection, i.recordKey, i.kind, i.message, t, t);
     for (const k of cp.clearIssues ?? []) clearIssue.run(connection, k);
     for (const c of cp.conflicts ?? []) {
-      insertConflict.run(connection, c.crmId, c.referralId, c.field, JSON.stringify(c.baseValue ?? null), JSON.stringify(c.crmValue ?? null), JSON.stringify(c.referralValue ?? null), t);
+      insertConflict.run(
+        connection,
+        c.crmId,
+        c.referralId,
+        c.field,
+        JSON.stringify(c.baseValue ?? null),
+        JSON.stringify(c.crmValue ?? null),
+        JSON.stringify(c.referralValue ?? null),
+        t,
+      );
     }
     for (const p of cp.pending?.add ?? []) addPending.run(connection, p.key, p.createdAt);
     for (const k of cp.pending?.remove ?? []) removePending.run(connection, k);
@@ -78,7 +95,6 @@ export function openSqliteState(file: string): SyncState {
     for (const r of linksBy[column].all(connection, JSON.stringify(ids)) as LinkRow[]) out.set(column === 'crm_id' ? r.crm_id : r.referral_id, toLink(r));
     return out;
   };
-
 
   const conflictsWhere = (connection: string | undefined, includeResolved: boolean, limit: number, offset: number, select = '*') => {
     const where = [connection ? 'connection = ?' : '1=1', includeResolved ? '1=1' : 'resolved_at IS NULL'].join(' AND ');
@@ -117,9 +133,7 @@ export function openSqliteState(file: string): SyncState {
     async startRun(connection, correlationId) {
       // A run left 'running' by a killed process is marked as such, so status tells the truth.
       db.prepare("UPDATE runs SET status = 'interrupted', ended_at = ? WHERE connection = ? AND status = 'running'").run(now(), connection);
-      const info = db
-        .prepare("INSERT INTO runs (connection, correlation_id, started_at, status, counts) VALUES (?, ?, ?, 'running', '{}')")
-        .run(connection, correlationId, now());
+      const info = db.prepare("INSERT INTO runs (connection, correlation_id, started_at, status, counts) VALUES (?, ?, ?, 'running', '{}')").run(connection, correlationId, now());
       return Number(info.lastInsertRowid);
     },
     async finishRun(id, status, counts, error) {
@@ -132,9 +146,11 @@ export function openSqliteState(file: string): SyncState {
       return (rows as RunRow[]).map(rowToRun);
     },
     async issues(connection) {
-      const rows = (connection
-        ? db.prepare('SELECT * FROM issues WHERE connection = ? ORDER BY last_seen DESC').all(connection)
-        : db.prepare('SELECT * FROM issues ORDER BY last_seen DESC').all()) as IssueRow[];
+      const rows = (
+        connection
+          ? db.prepare('SELECT * FROM issues WHERE connection = ? ORDER BY last_seen DESC').all(connection)
+          : db.prepare('SELECT * FROM issues ORDER BY last_seen DESC').all()
+      ) as IssueRow[];
       return rows.map(toIssue);
     },
     async conflicts(connection, includeResolved = false) {
@@ -153,7 +169,12 @@ export function openSqliteState(file: string): SyncState {
           // The CRM side of that field is compared against the new base, not an older read-back.
           const echo = JSON.parse(link.crm_echo) as Record<string, unknown>;
           delete echo[c.field];
-          db.prepare('UPDATE links SET base = ?, crm_echo = ?, crm_version = NULL WHERE connection = ? AND crm_id = ?').run(JSON.stringify(base), JSON.stringify(echo), c.connection, c.crmId);
+          db.prepare('UPDATE links SET base = ?, crm_echo = ?, crm_version = NULL WHERE connection = ? AND crm_id = ?').run(
+            JSON.stringify(base),
+            JSON.stringify(echo),
+            c.connection,
+            c.crmId,
+          );
         }
         db.prepare('UPDATE conflicts SET resolved_at = ?, resolution = ? WHERE id = ?').run(now(), take, id);
         addRetry.run(c.connection, recordKey('crm', c.crmId));
@@ -161,8 +182,7 @@ export function openSqliteState(file: string): SyncState {
       return { ...c, resolvedAt: now(), resolution: take };
     },
     async requestRetry(connection, recordKeys) {
-      const keys =
-        recordKeys ?? (db.prepare('SELECT record_key FROM issues WHERE connection = ?').all(connection) as { record_key: string }[]).map((r) => r.record_key);
+      const keys = recordKeys ?? (db.prepare('SELECT record_key FROM issues WHERE connection = ?').all(connection) as { record_key: string }[]).map((r) => r.record_key);
       db.transaction(() => {
         for (const k of keys) {
           addRetry.run(connection, k);
@@ -194,10 +214,10 @@ export function openSqliteState(file: string): SyncState {
     async syncLog(q) {
       const where: string[] = [];
       const args: unknown[] = [];
-      if (q.connection) (where.push('connection = ?'), args.push(q.connection));
-      if (q.runId !== undefined) (where.push('run_id = ?'), args.push(q.runId));
-      if (q.before !== undefined) (where.push('id < ?'), args.push(q.before));
-      if (q.outcome) (where.push('outcome = ?'), args.push(q.outcome));
+      if (q.connection) where.push('connection = ?'), args.push(q.connection);
+      if (q.runId !== undefined) where.push('run_id = ?'), args.push(q.runId);
+      if (q.before !== undefined) where.push('id < ?'), args.push(q.before);
+      if (q.outcome) where.push('outcome = ?'), args.push(q.outcome);
       if (q.search) {
         where.push("(crm_id = ? OR referral_id = ? OR name LIKE ? ESCAPE '\\')");
         args.push(q.search, q.search, `%${q.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`);

@@ -183,5 +183,19 @@ export interface SyncState {
 }
 
 export function emptyCounts(): RunCounts {
-  return { pulledCrm: 0, pulledReferrals: 0, created: 0, updated: 0, writtenBack: 0, createdInCrm: 0, blocked: 0, conflicts: 0, issues: 0, unchanged: 0, crmCalls: 0, referralCalls: 0, crmBudget: null };
+  return {
+    pulledCrm: 0,
+    pulledReferrals: 0,
+    created: 0,
+    updated: 0,
+    writtenBack: 0,
+    createdInCrm: 0,
+    blocked: 0,
+    conflicts: 0,
+    issues: 0,
+    unchanged: 0,
+    crmCalls: 0,
+    referralCalls: 0,
+    crmBudget: null,
+  };
 }

@@ -46,8 +46,20 @@ export async function afterCycle(deps: AfterCycleDeps): Promise<void> {
       const help = mapping.dealType.helpType;
       if (help && wb.engagementId) {
         // "Help requested" values: the mapped ones other than None, or the help types themselves when unmapped.
-        const helpValues = help.map ? Object.entries(help.map).filter(([, t]) => t !== 'None').map(([v]) => v) : [...HELP_TYPES];
-        const src = { crm, referrals, helpField: help.field, helpValues, referralIdField: wb.referralId, engagementIdField: wb.engagementId, ...(wb.microsoftCrmId ? { microsoftCrmIdField: wb.microsoftCrmId } : {}) };
+        const helpValues = help.map
+          ? Object.entries(help.map)
+              .filter(([, t]) => t !== 'None')
+              .map(([v]) => v)
+          : [...HELP_TYPES];
+        const src = {
+          crm,
+          referrals,
+          helpField: help.field,
+          helpValues,
+          referralIdField: wb.referralId,
+          engagementIdField: wb.engagementId,
+          ...(wb.microsoftCrmId ? { microsoftCrmIdField: wb.microsoftCrmId } : {}),
+        };
         notes.push(...(await invitationNotifications(src, events)));
       }
       await send(notes);

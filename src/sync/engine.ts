@@ -224,7 +224,11 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
       // Healing: an opportunity may already exist for a referral whose create was interrupted.
       const maybeExisting = newRecords.filter((n) => pending.has(pendingCrmKey(n.create.ref)) || deps.full);
       const existing = maybeExisting.length
-        ? await crm.findBy(mapping.referralIdField, maybeExisting.map((n) => n.create.ref), readFields)
+        ? await crm.findBy(
+            mapping.referralIdField,
+            maybeExisting.map((n) => n.create.ref),
+            readFields,
+          )
         : [];
       const byRef = new Map(existing.map((r) => [String(r.fields[mapping.referralIdField]), r]));
       const toCreate = newRecords.filter((n) => !byRef.has(n.create.ref));
@@ -260,7 +264,12 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
           issueSeen(recordKey('referral', n.create.ref));
           cp.clearIssues = cp.clearIssues.filter((k) => k !== recordKey('referral', n.create.ref));
           log.warn('crm create failed', { connection, referralId: n.create.ref, code: r.code, error: r.message });
-          cp.issues.push({ connection, recordKey: recordKey('referral', n.create.ref), kind: 'crm-create', message: `CRM rejected the new opportunity: ${r.code ?? ''} ${r.message ?? ''}`.trim() });
+          cp.issues.push({
+            connection,
+            recordKey: recordKey('referral', n.create.ref),
+            kind: 'crm-create',
+            message: `CRM rejected the new opportunity: ${r.code ?? ''} ${r.message ?? ''}`.trim(),
+          });
           cp.retry.push(recordKey('referral', n.create.ref));
         }
       });
@@ -340,7 +349,10 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
     const cursor = deps.full ? null : await state.getCursor(connection, 'referrals');
     for await (const page of readAhead(referrals.pull(cursor))) {
       counts.pulledReferrals += page.referrals.length;
-      const links = await state.getLinksByReferral(connection, page.referrals.map((r) => r.id));
+      const links = await state.getLinksByReferral(
+        connection,
+        page.referrals.map((r) => r.id),
+      );
       const changed: { referral: Referral; link: Link | null }[] = [];
       for (const r of page.referrals) {
         const link = links.get(r.id) ?? null;
@@ -379,11 +391,14 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
     for await (const page of readAhead(pages)) {
       counts.pulledCrm += page.records.length;
       if (page.fullResync) log.info('crm full resync', { connection, reason: 'the change cursor expired; reconciling against existing links' });
-      const links = await state.getLinks(connection, page.records.map((r) => r.id));
+      const links = await state.getLinks(
+        connection,
+        page.records.map((r) => r.id),
+      );
       const works: RecordWork[] = [];
       for (const record of page.records) {
         const link = links.get(record.id) ?? null;
-        if (link && link.crmVersion && link.crmVersion === record.version) {
+        if (link?.crmVersion && link.crmVersion === record.version) {
           counts.unchanged++;
           continue;
         }
@@ -392,7 +407,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
           link,
           crmRecord: record,
           referral: null,
-          createPending: pending.has(pendingReferralKey(record.id)) || (deps.full === true || page.fullResync === true) && !link,
+          createPending: pending.has(pendingReferralKey(record.id)) || ((deps.full === true || page.fullResync === true) && !link),
         });
       }
       deps.onProgress?.({ phase: 'crm', records: page.records.length });

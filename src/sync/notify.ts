@@ -127,7 +127,12 @@ export async function invitationNotifications(src: InvitationSources, events: re
     for (const inv of await src.referrals.related(String(r.fields[src.engagementIdField]))) {
       const event: NotifyEvent | null = inv.substatus === 'Declined' ? 'declined' : inv.substatus === 'Expired' ? 'expired' : null;
       if (inv.id === own || !event || !events.includes(event)) continue;
-      out.push({ event, key: `${event}:${inv.id}`, crmId: r.id, values: { referralId: own, link: src.referrals.linkFor(own), reason: inv.statusReason ?? null, status: inv.substatus ?? null } });
+      out.push({
+        event,
+        key: `${event}:${inv.id}`,
+        crmId: r.id,
+        values: { referralId: own, link: src.referrals.linkFor(own), reason: inv.statusReason ?? null, status: inv.substatus ?? null },
+      });
     }
   }
   return out;

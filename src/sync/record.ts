@@ -159,16 +159,17 @@ export async function syncRecord(ctx: RecordContext, work: RecordWork): Promise<
 
   for (let attempt = 0; ; attempt++) {
     const known = referral ? referralToDealFields(referral.referral) : (work.link?.referralSnapshot ?? null);
-    const planWith = (invalid: Issue[]) => plan({
-      base: work.link?.base ?? null,
-      crm: crmSide && invalid.length ? { ...crmSide, problems: [...crmSide.problems, ...invalid] } : crmSide,
-      referral: known ? { deal: known } : null,
-      policy: (k) => ctx.mapping.policy(k),
-      onDelete: ctx.mapping.onDelete,
-      direction,
-      crmEcho: work.link?.crmEcho ?? {},
-      ...(ctx.mapping.readBack ? { readBack: (k: DealFieldKey, v: unknown) => ctx.mapping.readBack!(k, v) } : {}),
-    });
+    const planWith = (invalid: Issue[]) =>
+      plan({
+        base: work.link?.base ?? null,
+        crm: crmSide && invalid.length ? { ...crmSide, problems: [...crmSide.problems, ...invalid] } : crmSide,
+        referral: known ? { deal: known } : null,
+        policy: (k) => ctx.mapping.policy(k),
+        onDelete: ctx.mapping.onDelete,
+        direction,
+        crmEcho: work.link?.crmEcho ?? {},
+        ...(ctx.mapping.readBack ? { readBack: (k: DealFieldKey, v: unknown) => ctx.mapping.readBack!(k, v) } : {}),
+      });
     let p = planWith([]);
     // The co-sell rules are checked before any call, so the rep reads the reason instead of a rejected call.
     const invalid = ruleProblems(ctx, p, crmId);

@@ -6,7 +6,18 @@
  * deal is sent: a Won deal is never reopened or edited.
  */
 import type { CrmConnector, CrmRecord, CrmUpdate } from '../../connectors/index.js';
-import { INCENTIVE_PROGRAMS, isReviewClosed, registrationEligibility, registrationViewSchema, sameValue, type Referral, type RegistrationRequest, type RegistrationResponse, type RegistrationView, type ReviewStatus } from '../domain/index.js';
+import {
+  INCENTIVE_PROGRAMS,
+  isReviewClosed,
+  registrationEligibility,
+  registrationViewSchema,
+  sameValue,
+  type Referral,
+  type RegistrationRequest,
+  type RegistrationResponse,
+  type RegistrationView,
+  type ReviewStatus,
+} from '../domain/index.js';
 import type { NotifyEvent, RegistrationSection } from '../mapping/index.js';
 import { describeError, ValidationError, type Logger } from '../runtime/index.js';
 import type { Notification } from './notify.js';
@@ -97,7 +108,15 @@ export async function syncRegistrations(deps: RegistrationStepDeps): Promise<Reg
   const counts: RegistrationCounts = { flagged: 0, registered: 0, refused: 0, writtenBack: 0, issues: 0 };
   if (!crm.findFlagged) throw new Error(`${crm.kind} connector cannot list flagged records: deal registration is not available`);
   const wb = spec.writeBack;
-  const read = [deps.referralIdField, wb.status, ...(wb.reason ? [wb.reason] : []), ...(wb.actionRequired ? [wb.actionRequired] : []), ...(wb.line ? [wb.line.field] : []), ...(spec.contractName ? [spec.contractName] : []), ...(spec.solution ? [spec.solution] : [])];
+  const read = [
+    deps.referralIdField,
+    wb.status,
+    ...(wb.reason ? [wb.reason] : []),
+    ...(wb.actionRequired ? [wb.actionRequired] : []),
+    ...(wb.line ? [wb.line.field] : []),
+    ...(spec.contractName ? [spec.contractName] : []),
+    ...(spec.solution ? [spec.solution] : []),
+  ];
   const records = await crm.findFlagged(spec.flag, [...new Set(read)]);
   const updates: CrmUpdate[] = [];
   const notes: Notification[] = [];

@@ -26,11 +26,26 @@ export function entriesFor(connection: string, runId: number, at: string, cp: Ch
   }
   for (const i of cp.issues ?? []) {
     const [side, id] = [i.recordKey.slice(0, i.recordKey.indexOf(':')), i.recordKey.slice(i.recordKey.indexOf(':') + 1)];
-    out.push({ runId, connection, at, crmId: side === 'crm' ? id : null, referralId: side === 'referral' ? id : null, name: null, outcome: 'issue', reason: `${i.kind}: ${i.message}` });
+    out.push({
+      runId,
+      connection,
+      at,
+      crmId: side === 'crm' ? id : null,
+      referralId: side === 'referral' ? id : null,
+      name: null,
+      outcome: 'issue',
+      reason: `${i.kind}: ${i.message}`,
+    });
   }
   for (const c of cp.conflicts ?? []) {
     out.push({
-      runId, connection, at, crmId: c.crmId, referralId: c.referralId, name: before.get(c.crmId)?.base.name ?? null, outcome: 'conflict',
+      runId,
+      connection,
+      at,
+      crmId: c.crmId,
+      referralId: c.referralId,
+      name: before.get(c.crmId)?.base.name ?? null,
+      outcome: 'conflict',
       reason: `${c.field}: CRM ${JSON.stringify(c.crmValue)} vs referral ${JSON.stringify(c.referralValue)}`,
     });
   }
@@ -50,7 +65,13 @@ export function withSyncLog(state: SyncState, now: () => Date = () => new Date()
     async checkpoint(connection, cp) {
       const runId = currentRun.get(connection);
       const links = cp.links ?? [];
-      const before = runId !== undefined && links.length ? await state.getLinks(connection, links.map((l) => l.crmId)) : new Map<string, Link>();
+      const before =
+        runId !== undefined && links.length
+          ? await state.getLinks(
+              connection,
+              links.map((l) => l.crmId),
+            )
+          : new Map<string, Link>();
       await state.checkpoint(connection, cp);
       if (runId === undefined) return;
       const entries = entriesFor(connection, runId, now().toISOString(), cp, before);

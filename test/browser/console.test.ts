@@ -126,7 +126,11 @@ describe.skipIf(!enabled)('the admin console in Chromium', () => {
     await signIn(svc.tokens.admin);
     const card = page.getByRole('region', { name: 'sf Salesforce' });
     // The schedule is "0 0 1 1 *": the next run is on the coming 1 January.
-    await card.getByRole('definition').nth(1).filter({ hasText: new RegExp(`^1 Jan ${new Date().getUTCFullYear() + 1}, `) }).waitFor();
+    await card
+      .getByRole('definition')
+      .nth(1)
+      .filter({ hasText: new RegExp(`^1 Jan ${new Date().getUTCFullYear() + 1}, `) })
+      .waitFor();
     const before = (await runs())[0]!.id;
     await card.getByRole('button', { name: 'Sync now' }).click();
     await card.getByRole('status').filter({ hasText: 'A sync of sf was started' }).waitFor();
@@ -168,7 +172,10 @@ describe.skipIf(!enabled)('the admin console in Chromium', () => {
     await select.selectOption('Proposed');
     await select.selectOption('Developed');
     await page.getByRole('button', { name: 'Save stage table' }).click();
-    await page.getByRole('status').filter({ hasText: /^Saved / }).waitFor();
+    await page
+      .getByRole('status')
+      .filter({ hasText: /^Saved / })
+      .waitFor();
     await expect.poll(() => row.getAttribute('class'), { timeout: 10_000 }).toBeNull();
     await accessible();
     await shot(page, 'mappings');
@@ -202,7 +209,12 @@ describe.skipIf(!enabled)('the admin console in Chromium', () => {
     await page.reload();
     await page.getByRole('heading', { name: 'Records that did not sync' }).waitFor();
     await page.getByRole('heading', { name: 'Conflicts', exact: true }).waitFor();
-    expect(await page.getByRole('row').filter({ hasText: `crm:${ids.badCountry}` }).count()).toBe(0);
+    expect(
+      await page
+        .getByRole('row')
+        .filter({ hasText: `crm:${ids.badCountry}` })
+        .count(),
+    ).toBe(0);
   });
 
   it('conflicts: the admin keeps the CRM value; after the next sync both sides agree', async () => {
@@ -253,7 +265,16 @@ describe.skipIf(!enabled)('the admin console in Chromium', () => {
     await entry.getByRole('link', { name: 'Wingtip amount test' }).click();
     await page.getByRole('heading', { name: 'Wingtip amount test' }).waitFor();
     await expect.poll(() => page.getByRole('row', { name: /^Deal value/ }).textContent(), { timeout: 10_000 }).toBe('Deal value990009900099000');
-    await expect.poll(() => page.getByRole('listitem').filter({ hasText: `run ${run.id}` }).textContent(), { timeout: 10_000 }).toContain('updated');
+    await expect
+      .poll(
+        () =>
+          page
+            .getByRole('listitem')
+            .filter({ hasText: `run ${run.id}` })
+            .textContent(),
+        { timeout: 10_000 },
+      )
+      .toContain('updated');
     const next = page.getByRole('region', { name: 'Next sync' });
     await expect.poll(() => next.textContent(), { timeout: 10_000 }).toContain('Nothing to do: both sides agree.');
     // A new CRM edit: the record page says what the next sync would do with it (a dry run), before any sync.

@@ -48,7 +48,13 @@ export async function seriousViolations(page: Page): Promise<string[]> {
   const result = (await page.evaluate("axe.run(document, { resultTypes: ['violations'] })")) as axe.AxeResults;
   return result.violations
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`);
+    .map(
+      (v) =>
+        `${v.id} (${v.impact}): ${v.help} — ${v.nodes
+          .map((n) => n.target.join(' '))
+          .slice(0, 3)
+          .join(', ')}`,
+    );
 }
 
 export interface RunningService {
@@ -65,9 +71,7 @@ export interface RunningService {
  * every cycle is one the test caused. `editMapping` changes the Salesforce mapping before the service reads it;
  * `prepareState` fills the state file before the service opens it (the bench's large state).
  */
-export async function startService(
-  opts: { editMapping?: (yaml: string) => string; seed?: number; prepareState?: (file: string) => Promise<void> } = {},
-): Promise<RunningService> {
+export async function startService(opts: { editMapping?: (yaml: string) => string; seed?: number; prepareState?: (file: string) => Promise<void> } = {}): Promise<RunningService> {
   const dir = mkdtempSync(join(tmpdir(), 'cosell-console-'));
   const tokens = { read: 'console-read-token-0123456789', admin: 'console-admin-token-0123456789' };
   process.env.CONSOLE_READ = tokens.read;

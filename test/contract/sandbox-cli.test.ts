@@ -13,7 +13,9 @@ it('--help names the folder the keys and certificates are written to, and the op
   const help = spawnSync(process.execPath, [...cli, 'dynamics365', '--help'], { encoding: 'utf8' });
   expect(help.status).toBe(0);
   expect(help.stdout).toMatch(/--state-dir <dir>\s+where keys and certificates are written\s+\(<dir>\/sandbox-certs\/<kind>\/\)/);
-  expect(spawnSync(process.execPath, [...cli, '--help'], { encoding: 'utf8' }).stdout).toMatch(/<state-dir>\/sandbox-certs\/<kind>\/ \(default \.\/\.cosell, in the current folder\)/);
+  expect(spawnSync(process.execPath, [...cli, '--help'], { encoding: 'utf8' }).stdout).toMatch(
+    /<state-dir>\/sandbox-certs\/<kind>\/ \(default \.\/\.cosell, in the current folder\)/,
+  );
 });
 
 it('dynamics365 --state-dir writes its CA and keys there and prints where', async () => {

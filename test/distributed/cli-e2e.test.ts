@@ -24,13 +24,18 @@ describe.skipIf(!up)('distributed mode through the CLI', () => {
     stack = await startDistStack({ connections: 2, records: RECORDS });
   }, 120_000);
   afterAll(async () => {
-    for (const p of procs) if (p.child.exitCode === null) (p.child.kill('SIGKILL'), await p.exited);
+    for (const p of procs) if (p.child.exitCode === null) p.child.kill('SIGKILL'), await p.exited;
     await stack?.close();
   }, 60_000);
 
   const crm = (i: number) => {
     const sb = stack.connections[i]!.sb;
-    return { kind: 'salesforce', instanceUrl: sb.url, loginUrl: sb.url, auth: { method: 'jwt', clientId: sb.credentials.clientId, username: sb.credentials.username, privateKeyEnv: `E2E_SF_KEY_${i}` } };
+    return {
+      kind: 'salesforce',
+      instanceUrl: sb.url,
+      loginUrl: sb.url,
+      auth: { method: 'jwt', clientId: sb.credentials.clientId, username: sb.credentials.username, privateKeyEnv: `E2E_SF_KEY_${i}` },
+    };
   };
 
   function run(config: string, command: string) {
@@ -38,8 +43,14 @@ describe.skipIf(!up)('distributed mode through the CLI', () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '-c', config, command], {
       env: {
         ...process.env,
-        COSELL_DATABASE_URL: databaseUrl, COSELL_REDIS_URL: redisUrl, E2E_ADMIN: ADMIN, E2E_READ: 'e2e-read-token-0123456789',
-        E2E_STORE_KEY_0: c0!.storeKey, E2E_STORE_KEY_1: c1!.storeKey, E2E_SF_KEY_0: c0!.sb.credentials.privateKeyPem, E2E_SF_KEY_1: c1!.sb.credentials.privateKeyPem,
+        COSELL_DATABASE_URL: databaseUrl,
+        COSELL_REDIS_URL: redisUrl,
+        E2E_ADMIN: ADMIN,
+        E2E_READ: 'e2e-read-token-0123456789',
+        E2E_STORE_KEY_0: c0!.storeKey,
+        E2E_STORE_KEY_1: c1!.storeKey,
+        E2E_SF_KEY_0: c0!.sb.credentials.privateKeyPem,
+        E2E_SF_KEY_1: c1!.sb.credentials.privateKeyPem,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -62,14 +73,23 @@ describe.skipIf(!up)('distributed mode through the CLI', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cosell-e2e-dist-'));
     const config = join(dir, 'config.yaml');
     const referralsRate = { concurrency: 8, intervalCap: 10_000, intervalMs: 1000 };
-    writeFileSync(config, JSON.stringify({
-      state: { kind: 'postgres', schema: stack.schema },
-      runtime: { mode: 'distributed', prefix: stack.prefix, leaseSeconds: 10, concurrency: 2 },
-      log: { level: 'info', format: 'json' },
-      referrals: { target: 'store', baseUrl: stack.store.url, auth: { method: 'api-key', apiKeyEnv: 'E2E_STORE_KEY_0' }, rate: referralsRate, incremental: { mode: 'filter', overlapSeconds: 5 } },
-      connections: [{ name: 'conn0', crm: crm(0), mapping: resolve('mappings/salesforce.yaml'), schedule: '*/5 * * * *' }],
-      server: { port: 0, tokens: { readEnv: 'E2E_READ', adminEnv: 'E2E_ADMIN' }, webhooks: { enabled: false } },
-    }));
+    writeFileSync(
+      config,
+      JSON.stringify({
+        state: { kind: 'postgres', schema: stack.schema },
+        runtime: { mode: 'distributed', prefix: stack.prefix, leaseSeconds: 10, concurrency: 2 },
+        log: { level: 'info', format: 'json' },
+        referrals: {
+          target: 'store',
+          baseUrl: stack.store.url,
+          auth: { method: 'api-key', apiKeyEnv: 'E2E_STORE_KEY_0' },
+          rate: referralsRate,
+          incremental: { mode: 'filter', overlapSeconds: 5 },
+        },
+        connections: [{ name: 'conn0', crm: crm(0), mapping: resolve('mappings/salesforce.yaml'), schedule: '*/5 * * * *' }],
+        server: { port: 0, tokens: { readEnv: 'E2E_READ', adminEnv: 'E2E_ADMIN' }, webhooks: { enabled: false } },
+      }),
+    );
     const scheduler = run(config, 'scheduler');
     const workers = [run(config, 'worker'), run(config, 'worker')];
     await until('the scheduler to listen', async () => /"scheduler running"/.test(scheduler.out()));
@@ -79,7 +99,13 @@ describe.skipIf(!up)('distributed mode through the CLI', () => {
     const res = await fetch(`${url}/api/v1/connections`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${ADMIN}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ name: 'conn1', crm: crm(1), mapping: resolve('mappings/salesforce.yaml'), schedule: '*/5 * * * *', referrals: { auth: { method: 'api-key', apiKeyEnv: 'E2E_STORE_KEY_1' } } }),
+      body: JSON.stringify({
+        name: 'conn1',
+        crm: crm(1),
+        mapping: resolve('mappings/salesforce.yaml'),
+        schedule: '*/5 * * * *',
+        referrals: { auth: { method: 'api-key', apiKeyEnv: 'E2E_STORE_KEY_1' } },
+      }),
     });
     expect([res.status, await res.json()]).toEqual([200, { name: 'conn1', created: true }]);
     await until('conn1 synced by a worker that started before it existed', synced('conn1'));

@@ -17,7 +17,13 @@ import { databaseUrl, redisUrl, servicesUp, tearDown, uniqueName } from '../help
 const up = await servicesUp({ postgres: true, redis: true });
 const READ = 'read-token-0123456789abcdef';
 const ADMIN = 'admin-token-0123456789abcdef';
-const conn = (over: Record<string, unknown> = {}) => ({ name: 'partner-7', crm: { kind: 'salesforce', instanceUrl: 'https://partner7.my.salesforce.com', auth: { method: 'jwt', clientId: 'c', username: 'u@p7.example', privateKeyEnv: 'P7_SF_KEY' } }, mapping: 'mappings/salesforce.yaml', schedule: '*/10 * * * *', ...over });
+const conn = (over: Record<string, unknown> = {}) => ({
+  name: 'partner-7',
+  crm: { kind: 'salesforce', instanceUrl: 'https://partner7.my.salesforce.com', auth: { method: 'jwt', clientId: 'c', username: 'u@p7.example', privateKeyEnv: 'P7_SF_KEY' } },
+  mapping: 'mappings/salesforce.yaml',
+  schedule: '*/10 * * * *',
+  ...over,
+});
 
 describe.skipIf(!up)('stored connections', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cosell-conns-'));
@@ -25,23 +31,39 @@ describe.skipIf(!up)('stored connections', () => {
   const prefix = uniqueName('cosell-conns');
   const configFile = join(dir, 'config.yaml');
   // A distributed deployment may keep every connection in PostgreSQL: the file names none.
-  writeFileSync(configFile, `state: { kind: postgres, schema: ${schema} }\nruntime: { mode: distributed, prefix: ${prefix} }\nreferrals: { target: partner-center, auth: { method: none } }\n`);
+  writeFileSync(
+    configFile,
+    `state: { kind: postgres, schema: ${schema} }\nruntime: { mode: distributed, prefix: ${prefix} }\nreferrals: { target: partner-center, auth: { method: none } }\n`,
+  );
   let state: PostgresState;
   let queue: SyncQueue;
   let server: HttpServer;
   let embedded: HttpServer;
   const api = (s: HttpServer, method: string, path: string, token: string, body?: unknown) =>
-    fetch(`${s.url}/api/v1${path}`, { method, headers: { Authorization: `Bearer ${token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) }, ...(body ? { body: JSON.stringify(body) } : {}) });
+    fetch(`${s.url}/api/v1${path}`, {
+      method,
+      headers: { Authorization: `Bearer ${token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    });
 
   beforeAll(async () => {
     state = await openPostgresState({ url: databaseUrl, schema });
     queue = openSyncQueue(redisUrl, prefix);
     const base = {
-      state, connections: [], log: silentLogger, health: createHealth(), runNow: async () => {}, syncReferral: async () => [],
+      state,
+      connections: [],
+      log: silentLogger,
+      health: createHealth(),
+      runNow: async () => {},
+      syncReferral: async () => [],
       metrics: createMetrics({ connections: () => [], lagSeconds: async () => null, budgetRatio: () => null, recordIssues: async () => 0, conflictsOpen: async () => 0 }),
     };
     const env = { COSELL_API_READ_TOKEN: READ, COSELL_API_ADMIN_TOKEN: ADMIN };
-    server = await startHttpServer({ config: serverSchema.parse({ port: 0 }), ctx: { ...base, connectionConfigs: scheduledConnections(loadConfig(configFile), state, queue) }, env });
+    server = await startHttpServer({
+      config: serverSchema.parse({ port: 0 }),
+      ctx: { ...base, connectionConfigs: scheduledConnections(loadConfig(configFile), state, queue) },
+      env,
+    });
     embedded = await startHttpServer({ config: serverSchema.parse({ port: 0 }), ctx: base, env });
   });
   afterAll(async () => {
@@ -87,7 +109,10 @@ describe.skipIf(!up)('stored connections', () => {
         env: { ...process.env, COSELL_DATABASE_URL: databaseUrl, COSELL_REDIS_URL: redisUrl, COSELL_LOG_LEVEL: 'error' },
       });
     const good = join(dir, 'p10.yaml');
-    writeFileSync(good, 'name: partner-10\ncrm: { kind: salesforce, instanceUrl: "https://p10.my.salesforce.com", auth: { method: jwt, clientId: c, username: u, privateKeyEnv: P10_KEY } }\nmapping: mappings/salesforce.yaml\n');
+    writeFileSync(
+      good,
+      'name: partner-10\ncrm: { kind: salesforce, instanceUrl: "https://p10.my.salesforce.com", auth: { method: jwt, clientId: c, username: u, privateKeyEnv: P10_KEY } }\nmapping: mappings/salesforce.yaml\n',
+    );
     expect(cli('add', good).stdout).toBe('added partner-10\n');
     expect(cli('list').stdout).toMatch(/partner-10\s+salesforce\s+\*\/5 \* \* \* \*/);
     const badFile = join(dir, 'bad.yaml');

@@ -37,9 +37,16 @@ describe('deploy/docker-compose.yaml', () => {
   });
 
   it('starts in order on health, probes routes the server has, and publishes on loopback only', () => {
-    expect(s.worker!.depends_on).toMatchObject({ postgres: { condition: 'service_healthy' }, redis: { condition: 'service_healthy' }, migrate: { condition: 'service_completed_successfully' } });
+    expect(s.worker!.depends_on).toMatchObject({
+      postgres: { condition: 'service_healthy' },
+      redis: { condition: 'service_healthy' },
+      migrate: { condition: 'service_completed_successfully' },
+    });
     const probes = readFileSync('src/server/probes.ts', 'utf8');
-    for (const [name, route] of [['scheduler', '/readyz'], ['worker', '/livez']] as const) {
+    for (const [name, route] of [
+      ['scheduler', '/readyz'],
+      ['worker', '/livez'],
+    ] as const) {
       expect(s[name]!.healthcheck!.test.join(' '), name).toContain(route);
       expect(probes).toContain(`'${route}'`);
     }

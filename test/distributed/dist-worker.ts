@@ -11,7 +11,14 @@ import { createLogger, onShutdownSignal } from '../../src/runtime/index.js';
 import { openPostgresState } from '../../src/state/index.js';
 import { runCycle } from '../../src/sync/index.js';
 
-interface Conn { name: string; sfUrl: string; clientId: string; username: string; key: string; storeKey: string }
+interface Conn {
+  name: string;
+  sfUrl: string;
+  clientId: string;
+  username: string;
+  key: string;
+  storeKey: string;
+}
 const env = (name: string): string => {
   const v = process.env[name];
   if (!v) throw new Error(`${name} is not set`);
@@ -35,7 +42,14 @@ const connections = (JSON.parse(env('DW_CONNECTIONS')) as Conn[]).map((c) => {
     name: c.name,
     runCycle: (o: { signal: AbortSignal; full?: boolean; state: Parameters<typeof runCycle>[0]['state'] }) =>
       runCycle({
-        connection: c.name, crm, referrals: referrals.forRun('dist'), mapping, log, correlationId: 'dist', pageSize: Number(process.env.DW_PAGE_SIZE ?? 50), ...o,
+        connection: c.name,
+        crm,
+        referrals: referrals.forRun('dist'),
+        mapping,
+        log,
+        correlationId: 'dist',
+        pageSize: Number(process.env.DW_PAGE_SIZE ?? 50),
+        ...o,
         onProgress: () => process.stdout.write(`page ${c.name}\n`),
       }),
   };
@@ -44,11 +58,19 @@ const worker = startSyncWorker({
   connections,
   state,
   redisUrl: env('DW_REDIS_URL'),
-  runtime: { prefix: env('DW_PREFIX'), leaseSeconds: Number(process.env.DW_LEASE_SECONDS ?? 5), concurrency: Number(process.env.DW_CONCURRENCY ?? 2), sliceSeconds: Number(process.env.DW_SLICE_SECONDS ?? 600) },
+  runtime: {
+    prefix: env('DW_PREFIX'),
+    leaseSeconds: Number(process.env.DW_LEASE_SECONDS ?? 5),
+    concurrency: Number(process.env.DW_CONCURRENCY ?? 2),
+    sliceSeconds: Number(process.env.DW_SLICE_SECONDS ?? 600),
+  },
   log,
   busyRetryMs: 500,
 });
 process.stdout.write('ready\n');
 onShutdownSignal(() => {
-  void worker.close().then(() => state.close()).then(() => process.exit(0));
+  void worker
+    .close()
+    .then(() => state.close())
+    .then(() => process.exit(0));
 });

@@ -46,12 +46,15 @@ describe.skipIf(!up)('shared Retry-After', () => {
     const lane = createLane({ name: 'referrals api.example', concurrency: 4, ...cap, timeoutMs: 5000, maxRetries: 3 });
     return {
       call: () =>
-        lane.run(async (signal) => {
-          sent.push(Date.now());
-          const res = await fetch(url, { signal });
-          if (res.status === 429) throw new RateLimitedError('throttled', Number(res.headers.get('retry-after')), 429);
-          return res.status;
-        }, { idempotent: true }),
+        lane.run(
+          async (signal) => {
+            sent.push(Date.now());
+            const res = await fetch(url, { signal });
+            if (res.status === 429) throw new RateLimitedError('throttled', Number(res.headers.get('retry-after')), 429);
+            return res.status;
+          },
+          { idempotent: true },
+        ),
     };
   }
 

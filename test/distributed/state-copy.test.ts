@@ -53,7 +53,10 @@ describe.skipIf(!(await servicesUp({ postgres: true })))('state copy', () => {
     const ids = Array.from({ length: 2500 }, (_, i) => `crm${i}`);
     const sqlite = withSyncLog(openSqliteState(file));
     const run = await sqlite.startRun('sf', 'c1');
-    await sqlite.checkpoint('sf', { links: ids.map((id, i) => link(id, { state: i % 100 === 0 ? 'blocked' : 'ok', written: { n: i }, crmEcho: { stage: 'Won' } })), cursor: { direction: 'crm', value: '2026-01-01T00:00:00Z|x' } });
+    await sqlite.checkpoint('sf', {
+      links: ids.map((id, i) => link(id, { state: i % 100 === 0 ? 'blocked' : 'ok', written: { n: i }, crmEcho: { stage: 'Won' } })),
+      cursor: { direction: 'crm', value: '2026-01-01T00:00:00Z|x' },
+    });
     await sqlite.checkpoint('sf', {
       cursor: { direction: 'referrals', value: 'r1' },
       issues: [{ connection: 'sf', recordKey: 'crm:bad', kind: 'validation', message: 'country missing' }],

@@ -29,7 +29,14 @@ describe.skipIf(!up)('worker jobs', () => {
     prefix = uniqueName('cosell-jobs');
     state = await openPostgresState({ url: databaseUrl, schema });
     queue = openSyncQueue(redisUrl, prefix);
-    worker = startSyncWorker({ connections: [{ name: 'sf', runCycle: run }], state, redisUrl, runtime: { prefix, leaseSeconds: 5, concurrency: 4, sliceSeconds: 60 }, log: silentLogger, busyRetryMs: 200 });
+    worker = startSyncWorker({
+      connections: [{ name: 'sf', runCycle: run }],
+      state,
+      redisUrl,
+      runtime: { prefix, leaseSeconds: 5, concurrency: 4, sliceSeconds: 60 },
+      log: silentLogger,
+      busyRetryMs: 200,
+    });
   }
   const ok = { counts: emptyCounts(), openIssues: 0, planned: [], interrupted: false };
   const until = async (cond: () => Promise<boolean> | boolean, ms = 20_000) => {
@@ -74,7 +81,7 @@ describe.skipIf(!up)('worker jobs', () => {
     let calls = 0;
     await setup(async () => {
       calls++;
-      throw new AuthError('salesforce: invalid_grant: user hasn\'t approved this consumer');
+      throw new AuthError("salesforce: invalid_grant: user hasn't approved this consumer");
     });
     const id = await queue.syncNow('sf');
     await until(async () => (await queue.queue.getJob(id))?.failedReason !== undefined);
@@ -93,8 +100,19 @@ describe.skipIf(!up)('worker retries', () => {
     const queue = openSyncQueue(redisUrl, prefix);
     let calls = 0;
     const worker = startSyncWorker({
-      connections: [{ name: 'sf', runCycle: async () => { if (++calls < 2) throw new Error('socket hang up'); return { counts: emptyCounts(), openIssues: 0, planned: [], interrupted: false }; } }],
-      state, redisUrl, runtime: { prefix, leaseSeconds: 5, concurrency: 1, sliceSeconds: 60 }, log: silentLogger,
+      connections: [
+        {
+          name: 'sf',
+          runCycle: async () => {
+            if (++calls < 2) throw new Error('socket hang up');
+            return { counts: emptyCounts(), openIssues: 0, planned: [], interrupted: false };
+          },
+        },
+      ],
+      state,
+      redisUrl,
+      runtime: { prefix, leaseSeconds: 5, concurrency: 1, sliceSeconds: 60 },
+      log: silentLogger,
     });
     try {
       await queue.queue.add('now', { connection: 'sf' }, { attempts: 3, backoff: { type: 'fixed', delay: 100 } });

@@ -38,7 +38,15 @@ describe.skipIf(!up)('workers die, nothing is lost', () => {
     let kills = 0;
     for (let k = 0; k < 10; k++) {
       // The next worker to start a page is the one killed (a random one, as the machine schedules them).
-      const i = await Promise.race([...workers.map((w, n) => w.nextPage(undefined, 60_000).then(() => n, () => -1)), new Promise<-1>((r) => setTimeout(() => r(-1), 45_000))]);
+      const i = await Promise.race([
+        ...workers.map((w, n) =>
+          w.nextPage(undefined, 60_000).then(
+            () => n,
+            () => -1,
+          ),
+        ),
+        new Promise<-1>((r) => setTimeout(() => r(-1), 45_000)),
+      ]);
       if (i < 0) break; // nothing left to sync mid-page
       await new Promise((r) => setTimeout(r, Math.floor(random() * 150)));
       workers[i]!.child.kill('SIGKILL');
@@ -89,8 +97,14 @@ describe.skipIf(!up)('a frozen worker commits nothing', () => {
     const holders = [...new Set(commits.map((c) => c.holder))];
     expect(holders.length, 'both workers committed pages').toBe(2);
     const aHolder = commits[0]!.holder;
-    expect(commits.filter((c) => c.holder === aHolder && c.at > resumedAt), 'A committed nothing once resumed').toEqual([]);
-    expect(commits.some((c) => c.holder !== aHolder && c.at < resumedAt), 'B took over while A was frozen').toBe(true);
+    expect(
+      commits.filter((c) => c.holder === aHolder && c.at > resumedAt),
+      'A committed nothing once resumed',
+    ).toEqual([]);
+    expect(
+      commits.some((c) => c.holder !== aHolder && c.at < resumedAt),
+      'B took over while A was frozen',
+    ).toBe(true);
     expect(interleaved(commits)).toEqual([]);
     expect(a.output()).toMatch(/fenced off|lease lost/);
     const [r] = await stack.verify();

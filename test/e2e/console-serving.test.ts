@@ -47,7 +47,14 @@ describe('the console on the service', () => {
   });
 
   it('serves nothing outside the assets folder and no unknown asset', async () => {
-    for (const path of ['/assets/../index.html', '/assets/..%2F..%2F..%2Fpackage.json', '/assets/%2e%2e/%2e%2e/package.json', '/assets/nope.js', '/assets/index.html', '/package.json']) {
+    for (const path of [
+      '/assets/../index.html',
+      '/assets/..%2F..%2F..%2Fpackage.json',
+      '/assets/%2e%2e/%2e%2e/package.json',
+      '/assets/nope.js',
+      '/assets/index.html',
+      '/package.json',
+    ]) {
       expect([401, 404], path).toContain(await raw(path));
     }
   });

@@ -28,7 +28,11 @@ it('inbound.fields binds the owner and currency lookups of a new Dataverse oppor
   await s.sync();
   const id = s.crm.withReferral(String(referral.id));
   expect(id).toBeDefined();
-  const [row] = await s.connector.findBy('cosell_referralid', [String(referral.id)], ['_ownerid_value', '_transactioncurrencyid_value', 'name', 'estimatedvalue', 'estimatedclosedate', 'stepname', 'statuscode', 'cosell_syncwithpartnercenter']);
+  const [row] = await s.connector.findBy(
+    'cosell_referralid',
+    [String(referral.id)],
+    ['_ownerid_value', '_transactioncurrencyid_value', 'name', 'estimatedvalue', 'estimatedclosedate', 'stepname', 'statuscode', 'cosell_syncwithpartnercenter'],
+  );
   expect(row?.id).toBe(id);
   expect(row?.fields).toMatchObject({
     _ownerid_value: OWNER,

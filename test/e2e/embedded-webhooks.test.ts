@@ -24,13 +24,27 @@ let store = '';
 
 const waitFor = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 20_000) => waitUntil(what, probe, ms, () => stderr);
 const get = async (path: string) => (await (await fetch(`${api}${path}`, { headers: { Authorization: `Bearer ${READ}` } })).json()) as any;
-const logLine = (message: string) => stderr.split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.message === message);
+const logLine = (message: string) =>
+  stderr
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .find((l) => l.message === message);
 
 beforeAll(async () => {
   pki = await startPki(); // only to fill the surface config; the embedded store's certificate is pinned, not fetched
   const mapping = join(dir, 'salesforce.yaml');
   writeFileSync(mapping, readFileSync('mappings/salesforce.yaml'));
-  const config = writeSurfaceConfig(dir, { pki, mapping, schedule: '0 0 1 1 *', seed: 8, readEnv: 'EMB_READ', adminEnv: 'EMB_ADMIN', jsonLogs: true, subscribeEmbeddedStore: true });
+  const config = writeSurfaceConfig(dir, {
+    pki,
+    mapping,
+    schedule: '0 0 1 1 *',
+    seed: 8,
+    readEnv: 'EMB_READ',
+    adminEnv: 'EMB_ADMIN',
+    jsonLogs: true,
+    subscribeEmbeddedStore: true,
+  });
   child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', '-c', config, 'start'], {
     env: { ...process.env, COSELL_STORE_API_KEY: STORE_KEY, COSELL_STORE_ADMIN_KEY: 'embedded-hooks-admin-123', EMB_READ: READ, EMB_ADMIN: 'embedded-admin-token-0123456789' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -60,10 +74,14 @@ it('a Partner Center-side edit in the embedded store reaches the CRM through its
   });
   expect(edited.status).toBeLessThan(300);
   const sentAt = Date.now();
-  const amount = await waitFor('the CRM amount', async () => {
-    const rec = await get(`/api/v1/connections/sf/records/${entry.crmId}`);
-    return rec.crm.fields.Amount === 424_242 ? rec.crm.fields.Amount : undefined;
-  }, 15_000);
+  const amount = await waitFor(
+    'the CRM amount',
+    async () => {
+      const rec = await get(`/api/v1/connections/sf/records/${entry.crmId}`);
+      return rec.crm.fields.Amount === 424_242 ? rec.crm.fields.Amount : undefined;
+    },
+    15_000,
+  );
   expect(amount).toBe(424_242);
   expect(Date.now() - sentAt, 'store edit to CRM').toBeLessThan(10_000);
   expect((await get('/api/v1/runs?limit=500')).items.length).toBeGreaterThan(runsBefore);

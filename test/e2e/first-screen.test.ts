@@ -42,7 +42,13 @@ it('closed Dataverse rows seen first get their line without a log line each', as
 it("the referrals client's incremental-mode detection is a debug line, not an info line next to every summary", async () => {
   const { log, lines } = capture('debug');
   s = await startStack('salesforce');
-  const client = createReferralsClient({ baseUrl: s.store.url, auth: apiKeyProvider(s.store.apiKey), rate: { concurrency: 2, intervalCap: 100, intervalMs: 1000, timeoutMs: 10_000, maxRetries: 1 }, incremental: { mode: 'auto', overlapSeconds: 0 }, log });
+  const client = createReferralsClient({
+    baseUrl: s.store.url,
+    auth: apiKeyProvider(s.store.apiKey),
+    rate: { concurrency: 2, intervalCap: 100, intervalMs: 1000, timeoutMs: 10_000, maxRetries: 1 },
+    incremental: { mode: 'auto', overlapSeconds: 0 },
+    log,
+  });
   for await (const page of client.pull(null)) void page;
   expect(lines.filter((l) => l.message === 'referrals incremental mode').map((l) => l.level)).toEqual(['debug']);
 });

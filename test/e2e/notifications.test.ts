@@ -57,7 +57,12 @@ describe.each<CrmKind>(['salesforce', 'dynamics365'])('%s: tasks for the rep', (
     expect(s.crm.field(quiet.crmId, 'substatus')).toBe('Expired');
     await s.afterCycle();
     await s.afterCycle();
-    expect(s.crm.tasks(quiet.crmId).map((t) => t.key).sort()).toEqual([`expired:${quiet.referralId}`, `inbound:${quiet.referralId}`]);
+    expect(
+      s.crm
+        .tasks(quiet.crmId)
+        .map((t) => t.key)
+        .sort(),
+    ).toEqual([`expired:${quiet.referralId}`, `inbound:${quiet.referralId}`]);
     expect(s.crm.tasks(quiet.crmId).find((t) => t.key.startsWith('expired'))?.subject).toBe('Referral expired: Quiet one');
     expect(s.crm.tasks(declined.crmId).map((t) => t.key)).toEqual([`inbound:${declined.referralId}`]);
   });
@@ -88,7 +93,13 @@ describe.each<CrmKind>(['salesforce', 'dynamics365'])('%s: tasks for the rep', (
     await s.sync();
     await s.afterCycle();
     await s.afterCycle();
-    expect(s.crm.tasks(declined)).toEqual([expect.objectContaining({ subject: 'Co-sell invitation declined: Litware', description: expect.stringMatching(/^Customer already has a Microsoft partner http/), ownerId: s.crm.ownerOf(declined) })]);
+    expect(s.crm.tasks(declined)).toEqual([
+      expect.objectContaining({
+        subject: 'Co-sell invitation declined: Litware',
+        description: expect.stringMatching(/^Customer already has a Microsoft partner http/),
+        ownerId: s.crm.ownerOf(declined),
+      }),
+    ]);
     expect(s.crm.tasks(ignored)).toEqual([]);
     expect(s.crm.tasks(accepted)).toEqual([]);
     expect(s.crm.tasks(privateDeal)).toEqual([]);

@@ -117,7 +117,14 @@ describe.each<CrmKind>(['salesforce', 'dynamics365'])('%s ⇄ referral store', (
     const id = s.crm.create({ notes: 'start' });
     await s.sync();
     const r = await s.referralFor(id);
-    await s.client.patch(r.id, [{ op: 'replace', path: '/details/dealValue', value: 99_000 }, { op: 'replace', path: '/details/notes', value: 'from Partner Center' }], r.eTag ?? null);
+    await s.client.patch(
+      r.id,
+      [
+        { op: 'replace', path: '/details/dealValue', value: 99_000 },
+        { op: 'replace', path: '/details/notes', value: 'from Partner Center' },
+      ],
+      r.eTag ?? null,
+    );
     s.crm.setAmount(id, 55_000);
     s.crm.setNotes(id, 'from the CRM');
     const c = await s.sync();

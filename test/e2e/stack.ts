@@ -104,14 +104,27 @@ const D365_STAGE = { Qualify: 0, Develop: 1, Propose: 2, Close: 3 } as const;
 function salesforceAdapter(sb: SalesforceSandbox): CrmAdapter {
   const owner = sb.org.insert('User', { FirstName: 'Ann', LastName: 'Lee', Email: 'ann@partner.example', Phone: '+31 20 555 0100' });
   const roles = {
-    referralId: 'Referral_Id__c', status: 'Referral_Status__c', substatus: 'Referral_Substatus__c', msxId: 'Microsoft_CRM_Id__c', statusLine: 'Cosell_Sync_Status__c', stage: 'StageName', amount: 'Amount',
-    registrationStatus: 'Registration_Status__c', registrationReason: 'Registration_Reason__c', registrationActionRequired: 'Registration_Action_Required__c', registrationLine: 'Registration_Line__c',
+    referralId: 'Referral_Id__c',
+    status: 'Referral_Status__c',
+    substatus: 'Referral_Substatus__c',
+    msxId: 'Microsoft_CRM_Id__c',
+    statusLine: 'Cosell_Sync_Status__c',
+    stage: 'StageName',
+    amount: 'Amount',
+    registrationStatus: 'Registration_Status__c',
+    registrationReason: 'Registration_Reason__c',
+    registrationActionRequired: 'Registration_Action_Required__c',
+    registrationLine: 'Registration_Line__c',
   };
   const up = (id: string, f: Record<string, unknown>) => sb.org.update('Opportunity', id, f);
   return {
     kind: 'salesforce',
     create(s = {}) {
-      const account = sb.org.insert('Account', { Name: `${s.name ?? 'Contoso'} Ltd`, ...(s.country === null ? {} : { BillingCountry: s.country ?? 'Netherlands' }), BillingCity: 'Utrecht' });
+      const account = sb.org.insert('Account', {
+        Name: `${s.name ?? 'Contoso'} Ltd`,
+        ...(s.country === null ? {} : { BillingCountry: s.country ?? 'Netherlands' }),
+        BillingCity: 'Utrecht',
+      });
       return sb.org.insert('Opportunity', {
         Name: s.name ?? 'Contoso expansion',
         StageName: SF_STAGE[s.stage ?? 'Qualify'],
@@ -177,14 +190,27 @@ function dynamicsAdapter(sb: DynamicsSandbox): CrmAdapter {
   const currency = sb.org.insert('transactioncurrencies', { isocurrencycode: 'EUR', currencyname: 'Euro' });
   const contact = sb.org.insert('contacts', { firstname: 'Sue', lastname: 'Smith', emailaddress1: 'sue@customer.example', telephone1: '+1 206 555 0100' });
   const roles = {
-    referralId: 'cosell_referralid', status: 'cosell_referralstatus', substatus: 'cosell_referralsubstatus', msxId: 'cosell_microsoftcrmid', statusLine: 'cosell_syncstatus', stage: 'salesstage', amount: 'estimatedvalue',
-    registrationStatus: 'cosell_registrationstatus', registrationReason: 'cosell_registrationreason', registrationActionRequired: 'cosell_registrationactionrequired', registrationLine: 'cosell_registrationline',
+    referralId: 'cosell_referralid',
+    status: 'cosell_referralstatus',
+    substatus: 'cosell_referralsubstatus',
+    msxId: 'cosell_microsoftcrmid',
+    statusLine: 'cosell_syncstatus',
+    stage: 'salesstage',
+    amount: 'estimatedvalue',
+    registrationStatus: 'cosell_registrationstatus',
+    registrationReason: 'cosell_registrationreason',
+    registrationActionRequired: 'cosell_registrationactionrequired',
+    registrationLine: 'cosell_registrationline',
   };
   const up = (id: string, f: Record<string, unknown>) => sb.org.update('opportunities', id, f);
   return {
     kind: 'dynamics365',
     create(s = {}) {
-      const account = sb.org.insert('accounts', { name: `${s.name ?? 'Contoso'} Ltd`, ...(s.country === null ? {} : { address1_country: s.country ?? 'Netherlands' }), address1_city: 'Utrecht' });
+      const account = sb.org.insert('accounts', {
+        name: `${s.name ?? 'Contoso'} Ltd`,
+        ...(s.country === null ? {} : { address1_country: s.country ?? 'Netherlands' }),
+        address1_city: 'Utrecht',
+      });
       return sb.org.insert('opportunities', {
         name: s.name ?? 'Contoso expansion',
         salesstage: D365_STAGE[s.stage ?? 'Qualify'],
@@ -262,7 +288,13 @@ export async function startStack(kind: CrmKind, opts: { log?: Logger; mapping?: 
     now: '2026-11-24T09:00:00Z',
     microsoftActor: { enabled: false, acceptRate: 1, decisionDays: 2, seed: 3 },
   });
-  const client = createReferralsClient({ baseUrl: opts.referralsUrl ? await opts.referralsUrl(store.url) : store.url, auth: apiKeyProvider(store.apiKey), rate, incremental: { mode: 'filter', overlapSeconds: 5 }, linkTemplate: `${store.url}/referrals/{id}` });
+  const client = createReferralsClient({
+    baseUrl: opts.referralsUrl ? await opts.referralsUrl(store.url) : store.url,
+    auth: apiKeyProvider(store.apiKey),
+    rate,
+    incremental: { mode: 'filter', overlapSeconds: 5 },
+    linkTemplate: `${store.url}/referrals/{id}`,
+  });
   let connector: CrmConnector;
   let crm: CrmAdapter;
   let closeSandbox: () => Promise<void>;
@@ -306,7 +338,11 @@ export async function startStack(kind: CrmKind, opts: { log?: Logger; mapping?: 
       return found.referral;
     },
     async admin(path, body) {
-      const res = await fetch(`${store.origin}/_admin/${path}`, { method: 'POST', headers: { Authorization: `Bearer ${store.adminKey}`, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
+      const res = await fetch(`${store.origin}/_admin/${path}`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${store.adminKey}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify(body),
+      });
       const json = (await res.json()) as Record<string, unknown>;
       if (!res.ok) throw new Error(`admin ${path}: ${res.status} ${JSON.stringify(json)}`);
       return json;

@@ -41,7 +41,11 @@ it('config/store.example.yaml syncs the demo CRM into a store run on its own', a
       await service.close();
     }
     expect(created).toBeGreaterThan(0);
-    const client = createReferralsClient({ baseUrl: store.url, auth: apiKeyProvider(KEY), rate: { concurrency: 4, intervalCap: 1000, intervalMs: 1000, timeoutMs: 10_000, maxRetries: 1 } });
+    const client = createReferralsClient({
+      baseUrl: store.url,
+      auth: apiKeyProvider(KEY),
+      rate: { concurrency: 4, intervalCap: 1000, intervalMs: 1000, timeoutMs: 10_000, maxRetries: 1 },
+    });
     let fromCrm = 0;
     for await (const page of client.pull(null)) fromCrm += page.referrals.filter((r) => r.externalReferenceId).length;
     expect(fromCrm).toBe(created);

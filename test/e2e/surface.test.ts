@@ -138,7 +138,12 @@ describe('probes and metrics', () => {
 });
 
 describe('authorization on the matched route', () => {
-  const fill = (path: string) => path.replace('{name}', 'sf').replace('{crmId}', 'nope').replace('{id}', '999999').replace(/^\/api\/v1/, '');
+  const fill = (path: string) =>
+    path
+      .replace('{name}', 'sf')
+      .replace('{crmId}', 'nope')
+      .replace('{id}', '999999')
+      .replace(/^\/api\/v1/, '');
 
   it('every documented route: no token 401, unknown token 401, read token only on read routes, admin token everywhere', async () => {
     const doc = (await call('GET', '/api/v1/openapi.json')).body;
@@ -249,7 +254,10 @@ describe('admin API', () => {
     expect(created).toMatchObject({ runId: firstRun.id, connection: 'sf' });
     for (const search of [created.crmId, created.referralId, created.name.slice(2, 9)]) {
       const found = await call('GET', `/api/v1/sync-log?search=${encodeURIComponent(search)}`, READ);
-      expect(found.body.items.some((e: { id: number }) => e.id === created.id), search).toBe(true);
+      expect(
+        found.body.items.some((e: { id: number }) => e.id === created.id),
+        search,
+      ).toBe(true);
     }
     const none = await call('GET', '/api/v1/sync-log?search=%25', READ);
     expect(none.body.items).toEqual([]);
@@ -305,7 +313,10 @@ describe('admin API', () => {
     expect(preview.body.fields.find((f: { key: string }) => f.key === 'value').source).toBe('Amount');
     const live = await call('GET', '/api/v1/connections/sf/mapping/check', READ);
     expect(live.status).toBe(200);
-    expect(live.body.findings.filter((f: { level: string }) => f.level === 'error'), 'the default mapping matches the sandbox').toEqual([]);
+    expect(
+      live.body.findings.filter((f: { level: string }) => f.level === 'error'),
+      'the default mapping matches the sandbox',
+    ).toEqual([]);
     const suggest = await call('GET', '/api/v1/connections/sf/mapping/suggest', READ);
     expect(suggest.body.yaml).toContain('StageName');
 
@@ -358,7 +369,10 @@ describe('admin API', () => {
       const inPath = [...path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]);
       for (const [method, op] of Object.entries(ops)) {
         expect(op.summary, `${method} ${path}`).toBeTruthy();
-        expect((op.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name), `${method} ${path}: path parameters`).toEqual(inPath);
+        expect(
+          (op.parameters ?? []).filter((p) => p.in === 'path').map((p) => p.name),
+          `${method} ${path}: path parameters`,
+        ).toEqual(inPath);
       }
     }
   });
@@ -427,10 +441,14 @@ describe('POST /webhooks/partner-center', () => {
     const sentAt = Date.now();
     const first = await post(body, headers);
     expect(first).toEqual({ status: 200, body: { status: 'accepted', referralId: entry.referralId } });
-    const amount = await waitFor('the CRM amount', async () => {
-      const rec = await call('GET', `/api/v1/connections/sf/records/${entry.crmId}`, READ);
-      return rec.body.crm.fields.Amount === 777_777 ? rec.body.crm.fields.Amount : undefined;
-    }, 10_000);
+    const amount = await waitFor(
+      'the CRM amount',
+      async () => {
+        const rec = await call('GET', `/api/v1/connections/sf/records/${entry.crmId}`, READ);
+        return rec.body.crm.fields.Amount === 777_777 ? rec.body.crm.fields.Amount : undefined;
+      },
+      10_000,
+    );
     expect(amount).toBe(777_777);
     expect(Date.now() - sentAt, 'webhook to CRM').toBeLessThan(5_000);
 
@@ -449,7 +467,11 @@ describe('POST /webhooks/partner-center', () => {
     const r = await post(bad, signedHeaders(bad, pki.keyOf('valid'), pki.certUrl('valid')));
     expect(r.status).toBe(400);
     expect(r.body.error.message).toContain('ResourceUri');
-    const test = JSON.stringify({ EventName: 'test-created', ResourceUri: 'https://api.partnercenter.microsoft.com/webhooks/v1/registration/validationEvents/1', ResourceChangeUtcDate: new Date().toISOString() });
+    const test = JSON.stringify({
+      EventName: 'test-created',
+      ResourceUri: 'https://api.partnercenter.microsoft.com/webhooks/v1/registration/validationEvents/1',
+      ResourceChangeUtcDate: new Date().toISOString(),
+    });
     expect((await post(test, signedHeaders(test, pki.keyOf('valid'), pki.certUrl('valid')))).body).toEqual({ status: 'acknowledged' });
   });
 });
@@ -466,8 +488,14 @@ describe('shutdown', () => {
     expect(['ok', 'interrupted'], 'the last run ended cleanly').toContain(last.status);
     await expect(fetch(`${api}/livez`)).rejects.toThrow();
     expect(stderr).toContain('"message":"shutting down"');
-    const actions = stderr.split('\n').filter((l) => l.includes('"message":"admin action"')).map((l) => JSON.parse(l) as { route: string; status: number });
-    expect(actions.some((a) => a.route === '/api/v1/connections/:name/pause' && a.status === 200), 'admin changes are logged').toBe(true);
+    const actions = stderr
+      .split('\n')
+      .filter((l) => l.includes('"message":"admin action"'))
+      .map((l) => JSON.parse(l) as { route: string; status: number });
+    expect(
+      actions.some((a) => a.route === '/api/v1/connections/:name/pause' && a.status === 200),
+      'admin changes are logged',
+    ).toBe(true);
     for (const secret of [READ, ADMIN, STORE_KEY]) expect(stderr + stdout, 'tokens never reach a log line').not.toContain(secret);
   });
 });

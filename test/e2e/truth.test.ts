@@ -73,14 +73,17 @@ describe.each<CrmKind>(['salesforce', 'dynamics365'])('%s', (kind) => {
       await expectQuietAfter(id);
     });
 
-    it.each(['win', 'lose'] as const)('after the rep closes (%s) the deal, its referral status on the record is true (a closed Dataverse row still takes API writes)', async (how) => {
-      const id = await shared({ stage: 'Propose' });
-      expect(s.crm.referralStatusOf(id)).toEqual(['Active', 'Accepted']);
-      if (how === 'win') s.crm.win(id);
-      else s.crm.lose(id, 'Competitor');
-      await s.sync();
-      expect(s.crm.referralStatusOf(id)).toEqual(['Closed', how === 'win' ? 'Won' : 'Lost']);
-    });
+    it.each(['win', 'lose'] as const)(
+      'after the rep closes (%s) the deal, its referral status on the record is true (a closed Dataverse row still takes API writes)',
+      async (how) => {
+        const id = await shared({ stage: 'Propose' });
+        expect(s.crm.referralStatusOf(id)).toEqual(['Active', 'Accepted']);
+        if (how === 'win') s.crm.win(id);
+        else s.crm.lose(id, 'Competitor');
+        await s.sync();
+        expect(s.crm.referralStatusOf(id)).toEqual(['Closed', how === 'win' ? 'Won' : 'Lost']);
+      },
+    );
 
     it('an inbound referral the rep declines stays quiet afterwards', async () => {
       const { rid, id } = await inbound('Inbound no');
@@ -229,7 +232,6 @@ describe.each<CrmKind>(['salesforce', 'dynamics365'])('%s', (kind) => {
   });
 
   describe('messy values are cleaned, de-duplicated, kept or reported', () => {
-
     it('control characters are cleaned, repeated solutions sent once, a blank currency takes the default', async () => {
       const id = await shared({ name: 'Contoso\u0000 expansion\u0007', solutions: 'SOL-A;SOL-A; SOL-B', noCurrency: true });
       const r = await s.referralFor(id);
@@ -249,9 +251,10 @@ describe.each<CrmKind>(['salesforce', 'dynamics365'])('%s', (kind) => {
   });
 
   describe('an inbound referral keeps what its sender set', () => {
-
     it('EUR 30,000 from Microsoft: created with its currency and customer account, and accepting it keeps EUR', async () => {
-      const rid = String((await s.admin('microsoft/referrals', { name: 'Inbound euro', currency: 'EUR', dealValue: 30_000, customer: { name: 'Fabrikam GmbH', country: 'DE', city: 'Berlin' } })).id);
+      const rid = String(
+        (await s.admin('microsoft/referrals', { name: 'Inbound euro', currency: 'EUR', dealValue: 30_000, customer: { name: 'Fabrikam GmbH', country: 'DE', city: 'Berlin' } })).id,
+      );
       await s.sync();
       const id = s.crm.withReferral(rid)!;
       expect(s.crm.currencyOf(id)).toBe('EUR');

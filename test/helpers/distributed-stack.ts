@@ -15,7 +15,12 @@ import { startReferralStore, type ReferralStoreHandle } from '../../src/referral
 import { openPostgresState, type PostgresState } from '../../src/state/index.js';
 import { databaseUrl, redisUrl, tearDown, uniqueName } from './services.js';
 
-export interface DistConnection { name: string; sb: SalesforceSandbox; storeKey: string; records: number }
+export interface DistConnection {
+  name: string;
+  sb: SalesforceSandbox;
+  storeKey: string;
+  records: number;
+}
 
 export interface WorkerProc {
   child: ChildProcess;
@@ -44,7 +49,12 @@ export interface DistStack {
 
 export async function startDistStack(opts: { connections: number; records: number | ((i: number) => number) }): Promise<DistStack> {
   const dir = mkdtempSync(join(tmpdir(), 'cosell-dist-'));
-  const store = await startReferralStore({ dbFile: join(dir, 'store.db'), apiKey: 'dist-test-key-1', adminKey: 'dist-admin-key-1', microsoftActor: { enabled: false, acceptRate: 1, decisionDays: 2, seed: 1 } });
+  const store = await startReferralStore({
+    dbFile: join(dir, 'store.db'),
+    apiKey: 'dist-test-key-1',
+    adminKey: 'dist-admin-key-1',
+    microsoftActor: { enabled: false, acceptRate: 1, decisionDays: 2, seed: 1 },
+  });
   const connections: DistConnection[] = [];
   const workers: WorkerProc[] = [];
   for (let i = 0; i < opts.connections; i++) {
@@ -54,20 +64,52 @@ export async function startDistStack(opts: { connections: number; records: numbe
     const owner = sb.org.insert('User', { FirstName: 'Ann', LastName: 'Lee', Email: 'ann@partner.example', Phone: '+31 20 555 0100' });
     const account = sb.org.insert('Account', { Name: `Contoso ${i}`, BillingCountry: 'NL' });
     for (let r = 0; r < records; r++) {
-      sb.org.insert('Opportunity', { Name: `Deal ${i}-${r}`, StageName: 'Needs Analysis', Amount: 1000 + r, CurrencyIsoCode: 'EUR', CloseDate: '2027-01-01', AccountId: account, OwnerId: owner, Sync_with_Partner_Center__c: true, Partner_Center_Solutions__c: 'SOL-1' });
+      sb.org.insert('Opportunity', {
+        Name: `Deal ${i}-${r}`,
+        StageName: 'Needs Analysis',
+        Amount: 1000 + r,
+        CurrencyIsoCode: 'EUR',
+        CloseDate: '2027-01-01',
+        AccountId: account,
+        OwnerId: owner,
+        Sync_with_Partner_Center__c: true,
+        Partner_Center_Solutions__c: 'SOL-1',
+      });
     }
-    const res = await fetch(`${store.origin}/_admin/organizations/${name}/keys`, { method: 'POST', headers: { Authorization: `Bearer ${store.adminKey}`, 'Content-Type': 'application/json' }, body: '{}' });
+    const res = await fetch(`${store.origin}/_admin/organizations/${name}/keys`, {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${store.adminKey}`, 'Content-Type': 'application/json' },
+      body: '{}',
+    });
     connections.push({ name, sb, storeKey: ((await res.json()) as { apiKey: string }).apiKey, records });
   }
   const schema = uniqueName('dist');
   const prefix = uniqueName('cosell-test');
   const state = await openPostgresState({ url: databaseUrl, schema });
   const queue = openSyncQueue(redisUrl, prefix);
-  const workerConns = JSON.stringify(connections.map((c) => ({ name: c.name, sfUrl: c.sb.url, clientId: c.sb.credentials.clientId, username: c.sb.credentials.username, key: c.sb.credentials.privateKeyPem, storeKey: c.storeKey })));
+  const workerConns = JSON.stringify(
+    connections.map((c) => ({
+      name: c.name,
+      sfUrl: c.sb.url,
+      clientId: c.sb.credentials.clientId,
+      username: c.sb.credentials.username,
+      key: c.sb.credentials.privateKeyPem,
+      storeKey: c.storeKey,
+    })),
+  );
 
   async function startWorker(env: Record<string, string> = {}): Promise<WorkerProc> {
     const child = spawn(process.execPath, ['--import', 'tsx', 'test/distributed/dist-worker.ts'], {
-      env: { ...process.env, DW_DATABASE_URL: databaseUrl, DW_SCHEMA: schema, DW_REDIS_URL: redisUrl, DW_PREFIX: prefix, DW_STORE_URL: store.url, DW_CONNECTIONS: workerConns, ...env },
+      env: {
+        ...process.env,
+        DW_DATABASE_URL: databaseUrl,
+        DW_SCHEMA: schema,
+        DW_REDIS_URL: redisUrl,
+        DW_PREFIX: prefix,
+        DW_STORE_URL: store.url,
+        DW_CONNECTIONS: workerConns,
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -78,7 +120,7 @@ export async function startDistStack(opts: { connections: number; records: numbe
       for (const m of text.matchAll(/^page (\S+)$/gm)) {
         for (let i = waiters.length - 1; i >= 0; i--) {
           const w = waiters[i]!;
-          if (!w.connection || w.connection === m[1]) (waiters.splice(i, 1), w.resolve());
+          if (!w.connection || w.connection === m[1]) waiters.splice(i, 1), w.resolve();
         }
       }
     });
@@ -93,7 +135,10 @@ export async function startDistStack(opts: { connections: number; records: numbe
       child,
       nextPage: (connection, timeoutMs = 90_000) =>
         new Promise<void>((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`no page${connection ? ` of ${connection}` : ''} within ${timeoutMs} ms; worker output:\n${out.slice(-3000)}`)), timeoutMs);
+          const timer = setTimeout(
+            () => reject(new Error(`no page${connection ? ` of ${connection}` : ''} within ${timeoutMs} ms; worker output:\n${out.slice(-3000)}`)),
+            timeoutMs,
+          );
           waiters.push({ ...(connection ? { connection } : {}), resolve: () => (clearTimeout(timer), resolve()) });
         }),
       exited,
@@ -123,13 +168,19 @@ export async function startDistStack(opts: { connections: number; records: numbe
       }
     },
     async pageCommits() {
-      const r = await state.db.query<{ connection: string; token: string; holder: string; committed_at: Date }>('SELECT connection, token, holder, committed_at FROM page_commits ORDER BY id');
+      const r = await state.db.query<{ connection: string; token: string; holder: string; committed_at: Date }>(
+        'SELECT connection, token, holder, committed_at FROM page_commits ORDER BY id',
+      );
       return r.rows.map((x) => ({ connection: x.connection, token: Number(x.token), holder: x.holder, at: x.committed_at }));
     },
     async verify() {
       const out = [];
       for (const c of connections) {
-        const client = createReferralsClient({ baseUrl: store.url, auth: apiKeyProvider(c.storeKey), rate: { concurrency: 8, intervalCap: 100_000, intervalMs: 1000, timeoutMs: 10_000, maxRetries: 2 } });
+        const client = createReferralsClient({
+          baseUrl: store.url,
+          auth: apiKeyProvider(c.storeKey),
+          rate: { concurrency: 8, intervalCap: 100_000, intervalMs: 1000, timeoutMs: 10_000, maxRetries: 2 },
+        });
         const byExternal = new Map<string, string>();
         const duplicates: string[] = [];
         let referrals = 0;
@@ -140,13 +191,16 @@ export async function startDistStack(opts: { connections: number; records: numbe
             byExternal.set(r.externalReferenceId!, r.id);
           }
         }
-        const missingWriteBack = c.sb.org.all('Opportunity').filter((o) => o.Referral_Id__c !== byExternal.get(String(o.Id)) || !String(o.Cosell_Sync_Status__c).startsWith('✔')).map((o) => String(o.Id));
+        const missingWriteBack = c.sb.org
+          .all('Opportunity')
+          .filter((o) => o.Referral_Id__c !== byExternal.get(String(o.Id)) || !String(o.Cosell_Sync_Status__c).startsWith('✔'))
+          .map((o) => String(o.Id));
         out.push({ name: c.name, referrals, duplicates, missingWriteBack });
       }
       return out;
     },
     async close() {
-      for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) (w.child.kill('SIGKILL'), await w.exited);
+      for (const w of workers) if (w.child.exitCode === null && w.child.signalCode === null) w.child.kill('SIGKILL'), await w.exited;
       await tearDown({ queue, state, schema, prefix });
       for (const c of connections) await c.sb.close();
       await store.close();

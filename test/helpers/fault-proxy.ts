@@ -67,22 +67,19 @@ export async function startFaultProxy(target: string, opts: { rate: number; retr
       setTimeout(() => req.socket.destroy(), opts.stallMs);
       return;
     }
-    const fwd = http.request(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } },
-      (up) => {
-        entry.outcome = up.statusCode ?? 0;
-        // Links the server writes (`@odata.nextLink`) name the proxy, so paging goes through it too.
-        const chunks: Buffer[] = [];
-        up.on('data', (c: Buffer) => chunks.push(c));
-        up.on('end', () => {
-          const body = Buffer.from(Buffer.concat(chunks).toString('utf8').replaceAll(upstream.origin, `http://127.0.0.1:${port}`));
-          const { 'transfer-encoding': _chunked, ...headers } = up.headers;
-          res.writeHead(up.statusCode ?? 502, { ...headers, 'content-length': String(body.length) });
-          res.end(body);
-        });
-        up.on('error', () => res.destroy());
-      },
-    );
+    const fwd = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: { ...req.headers, host: upstream.host } }, (up) => {
+      entry.outcome = up.statusCode ?? 0;
+      // Links the server writes (`@odata.nextLink`) name the proxy, so paging goes through it too.
+      const chunks: Buffer[] = [];
+      up.on('data', (c: Buffer) => chunks.push(c));
+      up.on('end', () => {
+        const body = Buffer.from(Buffer.concat(chunks).toString('utf8').replaceAll(upstream.origin, `http://127.0.0.1:${port}`));
+        const { 'transfer-encoding': _chunked, ...headers } = up.headers;
+        res.writeHead(up.statusCode ?? 502, { ...headers, 'content-length': String(body.length) });
+        res.end(body);
+      });
+      up.on('error', () => res.destroy());
+    });
     fwd.on('error', () => res.destroy());
     req.pipe(fwd);
   });

@@ -49,9 +49,11 @@ export function parsePrometheusText(text: string): Map<string, Family> {
     }
     if (line.startsWith('#')) continue;
     const m = SAMPLE.exec(line);
-    if (!m || Number.isNaN(num(m[4]!)) && m[4] !== 'NaN') throw new Error(`not a Prometheus sample line: ${line}`);
+    if (!m || (Number.isNaN(num(m[4]!)) && m[4] !== 'NaN')) throw new Error(`not a Prometheus sample line: ${line}`);
     const name = m[1]!;
-    const base = [...families.keys()].find((f) => name === f || ((families.get(f)!.type === 'histogram' || families.get(f)!.type === 'summary') && /^(.+)_(bucket|sum|count)$/.exec(name)?.[1] === f));
+    const base = [...families.keys()].find(
+      (f) => name === f || ((families.get(f)!.type === 'histogram' || families.get(f)!.type === 'summary') && /^(.+)_(bucket|sum|count)$/.exec(name)?.[1] === f),
+    );
     family(base ?? name).samples.push({ name, labels: m[3] ? parseLabels(m[3]) : {}, value: num(m[4]!) });
   }
   return families;

@@ -6,7 +6,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Pki } from './webhook-pki.js';
 
-export function writeSurfaceConfig(dir: string, o: { pki: Pki; mapping: string; schedule: string; seed: number; readEnv: string; adminEnv: string; jsonLogs?: boolean; subscribeEmbeddedStore?: boolean }): string {
+export function writeSurfaceConfig(
+  dir: string,
+  o: { pki: Pki; mapping: string; schedule: string; seed: number; readEnv: string; adminEnv: string; jsonLogs?: boolean; subscribeEmbeddedStore?: boolean },
+): string {
   writeFileSync(join(dir, 'ca.pem'), o.pki.caPem);
   const file = join(dir, 'config.yaml');
   writeFileSync(

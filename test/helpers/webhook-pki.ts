@@ -24,21 +24,39 @@ export type CertName = 'valid' | 'expired' | 'self-signed' | 'wrong-org';
 const DAY = 86_400_000;
 
 export async function startPki(): Promise<Pki> {
-  const ca = await generate([{ name: 'commonName', value: 'cosell test root' }, { name: 'organizationName', value: 'cosell test CA' }], {
-    algorithm: 'sha256',
-    keySize: 2048,
-    extensions: [{ name: 'basicConstraints', cA: true }, { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true }],
-  });
-  const caOpt = { key: ca.private, cert: ca.cert };
-  const leaf = (org: string, opts: { notBeforeDate?: Date; notAfterDate?: Date; selfSigned?: boolean } = {}) =>
-    generate([{ name: 'commonName', value: 'pcnotifications' }, { name: 'organizationName', value: org }], {
+  const ca = await generate(
+    [
+      { name: 'commonName', value: 'cosell test root' },
+      { name: 'organizationName', value: 'cosell test CA' },
+    ],
+    {
       algorithm: 'sha256',
       keySize: 2048,
-      extensions: [{ name: 'basicConstraints', cA: false }, { name: 'keyUsage', digitalSignature: true }],
-      ...(opts.selfSigned ? {} : { ca: caOpt }),
-      ...(opts.notBeforeDate ? { notBeforeDate: opts.notBeforeDate } : {}),
-      ...(opts.notAfterDate ? { notAfterDate: opts.notAfterDate } : {}),
-    });
+      extensions: [
+        { name: 'basicConstraints', cA: true },
+        { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true },
+      ],
+    },
+  );
+  const caOpt = { key: ca.private, cert: ca.cert };
+  const leaf = (org: string, opts: { notBeforeDate?: Date; notAfterDate?: Date; selfSigned?: boolean } = {}) =>
+    generate(
+      [
+        { name: 'commonName', value: 'pcnotifications' },
+        { name: 'organizationName', value: org },
+      ],
+      {
+        algorithm: 'sha256',
+        keySize: 2048,
+        extensions: [
+          { name: 'basicConstraints', cA: false },
+          { name: 'keyUsage', digitalSignature: true },
+        ],
+        ...(opts.selfSigned ? {} : { ca: caOpt }),
+        ...(opts.notBeforeDate ? { notBeforeDate: opts.notBeforeDate } : {}),
+        ...(opts.notAfterDate ? { notAfterDate: opts.notAfterDate } : {}),
+      },
+    );
   const certs: Record<CertName, { cert: string; private: string }> = {
     valid: await leaf('Microsoft Corporation'),
     expired: await leaf('Microsoft Corporation', { notBeforeDate: new Date(Date.now() - 30 * DAY), notAfterDate: new Date(Date.now() - DAY) }),
@@ -49,7 +67,10 @@ export async function startPki(): Promise<Pki> {
     algorithm: 'sha256',
     keySize: 2048,
     ca: caOpt,
-    extensions: [{ name: 'basicConstraints', cA: false }, { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] }],
+    extensions: [
+      { name: 'basicConstraints', cA: false },
+      { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] },
+    ],
   });
   let fetches = 0;
   const server: Server = createServer({ key: tls.private, cert: tls.cert }, (req, res) => {

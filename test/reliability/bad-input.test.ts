@@ -80,7 +80,9 @@ describe('bad CRM records among good ones', () => {
     expect(String(s.crm.field(good, 'statusLine'))).toMatch(/^✔/);
     expect((await s.referralFor(hostile)).name).toBe(`O'Brien's "Deal" \\ ' OR 1=1 --`);
     expect(String(s.crm.field(noAmount, 'statusLine'))).toMatch(/^✖ value: Amount is empty/);
-    expect(String(s.crm.field(badContact, 'statusLine'))).toMatch(/^✖ contact\.email: Customer_Contact_Email__c: 'not-an-email' is not an e-mail address; contact\.phone: Customer_Contact_Phone__c: 'call me' is not a phone number/);
+    expect(String(s.crm.field(badContact, 'statusLine'))).toMatch(
+      /^✖ contact\.email: Customer_Contact_Email__c: 'not-an-email' is not an e-mail address; contact\.phone: Customer_Contact_Phone__c: 'call me' is not a phone number/,
+    );
     expect(String(s.crm.field(unmapped, 'statusLine'))).toMatch(/^✖ stage: StageName 'Perception Analysis' is not mapped/);
     expect((await s.state.issues('salesforce')).map((i) => i.recordKey).sort()).toEqual([`crm:${badContact}`, `crm:${noAmount}`, `crm:${unmapped}`].sort());
   });

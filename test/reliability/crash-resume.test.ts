@@ -47,11 +47,26 @@ interface WorkerRun {
 
 beforeAll(async () => {
   sb = await startSalesforceSandbox({ certDir: '.cosell/test-certs/salesforce' });
-  store = await startReferralStore({ dbFile: join(dir, 'store.db'), apiKey: 'crash-test-key-1', adminKey: 'crash-admin-key-1', microsoftActor: { enabled: false, acceptRate: 1, decisionDays: 2, seed: 1 } });
+  store = await startReferralStore({
+    dbFile: join(dir, 'store.db'),
+    apiKey: 'crash-test-key-1',
+    adminKey: 'crash-admin-key-1',
+    microsoftActor: { enabled: false, acceptRate: 1, decisionDays: 2, seed: 1 },
+  });
   const owner = sb.org.insert('User', { FirstName: 'Ann', LastName: 'Lee', Email: 'ann@partner.example', Phone: '+31 20 555 0100' });
   const account = sb.org.insert('Account', { Name: 'Contoso', BillingCountry: 'NL' });
   for (let i = 0; i < RECORDS; i++) {
-    sb.org.insert('Opportunity', { Name: `Deal ${i}`, StageName: 'Needs Analysis', Amount: 1000 + i, CurrencyIsoCode: 'EUR', CloseDate: '2027-01-01', AccountId: account, OwnerId: owner, Sync_with_Partner_Center__c: true, Partner_Center_Solutions__c: 'SOL-1' });
+    sb.org.insert('Opportunity', {
+      Name: `Deal ${i}`,
+      StageName: 'Needs Analysis',
+      Amount: 1000 + i,
+      CurrencyIsoCode: 'EUR',
+      CloseDate: '2027-01-01',
+      AccountId: account,
+      OwnerId: owner,
+      Sync_with_Partner_Center__c: true,
+      Partner_Center_Solutions__c: 'SOL-1',
+    });
   }
 }, 120_000);
 afterAll(async () => {
@@ -116,7 +131,11 @@ it('survives 20 SIGKILLs mid-sync with no lost and no duplicated referral, and e
   expect((await runWorker(null)).code).toBe(0);
   expect((await runWorker(null)).code).toBe(0);
 
-  const client = createReferralsClient({ baseUrl: store.url, auth: apiKeyProvider(store.apiKey), rate: { concurrency: 8, intervalCap: 100_000, intervalMs: 1000, timeoutMs: 10_000, maxRetries: 2 } });
+  const client = createReferralsClient({
+    baseUrl: store.url,
+    auth: apiKeyProvider(store.apiKey),
+    rate: { concurrency: 8, intervalCap: 100_000, intervalMs: 1000, timeoutMs: 10_000, maxRetries: 2 },
+  });
   const refs: string[] = [];
   const byExternal = new Map<string, string>();
   for await (const page of client.pull(null)) {

@@ -125,7 +125,11 @@ describe('network exposure', () => {
   it('the sandboxes listen on 127.0.0.1 and refuse API calls without a token', async () => {
     expect(new URL(sf.url).hostname).toBe('127.0.0.1');
     expect(new URL(d365.url).hostname).toBe('127.0.0.1');
-    const res = await fetch(`${sf.url}/services/data/v62.0/sobjects/Opportunity`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ Name: 'x' }) });
+    const res = await fetch(`${sf.url}/services/data/v62.0/sobjects/Opportunity`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ Name: 'x' }),
+    });
     expect(res.status).toBe(401);
   });
 
@@ -136,7 +140,11 @@ describe('network exposure', () => {
       expect(new URL(store.url).hostname).toBe('127.0.0.1');
       const res = await fetch(`${store.url}/referrals`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
       expect(res.status).toBe(401);
-      const admin = await fetch(`${store.origin}/_admin/organizations`, { method: 'POST', headers: { 'Content-Type': 'application/json', Authorization: 'Bearer exposure-key-1234' }, body: JSON.stringify({ name: 'x' }) });
+      const admin = await fetch(`${store.origin}/_admin/organizations`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: 'Bearer exposure-key-1234' },
+        body: JSON.stringify({ name: 'x' }),
+      });
       expect([401, 403]).toContain(admin.status); // a partner's key is not an admin key
     } finally {
       await store.close();

@@ -24,7 +24,12 @@ const connector = createSalesforceConnector({
   budget: { warnAt: 0.9, pauseAt: 0.99 },
   lookbackSeconds: 0,
 });
-const referrals = createReferralsClient({ baseUrl: env('WORKER_STORE_URL'), auth: apiKeyProvider(env('WORKER_STORE_KEY')), rate, incremental: { mode: 'filter', overlapSeconds: 5 } });
+const referrals = createReferralsClient({
+  baseUrl: env('WORKER_STORE_URL'),
+  auth: apiKeyProvider(env('WORKER_STORE_KEY')),
+  rate,
+  incremental: { mode: 'filter', overlapSeconds: 5 },
+});
 const state = openSqliteState(env('WORKER_STATE'));
 const result = await runCycle({
   connection: 'sf',

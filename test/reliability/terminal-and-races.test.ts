@@ -55,7 +55,11 @@ describe('races', () => {
   /** Another API user of the store, with its own client, so the sync's client sees only the sync's calls. */
   let editor: ReferralsClient;
   beforeEach(() => {
-    editor = createReferralsClient({ baseUrl: s.store.url, auth: apiKeyProvider(s.store.apiKey), rate: { concurrency: 4, intervalCap: 10_000, intervalMs: 1000, timeoutMs: 10_000, maxRetries: 2 } });
+    editor = createReferralsClient({
+      baseUrl: s.store.url,
+      auth: apiKeyProvider(s.store.apiKey),
+      rate: { concurrency: 4, intervalCap: 10_000, intervalMs: 1000, timeoutMs: 10_000, maxRetries: 2 },
+    });
   });
 
   async function editReferral(id: string, ops: { op: 'replace'; path: string; value: unknown }[]) {
@@ -64,8 +68,7 @@ describe('races', () => {
       const current = (await editor.read(id))!;
       try {
         return await editor.patch(id, ops, current.etag);
-      } catch {
-      }
+      } catch {}
     }
     throw new Error(`could not edit ${id}`);
   }
@@ -134,7 +137,10 @@ describe('races', () => {
       const id = calls[i]!.id;
       const reread = calls.findIndex((c, j) => j > i && c.kind === 'read' && c.id === id);
       expect(reread, `412 on ${id} was not re-read`).toBeGreaterThan(i);
-      expect(calls.some((c, j) => j > reread && c.kind === 'patched' && c.id === id), `412 on ${id} was not re-planned into an accepted patch`).toBe(true);
+      expect(
+        calls.some((c, j) => j > reread && c.kind === 'patched' && c.id === id),
+        `412 on ${id} was not re-planned into an accepted patch`,
+      ).toBe(true);
     }
     await s.sync();
     await s.sync();

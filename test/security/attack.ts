@@ -13,7 +13,12 @@ export interface RawResponse {
   json(): any;
 }
 
-export function raw(origin: string, method: string, path: string, opts: { key?: string | null; body?: unknown; ca?: string; headers?: Record<string, string> } = {}): Promise<RawResponse> {
+export function raw(
+  origin: string,
+  method: string,
+  path: string,
+  opts: { key?: string | null; body?: unknown; ca?: string; headers?: Record<string, string> } = {},
+): Promise<RawResponse> {
   const u = new URL(origin);
   const body = opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
   const lib = u.protocol === 'https:' ? https : http;

@@ -26,7 +26,7 @@ describe('file modes', () => {
     }
   });
 
-  it("the sync state creates its folder 0700 and state.db 0600; an existing 0644 database is narrowed to 0600", async () => {
+  it('the sync state creates its folder 0700 and state.db 0600; an existing 0644 database is narrowed to 0600', async () => {
     const dir = join(root, 'state', '.cosell');
     const db = join(dir, 'state.db');
     await openSqliteState(db).close();

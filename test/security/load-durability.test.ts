@@ -34,7 +34,9 @@ describe('load and durability', () => {
       const created = await t.api.post('/referrals', deal());
       const etag = created.headers.get('etag')!;
       const all = await Promise.all(
-        Array.from({ length: 50 }, (_, i) => t.api.patch(`/referrals/${created.body.id}`, [replace('/details/notes', `writer ${i}`)], { 'If-Match': etag, Prefer: 'return=representation' })),
+        Array.from({ length: 50 }, (_, i) =>
+          t.api.patch(`/referrals/${created.body.id}`, [replace('/details/notes', `writer ${i}`)], { 'If-Match': etag, Prefer: 'return=representation' }),
+        ),
       );
       const ok = all.filter((r) => r.status < 300);
       expect(ok).toHaveLength(1);

@@ -93,7 +93,9 @@ describe('Salesforce sandbox', () => {
 
   it('a valid session reaches every listed route (the matrix below would otherwise prove nothing)', async () => {
     const id = String(sf.org.all('Opportunity')[0]!.Id);
-    for (const [method, path] of routes(id).filter(([m]) => m === 'GET').slice(0, 3)) {
+    for (const [method, path] of routes(id)
+      .filter(([m]) => m === 'GET')
+      .slice(0, 3)) {
       expect((await raw(sf.url, method, path, { key: sfToken })).status, path).toBe(200);
     }
   });
@@ -147,7 +149,12 @@ describe('Dynamics 365 sandbox', () => {
     for (const [method, path, body] of routes(id)) {
       for (const [spelling, variant] of Object.entries(spellings(path))) {
         for (const [who, key] of Object.entries(creds)) {
-          const res = await raw(d365.url, method, variant, { key, body, ca: d365.caPem, ...(typeof body === 'string' ? { headers: { 'content-type': 'multipart/mixed; boundary=batch_x' } } : {}) });
+          const res = await raw(d365.url, method, variant, {
+            key,
+            body,
+            ca: d365.caPem,
+            ...(typeof body === 'string' ? { headers: { 'content-type': 'multipart/mixed; boundary=batch_x' } } : {}),
+          });
           expect([401, 404], `${method} ${variant} (${spelling}, ${who}) → ${res.status} ${res.text.slice(0, 100)}`).toContain(res.status);
         }
       }

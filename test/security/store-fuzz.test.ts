@@ -94,25 +94,28 @@ describe('fuzzing the store (bounded in time)', () => {
     let runs = 0;
     let answered = 0;
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.tuple(filter, fc.constantFrom('', '&$count=true', '&$orderby=updatedDateTime desc', '&$top=2')), { minLength: BATCH, maxLength: BATCH }), async (batch) => {
-        runs += batch.length;
-        await Promise.all(
-          batch.map(async ([f, extra]) => {
-            const res = await attacker.api.get(`/referrals?$filter=${encodeURIComponent(f)}${extra}`);
-            expect(res.status, `${f} → ${JSON.stringify(res.body)}`).toBeLessThan(500);
-            if (res.status === 200) {
-              answered++;
-              for (const r of res.body.value as { id: string; organizationId: string; inviteContext?: { invitedBy?: { organizationId?: string } } }[]) {
-                expect(r.id).not.toBe(victim.id);
-                expect([r.organizationId, r.inviteContext?.invitedBy?.organizationId], f).toContain(attacker.id);
+      fc.asyncProperty(
+        fc.array(fc.tuple(filter, fc.constantFrom('', '&$count=true', '&$orderby=updatedDateTime desc', '&$top=2')), { minLength: BATCH, maxLength: BATCH }),
+        async (batch) => {
+          runs += batch.length;
+          await Promise.all(
+            batch.map(async ([f, extra]) => {
+              const res = await attacker.api.get(`/referrals?$filter=${encodeURIComponent(f)}${extra}`);
+              expect(res.status, `${f} → ${JSON.stringify(res.body)}`).toBeLessThan(500);
+              if (res.status === 200) {
+                answered++;
+                for (const r of res.body.value as { id: string; organizationId: string; inviteContext?: { invitedBy?: { organizationId?: string } } }[]) {
+                  expect(r.id).not.toBe(victim.id);
+                  expect([r.organizationId, r.inviteContext?.invitedBy?.organizationId], f).toContain(attacker.id);
+                }
+              } else {
+                expect(res.status, f).toBe(400);
+                expect(['invalidRequest', 'unsupportedFilter'], f).toContain(res.body.error.code);
               }
-            } else {
-              expect(res.status, f).toBe(400);
-              expect(['invalidRequest', 'unsupportedFilter'], f).toContain(res.body.error.code);
-            }
-          }),
-        );
-      }),
+            }),
+          );
+        },
+      ),
       FUZZ,
     );
     console.info(`fuzz $filter: ${runs} filters, ${answered} answered 200`);

@@ -27,7 +27,16 @@ const refused = (r: Res, status: number, target?: string) => {
 describe('§2 prototype pollution through JSON Patch', () => {
   it('every prototype path is refused; Object.prototype untouched; creates of every tenant still work', async () => {
     const r = await created(t.api, deal());
-    for (const path of ['/__proto__/x', '/__proto__', '/constructor/prototype/x', '/constructor/x', '/details/__proto__/x', '/team/0/__proto__/polluted', '/__PROTO__/x', '/~5f_proto__/x']) {
+    for (const path of [
+      '/__proto__/x',
+      '/__proto__',
+      '/constructor/prototype/x',
+      '/constructor/x',
+      '/details/__proto__/x',
+      '/team/0/__proto__/polluted',
+      '/__PROTO__/x',
+      '/~5f_proto__/x',
+    ]) {
       for (const op of ['add', 'replace']) {
         const res = await patch(r.id, [{ op, path, value: { polluted: true, id: 'x' } }]);
         expect(res.status, `${op} ${path}: ${JSON.stringify(res.body)}`).toBe(400);
@@ -163,7 +172,14 @@ describe('§7 no input crashes the server', () => {
   });
 
   it('$filter with now(), maxdatetime(), mindatetime() and other untranslated functions → 400 unsupportedFilter', async () => {
-    for (const f of ['createdDateTime lt now()', 'createdDateTime lt maxdatetime()', 'mindatetime() lt createdDateTime', 'year(createdDateTime) eq 2026', 'details/dealValue add 1 gt 2', 'name has \'x\'']) {
+    for (const f of [
+      'createdDateTime lt now()',
+      'createdDateTime lt maxdatetime()',
+      'mindatetime() lt createdDateTime',
+      'year(createdDateTime) eq 2026',
+      'details/dealValue add 1 gt 2',
+      "name has 'x'",
+    ]) {
       const res = await t.api.get(`/referrals?$filter=${encodeURIComponent(f)}`);
       expect(res.status, f).toBe(400);
       expect(res.body.error, f).toMatchObject({ code: 'unsupportedFilter', target: '$filter' });

@@ -15,8 +15,7 @@ function IssueList() {
   const issues = useLoad(() => api<{ items: Issue[]; total: number }>('GET', `/issues${q({ limit: 200 })}`), [], 5000);
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const action = useAction();
-  const retry = (connection: string, records?: string[]) =>
-    api<{ queued: number }>('POST', '/issues/retry', { connection, ...(records ? { records } : {}) }).then((r) => r.queued);
+  const retry = (connection: string, records?: string[]) => api<{ queued: number }>('POST', '/issues/retry', { connection, ...(records ? { records } : {}) }).then((r) => r.queued);
   const retryMany = (list: Issue[], what: string) =>
     action.run(async () => {
       const by = new Map<string, string[]>();
@@ -42,8 +41,21 @@ function IssueList() {
             <p>{p.total === 0 ? 'Every record synced.' : `${p.total} record${p.total === 1 ? '' : 's'} did not sync. Fix the record in the CRM (or the mapping), then retry.`}</p>
             {canWrite && p.total ? (
               <div className="row">
-                <button type="button" disabled={action.busy || !selected.size} onClick={() => retryMany(p.items.filter((i) => selected.has(keyOf(i))), 'selected records')}>Retry selected ({selected.size})</button>
-                <button type="button" disabled={action.busy} onClick={retryAll}>Retry all</button>
+                <button
+                  type="button"
+                  disabled={action.busy || !selected.size}
+                  onClick={() =>
+                    retryMany(
+                      p.items.filter((i) => selected.has(keyOf(i))),
+                      'selected records',
+                    )
+                  }
+                >
+                  Retry selected ({selected.size})
+                </button>
+                <button type="button" disabled={action.busy} onClick={retryAll}>
+                  Retry all
+                </button>
               </div>
             ) : null}
             <Message message={action.message} />
@@ -51,20 +63,52 @@ function IssueList() {
               <table>
                 <caption className="sr-only">Issues</caption>
                 <thead>
-                  <tr>{canWrite ? <th scope="col"><span className="sr-only">Select</span></th> : null}<th scope="col">Record</th><th scope="col">Connection</th><th scope="col">Why</th><th scope="col">Seen</th><th scope="col">Attempts</th>{canWrite ? <th scope="col"><span className="sr-only">Retry</span></th> : null}</tr>
+                  <tr>
+                    {canWrite ? (
+                      <th scope="col">
+                        <span className="sr-only">Select</span>
+                      </th>
+                    ) : null}
+                    <th scope="col">Record</th>
+                    <th scope="col">Connection</th>
+                    <th scope="col">Why</th>
+                    <th scope="col">Seen</th>
+                    <th scope="col">Attempts</th>
+                    {canWrite ? (
+                      <th scope="col">
+                        <span className="sr-only">Retry</span>
+                      </th>
+                    ) : null}
+                  </tr>
                 </thead>
                 <tbody>
                   {p.items.map((i) => {
                     const [side, id] = i.recordKey.split(/:(.*)/s) as [string, string];
                     return (
                       <tr key={keyOf(i)}>
-                        {canWrite ? <td><input type="checkbox" aria-label={`Select ${i.recordKey}`} checked={selected.has(keyOf(i))} onChange={() => toggle(keyOf(i))} /></td> : null}
+                        {canWrite ? (
+                          <td>
+                            <input type="checkbox" aria-label={`Select ${i.recordKey}`} checked={selected.has(keyOf(i))} onChange={() => toggle(keyOf(i))} />
+                          </td>
+                        ) : null}
                         <td>{side === 'crm' ? <a href={href('record', i.connection, id)}>{i.recordKey}</a> : i.recordKey}</td>
                         <td>{i.connection}</td>
-                        <td>{i.message}{i.retry ? <em> (retry queued)</em> : null}</td>
-                        <td>{when(i.firstSeen)}{i.lastSeen !== i.firstSeen ? ` – ${when(i.lastSeen)}` : ''}</td>
+                        <td>
+                          {i.message}
+                          {i.retry ? <em> (retry queued)</em> : null}
+                        </td>
+                        <td>
+                          {when(i.firstSeen)}
+                          {i.lastSeen !== i.firstSeen ? ` – ${when(i.lastSeen)}` : ''}
+                        </td>
                         <td>{i.attempts}</td>
-                        {canWrite ? <td><button type="button" disabled={action.busy} onClick={() => retryMany([i], 'record')}>Retry</button></td> : null}
+                        {canWrite ? (
+                          <td>
+                            <button type="button" disabled={action.busy} onClick={() => retryMany([i], 'record')}>
+                              Retry
+                            </button>
+                          </td>
+                        ) : null}
                       </tr>
                     );
                   })}
@@ -98,12 +142,22 @@ function ConflictList() {
             <table>
               <caption className="sr-only">Open conflicts</caption>
               <thead>
-                <tr><th scope="col">Deal</th><th scope="col">Field</th><th scope="col">In the CRM</th><th scope="col">On the referral</th><th scope="col">Before</th><th scope="col">Noticed</th>{canWrite ? <th scope="col">Keep</th> : null}</tr>
+                <tr>
+                  <th scope="col">Deal</th>
+                  <th scope="col">Field</th>
+                  <th scope="col">In the CRM</th>
+                  <th scope="col">On the referral</th>
+                  <th scope="col">Before</th>
+                  <th scope="col">Noticed</th>
+                  {canWrite ? <th scope="col">Keep</th> : null}
+                </tr>
               </thead>
               <tbody>
                 {p.items.map((c) => (
                   <tr key={c.id}>
-                    <td><a href={href('record', c.connection, c.crmId)}>{c.crmId}</a></td>
+                    <td>
+                      <a href={href('record', c.connection, c.crmId)}>{c.crmId}</a>
+                    </td>
                     <td>{c.field}</td>
                     <td>{show(c.crmValue)}</td>
                     <td>{show(c.referralValue)}</td>
@@ -112,8 +166,12 @@ function ConflictList() {
                     {canWrite ? (
                       <td>
                         <div className="row">
-                          <button type="button" disabled={action.busy} aria-label={`Keep the CRM value of ${c.field} for ${c.crmId}`} onClick={() => resolve(c, 'crm')}>CRM value</button>
-                          <button type="button" disabled={action.busy} aria-label={`Keep the referral value of ${c.field} for ${c.crmId}`} onClick={() => resolve(c, 'referral')}>Referral value</button>
+                          <button type="button" disabled={action.busy} aria-label={`Keep the CRM value of ${c.field} for ${c.crmId}`} onClick={() => resolve(c, 'crm')}>
+                            CRM value
+                          </button>
+                          <button type="button" disabled={action.busy} aria-label={`Keep the referral value of ${c.field} for ${c.crmId}`} onClick={() => resolve(c, 'referral')}>
+                            Referral value
+                          </button>
                         </div>
                       </td>
                     ) : null}

@@ -14,13 +14,19 @@ import type { Preview, Problem, StageTable } from '../types.js';
 import { Frame, Message } from '../ui.js';
 import { withStageChoices, type Choices } from '../stage-yaml.js';
 
-
 function StageRows({ table, choices, setChoice, canWrite }: { table: StageTable; choices: Choices; setChoice(v: string, t: string): void; canWrite: boolean }) {
   return (
     <table>
-      <caption>Stages of the CRM field <code>{table.field}</code></caption>
+      <caption>
+        Stages of the CRM field <code>{table.field}</code>
+      </caption>
       <thead>
-        <tr><th scope="col">CRM stage</th><th scope="col">Probability</th><th scope="col">Maps to</th><th scope="col">Notes</th></tr>
+        <tr>
+          <th scope="col">CRM stage</th>
+          <th scope="col">Probability</th>
+          <th scope="col">Maps to</th>
+          <th scope="col">Notes</th>
+        </tr>
       </thead>
       <tbody>
         {table.stages.map((s) => {
@@ -29,12 +35,19 @@ function StageRows({ table, choices, setChoice, canWrite }: { table: StageTable;
           const id = `stage-${s.value}`;
           return (
             <tr key={s.value} className={unmapped ? 'unmapped' : undefined} data-stage={s.value}>
-              <th scope="row"><label htmlFor={id}>{s.label}</label>{s.label !== s.value ? <small> ({s.value})</small> : null}</th>
+              <th scope="row">
+                <label htmlFor={id}>{s.label}</label>
+                {s.label !== s.value ? <small> ({s.value})</small> : null}
+              </th>
               <td>{s.probability === null ? '—' : `${s.probability} %`}</td>
               <td>
                 <select id={id} value={choice} disabled={!canWrite} onChange={(e) => setChoice(s.value, e.target.value)}>
                   <option value="">{s.by && s.by !== 'map' ? `(by ${s.by}: ${s.mapped})` : '— not mapped —'}</option>
-                  {table.targets.map((t) => <option key={t} value={t}>{t}</option>)}
+                  {table.targets.map((t) => (
+                    <option key={t} value={t}>
+                      {t}
+                    </option>
+                  ))}
                 </select>
               </td>
               <td>
@@ -71,7 +84,10 @@ function Summary({ text }: { text: string }) {
           {value && typeof value === 'object' ? (
             <dl className="facts">
               {Object.entries(value as Record<string, unknown>).map(([k, v]) => (
-                <div key={k} className="pair"><dt>{k}</dt><dd>{typeof v === 'string' ? v : show(v)}</dd></div>
+                <div key={k} className="pair">
+                  <dt>{k}</dt>
+                  <dd>{typeof v === 'string' ? v : show(v)}</dd>
+                </div>
               ))}
             </dl>
           ) : (
@@ -99,18 +115,44 @@ function PreviewPanel({ connection, text }: { connection: string; text: string }
       <form className="row" onSubmit={(e) => (e.preventDefault(), void run())}>
         <label htmlFor="preview-record">CRM record id</label>
         <input id="preview-record" value={record} onChange={(e) => setRecord(e.target.value)} />
-        <button type="submit" disabled={!record || action.busy}>Preview</button>
+        <button type="submit" disabled={!record || action.busy}>
+          Preview
+        </button>
       </form>
       <Message message={action.message} />
       {preview ? (
         <>
           {preview.problems.length ? (
-            <ul className="problems">{preview.problems.map((p) => <li key={p.path + p.message}>{p.path}: {p.message}</li>)}</ul>
-          ) : <p>No problems: this record would sync.</p>}
+            <ul className="problems">
+              {preview.problems.map((p) => (
+                <li key={p.path + p.message}>
+                  {p.path}: {p.message}
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <p>No problems: this record would sync.</p>
+          )}
           <table>
             <caption>The deal it would produce</caption>
-            <thead><tr><th scope="col">Deal field</th><th scope="col">From</th><th scope="col">Value</th></tr></thead>
-            <tbody>{preview.fields.map((f) => <tr key={f.key}><th scope="row">{f.key}</th><td><code>{f.source}</code></td><td>{show(f.value)}</td></tr>)}</tbody>
+            <thead>
+              <tr>
+                <th scope="col">Deal field</th>
+                <th scope="col">From</th>
+                <th scope="col">Value</th>
+              </tr>
+            </thead>
+            <tbody>
+              {preview.fields.map((f) => (
+                <tr key={f.key}>
+                  <th scope="row">{f.key}</th>
+                  <td>
+                    <code>{f.source}</code>
+                  </td>
+                  <td>{show(f.value)}</td>
+                </tr>
+              ))}
+            </tbody>
           </table>
         </>
       ) : null}
@@ -175,19 +217,37 @@ export function Mappings({ connection }: { connection: string }) {
     <>
       <h1>Mappings</h1>
       <nav aria-label="Connections" className="tabs">
-        {connections.map((c) => <a key={c} href={href('mappings', c)} aria-current={c === connection ? 'page' : undefined}>{c}</a>)}
+        {connections.map((c) => (
+          <a key={c} href={href('mappings', c)} aria-current={c === connection ? 'page' : undefined}>
+            {c}
+          </a>
+        ))}
       </nav>
       <section aria-labelledby="stages-h">
         <h2 id="stages-h">Stages</h2>
         <Frame loaded={table}>
           {(t) => (
             <>
-              <p>{unmapped ? `${unmapped} stage${unmapped === 1 ? ' is' : 's are'} not mapped: deals in ${unmapped === 1 ? 'it' : 'them'} cannot sync.` : 'Every stage in use is mapped.'}</p>
+              <p>
+                {unmapped
+                  ? `${unmapped} stage${unmapped === 1 ? ' is' : 's are'} not mapped: deals in ${unmapped === 1 ? 'it' : 'them'} cannot sync.`
+                  : 'Every stage in use is mapped.'}
+              </p>
               <StageRows table={t} choices={choices} canWrite={canWrite} setChoice={(v, c) => setChoices((x) => ({ ...x, [v]: c }))} />
               {canWrite ? (
                 <div className="row">
-                  <button type="button" onClick={() => setChoices((x) => Object.fromEntries(t.stages.map((s) => [s.value, x[s.value] || (s.mapped ? '' : s.suggested)])))}>Suggest for unmapped stages</button>
-                  <button type="button" disabled={stageAction.busy} onClick={() => stageAction.run(() => save(withStageChoices(file.data?.text ?? '', Object.fromEntries(Object.entries(choices).filter(([v, c]) => c !== initial[v])))))}>Save stage table</button>
+                  <button type="button" onClick={() => setChoices((x) => Object.fromEntries(t.stages.map((s) => [s.value, x[s.value] || (s.mapped ? '' : s.suggested)])))}>
+                    Suggest for unmapped stages
+                  </button>
+                  <button
+                    type="button"
+                    disabled={stageAction.busy}
+                    onClick={() =>
+                      stageAction.run(() => save(withStageChoices(file.data?.text ?? '', Object.fromEntries(Object.entries(choices).filter(([v, c]) => c !== initial[v])))))
+                    }
+                  >
+                    Save stage table
+                  </button>
                 </div>
               ) : null}
               <Message message={stageAction.message} />
@@ -207,15 +267,28 @@ export function Mappings({ connection }: { connection: string }) {
               <label htmlFor="yaml">{f.file}</label>
               <textarea id="yaml" ref={editor} spellCheck={false} rows={24} value={text} readOnly={!canWrite} onChange={(e) => setText(e.target.value)} />
               <div className="row">
-                <button type="button" disabled={yamlAction.busy} onClick={() => yamlAction.run(async () => ((await validate(text)).ok ? 'The mapping is valid.' : 'The mapping has problems (below).'))}>Validate</button>
-                {canWrite ? <button type="button" disabled={yamlAction.busy} onClick={() => yamlAction.run(() => save(text))}>Save</button> : null}
+                <button
+                  type="button"
+                  disabled={yamlAction.busy}
+                  onClick={() => yamlAction.run(async () => ((await validate(text)).ok ? 'The mapping is valid.' : 'The mapping has problems (below).'))}
+                >
+                  Validate
+                </button>
+                {canWrite ? (
+                  <button type="button" disabled={yamlAction.busy} onClick={() => yamlAction.run(() => save(text))}>
+                    Save
+                  </button>
+                ) : null}
               </div>
               <Message message={yamlAction.message} />
               {problems?.length ? (
                 <ul className="problems" aria-label="Problems">
                   {problems.map((p) => (
                     <li key={`${p.line}:${p.column}:${p.path}:${p.message}`}>
-                      <button type="button" className="link" onClick={() => jump(p)}>line {p.line}:{p.column}</button> <code>{p.path}</code> — {p.message}
+                      <button type="button" className="link" onClick={() => jump(p)}>
+                        line {p.line}:{p.column}
+                      </button>{' '}
+                      <code>{p.path}</code> — {p.message}
                     </li>
                   ))}
                 </ul>

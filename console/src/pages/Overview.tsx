@@ -29,7 +29,9 @@ function Budget({ budget, id }: { budget: string | null; id: string }) {
   if (used === undefined || Number.isNaN(used) || !max) return <p>CRM API budget: not reported by this CRM.</p>;
   return (
     <p className="gauge">
-      <label htmlFor={id}>CRM daily API requests: {used!.toLocaleString('en-US')} of {max.toLocaleString('en-US')}</label>
+      <label htmlFor={id}>
+        CRM daily API requests: {used!.toLocaleString('en-US')} of {max.toLocaleString('en-US')}
+      </label>
       <meter id={id} min={0} max={max} low={max * 0.8} high={max * 0.95} optimum={0} value={used} />
     </p>
   );
@@ -49,18 +51,35 @@ function Throttling({ rows }: { rows: Pressure[] }) {
   return (
     <p className="hint">
       Since the service started:{' '}
-      {rows.map((r) => `${API_NAMES[r.api] ?? r.api} ${r.calls.toLocaleString('en-US')} calls, ${r.throttled} throttled (429), ${Math.round(r.retryAfterSeconds)} s of Retry-After`).join('; ')}.
+      {rows
+        .map((r) => `${API_NAMES[r.api] ?? r.api} ${r.calls.toLocaleString('en-US')} calls, ${r.throttled} throttled (429), ${Math.round(r.retryAfterSeconds)} s of Retry-After`)
+        .join('; ')}
+      .
     </p>
   );
 }
 
-function Card({ c, last, nextRun, pressure, onChanged }: { c: ConnectionStatus; last: Run | undefined; nextRun: string | null | undefined; pressure: Pressure[]; onChanged(): void }) {
+function Card({
+  c,
+  last,
+  nextRun,
+  pressure,
+  onChanged,
+}: {
+  c: ConnectionStatus;
+  last: Run | undefined;
+  nextRun: string | null | undefined;
+  pressure: Pressure[];
+  onChanged(): void;
+}) {
   const canWrite = useCanWrite();
   const action = useAction();
   const [confirming, setConfirming] = useState(false);
   const health = healthOf(c, last);
   // What the last finished run did (the status describes the newest run, which may still be running).
-  const did = last ? { created: last.counts.created ?? 0, updated: last.counts.updated ?? 0, writtenBack: last.counts.writtenBack ?? 0, createdInCrm: last.counts.createdInCrm ?? 0 } : c.counts;
+  const did = last
+    ? { created: last.counts.created ?? 0, updated: last.counts.updated ?? 0, writtenBack: last.counts.writtenBack ?? 0, createdInCrm: last.counts.createdInCrm ?? 0 }
+    : c.counts;
   const calls = last ? { crm: last.counts.crmCalls ?? 0, referrals: last.counts.referralCalls ?? 0 } : c.apiCalls;
   const budget = last?.counts.crmBudget ?? c.crmBudget;
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -76,7 +95,15 @@ function Card({ c, last, nextRun, pressure, onChanged }: { c: ConnectionStatus; 
       </p>
       <dl className="facts">
         <dt>Last run</dt>
-        <dd>{c.lastRun ? <a href={href('log', c.lastRun.id)}>{when(c.lastRun.startedAt)} ({c.lastRun.status})</a> : 'none yet'}</dd>
+        <dd>
+          {c.lastRun ? (
+            <a href={href('log', c.lastRun.id)}>
+              {when(c.lastRun.startedAt)} ({c.lastRun.status})
+            </a>
+          ) : (
+            'none yet'
+          )}
+        </dd>
         <dt>Next run</dt>
         <dd>{c.paused ? 'none while paused' : nextRun === undefined ? '…' : nextRun ? when(nextRun) : 'not scheduled'}</dd>
         <dt>Lag</dt>
@@ -98,13 +125,21 @@ function Card({ c, last, nextRun, pressure, onChanged }: { c: ConnectionStatus; 
       <Throttling rows={pressure.filter((p) => p.api === c.crm || p.api === 'referrals')} />
       {canWrite ? (
         <div className="row">
-          <button type="button" disabled={action.busy || c.paused} onClick={() => act('sync', `A sync of ${c.connection} was started; it shows in the sync log when done.`)}>Sync now</button>
+          <button type="button" disabled={action.busy || c.paused} onClick={() => act('sync', `A sync of ${c.connection} was started; it shows in the sync log when done.`)}>
+            Sync now
+          </button>
           {c.paused ? (
-            <button type="button" disabled={action.busy} onClick={() => act('resume', `${c.connection} resumed.`)}>Resume</button>
+            <button type="button" disabled={action.busy} onClick={() => act('resume', `${c.connection} resumed.`)}>
+              Resume
+            </button>
           ) : (
-            <button type="button" disabled={action.busy} onClick={() => act('pause', `${c.connection} paused.`)}>Pause</button>
+            <button type="button" disabled={action.busy} onClick={() => act('pause', `${c.connection} paused.`)}>
+              Pause
+            </button>
           )}
-          <button type="button" disabled={action.busy || c.paused} onClick={() => setConfirming(true)}>Full resync…</button>
+          <button type="button" disabled={action.busy || c.paused} onClick={() => setConfirming(true)}>
+            Full resync…
+          </button>
         </div>
       ) : null}
       <Message message={action.message} />
@@ -116,8 +151,8 @@ function Card({ c, last, nextRun, pressure, onChanged }: { c: ConnectionStatus; 
         onConfirm={() => (setConfirming(false), act('resync', `A full resync of ${c.connection} was started.`))}
       >
         <p>
-          This forgets where the sync left off and reads every opportunity and every referral again, then reconciles them
-          with the existing links. Nothing is duplicated, but it takes longer and uses more API calls than a normal sync.
+          This forgets where the sync left off and reads every opportunity and every referral again, then reconciles them with the existing links. Nothing is duplicated, but it
+          takes longer and uses more API calls than a normal sync.
         </p>
       </Confirm>
     </section>
@@ -137,7 +172,14 @@ export function Overview() {
         {(s) => (
           <div className="cards">
             {s.items.map((c) => (
-              <Card key={c.connection} c={c} last={runs.data?.items.find((r) => r.connection === c.connection && r.status !== 'running')} nextRun={schedule.data?.items.find((x) => x.connection === c.connection)?.nextRun} pressure={pressure.data?.items ?? []} onChanged={status.reload} />
+              <Card
+                key={c.connection}
+                c={c}
+                last={runs.data?.items.find((r) => r.connection === c.connection && r.status !== 'running')}
+                nextRun={schedule.data?.items.find((x) => x.connection === c.connection)?.nextRun}
+                pressure={pressure.data?.items ?? []}
+                onChanged={status.reload}
+              />
             ))}
           </div>
         )}

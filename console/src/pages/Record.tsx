@@ -28,19 +28,42 @@ function NextSync({ plan }: { plan: NextPlan }) {
       <h2 id="next-sync">Next sync</h2>
       {nothing ? <p>Nothing to do: both sides agree.</p> : null}
       <ul data-testid="next-plan">
-        {plan.actions.map((a) => <li key={a}>It would {ACTIONS[a] ?? a}.</li>)}
-        {plan.blocked.map((b) => <li key={b.reason}>Held back ({b.fields.join(', ')}): {b.reason}</li>)}
-        {plan.conflicts.map((c) => <li key={c.field}>Conflict on {LABELS[c.field] ?? c.field}: CRM {show(c.crm)}, referral {show(c.referral)} — resolve it under Issues and conflicts.</li>)}
-        {plan.problems.map((p) => <li key={`${p.path}${p.message}`}>Problem: {p.message}</li>)}
+        {plan.actions.map((a) => (
+          <li key={a}>It would {ACTIONS[a] ?? a}.</li>
+        ))}
+        {plan.blocked.map((b) => (
+          <li key={b.reason}>
+            Held back ({b.fields.join(', ')}): {b.reason}
+          </li>
+        ))}
+        {plan.conflicts.map((c) => (
+          <li key={c.field}>
+            Conflict on {LABELS[c.field] ?? c.field}: CRM {show(c.crm)}, referral {show(c.referral)} — resolve it under Issues and conflicts.
+          </li>
+        ))}
+        {plan.problems.map((p) => (
+          <li key={`${p.path}${p.message}`}>Problem: {p.message}</li>
+        ))}
       </ul>
     </section>
   );
 }
 
 const LABELS: Record<string, string> = {
-  name: 'Name', customer: 'Customer', contact: 'Contact', value: 'Deal value', currency: 'Currency', closeDate: 'Close date',
-  notes: 'Notes', campaignId: 'Campaign', stage: 'Stage', statusReason: 'Status reason', helpType: 'Microsoft help',
-  visibleToMicrosoft: 'Visible to Microsoft', team: 'Team', solutions: 'Solutions',
+  name: 'Name',
+  customer: 'Customer',
+  contact: 'Contact',
+  value: 'Deal value',
+  currency: 'Currency',
+  closeDate: 'Close date',
+  notes: 'Notes',
+  campaignId: 'Campaign',
+  stage: 'Stage',
+  statusReason: 'Status reason',
+  helpType: 'Microsoft help',
+  visibleToMicrosoft: 'Visible to Microsoft',
+  team: 'Team',
+  solutions: 'Solutions',
 };
 
 export function RecordPage({ connection, crmId }: { connection: string; crmId: string }) {
@@ -59,25 +82,45 @@ export function RecordPage({ connection, crmId }: { connection: string; crmId: s
             CRM record <code>{c.crmId}</code> in {connection}
             {c.referralId ? (
               <>
-                {' '}· referral {c.referralLink ? <a href={c.referralLink} rel="noreferrer">{c.referralId}</a> : <code>{c.referralId}</code>}
+                {' '}
+                · referral{' '}
+                {c.referralLink ? (
+                  <a href={c.referralLink} rel="noreferrer">
+                    {c.referralId}
+                  </a>
+                ) : (
+                  <code>{c.referralId}</code>
+                )}
               </>
             ) : null}
           </p>
           {c.problems.length ? (
             <div role="alert" className="msg bad">
               <p>The mapping cannot read this record:</p>
-              <ul>{c.problems.map((p) => <li key={p}>{p}</li>)}</ul>
+              <ul>
+                {c.problems.map((p) => (
+                  <li key={p}>{p}</li>
+                ))}
+              </ul>
             </div>
           ) : null}
           <table className="sides">
             <caption>Every mapped field; rows where the two sides differ are marked “differs”.</caption>
             <thead>
-              <tr><th scope="col">Field</th><th scope="col">In the CRM</th><th scope="col">On the referral</th><th scope="col">Last agreed</th></tr>
+              <tr>
+                <th scope="col">Field</th>
+                <th scope="col">In the CRM</th>
+                <th scope="col">On the referral</th>
+                <th scope="col">Last agreed</th>
+              </tr>
             </thead>
             <tbody>
               {c.fields.map((f) => (
                 <tr key={f.key} className={f.differs ? 'differs' : undefined}>
-                  <th scope="row">{LABELS[f.key] ?? f.key}{f.differs ? <span className="badge conflict"> differs</span> : null}</th>
+                  <th scope="row">
+                    {LABELS[f.key] ?? f.key}
+                    {f.differs ? <span className="badge conflict"> differs</span> : null}
+                  </th>
                   <td>{show(f.crm)}</td>
                   <td>{show(f.referral)}</td>
                   <td>{show(f.agreed)}</td>
@@ -85,9 +128,7 @@ export function RecordPage({ connection, crmId }: { connection: string; crmId: s
               ))}
             </tbody>
           </table>
-          <Frame loaded={rec}>
-            {(r) => <NextSync plan={r.nextPlan} />}
-          </Frame>
+          <Frame loaded={rec}>{(r) => <NextSync plan={r.nextPlan} />}</Frame>
           <h2>History</h2>
           <Frame loaded={rec}>
             {(r) =>

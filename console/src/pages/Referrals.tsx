@@ -31,7 +31,10 @@ export function Referrals({ connection, view }: { connection: string; view: stri
     const page = await api<{ items: Referral[]; next: string | null }>('GET', `${base}${q({ view, top: 25, next })}`);
     // Which rows have a CRM record (outbound ones, and inbound ones the sync created an opportunity for).
     const links = page.items.length
-      ? await api<{ items: { referralId: string; crmId: string }[] }>('GET', `/connections/${encodeURIComponent(connection)}/links${q({ referrals: page.items.map((r) => r.id).join(',') })}`)
+      ? await api<{ items: { referralId: string; crmId: string }[] }>(
+          'GET',
+          `/connections/${encodeURIComponent(connection)}/links${q({ referrals: page.items.map((r) => r.id).join(',') })}`,
+        )
       : { items: [] };
     return { ...page, crmIds: new Map(links.items.map((l) => [l.referralId, l.crmId])) };
   }, [base, view, next]);
@@ -47,10 +50,18 @@ export function Referrals({ connection, view }: { connection: string; view: stri
     <>
       <h1>Referrals</h1>
       <nav aria-label="Connections" className="tabs">
-        {connections.map((c) => <a key={c} href={href('referrals', c, view)} aria-current={c === connection ? 'page' : undefined}>{c}</a>)}
+        {connections.map((c) => (
+          <a key={c} href={href('referrals', c, view)} aria-current={c === connection ? 'page' : undefined}>
+            {c}
+          </a>
+        ))}
       </nav>
       <nav aria-label="Views" className="tabs">
-        {VIEWS.map(([id, label]) => <a key={id} href={href('referrals', connection, id)} aria-current={id === view ? 'page' : undefined} onClick={() => setPages([undefined])}>{label}</a>)}
+        {VIEWS.map(([id, label]) => (
+          <a key={id} href={href('referrals', connection, id)} aria-current={id === view ? 'page' : undefined} onClick={() => setPages([undefined])}>
+            {label}
+          </a>
+        ))}
       </nav>
       <Message message={action.message} />
       <Frame loaded={list}>
@@ -61,26 +72,47 @@ export function Referrals({ connection, view }: { connection: string; view: stri
                 <caption className="sr-only">{view} referrals</caption>
                 <thead>
                   <tr>
-                    <th scope="col">Favorite</th><th scope="col">Deal</th><th scope="col">Customer</th><th scope="col">Deal type</th><th scope="col">Status</th>
-                    <th scope="col">Stage</th><th scope="col">Value</th><th scope="col">Close date</th>{inbound ? <th scope="col">Days left to respond</th> : null}
+                    <th scope="col">Favorite</th>
+                    <th scope="col">Deal</th>
+                    <th scope="col">Customer</th>
+                    <th scope="col">Deal type</th>
+                    <th scope="col">Status</th>
+                    <th scope="col">Stage</th>
+                    <th scope="col">Value</th>
+                    <th scope="col">Close date</th>
+                    {inbound ? <th scope="col">Days left to respond</th> : null}
                   </tr>
                 </thead>
                 <tbody>
                   {p.items.map((r) => (
                     <tr key={r.id} data-referral={r.id}>
                       <td>
-                        <button type="button" className="heart" aria-pressed={Boolean(r.favorite)} disabled={!canWrite || action.busy} aria-label={`Favorite: ${r.name ?? r.id}`} onClick={() => favorite(r)}>
+                        <button
+                          type="button"
+                          className="heart"
+                          aria-pressed={Boolean(r.favorite)}
+                          disabled={!canWrite || action.busy}
+                          aria-label={`Favorite: ${r.name ?? r.id}`}
+                          onClick={() => favorite(r)}
+                        >
                           {r.favorite ? '♥' : '♡'}
                         </button>
                       </td>
                       <td>{p.crmIds.has(r.id) ? <a href={href('record', connection, p.crmIds.get(r.id)!)}>{r.name ?? r.id}</a> : (r.name ?? r.id)}</td>
                       <td>{r.customerProfile?.name ?? '—'}</td>
                       <td>{r.dealType ?? '—'}</td>
-                      <td>{r.status}{r.substatus ? ` · ${r.substatus}` : ''}</td>
+                      <td>
+                        {r.status}
+                        {r.substatus ? ` · ${r.substatus}` : ''}
+                      </td>
                       <td>{r.salesStage ?? '—'}</td>
                       <td>{money(r.details?.dealValue, r.details?.currency)}</td>
                       <td>{when(r.details?.closingDateTime).replace(/,? \d\d:\d\d$/, '')}</td>
-                      {inbound ? <td><DaysLeft r={r} /></td> : null}
+                      {inbound ? (
+                        <td>
+                          <DaysLeft r={r} />
+                        </td>
+                      ) : null}
                     </tr>
                   ))}
                 </tbody>
@@ -89,8 +121,12 @@ export function Referrals({ connection, view }: { connection: string; view: stri
               <p>No referrals in this view.</p>
             )}
             <div className="row pager">
-              <button type="button" disabled={pages.length < 2} onClick={() => setPages((s) => s.slice(0, -1))}>Previous page</button>
-              <button type="button" disabled={!p.next} onClick={() => p.next && setPages((s) => [...s, p.next!])}>Next page</button>
+              <button type="button" disabled={pages.length < 2} onClick={() => setPages((s) => s.slice(0, -1))}>
+                Previous page
+              </button>
+              <button type="button" disabled={!p.next} onClick={() => p.next && setPages((s) => [...s, p.next!])}>
+                Next page
+              </button>
             </div>
           </>
         )}

@@ -26,8 +26,12 @@ function usePager() {
 function Pager({ next, pager }: { next: number | null; pager: ReturnType<typeof usePager> }) {
   return (
     <div className="row pager">
-      <button type="button" disabled={!pager.newer} onClick={() => pager.newer?.()}>Newer</button>
-      <button type="button" disabled={next === null} onClick={() => next !== null && pager.older(next)}>Older</button>
+      <button type="button" disabled={!pager.newer} onClick={() => pager.newer?.()}>
+        Newer
+      </button>
+      <button type="button" disabled={next === null} onClick={() => next !== null && pager.older(next)}>
+        Older
+      </button>
     </div>
   );
 }
@@ -38,7 +42,14 @@ function Entries({ entries }: { entries: LogEntry[] }) {
     <table>
       <caption className="sr-only">Per-record outcomes</caption>
       <thead>
-        <tr><th scope="col">When</th><th scope="col">Deal</th><th scope="col">CRM id</th><th scope="col">Referral id</th><th scope="col">Outcome</th><th scope="col">Why</th></tr>
+        <tr>
+          <th scope="col">When</th>
+          <th scope="col">Deal</th>
+          <th scope="col">CRM id</th>
+          <th scope="col">Referral id</th>
+          <th scope="col">Outcome</th>
+          <th scope="col">Why</th>
+        </tr>
       </thead>
       <tbody>
         {entries.map((e) => (
@@ -47,7 +58,9 @@ function Entries({ entries }: { entries: LogEntry[] }) {
             <td>{e.crmId ? <a href={href('record', e.connection, e.crmId)}>{e.name ?? e.crmId}</a> : (e.name ?? '—')}</td>
             <td>{e.crmId ?? '—'}</td>
             <td>{e.referralId ?? '—'}</td>
-            <td><span className={`badge ${e.outcome.replace(/ /g, '-')}`}>{e.outcome}</span></td>
+            <td>
+              <span className={`badge ${e.outcome.replace(/ /g, '-')}`}>{e.outcome}</span>
+            </td>
             <td>{e.reason ?? ''}</td>
           </tr>
         ))}
@@ -60,6 +73,7 @@ function SearchForm({ initial, onSearch, label }: { initial: string; onSearch(s:
   const [text, setText] = useState(initial);
   const submit = (e: FormEvent) => (e.preventDefault(), onSearch(text.trim()));
   return (
+    // biome-ignore lint/a11y/useSemanticElements: a form with role=search is the ARIA pattern every browser here announces.
     <form className="row" role="search" onSubmit={submit}>
       <label htmlFor="log-search">{label}</label>
       <input id="log-search" type="search" value={text} onChange={(e) => setText(e.target.value)} placeholder="CRM id, referral id or part of the name" />
@@ -75,17 +89,30 @@ function RunLog({ runId }: { runId: number }) {
   const log = useLoad(() => api<Page<LogEntry>>('GET', `/runs/${runId}/log${q({ outcome, search, before: pager.cursor, limit: PAGE })}`), [runId, outcome, search, pager.cursor]);
   return (
     <>
-      <p><a href={href('log')}>← All runs</a></p>
+      <p>
+        <a href={href('log')}>← All runs</a>
+      </p>
       <h1>Run {runId}</h1>
       <div className="row filters">
         <label htmlFor="outcome">Outcome</label>
         <select id="outcome" value={outcome} onChange={(e) => (setOutcome(e.target.value), pager.reset())}>
           <option value="">any</option>
-          {OUTCOMES.map((o) => <option key={o} value={o}>{o}</option>)}
+          {OUTCOMES.map((o) => (
+            <option key={o} value={o}>
+              {o}
+            </option>
+          ))}
         </select>
         <SearchForm initial={search} label="Find a record" onSearch={(s) => (setSearch(s), pager.reset())} />
       </div>
-      <Frame loaded={log}>{(p) => (<><Entries entries={p.items} /><Pager next={p.next} pager={pager} /></>)}</Frame>
+      <Frame loaded={log}>
+        {(p) => (
+          <>
+            <Entries entries={p.items} />
+            <Pager next={p.next} pager={pager} />
+          </>
+        )}
+      </Frame>
     </>
   );
 }
@@ -112,17 +139,29 @@ function Runs() {
             <table>
               <caption className="sr-only">Runs</caption>
               <thead>
-                <tr><th scope="col">Run</th><th scope="col">Connection</th><th scope="col">Started</th><th scope="col">Result</th><th scope="col">What it did</th></tr>
+                <tr>
+                  <th scope="col">Run</th>
+                  <th scope="col">Connection</th>
+                  <th scope="col">Started</th>
+                  <th scope="col">Result</th>
+                  <th scope="col">What it did</th>
+                </tr>
               </thead>
               <tbody>
                 {p.items.map((r) => (
                   <tr key={r.id}>
-                    <td><a href={href('log', r.id)}>Run {r.id}</a></td>
+                    <td>
+                      <a href={href('log', r.id)}>Run {r.id}</a>
+                    </td>
                     <td>{r.connection}</td>
                     <td>{when(r.startedAt)}</td>
-                    <td><span className={`badge ${r.status}`}>{r.status}</span>{r.error ? ` — ${r.error}` : ''}</td>
                     <td>
-                      {r.counts.created ?? 0} created, {r.counts.updated ?? 0} updated, {r.counts.writtenBack ?? 0} written back, {r.counts.issues ?? 0} issues, {r.counts.conflicts ?? 0} conflicts, {r.counts.blocked ?? 0} blocked
+                      <span className={`badge ${r.status}`}>{r.status}</span>
+                      {r.error ? ` — ${r.error}` : ''}
+                    </td>
+                    <td>
+                      {r.counts.created ?? 0} created, {r.counts.updated ?? 0} updated, {r.counts.writtenBack ?? 0} written back, {r.counts.issues ?? 0} issues,{' '}
+                      {r.counts.conflicts ?? 0} conflicts, {r.counts.blocked ?? 0} blocked
                     </td>
                   </tr>
                 ))}

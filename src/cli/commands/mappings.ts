@@ -27,10 +27,12 @@ export function registerMappings(program: Command): void {
     .argument('[file]', 'a mapping file (default: every connection’s mapping)')
     .description('report every problem at once with file:line:column; exit 1 on errors')
     .action((file: string | undefined, _opts: unknown, cmd: Command) => {
-      const files = file ? [file] : (() => {
-        const { config } = cliContext(cmd);
-        return config.connections.map((c) => resolveFromConfig(config, c.mapping));
-      })();
+      const files = file
+        ? [file]
+        : (() => {
+            const { config } = cliContext(cmd);
+            return config.connections.map((c) => resolveFromConfig(config, c.mapping));
+          })();
       let errors = 0;
       for (const f of files) {
         const r = validateMappingFile(f);

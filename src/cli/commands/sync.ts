@@ -41,7 +41,18 @@ export function registerSync(program: Command): void {
         const rows = plannedChanges(result);
         if (o.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         else {
-          process.stdout.write(table(rows.map((p) => ({ crm: p.crmId, referral: p.referralId, actions: p.actions.join(', '), blocked: p.blocked.join('; '), conflicts: p.conflicts.join(', '), problems: p.problems.join('; ') }))));
+          process.stdout.write(
+            table(
+              rows.map((p) => ({
+                crm: p.crmId,
+                referral: p.referralId,
+                actions: p.actions.join(', '),
+                blocked: p.blocked.join('; '),
+                conflicts: p.conflicts.join(', '),
+                problems: p.problems.join('; '),
+              })),
+            ),
+          );
           process.stdout.write(`${rows.length} record(s) would change; nothing was written\n`);
         }
       } finally {

@@ -28,7 +28,9 @@ export function registerWebhookSetup(program: Command): void {
       });
       process.stdout.write(
         `webhook ${r.method === 'PUT' ? 'registration updated' : 'registered'}: ${r.registration.WebhookUrl} for ${r.registration.WebhookEvents.join(', ')}\n` +
-          (r.validationEventId ? `validation event sent (correlation id ${r.validationEventId}); it should arrive at the receiver within seconds\n` : 'the validation event could not be requested\n'),
+          (r.validationEventId
+            ? `validation event sent (correlation id ${r.validationEventId}); it should arrive at the receiver within seconds\n`
+            : 'the validation event could not be requested\n'),
       );
     });
 }

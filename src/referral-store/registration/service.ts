@@ -72,7 +72,9 @@ export class RegistrationService {
       if (!verdict.eligible) throw new ApiError(409, 'notEligible', `the deal is not eligible for registration: ${verdict.reason}`, 'id');
       const solution = solutions.find((s) => s.id === req.solutionId);
       if (!solution) {
-        throw invalidRequest('the registration is not valid', [{ path: 'solutionId', message: `'${req.solutionId}' is not a solution of this deal (${solutions.map((s) => s.id).join(', ')})` }]);
+        throw invalidRequest('the registration is not valid', [
+          { path: 'solutionId', message: `'${req.solutionId}' is not a solution of this deal (${solutions.map((s) => s.id).join(', ')})` },
+        ]);
       }
       const program = this.regs.incentiveOf(solution.id);
       if (!program) throw new ApiError(409, 'notEligible', `solution '${solution.id}' carries no IP incentive: name the deal's incentive-eligible solution`, 'solutionId');
@@ -163,7 +165,13 @@ export class RegistrationService {
           const deal = this.repo.get(r.referralId)!;
           const customer = deal.referral.customerProfile?.name;
           if (contractNameMatches(r.customerContractName, customer)) this.move(reg, 'passed', null, 'microsoft');
-          else this.move(reg, 'actionRequired', `the company name on the contract ('${r.customerContractName}') does not match the deal's customer ('${customer ?? ''}'): correct it or explain`, 'microsoft');
+          else
+            this.move(
+              reg,
+              'actionRequired',
+              `the company name on the contract ('${r.customerContractName}') does not match the deal's customer ('${customer ?? ''}'): correct it or explain`,
+              'microsoft',
+            );
         } else if (r.status === 'passed') {
           this.move(reg, 'approved', null, 'microsoft');
         } else if (r.status === 'actionRequired') {

@@ -16,7 +16,10 @@ const organizationBody = z.strictObject({
   name: z.string().trim().min(1),
   solutionAssessmentVetted: z.boolean().default(false),
   /** Optional fixed id (e.g. the partner's MPN id); a UUID otherwise. */
-  id: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional(),
+  id: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/)
+    .optional(),
 });
 
 const clockBody = z.strictObject({ advanceDays: z.number().min(0).max(3650) });
@@ -32,7 +35,15 @@ const customerBody = z.strictObject({
 const microsoftReferralBody = z.strictObject({
   organizationId: z.string().optional(),
   name: z.string().min(1).optional(),
-  customer: z.union([z.string().min(1).transform((name) => ({ name })), customerBody]).optional(),
+  customer: z
+    .union([
+      z
+        .string()
+        .min(1)
+        .transform((name) => ({ name })),
+      customerBody,
+    ])
+    .optional(),
   dealValue: z.number().positive().optional(),
   value: z.number().positive().optional(),
   currency: z.string().length(3).optional(),
@@ -41,7 +52,10 @@ const microsoftReferralBody = z.strictObject({
   notes: z.string().optional(),
   helpType: z.enum(HELP_TYPES).optional(),
   team: z.array(memberSchema).min(1).optional(),
-  solutions: z.array(z.strictObject({ id: z.string(), name: z.string().optional() })).min(1).optional(),
+  solutions: z
+    .array(z.strictObject({ id: z.string(), name: z.string().optional() }))
+    .min(1)
+    .optional(),
 });
 
 const decisionBody = z
@@ -142,7 +156,8 @@ export function adminRoutes(app: FastifyInstance, ctx: StoreContext, defaultOrgI
     // By engagement: Microsoft's invitation in it, preferring one still waiting for an answer.
     const invitations = b.referralId ? [] : ctx.repo.byEngagement(b.engagementId!).filter((s) => s.orgId === MICROSOFT_ORG_ID && s.inviterOrgId !== null);
     const target = b.referralId ? ctx.repo.get(b.referralId) : (invitations.find((s) => s.referral.status === 'New') ?? invitations[0]);
-    if (!target) throw notFound(b.referralId ? `referral '${b.referralId}'` : `a Microsoft invitation in engagement '${b.engagementId}'`, b.referralId ? 'referralId' : 'engagementId');
+    if (!target)
+      throw notFound(b.referralId ? `referral '${b.referralId}'` : `a Microsoft invitation in engagement '${b.engagementId}'`, b.referralId ? 'referralId' : 'engagementId');
     const s = ctx.service.decideForMicrosoft(target, b.decision, b.reason);
     return reply.type('application/json; charset=utf-8').send(render(s, ctx.base()));
   });

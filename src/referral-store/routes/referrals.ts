@@ -21,7 +21,11 @@ const wantsRepresentation = (req: FastifyRequest) => /return\s*=\s*representatio
 export function referralRoutes(app: FastifyInstance, ctx: StoreContext): void {
   const prefix = '/v1.0/engagements/referrals';
   const send = (reply: FastifyReply, status: number, s: Stored, select: string[] | null = null) =>
-    reply.code(status).header('ETag', s.etag).type('application/json; charset=utf-8').send(project(render(s, ctx.base()), select));
+    reply
+      .code(status)
+      .header('ETag', s.etag)
+      .type('application/json; charset=utf-8')
+      .send(project(render(s, ctx.base()), select));
 
   app.get(prefix, async (req, reply) => {
     const q = listQuerySchema.safeParse(req.query);
@@ -39,7 +43,11 @@ export function referralRoutes(app: FastifyInstance, ctx: StoreContext): void {
   app.get<{ Params: { id: string } }>(`${prefix}/:id`, async (req, reply) => {
     const query = (req.query ?? {}) as Record<string, unknown>;
     const options = unsupportedOptions(query, SINGLE_OPTIONS);
-    if (options.length) throw invalidRequest('query option not supported on a single referral', options.map((k) => ({ path: k, message: `${k} is not supported (supported: $select)` })));
+    if (options.length)
+      throw invalidRequest(
+        'query option not supported on a single referral',
+        options.map((k) => ({ path: k, message: `${k} is not supported (supported: $select)` })),
+      );
     const select = parseSelect(query.$select);
     return send(reply, 200, ctx.service.visible(caller(req), req.params.id), select);
   });
@@ -56,7 +64,5 @@ export function referralRoutes(app: FastifyInstance, ctx: StoreContext): void {
     return reply.code(204).header('ETag', s.etag).send();
   });
 
-  app.put<{ Params: { id: string } }>(`${prefix}/:id`, async (req, reply) =>
-    send(reply, 200, ctx.service.put(caller(req), req.params.id, req.body, header(req, 'if-match'))),
-  );
+  app.put<{ Params: { id: string } }>(`${prefix}/:id`, async (req, reply) => send(reply, 200, ctx.service.put(caller(req), req.params.id, req.body, header(req, 'if-match'))));
 }

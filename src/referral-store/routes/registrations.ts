@@ -19,10 +19,6 @@ export function registrationRoutes(app: FastifyInstance, ctx: StoreContext): voi
     return reply.code(201).header('Location', location(r)).send(r);
   });
   app.get<{ Params: Params }>(base, async (req) => ({ value: registrations.list(organizationOf(req), req.params.id) }));
-  app.get<{ Params: Params }>(`${base}/:registrationId`, async (req) =>
-    registrations.get(organizationOf(req), req.params.id, req.params.registrationId),
-  );
-  app.post<{ Params: Params }>(`${base}/:registrationId/responses`, async (req) =>
-    registrations.respond(organizationOf(req), req.params.id, req.params.registrationId, req.body),
-  );
+  app.get<{ Params: Params }>(`${base}/:registrationId`, async (req) => registrations.get(organizationOf(req), req.params.id, req.params.registrationId));
+  app.post<{ Params: Params }>(`${base}/:registrationId/responses`, async (req) => registrations.respond(organizationOf(req), req.params.id, req.params.registrationId, req.body));
 }

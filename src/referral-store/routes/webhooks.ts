@@ -40,9 +40,7 @@ export function webhookRoutes(app: FastifyInstance, ctx: StoreContext): void {
   });
   app.get(`${reg}/events`, async () => WEBHOOK_EVENTS);
   app.post(`${reg}/validationEvents`, async (req) => subscriptions.validate(organizationOf(req)));
-  app.get<{ Params: { correlationId: string } }>(`${reg}/validationEvents/:correlationId`, async (req) =>
-    subscriptions.validation(organizationOf(req), req.params.correlationId),
-  );
+  app.get<{ Params: { correlationId: string } }>(`${reg}/validationEvents/:correlationId`, async (req) => subscriptions.validation(organizationOf(req), req.params.correlationId));
 
   app.get(CERTIFICATE_PATH, { config: { access: 'public' } }, async (_req, reply) => reply.type('application/pkix-cert').send(deps.certificateDer));
 

@@ -97,7 +97,15 @@ export class WebhookRepository {
   /** Create or replace; a new registration only receives events from now on. */
   save(s: Omit<Subscription, 'lastEventId'>): void {
     const lastEventId = this.lastEventId();
-    this.stmts.upsert.run({ orgId: s.orgId, subscriberId: s.subscriberId, url: s.url, events: JSON.stringify(s.events), ms: s.toMsSignatureHeader ? 1 : 0, lastEventId, updated: s.updated });
+    this.stmts.upsert.run({
+      orgId: s.orgId,
+      subscriberId: s.subscriberId,
+      url: s.url,
+      events: JSON.stringify(s.events),
+      ms: s.toMsSignatureHeader ? 1 : 0,
+      lastEventId,
+      updated: s.updated,
+    });
   }
   remove(orgId: string): boolean {
     return this.stmts.remove.run(orgId).changes > 0;

@@ -93,9 +93,19 @@ export class WebhookSubscriptions {
       status: statusOf(d),
       resourceUri: this.validationUri(correlationId),
       webhookUrl: sub?.url ?? null,
-      results: this.hooks.attempts(d.id).map((a) => ({ responseCode: a.responseCode, responseMessage: a.message, systemMessage: a.responseCode === 'OK' ? 'Request completed successfully.' : a.message, dateTimeUtc: a.at })),
+      results: this.hooks.attempts(d.id).map((a) => ({
+        responseCode: a.responseCode,
+        responseMessage: a.message,
+        systemMessage: a.responseCode === 'OK' ? 'Request completed successfully.' : a.message,
+        dateTimeUtc: a.at,
+      })),
     }));
-    return { correlationId, partnerId: org.id, status: events.every((e) => e.status === 'completed') ? 'completed' : events.some((e) => e.status === 'failed') ? 'failed' : 'pending', events };
+    return {
+      correlationId,
+      partnerId: org.id,
+      status: events.every((e) => e.status === 'completed') ? 'completed' : events.some((e) => e.status === 'failed') ? 'failed' : 'pending',
+      events,
+    };
   }
 
   private write(org: Organization, body: unknown, mode: 'create' | 'replace'): RegistrationView {
@@ -106,7 +116,14 @@ export class WebhookSubscriptions {
       const existing = this.hooks.subscription(org.id);
       if (mode === 'create' && existing) throw new ApiError(409, 'registrationExists', 'a webhook registration already exists for this organization: update it with PUT', null);
       if (mode === 'replace' && !existing) throw notFound('a webhook registration for this organization (create it with POST)', null);
-      const next = { orgId: org.id, subscriberId: existing?.subscriberId ?? randomUUID(), url: b.WebhookUrl, events: [...new Set(b.WebhookEvents)], toMsSignatureHeader: b.SignatureTokenToMsSignatureHeader, updated: this.now() };
+      const next = {
+        orgId: org.id,
+        subscriberId: existing?.subscriberId ?? randomUUID(),
+        url: b.WebhookUrl,
+        events: [...new Set(b.WebhookEvents)],
+        toMsSignatureHeader: b.SignatureTokenToMsSignatureHeader,
+        updated: this.now(),
+      };
       this.hooks.save(next);
       return view(next);
     });

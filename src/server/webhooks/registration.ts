@@ -29,6 +29,6 @@ export async function registerPartnerCenterWebhook(opts: {
   if (!res.ok) throw new Error(`webhook registration: ${method} ${url} answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
   const registration = (await res.json()) as WebhookRegistration;
   const validation = await f(`${url}/validationEvents`, { method: 'POST', headers: await headers() });
-  const validationEventId = validation.ok ? ((await validation.json()) as { correlationId?: string }).correlationId ?? null : null;
+  const validationEventId = validation.ok ? (((await validation.json()) as { correlationId?: string }).correlationId ?? null) : null;
   return { method, registration, validationEventId };
 }

@@ -78,7 +78,10 @@ function chainProblem(leaf: X509Certificate, intermediates: X509Certificate[], a
     const anchor = anchors.find((a) => cert.checkIssued(a) && cert.verify(a.publicKey));
     if (anchor) return within(anchor, at) ? null : 'the trust anchor has expired';
     const issuer = intermediates.find((i) => i !== cert && cert.checkIssued(i) && cert.verify(i.publicKey));
-    if (!issuer) return cert.subject === cert.issuer && cert.verify(cert.publicKey) ? 'the certificate is self-signed and not a trust anchor' : 'the certificate chain does not lead to a trusted anchor';
+    if (!issuer)
+      return cert.subject === cert.issuer && cert.verify(cert.publicKey)
+        ? 'the certificate is self-signed and not a trust anchor'
+        : 'the certificate chain does not lead to a trusted anchor';
     cert = issuer;
   }
   return 'the certificate chain is too long';

@@ -15,7 +15,10 @@ export interface ConnectionConfigs {
 export function parseConnection(input: unknown, where: string): ConnectionConfig {
   const r = connectionSchema.safeParse(input);
   if (!r.success) {
-    throw new ValidationError(`${where}: not a valid connection`, r.error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(root)', message: i.message })));
+    throw new ValidationError(
+      `${where}: not a valid connection`,
+      r.error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(root)', message: i.message })),
+    );
   }
   return r.data;
 }

@@ -80,9 +80,7 @@ async function writeCheckpoint(c: Tx, connection: string, cp: Checkpoint): Promi
 }
 
 const addRetries = (c: Query, connection: string, keys: string[]) =>
-  keys.length
-    ? c.query('INSERT INTO retries (connection, record_key) SELECT $1, k FROM unnest($2::text[]) AS k ON CONFLICT DO NOTHING', [connection, keys])
-    : Promise.resolve();
+  keys.length ? c.query('INSERT INTO retries (connection, record_key) SELECT $1, k FROM unnest($2::text[]) AS k ON CONFLICT DO NOTHING', [connection, keys]) : Promise.resolve();
 
 const takeRetries = async (c: Query, connection: string) =>
   (await c.query<{ record_key: string }>('DELETE FROM retries WHERE connection = $1 RETURNING record_key', [connection])).rows.map((r) => r.record_key);
@@ -138,13 +136,20 @@ export async function openPostgresState(opts: PoolOptions): Promise<PostgresStat
       await inTx(db, (c) => writeCheckpoint(c, connection, cp));
     },
     async pendingCreates(connection) {
-      return (await rows<{ key: string; created_at: string }>('SELECT key, created_at FROM pending_creates WHERE connection = $1', [connection])).map((r) => ({ key: r.key, createdAt: r.created_at }));
+      return (await rows<{ key: string; created_at: string }>('SELECT key, created_at FROM pending_creates WHERE connection = $1', [connection])).map((r) => ({
+        key: r.key,
+        createdAt: r.created_at,
+      }));
     },
     async startRun(connection, correlationId) {
       return inTx(db, async (c) => {
         // A run left 'running' by a killed worker is marked as such, so status tells the truth.
         await c.query("UPDATE runs SET status = 'interrupted', ended_at = $1 WHERE connection = $2 AND status = 'running'", [now(), connection]);
-        const r = await c.query<{ id: string }>("INSERT INTO runs (connection, correlation_id, started_at, status, counts) VALUES ($1, $2, $3, 'running', '{}') RETURNING id", [connection, correlationId, now()]);
+        const r = await c.query<{ id: string }>("INSERT INTO runs (connection, correlation_id, started_at, status, counts) VALUES ($1, $2, $3, 'running', '{}') RETURNING id", [
+          connection,
+          correlationId,
+          now(),
+        ]);
         return Number(r.rows[0]!.id);
       });
     },
@@ -176,7 +181,12 @@ export async function openPostgresState(opts: PoolOptions): Promise<PostgresStat
           // The CRM side of that field is compared against the new base, not an older read-back.
           const echo = JSON.parse(link.crm_echo) as Record<string, unknown>;
           delete echo[x.field];
-          await c.query('UPDATE links SET base = $1, crm_echo = $2, crm_version = NULL WHERE connection = $3 AND crm_id = $4', [JSON.stringify(base), JSON.stringify(echo), x.connection, x.crmId]);
+          await c.query('UPDATE links SET base = $1, crm_echo = $2, crm_version = NULL WHERE connection = $3 AND crm_id = $4', [
+            JSON.stringify(base),
+            JSON.stringify(echo),
+            x.connection,
+            x.crmId,
+          ]);
         }
         const at = now();
         await c.query('UPDATE conflicts SET resolved_at = $1, resolution = $2 WHERE id = $3', [at, take, id]);
@@ -195,7 +205,8 @@ export async function openPostgresState(opts: PoolOptions): Promise<PostgresStat
     takeRetries: (connection) => takeRetries(db, connection),
     async linkCounts(connection) {
       const out: Record<LinkState, number> = { ok: 0, blocked: 0, error: 0 };
-      for (const r of await rows<{ state: LinkState; n: string }>('SELECT state, COUNT(*) n FROM links WHERE connection = $1 GROUP BY state', [connection])) out[r.state] = Number(r.n);
+      for (const r of await rows<{ state: LinkState; n: string }>('SELECT state, COUNT(*) n FROM links WHERE connection = $1 GROUP BY state', [connection]))
+        out[r.state] = Number(r.n);
       return out;
     },
     async resetCursors(connection) {

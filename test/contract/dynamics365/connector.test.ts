@@ -10,12 +10,26 @@ import { startDynamicsSandbox, type DynamicsSandbox } from '../../../sandboxes/i
 
 let sb: DynamicsSandbox;
 let c: CrmConnector;
-const FIELDS = ['name', 'estimatedvalue', 'salesstage', 'statecode', 'parentaccountid.address1_country', 'owninguser.internalemailaddress', 'cosell_syncwithpartnercenter', 'cosell_referralid'];
+const FIELDS = [
+  'name',
+  'estimatedvalue',
+  'salesstage',
+  'statecode',
+  'parentaccountid.address1_country',
+  'owninguser.internalemailaddress',
+  'cosell_syncwithpartnercenter',
+  'cosell_referralid',
+];
 const elig = { flagField: 'cosell_syncwithpartnercenter', linkedField: 'cosell_referralid' };
 
 beforeAll(async () => {
   sb = await startDynamicsSandbox({ certDir: '.cosell/test-certs/dynamics365' });
-  c = createDynamicsConnector({ url: sb.url, apiVersion: '9.2', auth: { ...sb.credentials, authority: sb.authority, caPem: sb.caPem }, rate: { concurrency: 4, intervalCap: 10_000, intervalMs: 1000, timeoutMs: 10_000, maxRetries: 3 } });
+  c = createDynamicsConnector({
+    url: sb.url,
+    apiVersion: '9.2',
+    auth: { ...sb.credentials, authority: sb.authority, caPem: sb.caPem },
+    rate: { concurrency: 4, intervalCap: 10_000, intervalMs: 1000, timeoutMs: 10_000, maxRetries: 3 },
+  });
 });
 afterAll(async () => {
   await c.close();
@@ -38,11 +52,17 @@ async function pull(cursor: string | null, pageSize = 700) {
 
 function httpsGet(path: string, token: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    https.get(`${sb.url}${path}`, { ca: sb.caPem, headers: { Authorization: `Bearer ${token}`, Accept: 'application/json', 'OData-MaxVersion': '4.0', 'OData-Version': '4.0' } }, (res) => {
-      let body = '';
-      res.on('data', (d: Buffer) => (body += d.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    }).on('error', reject);
+    https
+      .get(
+        `${sb.url}${path}`,
+        { ca: sb.caPem, headers: { Authorization: `Bearer ${token}`, Accept: 'application/json', 'OData-MaxVersion': '4.0', 'OData-Version': '4.0' } },
+        (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      )
+      .on('error', reject);
   });
 }
 
@@ -54,7 +74,13 @@ describe('dynamics 365 connector', () => {
     const account = sb.org.insert('accounts', { name: 'Contoso', address1_country: 'Netherlands' });
     const owner = sb.org.insert('systemusers', { firstname: 'Ann', lastname: 'Lee', internalemailaddress: 'ann@partner.example' });
     ids = Array.from({ length: 5000 }, (_, i) =>
-      sb.org.insert('opportunities', { name: `Deal ${i}`, estimatedvalue: 1000 + i, 'parentaccountid@odata.bind': `/accounts(${account})`, 'owninguser@odata.bind': `/systemusers(${owner})`, cosell_syncwithpartnercenter: true }),
+      sb.org.insert('opportunities', {
+        name: `Deal ${i}`,
+        estimatedvalue: 1000 + i,
+        'parentaccountid@odata.bind': `/accounts(${account})`,
+        'owninguser@odata.bind': `/systemusers(${owner})`,
+        cosell_syncwithpartnercenter: true,
+      }),
     );
     const r = await pull(null);
     expect(r.records).toHaveLength(5000);
@@ -127,13 +153,22 @@ describe('dynamics 365 connector', () => {
   });
 
   it('answers requests written as in the Dataverse Web API docs', async () => {
-    const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: sb.credentials.clientId, client_secret: sb.credentials.clientSecret, scope: `${sb.url}/.default` }).toString();
+    const form = new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: sb.credentials.clientId,
+      client_secret: sb.credentials.clientSecret,
+      scope: `${sb.url}/.default`,
+    }).toString();
     const token = await new Promise<string>((resolve, reject) => {
-      const req = https.request(`${sb.authority}/oauth2/v2.0/token`, { method: 'POST', ca: sb.caPem, headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': Buffer.byteLength(form) } }, (res) => {
-        let body = '';
-        res.on('data', (d: Buffer) => (body += d.toString()));
-        res.on('end', () => resolve((JSON.parse(body) as { access_token: string }).access_token));
-      });
+      const req = https.request(
+        `${sb.authority}/oauth2/v2.0/token`,
+        { method: 'POST', ca: sb.caPem, headers: { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': Buffer.byteLength(form) } },
+        (res) => {
+          let body = '';
+          res.on('data', (d: Buffer) => (body += d.toString()));
+          res.on('end', () => resolve((JSON.parse(body) as { access_token: string }).access_token));
+        },
+      );
       req.on('error', reject);
       req.end(form);
     });
@@ -142,7 +177,10 @@ describe('dynamics 365 connector', () => {
     expect((JSON.parse(accounts.body) as { value: unknown[] }).value.length).toBeGreaterThan(0);
     const who = await httpsGet('/api/data/v9.2/WhoAmI', token);
     expect(JSON.parse(who.body)).toHaveProperty('UserId');
-    const meta = await httpsGet("/api/data/v9.2/EntityDefinitions(LogicalName='opportunity')/Attributes(LogicalName='salesstage')/Microsoft.Dynamics.CRM.PicklistAttributeMetadata?$select=LogicalName&$expand=OptionSet", token);
+    const meta = await httpsGet(
+      "/api/data/v9.2/EntityDefinitions(LogicalName='opportunity')/Attributes(LogicalName='salesstage')/Microsoft.Dynamics.CRM.PicklistAttributeMetadata?$select=LogicalName&$expand=OptionSet",
+      token,
+    );
     expect((JSON.parse(meta.body) as { OptionSet: { Options: unknown[] } }).OptionSet.Options).toHaveLength(4);
     const noToken = await httpsGet('/api/data/v9.2/opportunities?$top=1', 'nope');
     expect(noToken.status).toBe(401);

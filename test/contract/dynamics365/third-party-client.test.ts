@@ -30,7 +30,16 @@ beforeAll(async () => {
   sb.org.insert('opportunities', { name: 'Unrelated deal' });
   [target, deleted] = [contract[0]!, contract[1]!];
   const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'test/contract/dynamics365/web-api-client.ts'], {
-    env: { ...process.env, NODE_EXTRA_CA_CERTS: sb.caFile, D365_URL: sb.url, D365_AUTHORITY: sb.authority, D365_CLIENT_ID: sb.credentials.clientId, D365_CLIENT_SECRET: sb.credentials.clientSecret, D365_TARGET_ID: target, D365_DELETE_ID: deleted },
+    env: {
+      ...process.env,
+      NODE_EXTRA_CA_CERTS: sb.caFile,
+      D365_URL: sb.url,
+      D365_AUTHORITY: sb.authority,
+      D365_CLIENT_ID: sb.credentials.clientId,
+      D365_CLIENT_SECRET: sb.credentials.clientSecret,
+      D365_TARGET_ID: target,
+      D365_DELETE_ID: deleted,
+    },
   });
   steps = JSON.parse(stdout) as Record<string, Step>;
 }, 60_000);
@@ -42,7 +51,8 @@ describe('dynamics-web-api against the sandbox', () => {
   it('reads the entity definitions, one of them, a picklist (also lower-cased), a lookup and a cast attribute collection', () => {
     expect(ok('entities').value).toContainEqual(expect.objectContaining({ LogicalName: 'systemuser', EntitySetName: 'systemusers' }));
     expect(ok('entity')).toMatchObject({ LogicalName: 'opportunity', EntitySetName: 'opportunities', PrimaryIdAttribute: 'opportunityid' });
-    const labels = (name: string) => ((ok(name).OptionSet as { Options: { Label: { UserLocalizedLabel: { Label: string } } }[] }).Options ?? []).map((o) => o.Label.UserLocalizedLabel.Label);
+    const labels = (name: string) =>
+      ((ok(name).OptionSet as { Options: { Label: { UserLocalizedLabel: { Label: string } } }[] }).Options ?? []).map((o) => o.Label.UserLocalizedLabel.Label);
     expect(labels('picklist')).toEqual(['Qualify', 'Develop', 'Propose', 'Close']);
     expect(ok('picklist').RequiredLevel).toMatchObject({ Value: 'None' });
     expect(Object.keys(sb.stats().byEndpoint)).toContain('GET /api/data/v9.2/entitydefinitions(…)/attributes(…)/microsoft.dynamics.crm.picklistattributemetadata');
@@ -91,7 +101,17 @@ describe('dynamics-web-api against the sandbox', () => {
 describe('URL rules and error shape', () => {
   let token: string;
   beforeAll(async () => {
-    const res = await request('POST', `${sb.authority}/oauth2/v2.0/token`, { 'Content-Type': 'application/x-www-form-urlencoded' }, new URLSearchParams({ grant_type: 'client_credentials', client_id: sb.credentials.clientId, client_secret: sb.credentials.clientSecret, scope: `${sb.url}/.default` }).toString());
+    const res = await request(
+      'POST',
+      `${sb.authority}/oauth2/v2.0/token`,
+      { 'Content-Type': 'application/x-www-form-urlencoded' },
+      new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: sb.credentials.clientId,
+        client_secret: sb.credentials.clientSecret,
+        scope: `${sb.url}/.default`,
+      }).toString(),
+    );
     token = (JSON.parse(res.body) as { access_token: string }).access_token;
   });
 
@@ -106,11 +126,12 @@ describe('URL rules and error shape', () => {
       req.end(body);
     });
   }
-  const api = (method: string, path: string, headers: Record<string, string> = {}, body?: string) => request(method, `${sb.url}/api/data/v9.2/${path}`, { Authorization: `Bearer ${token}`, ...headers }, body);
+  const api = (method: string, path: string, headers: Record<string, string> = {}, body?: string) =>
+    request(method, `${sb.url}/api/data/v9.2/${path}`, { Authorization: `Bearer ${token}`, ...headers }, body);
   const errorOf = (text: string) => JSON.parse(text) as { error: { code: string; message: string } };
 
   it('decodes percent-encoded key segments and matches entity sets case-insensitively', async () => {
-    const encoded = await api('GET', "EntityDefinitions(LogicalName=%27opportunity%27)/Attributes(LogicalName=%27statuscode%27)?$select=LogicalName");
+    const encoded = await api('GET', 'EntityDefinitions(LogicalName=%27opportunity%27)/Attributes(LogicalName=%27statuscode%27)?$select=LogicalName');
     expect(encoded.status).toBe(200);
     expect(JSON.parse(encoded.body)).toMatchObject({ LogicalName: 'statuscode' });
     const set = await api('GET', `Opportunities(${target})?$select=name`);

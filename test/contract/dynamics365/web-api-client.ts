@@ -37,10 +37,33 @@ const filter = "startswith(name,'Contract')";
 
 await step('entities', () => api.retrieveEntities({ select: ['LogicalName', 'EntitySetName'] }));
 await step('entity', () => api.retrieveEntity({ key: entityKey, select: ['LogicalName', 'EntitySetName', 'PrimaryIdAttribute'] }));
-await step('picklist', () => api.retrieveAttribute({ entityKey, attributeKey: "LogicalName='salesstage'", castType: 'Microsoft.Dynamics.CRM.PicklistAttributeMetadata', select: ['LogicalName', 'RequiredLevel'], expand: [{ property: 'OptionSet' }] }));
-await step('lookup', () => api.retrieveAttribute({ entityKey, attributeKey: "LogicalName='parentaccountid'", castType: 'Microsoft.Dynamics.CRM.LookupAttributeMetadata', select: ['LogicalName', 'Targets', 'RequiredLevel'] }));
+await step('picklist', () =>
+  api.retrieveAttribute({
+    entityKey,
+    attributeKey: "LogicalName='salesstage'",
+    castType: 'Microsoft.Dynamics.CRM.PicklistAttributeMetadata',
+    select: ['LogicalName', 'RequiredLevel'],
+    expand: [{ property: 'OptionSet' }],
+  }),
+);
+await step('lookup', () =>
+  api.retrieveAttribute({
+    entityKey,
+    attributeKey: "LogicalName='parentaccountid'",
+    castType: 'Microsoft.Dynamics.CRM.LookupAttributeMetadata',
+    select: ['LogicalName', 'Targets', 'RequiredLevel'],
+  }),
+);
 // The generic retrieve, written the way many integrators write it: every segment lower-cased.
-await step('picklistLowerCase', () => api.retrieve({ collection: 'entitydefinitions', key: "logicalname='opportunity'", navigationProperty: "attributes(logicalname='salesstage')/microsoft.dynamics.crm.picklistattributemetadata", select: ['LogicalName'], expand: [{ property: 'OptionSet' }] }));
+await step('picklistLowerCase', () =>
+  api.retrieve({
+    collection: 'entitydefinitions',
+    key: "logicalname='opportunity'",
+    navigationProperty: "attributes(logicalname='salesstage')/microsoft.dynamics.crm.picklistattributemetadata",
+    select: ['LogicalName'],
+    expand: [{ property: 'OptionSet' }],
+  }),
+);
 await step('picklists', () => api.retrieveAttributes({ entityKey, castType: 'Microsoft.Dynamics.CRM.PicklistAttributeMetadata', select: ['LogicalName'] }));
 
 await step('firstPage', () => api.retrieveMultiple({ collection: 'opportunities', select: ['name'], filter, maxPageSize: 2, count: true }));

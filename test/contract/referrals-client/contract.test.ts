@@ -51,7 +51,16 @@ function partnerCenterNock(seen: { headers: http.IncomingHttpHeaders[]; bodies: 
     seen.headers.push(this.req.headers as never);
     seen.bodies.push(body);
     const id = randomUUID();
-    const r = { ...(body as object), id, eTag: `"${version++}"`, status: 'Active', substatus: 'Accepted', direction: 'Outgoing', createdDateTime: new Date().toISOString(), updatedDateTime: new Date().toISOString() } as never;
+    const r = {
+      ...(body as object),
+      id,
+      eTag: `"${version++}"`,
+      status: 'Active',
+      substatus: 'Accepted',
+      direction: 'Outgoing',
+      createdDateTime: new Date().toISOString(),
+      updatedDateTime: new Date().toISOString(),
+    } as never;
     items.set(id, r);
     return [201, wire(r), { ETag: (r as Referral).eTag!, 'Content-Type': 'application/json' }];
   });
@@ -113,7 +122,14 @@ const targets: Target[] = [
   {
     name: 'nock (documented Partner Center answers)',
     seen,
-    client: (o = {}) => createReferralsClient({ baseUrl: PC, auth: apiKeyProvider('nock-token-123'), rate, incremental: { mode: 'auto', overlapSeconds: 0 }, ...(o.correlationId ? { correlationId: o.correlationId } : {}) }),
+    client: (o = {}) =>
+      createReferralsClient({
+        baseUrl: PC,
+        auth: apiKeyProvider('nock-token-123'),
+        rate,
+        incremental: { mode: 'auto', overlapSeconds: 0 },
+        ...(o.correlationId ? { correlationId: o.correlationId } : {}),
+      }),
     async setUp() {
       partnerCenterNock(seen);
     },
@@ -123,7 +139,14 @@ const targets: Target[] = [
   },
   {
     name: 'live embedded referral store',
-    client: (o = {}) => createReferralsClient({ baseUrl: store.url, auth: apiKeyProvider(store.apiKey), rate, incremental: { mode: 'auto', overlapSeconds: 0 }, ...(o.correlationId ? { correlationId: o.correlationId } : {}) }),
+    client: (o = {}) =>
+      createReferralsClient({
+        baseUrl: store.url,
+        auth: apiKeyProvider(store.apiKey),
+        rate,
+        incremental: { mode: 'auto', overlapSeconds: 0 },
+        ...(o.correlationId ? { correlationId: o.correlationId } : {}),
+      }),
     async setUp() {
       store = await startReferralStore({ dbFile: join(dir, `store-${randomUUID()}.db`), apiKey: 'client-contract-key', adminKey: 'client-contract-admin' });
     },
@@ -205,8 +228,13 @@ describe('rate lane and retries', () => {
   it('a 429 with Retry-After: 2 holds every request on the lane for 2 s', async () => {
     const base = 'https://lane-test.example/v1.0/engagements';
     const times: number[] = [];
-    nock(base).get(/\/referrals\/a$/).reply(() => (times.push(Date.now()), [429, { error: { code: 'tooManyRequests', message: 'slow down' } }, { 'Retry-After': '2' }]));
-    nock(base).get(/\/referrals\/[ab]$/).times(2).reply((uri) => (times.push(Date.now()), [200, { id: uri.split('/').pop(), status: 'Active' }, { 'Content-Type': 'application/json' }]));
+    nock(base)
+      .get(/\/referrals\/a$/)
+      .reply(() => (times.push(Date.now()), [429, { error: { code: 'tooManyRequests', message: 'slow down' } }, { 'Retry-After': '2' }]));
+    nock(base)
+      .get(/\/referrals\/[ab]$/)
+      .times(2)
+      .reply((uri) => (times.push(Date.now()), [200, { id: uri.split('/').pop(), status: 'Active' }, { 'Content-Type': 'application/json' }]));
     const c = createReferralsClient({ baseUrl: base, auth: apiKeyProvider('lane-token-1'), rate });
     const a = c.read('a');
     await new Promise((r) => setTimeout(r, 100));
@@ -254,12 +282,18 @@ describe('rate lane and retries', () => {
     const base = 'https://auth-test.example/v1.0/engagements';
     const forced: boolean[] = [];
     const auth: TokenProvider = { account: 'svc-cosell@partner.example', token: async (force) => (forced.push(force), force ? 'fresh-token-123' : 'old-token-123') };
-    nock(base).get('/referrals/x').matchHeader('authorization', 'Bearer old-token-123').reply(401, { error: { code: 'unauthenticated', message: 'expired' } });
+    nock(base)
+      .get('/referrals/x')
+      .matchHeader('authorization', 'Bearer old-token-123')
+      .reply(401, { error: { code: 'unauthenticated', message: 'expired' } });
     nock(base).get('/referrals/x').matchHeader('authorization', 'Bearer fresh-token-123').reply(200, { id: 'x', status: 'Active' }, { 'Content-Type': 'application/json' });
     const c = createReferralsClient({ baseUrl: base, auth, rate });
     expect((await c.read('x'))?.referral.id).toBe('x');
     expect(forced).toEqual([false, true]);
-    nock(base).get('/referrals/y').times(2).reply(401, { error: { code: 'unauthenticated', message: 'no' } });
+    nock(base)
+      .get('/referrals/y')
+      .times(2)
+      .reply(401, { error: { code: 'unauthenticated', message: 'no' } });
     const err = await c.read('y').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AuthError);
     expect((err as Error).message).toMatch(/svc-cosell@partner\.example/);

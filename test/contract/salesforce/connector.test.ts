@@ -40,7 +40,9 @@ describe('salesforce connector', () => {
     const account = sb.org.insert('Account', { Name: 'Contoso', BillingCountry: 'Netherlands' });
     const ids: string[] = [];
     for (let i = 0; i < 5000; i++) {
-      ids.push(sb.org.insert('Opportunity', { Name: `Deal ${i}`, StageName: 'Prospecting', CloseDate: '2027-01-01', AccountId: account, Sync_with_Partner_Center__c: i % 10 !== 0 }));
+      ids.push(
+        sb.org.insert('Opportunity', { Name: `Deal ${i}`, StageName: 'Prospecting', CloseDate: '2027-01-01', AccountId: account, Sync_with_Partner_Center__c: i % 10 !== 0 }),
+      );
     }
     const c = connector({ lookbackSeconds: 0 });
     const pages = await collect(c, null);
@@ -71,7 +73,9 @@ describe('salesforce connector', () => {
   it('the lookback re-reads recent changes once (late commits), then an idle pull reads nothing at all', async () => {
     const account = sb.org.insert('Account', { Name: 'Lookback Ltd', BillingCountry: 'NL' });
     // A busy second: many records share one SystemModstamp.
-    const ids = Array.from({ length: 300 }, (_, i) => sb.org.insert('Opportunity', { Name: `Recent ${i}`, StageName: 'Prospecting', CloseDate: '2027-01-01', AccountId: account, Sync_with_Partner_Center__c: true }));
+    const ids = Array.from({ length: 300 }, (_, i) =>
+      sb.org.insert('Opportunity', { Name: `Recent ${i}`, StageName: 'Prospecting', CloseDate: '2027-01-01', AccountId: account, Sync_with_Partner_Center__c: true }),
+    );
     const c = connector({ lookbackSeconds: 2 });
     const first = await collect(c, null);
     const cursor = first.at(-1)!.cursor;
@@ -129,7 +133,9 @@ describe('salesforce connector', () => {
   });
 
   it('wrong credentials give an AuthError naming the user, not the secret', async () => {
-    const c = connector({ auth: { method: 'password', clientId: sb.credentials.clientId, clientSecret: sb.credentials.clientSecret, username: sb.credentials.username, password: 'wrong-password-123' } });
+    const c = connector({
+      auth: { method: 'password', clientId: sb.credentials.clientId, clientSecret: sb.credentials.clientSecret, username: sb.credentials.username, password: 'wrong-password-123' },
+    });
     const err = await c.describeFields().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AuthError);
     expect(String((err as Error).message)).toContain(sb.credentials.username);

@@ -55,7 +55,11 @@ describe('salesforce sandbox: sign-in as third-party clients do it', () => {
     expect(id.organization_id).toMatch(/^00D/);
     const ui = await fetch(`${sb.url}/services/oauth2/userinfo`, { headers: { authorization: `Bearer ${c.accessToken}` } });
     expect(((await ui.json()) as { preferred_username: string }).preferred_username).toBe(sb.credentials.username);
-    const revoke = await fetch(`${sb.url}/services/oauth2/revoke`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${encodeURIComponent(c.accessToken!)}` });
+    const revoke = await fetch(`${sb.url}/services/oauth2/revoke`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `token=${encodeURIComponent(c.accessToken!)}`,
+    });
     expect(revoke.status).toBe(200);
     expect((await fetch(`${sb.url}/services/oauth2/userinfo`, { headers: { authorization: `Bearer ${c.accessToken}` } })).status).toBe(403);
   });
@@ -74,7 +78,9 @@ describe('salesforce sandbox: SOQL beyond the connector’s own queries', () => 
     const total = sb.org.count('Opportunity');
     const counted = await conn.query<{ n: number }>('SELECT COUNT(Id) n FROM Opportunity');
     expect(counted.records[0]!.n).toBe(total);
-    const grouped = await conn.query<{ StageName: string; expr0: number; expr1: number }>('SELECT StageName, COUNT(Id), SUM(Amount) FROM Opportunity GROUP BY StageName HAVING COUNT(Id) > 1 ORDER BY COUNT(Id) DESC');
+    const grouped = await conn.query<{ StageName: string; expr0: number; expr1: number }>(
+      'SELECT StageName, COUNT(Id), SUM(Amount) FROM Opportunity GROUP BY StageName HAVING COUNT(Id) > 1 ORDER BY COUNT(Id) DESC',
+    );
     const byStage = new Map<string, number>();
     for (const r of sb.org.all('Opportunity')) byStage.set(String(r.StageName), (byStage.get(String(r.StageName)) ?? 0) + 1);
     const expected = [...byStage.entries()].filter(([, n]) => n > 1);
@@ -170,7 +176,12 @@ describe('salesforce sandbox: records by external id, replication, composite', (
       allOrNone: false,
       compositeRequest: [
         { method: 'POST', url: `${V}/sobjects/Account`, referenceId: 'acc', body: { Name: 'Composite AG' } },
-        { method: 'POST', url: `${V}/sobjects/Opportunity`, referenceId: 'opp', body: { Name: 'Composite deal', StageName: 'Prospecting', CloseDate: '2027-03-01', AccountId: '@{acc.id}' } },
+        {
+          method: 'POST',
+          url: `${V}/sobjects/Opportunity`,
+          referenceId: 'opp',
+          body: { Name: 'Composite deal', StageName: 'Prospecting', CloseDate: '2027-03-01', AccountId: '@{acc.id}' },
+        },
         { method: 'GET', url: `${V}/sobjects/Opportunity/@{opp.id}?fields=AccountId`, referenceId: 'read' },
       ],
     });

@@ -56,7 +56,9 @@ describe('the HTTP server', () => {
   });
 
   it('names the environment variable when a TLS file is not configured', async () => {
-    await expect(start({ port: 0, tls: { certFileEnv: 'T_CERT_MISSING', keyFileEnv: 'T_KEY' } }, {})).rejects.toThrow('server.tls: environment variable T_CERT_MISSING (a PEM file path) is not set');
+    await expect(start({ port: 0, tls: { certFileEnv: 'T_CERT_MISSING', keyFileEnv: 'T_KEY' } }, {})).rejects.toThrow(
+      'server.tls: environment variable T_CERT_MISSING (a PEM file path) is not set',
+    );
   });
 
   it('with no token configured the API is closed to everyone; probes stay open; a bad body is a 4xx', async () => {
@@ -66,7 +68,11 @@ describe('the HTTP server', () => {
     expect((await fetch(`${s.url}/livez`)).status).toBe(200);
     const adminOnly = await startHttpServer({ config: serverSchema.parse({ port: 0 }), ctx, env: { COSELL_API_ADMIN_TOKEN: 'only-admin-token-123' } });
     servers.push(adminOnly);
-    const broken = await fetch(`${adminOnly.url}/api/v1/issues/retry`, { method: 'POST', headers: { Authorization: 'Bearer only-admin-token-123', 'Content-Type': 'application/json' }, body: '{"connection": ' });
+    const broken = await fetch(`${adminOnly.url}/api/v1/issues/retry`, {
+      method: 'POST',
+      headers: { Authorization: 'Bearer only-admin-token-123', 'Content-Type': 'application/json' },
+      body: '{"connection": ',
+    });
     expect(broken.status).toBe(400);
     const huge = await fetch(`${adminOnly.url}/webhooks/partner-center`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: 'x'.repeat(70_000) });
     expect(huge.status).toBe(413);
@@ -76,7 +82,11 @@ describe('the HTTP server', () => {
     const health = createHealth();
     const dbFile = join(dir, 'ready.db');
     const own = openSqliteState(dbFile);
-    const s = await startHttpServer({ config: serverSchema.parse({ port: 0 }), ctx: { ...ctx, state: own, health, connections: [{ name: 'sf' }, { name: 'dyn' }] as never }, env: {} });
+    const s = await startHttpServer({
+      config: serverSchema.parse({ port: 0 }),
+      ctx: { ...ctx, state: own, health, connections: [{ name: 'sf' }, { name: 'dyn' }] as never },
+      env: {},
+    });
     servers.push(s);
     const ready = async () => {
       const res = await fetch(`${s.url}/readyz`);
@@ -107,7 +117,11 @@ describe('the HTTP server', () => {
       mappingFile: 'mappings/salesforce.yaml',
       mapping: () => loadMapping('mappings/salesforce.yaml'),
     };
-    const s = await startHttpServer({ config: serverSchema.parse({ port: 0 }), ctx: { ...ctx, connections: [down] as never }, env: { COSELL_API_READ_TOKEN: 'read-token-502-test' } });
+    const s = await startHttpServer({
+      config: serverSchema.parse({ port: 0 }),
+      ctx: { ...ctx, connections: [down] as never },
+      env: { COSELL_API_READ_TOKEN: 'read-token-502-test' },
+    });
     servers.push(s);
     const res = await fetch(`${s.url}/api/v1/connections/sf/records/006A`, { headers: { Authorization: 'Bearer read-token-502-test' } });
     expect(res.status).toBe(502);

@@ -18,7 +18,11 @@ afterAll(async () => {
   await other.close();
 });
 
-const body = JSON.stringify({ EventName: 'referral-updated', ResourceUri: 'https://api.partnercenter.microsoft.com/engagements/v1/referrals/r1', ResourceChangeUtcDate: '2026-12-01T10:00:00Z' });
+const body = JSON.stringify({
+  EventName: 'referral-updated',
+  ResourceUri: 'https://api.partnercenter.microsoft.com/engagements/v1/referrals/r1',
+  ResourceChangeUtcDate: '2026-12-01T10:00:00Z',
+});
 const lower = (h: Record<string, string>) => Object.fromEntries(Object.entries(h).map(([k, v]) => [k.toLowerCase(), v]));
 const verifier = (o: { hosts?: string[]; anchors?: string[] } = {}) =>
   createVerifier({ allowedHosts: o.hosts ?? [pki.host], trustAnchors: o.anchors ?? [pki.caPem], organization: 'Microsoft Corporation' });
@@ -38,13 +42,19 @@ describe('createVerifier', () => {
   it('allows a host with or without its port as listed, and nothing else', async () => {
     const h = lower(signedHeaders(body, pki.keyOf('valid'), pki.certUrl('valid')));
     expect(await verifier({ hosts: ['127.0.0.1'] })(h, Buffer.from(body))).toMatchObject({ ok: true });
-    expect(await verifier({ hosts: ['127.0.0.2', `127.0.0.1:1`] })(h, Buffer.from(body))).toEqual({ ok: false, reason: `the certificate host ${pki.host} is not on the allow-list` });
+    expect(await verifier({ hosts: ['127.0.0.2', `127.0.0.1:1`] })(h, Buffer.from(body))).toEqual({
+      ok: false,
+      reason: `the certificate host ${pki.host} is not on the allow-list`,
+    });
   });
 
   it('refuses a chain that ends at another CA than the trust anchor', async () => {
     const h = lower(signedHeaders(body, other.keyOf('valid'), other.certUrl('valid')));
     // Fetching over the other PKI's TLS needs its CA; the signing chain must still end at the configured anchor.
-    expect(await verifier({ hosts: [other.host], anchors: [pki.caPem] })(h, Buffer.from(body))).toMatchObject({ ok: false, reason: expect.stringContaining('cannot fetch the certificate') });
+    expect(await verifier({ hosts: [other.host], anchors: [pki.caPem] })(h, Buffer.from(body))).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('cannot fetch the certificate'),
+    });
     const fetchOnly = createVerifier({
       allowedHosts: [other.host],
       trustAnchors: [pki.caPem],

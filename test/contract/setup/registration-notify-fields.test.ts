@@ -11,7 +11,14 @@ describe('setup salesforce', () => {
   it('packages the registration fields on Opportunity and the event key on Activity (Task), with field access', () => {
     const files = buildDeployPackage(CUSTOM_OPPORTUNITY_FIELDS, '62.0');
     const pkg = files.get('package.xml')!;
-    for (const f of ['Register_Deal__c', 'Customer_Contract_Name__c', 'Registration_Status__c', 'Registration_Reason__c', 'Registration_Action_Required__c', 'Registration_Line__c']) {
+    for (const f of [
+      'Register_Deal__c',
+      'Customer_Contract_Name__c',
+      'Registration_Status__c',
+      'Registration_Reason__c',
+      'Registration_Action_Required__c',
+      'Registration_Line__c',
+    ]) {
       expect(pkg).toContain(`<members>Opportunity.${f}</members>`);
     }
     expect(pkg).toContain('<members>Activity.Cosell_Event_Key__c</members>');
@@ -28,7 +35,12 @@ describe('setup dynamics365', () => {
   afterAll(async () => sb.close());
 
   it('checks the task table as well as the opportunity table: nothing missing on an org that has both', async () => {
-    const c = createDynamicsConnector({ url: sb.url, apiVersion: '9.2', auth: { ...sb.credentials, authority: sb.authority, caPem: sb.caPem }, rate: { concurrency: 4, intervalCap: 10_000, intervalMs: 1000, timeoutMs: 10_000, maxRetries: 3 } });
+    const c = createDynamicsConnector({
+      url: sb.url,
+      apiVersion: '9.2',
+      auth: { ...sb.credentials, authority: sb.authority, caPem: sb.caPem },
+      rate: { concurrency: 4, intervalCap: 10_000, intervalMs: 1000, timeoutMs: 10_000, maxRetries: 3 },
+    });
     try {
       expect(await c.createMissingColumns(true)).toEqual([]);
     } finally {

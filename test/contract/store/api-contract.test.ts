@@ -86,7 +86,9 @@ describe('Partner Center doc examples', () => {
         name: 'Contoso',
         address: { addressLine1: 'One Microsoft Way', city: 'Redmond', state: 'WA', postalCode: '98052', country: 'US' },
         size: '10to50employees',
-        team: [{ contactPreference: { locale: 'en-us', disableNotifications: false }, firstName: 'Sue', lastName: 'Smith', phoneNumber: '1234567890', email: 'sue.smith@contoso.com' }],
+        team: [
+          { contactPreference: { locale: 'en-us', disableNotifications: false }, firstName: 'Sue', lastName: 'Smith', phoneNumber: '1234567890', email: 'sue.smith@contoso.com' },
+        ],
         ids: {},
       },
       details: {
@@ -134,14 +136,25 @@ describe('Partner Center doc examples', () => {
         ],
         ids: {},
       },
-      consent: { consentToToShareInfoWithOthers: true, consentToContact: true, consentToMicrosoftToContactSpecificPartners: true, consentToShareReferralWithMicrosoftSellers: true },
+      consent: {
+        consentToToShareInfoWithOthers: true,
+        consentToContact: true,
+        consentToMicrosoftToContactSpecificPartners: true,
+        consentToShareReferralWithMicrosoftSellers: true,
+      },
       details: { notes: 'Customer is looking to leverage Microsoft 365 in their bicycle store chain.', requirements: {} },
       team: [{ firstName: 'Luke', lastName: 'Johnson', phoneNumber: '1231231234', email: 'luke.johnson@fabrikam.com' }],
       inviteContext: { assistanceRequestCode: 'GeneralOrOther' },
     };
     const r = await t.api.req('PUT', `/referrals/${created.id}`, docsBody, { 'If-Match': created.eTag });
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ status: 'Closed', substatus: 'Won', statusReason: 'Customer engagement was a success!', salesStage: 'Close', engagementId: created.engagementId });
+    expect(r.body).toMatchObject({
+      status: 'Closed',
+      substatus: 'Won',
+      statusReason: 'Customer engagement was a success!',
+      salesStage: 'Close',
+      engagementId: created.engagementId,
+    });
     expect(r.body.stageHistory.map((h: { salesStage: string }) => h.salesStage)).toEqual(['Qualify', 'Develop', 'Propose', 'Close']);
   });
 
@@ -309,9 +322,22 @@ describe('bad input gets the documented error body and changes nothing', () => {
   });
 
   it('create with every problem listed, each with its path', async () => {
-    const r = await t.api.post('/referrals', deal({ name: '', team: [], details: { dealValue: -5, currency: 'XXX1' }, customerProfile: { name: 'C', address: { country: 'Narnia' } } }));
+    const r = await t.api.post(
+      '/referrals',
+      deal({ name: '', team: [], details: { dealValue: -5, currency: 'XXX1' }, customerProfile: { name: 'C', address: { country: 'Narnia' } } }),
+    );
     expectError(r, 400, 'invalidRequest');
     const targets = r.body.error.details.map((d: { target: string }) => d.target);
-    expect(targets).toEqual(expect.arrayContaining(['name', 'team', 'details.dealValue', 'details.currency', 'details.closingDateTime', 'customerProfile.address.country', 'details.requirements.solutions']));
+    expect(targets).toEqual(
+      expect.arrayContaining([
+        'name',
+        'team',
+        'details.dealValue',
+        'details.currency',
+        'details.closingDateTime',
+        'customerProfile.address.country',
+        'details.requirements.solutions',
+      ]),
+    );
   });
 });

@@ -15,8 +15,7 @@ beforeAll(async () => {
 });
 afterAll(async () => t.close());
 
-const related = (api: Client, engagementId: string) =>
-  api.get(`/referrals?$filter=${encodeURIComponent(`engagementId eq '${engagementId}'`)}`).then((r) => r.body.value as any[]);
+const related = (api: Client, engagementId: string) => api.get(`/referrals?$filter=${encodeURIComponent(`engagementId eq '${engagementId}'`)}`).then((r) => r.body.value as any[]);
 const msftOf = (rows: any[]) => rows.find((r) => r.target?.[0]?.id === 'msft');
 const create = async (api: Client, body: Record<string, unknown>) => {
   const r = await api.post('/referrals', body);
@@ -34,8 +33,7 @@ const invite = (api: Client, engagementId: string, target: string, over: Record<
     inviteContext: { notes: 'Can you help with the data part?', assistanceRequestCode: 'GeneralOrOther' },
     ...over,
   });
-const microsoftSends = (orgId?: string) =>
-  t.admin.post('/_admin/microsoft/referrals', { ...(orgId ? { organizationId: orgId } : {}), dealValue: 90000 }).then((r) => r.body);
+const microsoftSends = (orgId?: string) => t.admin.post('/_admin/microsoft/referrals', { ...(orgId ? { organizationId: orgId } : {}), dealValue: 90000 }).then((r) => r.body);
 
 describe('§1 deal types are derived and stored', () => {
   it('private: no help, not visible to Microsoft → private, no Microsoft invitation', async () => {
@@ -223,7 +221,12 @@ describe('§3 P2P invitation fields: the invitee may edit, the inviter may not',
     const noReason = await patch(fabrikam.api, inv.id, [replace('/status', 'Closed'), replace('/substatus', 'Declined')]);
     expect(noReason.status).toBe(400);
     expect(noReason.body.error.target).toBe('statusReason');
-    const declined = await patch(fabrikam.api, inv.id, [replace('/status', 'Closed'), replace('/substatus', 'Declined'), replace('/statusReason', 'No capacity'), replace('/details/notes', 'maybe next quarter')]);
+    const declined = await patch(fabrikam.api, inv.id, [
+      replace('/status', 'Closed'),
+      replace('/substatus', 'Declined'),
+      replace('/statusReason', 'No capacity'),
+      replace('/details/notes', 'maybe next quarter'),
+    ]);
     expect(declined.status).toBe(200);
     expect(declined.body).toMatchObject({ status: 'Closed', substatus: 'Declined', statusReason: 'No capacity' });
     const events = (await t.admin.get(`/_admin/events?after=${mark}`)).body.value;
@@ -409,7 +412,12 @@ describe('§7 views, favorites, events', () => {
     const events = (await t.admin.get(`/_admin/events?after=${mark}`)).body.value;
     const names = events.map((e: any) => `${e.EventName}:${e.organizationId}`);
     expect(names).toEqual(
-      expect.arrayContaining([`referral-created:${t.store.defaultOrgId}`, 'referral-created:msft', `related-referral-created:${t.store.defaultOrgId}`, `referral-updated:${t.store.defaultOrgId}`]),
+      expect.arrayContaining([
+        `referral-created:${t.store.defaultOrgId}`,
+        'referral-created:msft',
+        `related-referral-created:${t.store.defaultOrgId}`,
+        `referral-updated:${t.store.defaultOrgId}`,
+      ]),
     );
     for (const e of events) expect(e).toMatchObject({ ResourceName: 'referral', ResourceChangeUtcDate: expect.any(String) });
     const ids = events.map((e: any) => e.id);

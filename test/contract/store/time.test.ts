@@ -14,8 +14,7 @@ afterAll(async () => t.close());
 
 const advance = (days: number) => t.admin.post('/_admin/clock', { advanceDays: days });
 const get = (api: Client, id: string) => api.get(`/referrals/${id}`).then((r) => r.body);
-const related = (engagementId: string) =>
-  t.api.get(`/referrals?$filter=${encodeURIComponent(`engagementId eq '${engagementId}'`)}`).then((r) => r.body.value as any[]);
+const related = (engagementId: string) => t.api.get(`/referrals?$filter=${encodeURIComponent(`engagementId eq '${engagementId}'`)}`).then((r) => r.body.value as any[]);
 const lastEventId = async () => (await t.admin.get('/_admin/events?after=0&limit=1000')).body.lastId as number;
 
 describe('§4 a referral nobody answers expires after 14 days (store clock)', () => {
@@ -43,7 +42,10 @@ describe('Microsoft sends a referral (admin)', () => {
   it('takes customer, value and close date (with sensible defaults) and validates them', async () => {
     const r = await t.admin.post('/_admin/microsoft/referrals', { customer: 'Northwind Health', value: 12345, closeDate: '2026-08-01' });
     expect(r.status).toBe(201);
-    expect(r.body).toMatchObject({ customerProfile: expect.objectContaining({ name: 'Northwind Health' }), details: expect.objectContaining({ dealValue: 12345, closingDateTime: '2026-08-01T00:00:00.000Z' }) });
+    expect(r.body).toMatchObject({
+      customerProfile: expect.objectContaining({ name: 'Northwind Health' }),
+      details: expect.objectContaining({ dealValue: 12345, closingDateTime: '2026-08-01T00:00:00.000Z' }),
+    });
     const bad = await t.admin.post('/_admin/microsoft/referrals', { customer: { name: 'X', country: 'XX' }, currency: 'ABC' });
     expect(bad.status).toBe(400);
     expect(bad.body.error.details.map((d: any) => d.target)).toEqual(expect.arrayContaining(['customerProfile.address.country', 'details.currency']));

@@ -44,7 +44,12 @@ describe('the registration API (Partner Center: /webhooks/v1/registration)', () 
     expect(again.body.error.message).toContain('PUT');
     expect((await hooks.get(REG)).body).toEqual(created.body);
     const put = await hooks.req('PUT', REG, { webhookUrl: 'https://example.test/hook', webhookEvents: ['referral-created'] });
-    expect(put.body).toEqual({ SubscriberId: created.body.SubscriberId, WebhookUrl: 'https://example.test/hook', WebhookEvents: ['referral-created'], SignatureTokenToMsSignatureHeader: false });
+    expect(put.body).toEqual({
+      SubscriberId: created.body.SubscriberId,
+      WebhookUrl: 'https://example.test/hook',
+      WebhookEvents: ['referral-created'],
+      SignatureTokenToMsSignatureHeader: false,
+    });
     expect((await hooks.req('DELETE', REG)).status).toBe(204);
     expect((await hooks.get(REG)).status).toBe(404);
     expect((await hooks.req('PUT', REG, { WebhookUrl: rx.url, WebhookEvents: EVENTS })).status).toBe(404);
@@ -60,7 +65,15 @@ describe('the registration API (Partner Center: /webhooks/v1/registration)', () 
 
   it('events lists what can be subscribed; every route needs an organization key; organizations are separate', async () => {
     expect((await hooks.get(`${REG}/events`)).body).toEqual([...EVENTS, 'test-created']);
-    for (const [m, p] of [['GET', REG], ['POST', REG], ['PUT', REG], ['DELETE', REG], ['GET', `${REG}/events`], ['POST', `${REG}/validationEvents`], ['GET', `${REG}/validationEvents/x`]]) {
+    for (const [m, p] of [
+      ['GET', REG],
+      ['POST', REG],
+      ['PUT', REG],
+      ['DELETE', REG],
+      ['GET', `${REG}/events`],
+      ['POST', `${REG}/validationEvents`],
+      ['GET', `${REG}/validationEvents/x`],
+    ]) {
       expect((await client(t.store.origin, null).req(m!, p!)).status, `${m} ${p}`).toBe(401);
       expect((await client(t.store.origin, 'wrong-key-123').req(m!, p!)).status, `${m} ${p}`).toBe(401);
     }
@@ -79,7 +92,11 @@ describe('the registration API (Partner Center: /webhooks/v1/registration)', () 
     expect(rx.received[0]!.body).toMatchObject({ EventName: 'test-created', ResourceName: 'test', ResourceUri: `${t.store.origin}${REG}/validationEvents/${cid}` });
     await vi.waitFor(async () => expect((await hooks.get(`${REG}/validationEvents/${cid}`)).body.status).toBe('completed'), { timeout: 5000 });
     const progress = (await hooks.get(`${REG}/validationEvents/${cid}`)).body;
-    expect(progress).toMatchObject({ correlationId: cid, partnerId: t.store.defaultOrgId, events: [{ eventName: 'test-created', status: 'completed', webhookUrl: rx.url, results: [{ responseCode: 'OK' }] }] });
+    expect(progress).toMatchObject({
+      correlationId: cid,
+      partnerId: t.store.defaultOrgId,
+      events: [{ eventName: 'test-created', status: 'completed', webhookUrl: rx.url, results: [{ responseCode: 'OK' }] }],
+    });
     expect((await hooks.get(`${REG}/validationEvents/unknown`)).status).toBe(404);
   });
 });
@@ -171,7 +188,13 @@ describe('retries, parking and order', () => {
     await vi.waitFor(async () => expect(await parked()).toHaveLength(1), { timeout: 15_000 });
     expect(rx.received).toHaveLength(10);
     const [p] = await parked();
-    expect(p).toMatchObject({ organizationId: t.store.defaultOrgId, state: 'parked', attempts: 10, lastError: expect.stringContaining('InternalServerError'), event: { EventName: 'referral-created' } });
+    expect(p).toMatchObject({
+      organizationId: t.store.defaultOrgId,
+      state: 'parked',
+      attempts: 10,
+      lastError: expect.stringContaining('InternalServerError'),
+      event: { EventName: 'referral-created' },
+    });
     expect((await t.api.get(`${t.store.origin}/_admin/webhooks/deliveries`)).status).toBe(403);
 
     await t.api.patch(`/referrals/${r.id}`, [replace('/name', 'renamed')]);

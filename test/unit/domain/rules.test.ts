@@ -96,7 +96,16 @@ describe('§3 creating a deal: every problem at once, each naming its field', ()
   it('a complete deal has no problems', () => expect(validateCreate(goodCreate(), { microsoftInvited: false })).toEqual([]));
   it('an empty body lists every required field', () => {
     expect(paths(validateCreate(referralCreateSchema.parse({}), { microsoftInvited: false })).sort()).toEqual(
-      ['name', 'customerProfile.name', 'customerProfile.address.country', 'details.dealValue', 'details.currency', 'details.closingDateTime', 'team', 'details.requirements.solutions'].sort(),
+      [
+        'name',
+        'customerProfile.name',
+        'customerProfile.address.country',
+        'details.dealValue',
+        'details.currency',
+        'details.closingDateTime',
+        'team',
+        'details.requirements.solutions',
+      ].sort(),
     );
   });
   it.each([
@@ -238,9 +247,28 @@ describe('the wire contract (referrals-api.md)', () => {
       name: 'Contoso Test Deal - [Private]',
       qualification: 'SalesQualified',
       type: 'Independent',
-      customerProfile: { name: 'Contoso Customer Inc', address: { addressLine1: 'One Microsoft Way', city: 'Redmond', state: 'WA', postalCode: '98052', country: 'US' }, size: '10to50employees', team: [] },
-      consent: { ConsentToToShareInfoWithOthers: true, ConsentToContact: true, ConsentToMicrosoftToContactSpecificPartners: true, consentToShareReferralWithMicrosoftSellers: false },
-      details: { notes: 'x', dealValue: 50000, currency: 'USD', closingDateTime: '2024-11-14T00:00:00Z', requirements: { solutions: [{ type: 'Name', id: 'SOL-15974-MQF', name: 'Contoso-Ale_Test', publisherName: 'Contoso_Test', solutionType: '3P' }], additionalRequirements: { iot: {} } } },
+      customerProfile: {
+        name: 'Contoso Customer Inc',
+        address: { addressLine1: 'One Microsoft Way', city: 'Redmond', state: 'WA', postalCode: '98052', country: 'US' },
+        size: '10to50employees',
+        team: [],
+      },
+      consent: {
+        ConsentToToShareInfoWithOthers: true,
+        ConsentToContact: true,
+        ConsentToMicrosoftToContactSpecificPartners: true,
+        consentToShareReferralWithMicrosoftSellers: false,
+      },
+      details: {
+        notes: 'x',
+        dealValue: 50000,
+        currency: 'USD',
+        closingDateTime: '2024-11-14T00:00:00Z',
+        requirements: {
+          solutions: [{ type: 'Name', id: 'SOL-15974-MQF', name: 'Contoso-Ale_Test', publisherName: 'Contoso_Test', solutionType: '3P' }],
+          additionalRequirements: { iot: {} },
+        },
+      },
       target: [],
     });
     expect(r.consent?.consentToShareInfoWithOthers).toBe(true);
@@ -265,7 +293,12 @@ describe('the wire contract (referrals-api.md)', () => {
     expect(JSON.stringify(answer)).toBe(before);
   });
   it("accepts the docs' PATCH example (a numeric string for dealValue, add to /team/-) and refuses other ops", () => {
-    expect(patchSchema.safeParse([{ op: 'replace', path: '/details/dealValue', value: '10000' }, { op: 'add', path: '/team/-', value: member }]).success).toBe(true);
+    expect(
+      patchSchema.safeParse([
+        { op: 'replace', path: '/details/dealValue', value: '10000' },
+        { op: 'add', path: '/team/-', value: member },
+      ]).success,
+    ).toBe(true);
     expect(patchSchema.safeParse([{ op: 'remove', path: '/name' }]).success).toBe(false);
   });
   it('a create body from deal fields passes create validation', () => {

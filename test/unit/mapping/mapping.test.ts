@@ -75,7 +75,21 @@ describe('mapping files', () => {
     expect(r.problems.find((p) => p.path === 'fields')?.message).toMatch(/unknown key 'colour'/);
   });
 
-  const SF_STAGES = ['Prospecting', 'Qualification', 'Needs Analysis', 'Value Proposition', 'Id. Decision Makers', 'Perception Analysis', 'Proposal/Price Quote', 'Negotiation/Review', 'Closed Won', 'Closed Lost', 'Microsoft Referral – On Hold', 'Declined Referral', 'Solution Design'];
+  const SF_STAGES = [
+    'Prospecting',
+    'Qualification',
+    'Needs Analysis',
+    'Value Proposition',
+    'Id. Decision Makers',
+    'Perception Analysis',
+    'Proposal/Price Quote',
+    'Negotiation/Review',
+    'Closed Won',
+    'Closed Lost',
+    'Microsoft Referral – On Hold',
+    'Declined Referral',
+    'Solution Design',
+  ];
   it('the default Salesforce mapping maps every stage of the sandbox', () => {
     const c = compileMapping(loadMapping('mappings/salesforce.yaml'));
     for (const s of SF_STAGES) expect(c.stageOf({ StageName: s }).problem, s).toBeUndefined();
@@ -147,7 +161,14 @@ describe('mapping files', () => {
         contact: { ...m.fields.contact, email: 'Customer_Contact_Email__c' },
       },
     });
-    const withContact = c.toDeal(sfRecord({ ...good, 'Amount@OData.Community.Display.V1.FormattedValue': '€12,500.00', Campaign: { Owner: { Alias: 'cmp-7' } }, Customer_Contact_Email__c: 'Bo@Contoso.example' }));
+    const withContact = c.toDeal(
+      sfRecord({
+        ...good,
+        'Amount@OData.Community.Display.V1.FormattedValue': '€12,500.00',
+        Campaign: { Owner: { Alias: 'cmp-7' } },
+        Customer_Contact_Email__c: 'Bo@Contoso.example',
+      }),
+    );
     expect(withContact.problems).toEqual([]);
     expect(withContact.deal).toMatchObject({ notes: '€12,500.00', campaignId: 'cmp-7', contact: { email: 'bo@contoso.example', firstName: null } });
     const without = c.toDeal(sfRecord({ ...good, Campaign: null }));

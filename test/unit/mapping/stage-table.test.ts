@@ -10,7 +10,14 @@ const base = (): Mapping => {
   return r.mapping;
 };
 const stage = (value: string, probability: number | undefined, more: Partial<StageInfo> = {}): StageInfo => ({
-  field: 'StageName', value, label: value, active: true, isClosed: false, isWon: false, ...(probability === undefined ? {} : { probability }), ...more,
+  field: 'StageName',
+  value,
+  label: value,
+  active: true,
+  isClosed: false,
+  isWon: false,
+  ...(probability === undefined ? {} : { probability }),
+  ...more,
 });
 
 describe('stageTable', () => {
@@ -35,6 +42,10 @@ describe('stageTable', () => {
   it('closed stages suggest Won, Lost or declined by what the CRM says', () => {
     const rows = stageTable(base(), [stage('Won It', 100, { isClosed: true, isWon: true }), stage('Gone', 0, { isClosed: true }), stage('Declined by us', 0, { isClosed: true })]);
     expect(rows.map((r) => r.suggested)).toEqual(['Won', 'Lost', 'declined']);
-    expect(rows.map((r) => [r.closed, r.won])).toEqual([[true, true], [true, false], [true, false]]);
+    expect(rows.map((r) => [r.closed, r.won])).toEqual([
+      [true, true],
+      [true, false],
+      [true, false],
+    ]);
   });
 });

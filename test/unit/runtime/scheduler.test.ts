@@ -6,10 +6,7 @@ describe('scheduler.runNow', () => {
   it('runs at once when idle, and once more after the running cycle when asked during it (two asks share it)', async () => {
     const started: number[] = [];
     let release: () => void = () => {};
-    const s = startScheduler(
-      [{ name: 'sf', schedule: '0 0 1 1 *', run: () => (started.push(Date.now()), new Promise<void>((r) => (release = r))) }],
-      silentLogger,
-    );
+    const s = startScheduler([{ name: 'sf', schedule: '0 0 1 1 *', run: () => (started.push(Date.now()), new Promise<void>((r) => (release = r))) }], silentLogger);
     const first = s.runNow('sf');
     expect(started).toHaveLength(1);
     const a = s.runNow('sf');

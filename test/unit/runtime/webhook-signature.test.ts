@@ -25,8 +25,16 @@ describe('webhook signature', () => {
   });
 
   it('headers: Authorization: Signature, or x-ms-signature when asked; certificate URL and algorithm always', () => {
-    expect(webhookSignatureHeaders('abc=', 'https://c/cert.cer', false)).toEqual({ authorization: 'Signature abc=', 'x-ms-certificate-url': 'https://c/cert.cer', 'x-ms-signature-algorithm': 'rsa-sha256' });
-    expect(webhookSignatureHeaders('abc=', 'https://c/cert.cer', true)).toEqual({ 'x-ms-signature': 'abc=', 'x-ms-certificate-url': 'https://c/cert.cer', 'x-ms-signature-algorithm': 'rsa-sha256' });
+    expect(webhookSignatureHeaders('abc=', 'https://c/cert.cer', false)).toEqual({
+      authorization: 'Signature abc=',
+      'x-ms-certificate-url': 'https://c/cert.cer',
+      'x-ms-signature-algorithm': 'rsa-sha256',
+    });
+    expect(webhookSignatureHeaders('abc=', 'https://c/cert.cer', true)).toEqual({
+      'x-ms-signature': 'abc=',
+      'x-ms-certificate-url': 'https://c/cert.cer',
+      'x-ms-signature-algorithm': 'rsa-sha256',
+    });
   });
 
   it('reading: both header forms; a missing signature, another algorithm or no certificate URL is refused with why', () => {

@@ -9,7 +9,9 @@ import { AuthError, BudgetExhaustedError, RemoteError } from '../../../src/runti
 
 const ORG = 'https://partner.my.salesforce.com';
 const token = () =>
-  nock(ORG).post('/services/oauth2/token').reply(200, { access_token: '00Dxx!token-abcdef', instance_url: ORG, id: `${ORG}/id/00Dxx/005xx`, token_type: 'Bearer', issued_at: '1', signature: 's' });
+  nock(ORG)
+    .post('/services/oauth2/token')
+    .reply(200, { access_token: '00Dxx!token-abcdef', instance_url: ORG, id: `${ORG}/id/00Dxx/005xx`, token_type: 'Bearer', issued_at: '1', signature: 's' });
 const connector = () =>
   createSalesforceConnector({
     instanceUrl: ORG,
@@ -26,15 +28,21 @@ describe('salesforce connector: odd answers', () => {
   it('an HTML error page is a RemoteError naming the call, not a crash', async () => {
     token();
     nock(ORG).get(describeUrl).times(2).reply(500, '<html><body>Maintenance</body></html>', { 'Content-Type': 'text/html' });
-    const err = await connector().describeFields().catch((e: unknown) => e);
+    const err = await connector()
+      .describeFields()
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Error);
     expect(String((err as Error).message)).toMatch(/describe opportunity/);
   });
 
   it('JSON of the wrong shape is a RemoteError naming the call and the field (parsed at the boundary, not cast)', async () => {
     token();
-    nock(ORG).get(describeUrl).reply(200, { fields: [{ name: 'StageName', type: 'picklist' }] });
-    const err = await connector().describeFields().catch((e: unknown) => e);
+    nock(ORG)
+      .get(describeUrl)
+      .reply(200, { fields: [{ name: 'StageName', type: 'picklist' }] });
+    const err = await connector()
+      .describeFields()
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RemoteError);
     expect((err as Error).message).toMatch(/^Salesforce describe opportunity: unexpected response \(fields\.0\.label: /);
   });
@@ -42,8 +50,13 @@ describe('salesforce connector: odd answers', () => {
   it('a session rejected twice is an AuthError naming the client', async () => {
     token();
     token();
-    nock(ORG).get(describeUrl).times(2).reply(401, [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }]);
-    const err = await connector().describeFields().catch((e: unknown) => e);
+    nock(ORG)
+      .get(describeUrl)
+      .times(2)
+      .reply(401, [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }]);
+    const err = await connector()
+      .describeFields()
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AuthError);
     expect((err as Error).message).toMatch(/client client-1/);
     expect((err as Error).message).not.toContain('secret-value-123456');
@@ -51,14 +64,22 @@ describe('salesforce connector: odd answers', () => {
 
   it('REQUEST_LIMIT_EXCEEDED is a BudgetExhaustedError', async () => {
     token();
-    nock(ORG).get(describeUrl).reply(403, [{ message: 'TotalRequests Limit exceeded.', errorCode: 'REQUEST_LIMIT_EXCEEDED' }]);
+    nock(ORG)
+      .get(describeUrl)
+      .reply(403, [{ message: 'TotalRequests Limit exceeded.', errorCode: 'REQUEST_LIMIT_EXCEEDED' }]);
     await expect(connector().describeFields()).rejects.toBeInstanceOf(BudgetExhaustedError);
   });
 
   it('a passing 503 on a read is retried and succeeds', async () => {
     token();
     nock(ORG).get(describeUrl).reply(503, 'Service Unavailable', { 'Content-Type': 'text/plain' });
-    nock(ORG).get(describeUrl).reply(200, { name: 'Opportunity', fields: [{ name: 'Name', label: 'Name', type: 'string', custom: false, updateable: true }] }, { 'Sforce-Limit-Info': 'api-usage=10/15000' });
+    nock(ORG)
+      .get(describeUrl)
+      .reply(
+        200,
+        { name: 'Opportunity', fields: [{ name: 'Name', label: 'Name', type: 'string', custom: false, updateable: true }] },
+        { 'Sforce-Limit-Info': 'api-usage=10/15000' },
+      );
     const c = connector();
     expect((await c.describeFields()).map((f) => f.name)).toEqual(['Name']);
     expect(c.usage()).toEqual({ used: 10, max: 15000 });
@@ -67,7 +88,9 @@ describe('salesforce connector: odd answers', () => {
   it('a truncated JSON body is a clear error', async () => {
     token();
     nock(ORG).get(describeUrl).times(2).reply(200, '{"name":"Opportunity","fie', { 'Content-Type': 'application/json' });
-    const err = await connector().describeFields().catch((e: unknown) => e);
+    const err = await connector()
+      .describeFields()
+      .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RemoteError);
   });
 });

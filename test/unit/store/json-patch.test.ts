@@ -13,11 +13,15 @@ describe('JSON Patch add/replace (RFC 6902 over RFC 6901 pointers)', () => {
   });
 
   it('add appends with - and inserts at an index; replace swaps an element', () => {
-    const r = applyPatch(doc, [
-      { op: 'add', path: '/team/-', value: { Email: 'y' } },
-      { op: 'add', path: '/team/0', value: { email: 'w' } },
-      { op: 'replace', path: '/team/2', value: { email: 'z' } },
-    ], ALL);
+    const r = applyPatch(
+      doc,
+      [
+        { op: 'add', path: '/team/-', value: { Email: 'y' } },
+        { op: 'add', path: '/team/0', value: { email: 'w' } },
+        { op: 'replace', path: '/team/2', value: { email: 'z' } },
+      ],
+      ALL,
+    );
     expect(r).toEqual({ ok: true, doc: { ...doc, team: [{ email: 'w' }, { email: 'x' }, { email: 'z' }] } });
   });
 
@@ -42,10 +46,15 @@ describe('JSON Patch add/replace (RFC 6902 over RFC 6901 pointers)', () => {
 
   it('calls onStep after each op (successive stage moves are observable)', () => {
     const seen: unknown[] = [];
-    applyPatch({ salesStage: null }, [
-      { op: 'replace', path: '/salesStage', value: 'Qualify' },
-      { op: 'replace', path: '/salesStage', value: 'Develop' },
-    ], ALL, (d) => seen.push(d.salesStage));
+    applyPatch(
+      { salesStage: null },
+      [
+        { op: 'replace', path: '/salesStage', value: 'Qualify' },
+        { op: 'replace', path: '/salesStage', value: 'Develop' },
+      ],
+      ALL,
+      (d) => seen.push(d.salesStage),
+    );
     expect(seen).toEqual(['Qualify', 'Develop']);
   });
 });

@@ -7,7 +7,7 @@ describe('compileFilter ($filter → SQL)', () => {
     expect(compileFilter("customerProfile/address/country eq 'US'").sql).toBe("(json_extract(r.body, '$.customerProfile.address.country') = ?)");
   });
 
-  it('binds property names like body keys (PascalCase, the docs\' ID spelling)', () => {
+  it("binds property names like body keys (PascalCase, the docs' ID spelling)", () => {
     expect(compileFilter("Status eq 'New' and ExternalReferenceID eq 'x'").sql).toBe('((r.status = ?) AND (r.external_reference_id = ?))');
   });
 
@@ -33,9 +33,7 @@ describe('compileFilter ($filter → SQL)', () => {
   });
 
   it('translates any/all lambdas, nested ones with distinct aliases', () => {
-    expect(compileFilter("team/any(t:t/email eq 'a@b.c')").sql).toBe(
-      "EXISTS (SELECT 1 FROM json_each(r.body, '$.team') AS j0 WHERE (json_extract(j0.value, '$.email') = ?))",
-    );
+    expect(compileFilter("team/any(t:t/email eq 'a@b.c')").sql).toBe("EXISTS (SELECT 1 FROM json_each(r.body, '$.team') AS j0 WHERE (json_extract(j0.value, '$.email') = ?))");
     expect(compileFilter('team/any()').sql).toBe("EXISTS (SELECT 1 FROM json_each(r.body, '$.team'))");
   });
 
@@ -57,6 +55,6 @@ describe('compileFilter ($filter → SQL)', () => {
     expect(fail("status eq 'New' and")).toContain('position 15');
     expect(fail('status eq')).toMatch(/position \d+/);
     expect(fail('nope eq 1')).toContain("unknown property 'nope'");
-    expect(fail("length(name) eq 3")).toContain('length()');
+    expect(fail('length(name) eq 3')).toContain('length()');
   });
 });

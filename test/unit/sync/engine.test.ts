@@ -43,8 +43,19 @@ const dir = () => mkdtempSync(join(tmpdir(), 'cosell-engine-'));
 
 beforeEach(async () => {
   const d = dir();
-  store = await startReferralStore({ dbFile: join(d, 'store.db'), apiKey: 'engine-test-key-1', adminKey: 'engine-admin-key-1', now: '2026-11-24T09:00:00Z', microsoftActor: { enabled: false, acceptRate: 1, decisionDays: 2, seed: 1 } });
-  client = createReferralsClient({ baseUrl: store.url, auth: apiKeyProvider(store.apiKey), rate: { concurrency: 8, intervalCap: 1000, intervalMs: 1000, timeoutMs: 5000, maxRetries: 2 }, incremental: { mode: 'filter', overlapSeconds: 0 } });
+  store = await startReferralStore({
+    dbFile: join(d, 'store.db'),
+    apiKey: 'engine-test-key-1',
+    adminKey: 'engine-admin-key-1',
+    now: '2026-11-24T09:00:00Z',
+    microsoftActor: { enabled: false, acceptRate: 1, decisionDays: 2, seed: 1 },
+  });
+  client = createReferralsClient({
+    baseUrl: store.url,
+    auth: apiKeyProvider(store.apiKey),
+    rate: { concurrency: 8, intervalCap: 1000, intervalMs: 1000, timeoutMs: 5000, maxRetries: 2 },
+    incremental: { mode: 'filter', overlapSeconds: 0 },
+  });
   state = openSqliteState(join(d, 'state.db'));
   crm = memoryCrm();
 });
@@ -168,7 +179,11 @@ describe('sync cycle', () => {
     const [id, row] = [...crm.rows.entries()][0]!;
     expect(row.fields.StageName).toBe('Microsoft Referral – On Hold');
     expect(row.fields.Referral_Substatus__c).toBe('Pending');
-    crm.edit(id, { StageName: 'Needs Analysis', Account: { Name: 'Fabrikam', BillingCountry: 'US' }, Owner: { FirstName: 'Ann', LastName: 'Lee', Email: 'ann@partner.example', Phone: '+1 206 555 0100' } });
+    crm.edit(id, {
+      StageName: 'Needs Analysis',
+      Account: { Name: 'Fabrikam', BillingCountry: 'US' },
+      Owner: { FirstName: 'Ann', LastName: 'Lee', Email: 'ann@partner.example', Phone: '+1 206 555 0100' },
+    });
     await cycle();
     expect(await state.issues('sf')).toEqual([]);
     const r = (await client.read(String(row.fields.Referral_Id__c)))!.referral;
@@ -179,7 +194,12 @@ describe('sync cycle', () => {
   it('heals a create that reached the store before a crash: no second referral', async () => {
     crm.put('006A', opp());
     // The crash: the POST landed, the checkpoint did not; the pending marker survived.
-    await client.create({ ...(await import('../../../src/domain/index.js')).dealFieldsToCreate(mapping.toDeal({ id: '006A', version: '1', modifiedAt: '', deleted: false, fields: opp() }).deal, '006A') });
+    await client.create({
+      ...(await import('../../../src/domain/index.js')).dealFieldsToCreate(
+        mapping.toDeal({ id: '006A', version: '1', modifiedAt: '', deleted: false, fields: opp() }).deal,
+        '006A',
+      ),
+    });
     await state.checkpoint('sf', { pending: { add: [{ key: 'create-referral:006A', createdAt: 'now' }] } });
     const c = await cycle();
     expect(c.counts.created).toBe(1); // linked to the existing one, counted as settled

@@ -17,7 +17,10 @@ function deal(over: Partial<DealFields> = {}): DealFields {
   };
 }
 
-const policies = (over: Partial<Record<keyof DealFields, FieldPolicy>> = {}) => (k: keyof DealFields): FieldPolicy => over[k] ?? 'crm-wins';
+const policies =
+  (over: Partial<Record<keyof DealFields, FieldPolicy>> = {}) =>
+  (k: keyof DealFields): FieldPolicy =>
+    over[k] ?? 'crm-wins';
 
 function run(over: Partial<PlanInput>) {
   return plan({ base: deal(), crm: null, referral: null, policy: policies(), onDelete: 'ignore', ...over });
@@ -188,7 +191,15 @@ describe('plan: three-way merge', () => {
     expect(again.actions).toEqual([]);
     expect(again.blocked).toEqual([]);
     // A real edit after that is still seen (and blocked: the referral is Expired).
-    const edit = plan({ base: first.next, crm: crm(deal({ stage: 'Lost', value: 5 })), referral: ref(first.next!), policy: policies(), onDelete: 'ignore', crmEcho: first.echo, readBack });
+    const edit = plan({
+      base: first.next,
+      crm: crm(deal({ stage: 'Lost', value: 5 })),
+      referral: ref(first.next!),
+      policy: policies(),
+      onDelete: 'ignore',
+      crmEcho: first.echo,
+      readBack,
+    });
     expect(edit.blocked.map((b) => b.keys)).toEqual([['value']]);
     expect(edit.echo).toEqual({ stage: 'Lost', statusReason: null });
   });
