@@ -260,24 +260,29 @@ export async function measureSurface(o: SurfaceBenchOptions): Promise<BenchRow[]
   const pki = await startPki();
   const rows: BenchRow[] = [];
   try {
-    const w = await webhookToCrm(pki, o.edits);
-    const [w50, w95, s95] = [pct(w.webhook, 50), pct(w.webhook, 95), pct(w.syncNow, 95)];
-    rows.push({
-      id: 'W',
-      what: `webhook → CRM field, p95 vs "sync now" p95, ${o.edits} edits`,
-      ratio: (w95 / s95).toFixed(2),
-      target: 'p95 ≤ 2 s',
-      raw: `p50 ${ms(w50)}, p95 ${ms(w95)} vs ${ms(s95)}`,
-    });
-    const l = await crmToReferral(pki, o.lagEdits);
-    const [l50, l95] = [pct(l, 50) / 1000, pct(l, 95) / 1000];
-    rows.push({
-      id: 'L',
-      what: `CRM → referral on a 15 s schedule, p95 vs the interval, ${o.lagEdits} edits`,
-      ratio: (l95 / 15).toFixed(2),
-      target: 'p95 ≤ 20 s',
-      raw: `p50 ${l50.toFixed(1)} s, p95 ${l95.toFixed(1)} s`,
-    });
+    // `--edits 0` or `--lag-edits 0` leaves that part out (e.g. to re-measure only the API lists).
+    if (o.edits > 0) {
+      const w = await webhookToCrm(pki, o.edits);
+      const [w50, w95, s95] = [pct(w.webhook, 50), pct(w.webhook, 95), pct(w.syncNow, 95)];
+      rows.push({
+        id: 'W',
+        what: `webhook → CRM field, p95 vs "sync now" p95, ${o.edits} edits`,
+        ratio: (w95 / s95).toFixed(2),
+        target: 'p95 ≤ 2 s',
+        raw: `p50 ${ms(w50)}, p95 ${ms(w95)} vs ${ms(s95)}`,
+      });
+    }
+    if (o.lagEdits > 0) {
+      const l = await crmToReferral(pki, o.lagEdits);
+      const [l50, l95] = [pct(l, 50) / 1000, pct(l, 95) / 1000];
+      rows.push({
+        id: 'L',
+        what: `CRM → referral on a 15 s schedule, p95 vs the interval, ${o.lagEdits} edits`,
+        ratio: (l95 / 15).toFixed(2),
+        target: 'p95 ≤ 20 s',
+        raw: `p50 ${l50.toFixed(1)} s, p95 ${l95.toFixed(1)} s`,
+      });
+    }
     const a = await apiLists(o.records);
     for (const [path, p95] of Object.entries(a.routes)) {
       rows.push({
