@@ -35,6 +35,8 @@ export interface SyncWorkerDeps {
 
 export interface SyncWorker {
   readonly holder: string;
+  /** Resolves once the worker's Redis connections are up and it is taking jobs (what "ready" should mean). */
+  ready(): Promise<void>;
   /** Graceful: running cycles finish their page and checkpoint, leases are released, then the worker closes. */
   close(): Promise<void>;
 }
@@ -62,6 +64,7 @@ export function startSyncWorker(deps: SyncWorkerDeps): SyncWorker {
 
     const fence = await acquireLease(state.db, connection, holder, ttlMs);
     if (!fence) {
+      log.debug('connection leased elsewhere; job delayed', { connection, job: job.id });
       await job.moveToDelayed(Date.now() + (deps.busyRetryMs ?? 2000), token);
       throw new DelayedError();
     }
@@ -144,6 +147,11 @@ export function startSyncWorker(deps: SyncWorkerDeps): SyncWorker {
 
   return {
     holder,
+    async ready() {
+      await worker.waitUntilReady();
+      // The blocking connection is made on the first fetch; wait for the worker loop to have started it.
+      while (!worker.isRunning()) await new Promise((r) => setTimeout(r, 10));
+    },
     async close() {
       closing = true;
       for (const c of active) c.abort();

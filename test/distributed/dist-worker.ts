@@ -26,7 +26,8 @@ const env = (name: string): string => {
 };
 const rate = { concurrency: 8, intervalCap: 100_000, intervalMs: 1000, timeoutMs: 10_000, maxRetries: 4 };
 const mapping = compileMapping(loadMapping('mappings/salesforce.yaml'));
-const log = createLogger({ level: 'warn', format: 'json' });
+// Debug: job start, delays and finish land in the output a timed-out wait prints.
+const log = createLogger({ level: 'debug', format: 'json' });
 const state = await openPostgresState({ url: env('DW_DATABASE_URL'), schema: env('DW_SCHEMA') });
 const connections = (JSON.parse(env('DW_CONNECTIONS')) as Conn[]).map((c) => {
   const crm = createSalesforceConnector({
@@ -67,6 +68,7 @@ const worker = startSyncWorker({
   log,
   busyRetryMs: 500,
 });
+await worker.ready();
 process.stdout.write('ready\n');
 onShutdownSignal(() => {
   void worker

@@ -90,6 +90,7 @@ export function registerDistributed(program: Command): void {
       const stop = stopped();
       const worker = startSyncWorker({ connections: service.connections, resolve, state, redisUrl: redis, runtime: config.runtime, log });
       try {
+        await worker.ready();
         // Probes and metrics of this worker (the orchestrator restarts it when /livez fails).
         const http = await serveSurface(service, config, log, queue, state);
         log.info('shutting down', { signal: await stop });
