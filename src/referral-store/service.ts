@@ -33,23 +33,8 @@ import { isAssessment, STORE_OWNED, under, writableFields } from './writable.js'
 import { canonicalDate, dealTypeOf, etagMatches, invitationReferral, newEtag, outboundReferral, stageEntries } from './model.js';
 import { memberOf, type EngagementMember, type Organization, type Repository, type Stored } from './repository.js';
 
-const PUT_KEPT = [
-  'id',
-  'engagementId',
-  'organizationId',
-  'organizationName',
-  'createdDateTime',
-  'updatedDateTime',
-  'expirationDateTime',
-  'acceptedDateTime',
-  'closedDateTime',
-  'direction',
-  'stageHistory',
-  'dealType',
-  'trackingInfo',
-  'target',
-  'registrations',
-] as const satisfies readonly (keyof Referral)[];
+/** What a PUT keeps from the stored referral when its body leaves it out: the store-owned top-level fields (links are made per answer). */
+const PUT_KEPT = STORE_OWNED.filter((k): k is Exclude<(typeof STORE_OWNED)[number], 'inviteContext.invitedBy' | 'links'> => k !== 'links' && !k.includes('.'));
 const INVITEE_ONLY = ['status', 'substatus', 'statusReason', 'salesStage', 'favorite', 'externalReferenceId', 'trackingInfo'];
 const UPDATE_STATUS = new Map<string, number>([
   ['terminalState', 409],
