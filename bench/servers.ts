@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { parentPort, Worker } from 'node:worker_threads';
 import { startReferralStore, type ReferralStoreHandle } from '../src/referral-store/index.js';
-import { startDynamicsSandbox, type DynamicsSandbox, startSalesforceSandbox, type SalesforceSandbox } from '../sandboxes/index.js';
+import { startDynamicsSandbox, type DynamicsSandbox, insertBulkOpportunities, startSalesforceSandbox, type SalesforceSandbox } from '../sandboxes/index.js';
 
 export type CrmKind = 'salesforce' | 'dynamics365';
 
@@ -36,21 +36,7 @@ function serve(port: NonNullable<typeof parentPort>): void {
     const info: ServerInfo = { store: { url: store.url, apiKey: store.apiKey } };
     if (kind === 'salesforce') {
       sf = await startSalesforceSandbox({ certDir: join(certRoot, 'salesforce') });
-      const owner = sf.org.insert('User', { FirstName: 'Ann', LastName: 'Lee', Email: 'ann@partner.example', Phone: '+31 20 555 0100' });
-      const account = sf.org.insert('Account', { Name: 'Contoso', BillingCountry: 'NL' });
-      for (let i = 0; i < n; i++) {
-        sf.org.insert('Opportunity', {
-          Name: `Deal ${i}`,
-          StageName: 'Needs Analysis',
-          Amount: 1000 + i,
-          CurrencyIsoCode: 'EUR',
-          CloseDate: '2027-01-01',
-          AccountId: account,
-          OwnerId: owner,
-          Sync_with_Partner_Center__c: true,
-          Partner_Center_Solutions__c: 'SOL-1',
-        });
-      }
+      insertBulkOpportunities(sf.org, n);
       const c = sf.credentials;
       info.sf = { url: sf.url, credentials: { loginUrl: c.loginUrl, clientId: c.clientId, username: c.username, privateKeyPem: c.privateKeyPem } };
     } else {

@@ -144,3 +144,4 @@ export async function startSalesforceSandbox(opts: SandboxOptions = {}): Promise
 
 export { Org, DEFAULT_STAGES, SCHEMA } from './org.js';
 export { verifyAssertion } from './server.js';
+export { insertBulkOpportunities } from './seed.js';

@@ -155,3 +155,25 @@ export function startActivity(org: Org, intervalMs: number, seed: number, log: L
   timer.unref();
   return () => clearInterval(timer);
 }
+
+/**
+ * `n` identical, eligible opportunities of one account and owner (`Deal 0` … or as `name` says): the uniform
+ * load the benchmarks and the reliability and distributed tests sync.
+ */
+export function insertBulkOpportunities(org: Pick<Org, 'insert'>, n: number, o: { account?: string; name?: (i: number) => string } = {}): void {
+  const owner = org.insert('User', { FirstName: 'Ann', LastName: 'Lee', Email: 'ann@partner.example', Phone: '+31 20 555 0100' });
+  const account = org.insert('Account', { Name: o.account ?? 'Contoso', BillingCountry: 'NL' });
+  for (let i = 0; i < n; i++) {
+    org.insert('Opportunity', {
+      Name: o.name?.(i) ?? `Deal ${i}`,
+      StageName: 'Needs Analysis',
+      Amount: 1000 + i,
+      CurrencyIsoCode: 'EUR',
+      CloseDate: '2027-01-01',
+      AccountId: account,
+      OwnerId: owner,
+      Sync_with_Partner_Center__c: true,
+      Partner_Center_Solutions__c: 'SOL-1',
+    });
+  }
+}

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startSalesforceSandbox, type SalesforceSandbox } from '../../sandboxes/index.js';
+import { insertBulkOpportunities, startSalesforceSandbox, type SalesforceSandbox } from '../../sandboxes/index.js';
 import { openSyncQueue, type SyncQueue } from '../../src/jobs/index.js';
 import { apiKeyProvider, createReferralsClient } from '../../src/partner-center/index.js';
 import { startReferralStore, type ReferralStoreHandle } from '../../src/referral-store/index.js';
@@ -61,21 +61,7 @@ export async function startDistStack(opts: { connections: number; records: numbe
     const name = `conn${i}`;
     const records = typeof opts.records === 'number' ? opts.records : opts.records(i);
     const sb = await startSalesforceSandbox({ certDir: '.cosell/test-certs/salesforce' });
-    const owner = sb.org.insert('User', { FirstName: 'Ann', LastName: 'Lee', Email: 'ann@partner.example', Phone: '+31 20 555 0100' });
-    const account = sb.org.insert('Account', { Name: `Contoso ${i}`, BillingCountry: 'NL' });
-    for (let r = 0; r < records; r++) {
-      sb.org.insert('Opportunity', {
-        Name: `Deal ${i}-${r}`,
-        StageName: 'Needs Analysis',
-        Amount: 1000 + r,
-        CurrencyIsoCode: 'EUR',
-        CloseDate: '2027-01-01',
-        AccountId: account,
-        OwnerId: owner,
-        Sync_with_Partner_Center__c: true,
-        Partner_Center_Solutions__c: 'SOL-1',
-      });
-    }
+    insertBulkOpportunities(sb.org, records, { account: `Contoso ${i}`, name: (r) => `Deal ${i}-${r}` });
     const res = await fetch(`${store.origin}/_admin/organizations/${name}/keys`, {
       method: 'POST',
       headers: { Authorization: `Bearer ${store.adminKey}`, 'Content-Type': 'application/json' },

@@ -13,7 +13,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { apiKeyProvider, createReferralsClient } from '../../src/partner-center/index.js';
 import { startReferralStore, type ReferralStoreHandle } from '../../src/referral-store/index.js';
 import { seededRandom as prng } from '../../src/runtime/index.js';
-import { startSalesforceSandbox, type SalesforceSandbox } from '../../sandboxes/index.js';
+import { insertBulkOpportunities, startSalesforceSandbox, type SalesforceSandbox } from '../../sandboxes/index.js';
 
 const RECORDS = 10_000;
 const KILLS = 20;
@@ -53,21 +53,7 @@ beforeAll(async () => {
     adminKey: 'crash-admin-key-1',
     microsoftActor: { enabled: false, acceptRate: 1, decisionDays: 2, seed: 1 },
   });
-  const owner = sb.org.insert('User', { FirstName: 'Ann', LastName: 'Lee', Email: 'ann@partner.example', Phone: '+31 20 555 0100' });
-  const account = sb.org.insert('Account', { Name: 'Contoso', BillingCountry: 'NL' });
-  for (let i = 0; i < RECORDS; i++) {
-    sb.org.insert('Opportunity', {
-      Name: `Deal ${i}`,
-      StageName: 'Needs Analysis',
-      Amount: 1000 + i,
-      CurrencyIsoCode: 'EUR',
-      CloseDate: '2027-01-01',
-      AccountId: account,
-      OwnerId: owner,
-      Sync_with_Partner_Center__c: true,
-      Partner_Center_Solutions__c: 'SOL-1',
-    });
-  }
+  insertBulkOpportunities(sb.org, RECORDS);
 }, 120_000);
 afterAll(async () => {
   await sb?.close();

@@ -16,7 +16,7 @@ import { createLogger, silentLogger } from '../../src/runtime/index.js';
 import { openSqliteState } from '../../src/state/index.js';
 import { runCycle } from '../../src/sync/index.js';
 import { startFaultProxy, type FaultProxy } from '../helpers/fault-proxy.js';
-import { startSalesforceSandbox, type SalesforceSandbox } from '../../sandboxes/index.js';
+import { insertBulkOpportunities, startSalesforceSandbox, type SalesforceSandbox } from '../../sandboxes/index.js';
 
 const RECORDS = 2000;
 let sb: SalesforceSandbox;
@@ -33,21 +33,7 @@ beforeAll(async () => {
     microsoftActor: { enabled: false, acceptRate: 1, decisionDays: 2, seed: 1 },
   });
   proxy = await startFaultProxy(store.url, { rate: 0.1, retryAfterSeconds: 1, stallMs: 2500, seed: 99 });
-  const owner = sb.org.insert('User', { FirstName: 'Ann', LastName: 'Lee', Email: 'ann@partner.example', Phone: '+31 20 555 0100' });
-  const account = sb.org.insert('Account', { Name: 'Contoso', BillingCountry: 'NL' });
-  for (let i = 0; i < RECORDS; i++) {
-    sb.org.insert('Opportunity', {
-      Name: `Deal ${i}`,
-      StageName: 'Needs Analysis',
-      Amount: 1000 + i,
-      CurrencyIsoCode: 'EUR',
-      CloseDate: '2027-01-01',
-      AccountId: account,
-      OwnerId: owner,
-      Sync_with_Partner_Center__c: true,
-      Partner_Center_Solutions__c: 'SOL-1',
-    });
-  }
+  insertBulkOpportunities(sb.org, RECORDS);
   sb.faults.configure({ errorRate: 0.05, statuses: [429, 503], retryAfterSeconds: 1, dropRate: 0.03, stallRate: 0.02, stallMs: 2500, seed: 5, exempt: ['/services/oauth2'] });
 });
 afterAll(async () => {
