@@ -11,6 +11,7 @@ import { handle, sfError, type SandboxContext } from '../context.js';
 
 const MAX_RECORDS = 200;
 const MAX_SUBREQUESTS = 25;
+const NESTED = 'x-sandbox-composite-subrequest';
 
 type RecordResult = { id?: string; success: boolean; errors: { statusCode: string; message: string; fields: string[] }[]; created?: boolean };
 
@@ -197,12 +198,16 @@ export function compositeRoutes(app: FastifyInstance, ctx: SandboxContext): void
     const res = await app.inject({
       method: method.toUpperCase() as 'GET',
       url,
-      headers: { authorization: req.headers.authorization ?? '', 'content-type': 'application/json' },
+      // Marks the subrequest, so a composite or batch call inside it is refused on the route it matched.
+      headers: { authorization: req.headers.authorization ?? '', 'content-type': 'application/json', [NESTED]: '1' },
       ...(body !== undefined ? { payload: JSON.stringify(body) } : {}),
     });
     ctx.stats.used--; // a composite call counts once against the daily budget
-    return { status: res.statusCode, body: res.body ? (JSON.parse(res.body) as unknown) : null };
+    const json = /json/i.test(String(res.headers['content-type'] ?? ''));
+    return { status: res.statusCode, body: !res.body ? null : json ? (JSON.parse(res.body) as unknown) : res.body };
   };
+  // Salesforce does not nest composite calls, and a nested one could fan out to 25^n requests.
+  const refuseNested = (reply: FastifyReply) => sfError(reply, 400, 'INVALID_BATCH_REQUEST', 'A composite or batch subrequest cannot be another composite or batch request');
 
   // `@{ref.path}` → the value at that path of an earlier subrequest's answer.
   const substitute = (value: unknown, answers: Map<string, unknown>): unknown => {
@@ -224,6 +229,7 @@ export function compositeRoutes(app: FastifyInstance, ctx: SandboxContext): void
   };
 
   app.post(`${v}/composite`, { preHandler: authed }, async (req, reply: FastifyReply) => {
+    if (req.headers[NESTED]) return refuseNested(reply);
     const b = (req.body ?? {}) as { allOrNone?: unknown; compositeRequest?: unknown };
     const subs = b.compositeRequest;
     if (!Array.isArray(subs) || subs.length === 0) return sfError(reply, 400, 'JSON_PARSER_ERROR', 'compositeRequest: an array of subrequests is required');
@@ -287,6 +293,7 @@ export function compositeRoutes(app: FastifyInstance, ctx: SandboxContext): void
   });
 
   app.post(`${v}/composite/batch`, { preHandler: authed }, async (req, reply: FastifyReply) => {
+    if (req.headers[NESTED]) return refuseNested(reply);
     const b = (req.body ?? {}) as { batchRequests?: unknown; haltOnError?: unknown };
     const subs = b.batchRequests;
     if (!Array.isArray(subs) || subs.length === 0) return sfError(reply, 400, 'JSON_PARSER_ERROR', 'batchRequests: an array of subrequests is required');

@@ -222,6 +222,22 @@ describe('salesforce sandbox: records by external id, replication, composite', (
     expect(many.map((r) => r.Id)).toEqual(ids);
   });
 
+  it('a composite or batch subrequest cannot nest another (however its path is spelled), and a CSV answer stays text', async () => {
+    const nested = await api('POST', `${V}/composite/batch`, {
+      batchRequests: [
+        { method: 'POST', url: 'v62.0/compos%69te/batch', richInput: { batchRequests: [{ method: 'GET', url: 'v62.0/limits' }] } },
+        { method: 'POST', url: 'v62.0/composite', richInput: { compositeRequest: [{ method: 'GET', url: `${V}/limits`, referenceId: 'l' }] } },
+      ],
+    });
+    expect(nested.body.results.map((r: { statusCode: number; result: { errorCode: string }[] }) => [r.statusCode, r.result[0]!.errorCode])).toEqual([
+      [400, 'INVALID_BATCH_REQUEST'],
+      [400, 'INVALID_BATCH_REQUEST'],
+    ]);
+    const job = await api('POST', `${V}/jobs/query`, { operation: 'query', query: 'SELECT Id FROM Account LIMIT 1' });
+    const csv = await api('POST', `${V}/composite/batch`, { batchRequests: [{ method: 'GET', url: `v62.0/jobs/query/${job.body.id}/results` }] });
+    expect(csv.body.results[0]).toMatchObject({ statusCode: 200, result: expect.stringMatching(/^"Id"\n/) });
+  });
+
   it('composite batch runs independent subrequests and says which failed', async () => {
     const id = (await conn.query<{ Id: string }>('SELECT Id FROM Opportunity LIMIT 1')).records[0]!.Id;
     const r = await api('POST', `${V}/composite/batch`, {
