@@ -9,6 +9,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { generateKeyPairSync } from 'node:crypto';
+import { CERTIFICATE_PATH } from '../../src/referral-store/webhooks/certificate.js';
+import { signWebhookBody, webhookSignatureHeaders } from '../../src/runtime/index.js';
 import { startPki, type Pki } from '../helpers/webhook-pki.js';
 import { writeSurfaceConfig } from '../helpers/surface-config.js';
 import { waitFor as waitUntil } from '../helpers/wait-for.js';
@@ -87,4 +90,24 @@ it('a Partner Center-side edit in the embedded store reaches the CRM through its
   expect((await get('/api/v1/runs?limit=500')).items.length).toBeGreaterThan(runsBefore);
   const metrics = await (await fetch(`${api}/metrics`)).text();
   expect(metrics).toMatch(/cosell_sync_webhooks_total\{result="accepted"\} [1-9]/);
+});
+
+it("an event naming the embedded store's certificate but signed with another key is refused, and syncs nothing", async () => {
+  const entry = (await get('/api/v1/sync-log?limit=1')).items[0] as { referralId: string };
+  const runsBefore = (await get('/api/v1/runs?limit=500')).items.length as number;
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const body = JSON.stringify({
+    EventName: 'referral-updated',
+    ResourceUri: `${store}/referrals/${entry.referralId}`,
+    ResourceName: 'referral',
+    AuditUri: 'x',
+    ResourceChangeUtcDate: new Date().toISOString(),
+  });
+  const certificateUrl = `${new URL(store).origin}${CERTIFICATE_PATH}`;
+  const headers = webhookSignatureHeaders(signWebhookBody(body, privateKey.export({ type: 'pkcs8', format: 'pem' }).toString()), certificateUrl, false);
+  const res = await fetch(`${api}/webhooks/partner-center`, { method: 'POST', headers: { ...headers, 'Content-Type': 'application/json' }, body });
+  expect(res.status).toBe(401);
+  expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/signature does not match/);
+  await new Promise((r) => setTimeout(r, 500));
+  expect((await get('/api/v1/runs?limit=500')).items.length).toBe(runsBefore);
 });
