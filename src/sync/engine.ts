@@ -430,7 +430,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
     if (!stopped()) await phaseCrm();
     tally();
     if (!deps.dryRun) await state.finishRun(runId, stopped() ? 'interrupted' : 'ok', counts);
-    const openIssues = (await state.issues(connection)).length;
+    const openIssues = (await state.issuesPage({ connection, offset: 0, limit: 0 })).total; // a count, not every row
     // The one-line summary is the caller's to print; the log keeps the run's figures at debug.
     log.debug('sync run finished', { connection, interrupted: stopped(), openIssues, ...counts });
     return { counts, openIssues, planned, interrupted: stopped() };
