@@ -27,6 +27,10 @@ let store = '';
 
 const waitFor = <T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms = 20_000) => waitUntil(what, probe, ms, () => stderr);
 const get = async (path: string) => (await (await fetch(`${api}${path}`, { headers: { Authorization: `Bearer ${READ}` } })).json()) as any;
+const webhookCount = async (result: string) => {
+  const metrics = await (await fetch(`${api}/metrics`)).text();
+  return Number(new RegExp(`cosell_sync_webhooks_total\\{result="${result}"\\} (\\d+)`).exec(metrics)?.[1] ?? 0);
+};
 const logLine = (message: string) =>
   stderr
     .split('\n')
@@ -94,7 +98,20 @@ it('a Partner Center-side edit in the embedded store reaches the CRM through its
 
 it("an event naming the embedded store's certificate but signed with another key is refused, and syncs nothing", async () => {
   const entry = (await get('/api/v1/sync-log?limit=1')).items[0] as { referralId: string };
+  // The first test's edit can still echo (its sync writes back, the store signs that event too): wait until runs
+  // and accepted events stand still, so what follows counts only what the forged event caused.
+  const quiet = async () => `${(await get('/api/v1/runs?limit=500')).items.length}/${await webhookCount('accepted')}`;
+  let last = await quiet();
+  await waitFor('a quiet service', async () => {
+    await new Promise((r) => setTimeout(r, 1_500));
+    const now = await quiet();
+    const settled = now === last;
+    last = now;
+    return settled ? true : undefined;
+  });
   const runsBefore = (await get('/api/v1/runs?limit=500')).items.length as number;
+  const acceptedBefore = await webhookCount('accepted');
+  const rejectedBefore = await webhookCount('rejected');
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const body = JSON.stringify({
     EventName: 'referral-updated',
@@ -110,4 +127,6 @@ it("an event naming the embedded store's certificate but signed with another key
   expect(((await res.json()) as { error: { message: string } }).error.message).toMatch(/signature does not match/);
   await new Promise((r) => setTimeout(r, 500));
   expect((await get('/api/v1/runs?limit=500')).items.length).toBe(runsBefore);
+  expect(await webhookCount('accepted')).toBe(acceptedBefore);
+  expect(await webhookCount('rejected')).toBeGreaterThan(rejectedBefore);
 });
