@@ -12,3 +12,6 @@ export * from './webhook-signature.js';
 export * from './private-file.js';
 export * from './env.js';
 export * from './cursor.js';
+export * from './fault-decision.js';
+export * from './fault-injector.js';
+export * from './fault-hook.js';
