@@ -4,9 +4,11 @@
  *
  * A route group adopts a rule with one line inside its plugin: `accessFor(scope, 'admin')` (or 'partner',
  * or 'public'). Every route the app registers must carry one: a route without it fails `app.ready()`, so a new
- * group cannot be open by omission. 'partner' routes also take the store's fault injection (reliability tests).
+ * group cannot be open by omission. 'partner' routes also take the store's fault injection (reliability tests),
+ * before their key is checked.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
+import { type FaultStatus, installFaults } from '../runtime/index.js';
 import { bearer, hashKey, sameHash } from './auth.js';
 import type { StoreContext } from './context.js';
 import { ApiError } from './errors.js';
@@ -23,7 +25,7 @@ declare module 'fastify' {
   }
 }
 
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+const FAULT_CODES: Record<FaultStatus, string> = { 429: 'tooManyRequests', 503: 'serviceUnavailable', 500: 'internalError' };
 
 /**
  * Tag every route registered in `scope` (an encapsulated plugin) with its access rule. A route that names its
@@ -71,19 +73,7 @@ export function enforceAccess(app: FastifyInstance, ctx: StoreContext): () => Ro
     throw new ApiError(401, 'unauthenticated', 'invalid admin key', 'Authorization');
   };
 
-  const partner = async (req: FastifyRequest, reply: FastifyReply) => {
-    const fault = ctx.faults.next();
-    if (fault.latencyMs) await sleep(fault.latencyMs);
-    const a = fault.action;
-    if (a.kind === 'drop' || a.kind === 'stall') {
-      if (a.kind === 'stall') await sleep(a.ms);
-      reply.hijack();
-      req.raw.socket.destroy();
-      return;
-    }
-    if (a.kind === 'error') {
-      throw new ApiError(a.status, a.code, `injected fault (${a.status})`, null, [], a.retryAfter !== undefined ? { 'Retry-After': String(a.retryAfter) } : {});
-    }
+  const partner = async (req: FastifyRequest) => {
     const key = bearer(req.headers.authorization);
     const org = key ? organizationOf(hashKey(key)) : undefined;
     if (!org) {
@@ -94,11 +84,15 @@ export function enforceAccess(app: FastifyInstance, ctx: StoreContext): () => Ro
     req.org = org;
   };
 
-  app.addHook('onRequest', async (req, reply) => {
+  installFaults(app, ctx.faults, {
+    errorBody: (status) => new ApiError(status, FAULT_CODES[status], `injected fault (${status})`, null).body(),
+    applies: (req) => !req.is404 && req.routeOptions.config.access === 'partner',
+  });
+  app.addHook('onRequest', async (req) => {
     if (req.is404) return;
     const access = req.routeOptions.config.access;
     if (access === 'admin') return admin(req);
-    if (access === 'partner') return partner(req, reply);
+    if (access === 'partner') return partner(req);
     // A matched route without a rule cannot exist (onReady); refuse rather than trust that.
     if (access !== 'public') throw new ApiError(403, 'accessDenied', 'this route has no access rule', null);
   });

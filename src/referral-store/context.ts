@@ -1,7 +1,6 @@
 /** What the HTTP layer needs from the running store, passed to each route module. */
-import type { Logger } from '../runtime/index.js';
+import type { FaultInjector, Logger } from '../runtime/index.js';
 import type { StoreClock } from './clock.js';
-import type { Faults } from './faults.js';
 import type { MicrosoftActorConfig } from './microsoft-actor.js';
 import type { Repository } from './repository.js';
 import type { ReferralService } from './service.js';
@@ -12,7 +11,7 @@ export interface StoreContext {
   repo: Repository;
   service: ReferralService;
   clock: StoreClock;
-  faults: Faults;
+  faults: FaultInjector;
   actor: MicrosoftActorConfig;
   log: Logger;
   adminKeyHash: string;

@@ -6,11 +6,21 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { MICROSOFT_ORG_ID } from '../domain/index.js';
-import { preparePrivateFile, processEnv, registerSecret, silentLogger, type Logger } from '../runtime/index.js';
+import {
+  createFaultInjector,
+  type FaultInjector,
+  type FaultInput,
+  faultSettingsFromEnv,
+  faultSettingsSchema,
+  type Logger,
+  preparePrivateFile,
+  processEnv,
+  registerSecret,
+  silentLogger,
+} from '../runtime/index.js';
 import { generateKey, hashKey } from './auth.js';
 import { createClock, days } from './clock.js';
 import type { StoreContext } from './context.js';
-import { createFaults, faultConfigSchema, faultsFromEnv, type FaultConfig, type FaultInput } from './faults.js';
 import { DEFAULT_ACTOR, runMicrosoftActor } from './microsoft-actor.js';
 import { Repository } from './repository.js';
 import { seedDemoData } from './seed.js';
@@ -38,7 +48,7 @@ const optionsSchema = z.strictObject({
   /** How often the background timer runs expiry and Microsoft's decisions. */
   tickIntervalMs: z.number().int().min(10).default(60_000),
   /** Initial fault injection (merged over COSELL_STORE_FAULTS). */
-  faults: z.custom<FaultInput>((v) => faultConfigSchema.safeParse(v).success, { error: 'invalid fault settings (see faults.ts)' }).optional(),
+  faults: z.custom<FaultInput>((v) => faultSettingsSchema.safeParse(v).success, { error: 'invalid fault settings (see runtime/fault-decision.ts)' }).optional(),
   log: z.custom<Logger>().optional(),
   /** Days Microsoft's reviewer takes for each registration step (store clock). */
   registrationReview: z
@@ -76,7 +86,8 @@ export interface ReferralStoreHandle {
   /** Queue new events for registered webhooks and send what is due now (also runs on a timer). */
   deliverWebhooks(): Promise<number>;
   stats(): { requests: number; byRoute: Record<string, number> };
-  faults: { configure(input: FaultInput): FaultConfig; reset(): void; current(): FaultConfig };
+  /** Fault injection on the partner API, with its tally and arrival log. */
+  faults: FaultInjector;
   /** Every route with its access rule (the security suite attacks each). */
   routes(): RouteAccess[];
   /** The certificate webhooks are signed with, and the X-MS-Certificate-Url they name (for a receiver in this process). */
@@ -165,7 +176,7 @@ export async function startReferralStore(input: ReferralStoreOptions): Promise<R
     () => clock.now().toISOString(),
     (id) => `${origin}/webhooks/v1/registration/validationEvents/${encodeURIComponent(id)}`,
   );
-  const faults = createFaults({ ...faultsFromEnv(env.COSELL_STORE_FAULTS), ...(opts.faults ?? {}) });
+  const faults = createFaultInjector({ ...faultSettingsFromEnv('COSELL_STORE_FAULTS', env.COSELL_STORE_FAULTS), ...(opts.faults ?? {}) });
   let base = '';
   const tick = async () => {
     repo.refreshStatistics();

@@ -5,10 +5,10 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { HELP_TYPES, MICROSOFT_ORG_ID, memberSchema, type ReferralCreate } from '../../domain/index.js';
+import { faultSettingsSchema } from '../../runtime/index.js';
 import { generateKey, hashKey } from '../auth.js';
 import { ApiError, invalidRequest, notFound, zodIssues } from '../errors.js';
 import { eventPayload } from '../events.js';
-import { faultConfigSchema } from '../faults.js';
 import { render } from '../model.js';
 import type { StoreContext } from '../context.js';
 
@@ -170,7 +170,7 @@ export function adminRoutes(app: FastifyInstance, ctx: StoreContext, defaultOrgI
 
   app.get('/_admin/faults', async () => ctx.faults.current());
   app.put('/_admin/faults', async (req) => {
-    const r = faultConfigSchema.safeParse(req.body ?? {});
+    const r = faultSettingsSchema.safeParse(req.body ?? {});
     if (!r.success) throw invalidRequest('invalid fault settings', zodIssues(r.error.issues));
     return ctx.faults.configure(r.data);
   });
@@ -178,6 +178,8 @@ export function adminRoutes(app: FastifyInstance, ctx: StoreContext, defaultOrgI
     ctx.faults.reset();
     return reply.code(204).send();
   });
+  // What the partner API saw: faults injected by kind, and the newest arrivals with what each got.
+  app.get('/_admin/faults/arrivals', async () => ({ injected: ctx.faults.injected(), value: ctx.faults.arrivals() }));
 
   app.get('/_admin/stats', async () => ctx.stats);
 }

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { policyDecision } from '../../../src/referral-store/index.js';
 import { createClock } from '../../../src/referral-store/clock.js';
-import { createFaults, faultsFromEnv } from '../../../src/referral-store/faults.js';
 import { etagMatches, stageEntries } from '../../../src/referral-store/model.js';
 
 describe('Microsoft actor policy', () => {
@@ -25,19 +24,6 @@ describe('store clock', () => {
     for (let i = 1; i < stamps.length; i++) expect(stamps[i]! > stamps[i - 1]!).toBe(true);
     c.observe('2030-01-01T00:00:00.000Z');
     expect(c.stamp()).toBe('2030-01-01T00:00:00.001Z');
-  });
-});
-
-describe('faults', () => {
-  it('same seed → same sequence; env JSON is validated', () => {
-    const seq = () => {
-      const f = createFaults({ rate429: 0.3, dropRate: 0.3, seed: 5 });
-      return Array.from({ length: 40 }, () => f.next().action.kind);
-    };
-    expect(seq()).toEqual(seq());
-    expect(faultsFromEnv('{"rate503":0.5}')).toMatchObject({ rate503: 0.5 });
-    expect(() => faultsFromEnv('{"rate503":2}')).toThrow(/rate503/);
-    expect(() => faultsFromEnv('nope')).toThrow(/JSON/);
   });
 });
 
