@@ -6,8 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
-import { processEnv, silentLogger, type Logger } from '../../src/runtime/index.js';
-import { createFaults, faultsFromEnv, type FaultInput } from '../shared/index.js';
+import { createFaultInjector, type FaultInjector, type FaultInput, faultSettingsFromEnv, installFaults, type Logger, processEnv, silentLogger } from '../../src/runtime/index.js';
 import { runBatch } from './batch.js';
 import { sandboxCerts } from './certs.js';
 import { Dataverse, DataverseError, type Row } from './dataverse.js';
@@ -49,7 +48,7 @@ export interface DynamicsSandbox {
     count(set: string): number;
   };
   clock: { now(): Date; advanceDays(n: number): void };
-  faults: ReturnType<typeof createFaults>;
+  faults: FaultInjector;
   stats(): { calls: number; byEndpoint: Record<string, number> };
   expireTokens(): void;
   describe(): string;
@@ -77,12 +76,7 @@ export async function startDynamicsSandbox(opts: DynamicsSandboxOptions = {}): P
   const limits = { requestsPer5Min: opts.limits?.requestsPer5Min ?? 6000, concurrent: opts.limits?.concurrent ?? 52 };
   const window: number[] = [];
   let inFlight = 0;
-  const faults = createFaults(opts.faults ?? faultsFromEnv('D365_SANDBOX_FAULTS', env.D365_SANDBOX_FAULTS), (status) => ({
-    error: {
-      code: status === 429 ? '0x80072322' : '0x80040216',
-      message: status === 429 ? 'Number of requests exceeded the limit of 6000 over time window of 300 seconds.' : 'Service unavailable',
-    },
-  }));
+  const faults = createFaultInjector(opts.faults ?? faultSettingsFromEnv('D365_SANDBOX_FAULTS', env.D365_SANDBOX_FAULTS));
 
   const app = Fastify({ logger: false, https: { key: certs.keyPem, cert: certs.certPem }, bodyLimit: 32 * 1024 * 1024 });
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_r, body, done) => done(null, Object.fromEntries(new URLSearchParams(String(body)))));
@@ -113,11 +107,19 @@ export async function startDynamicsSandbox(opts: DynamicsSandboxOptions = {}): P
     return reply.code(status).send({ error: { code: status === 500 ? '0x80040216' : '0x80048d19', message: status === 500 ? 'An unexpected error occurred.' : err.message } });
   });
 
-  app.addHook('onRequest', async (req, reply) => {
+  app.addHook('onRequest', async (req) => {
     const route = `${req.method} ${req.url.split('?')[0]!.replace(/\([^)]*\)/g, '(…)')}`;
     stats.calls++;
     stats.byEndpoint[route] = (stats.byEndpoint[route] ?? 0) + 1;
-    await faults.apply(req, reply);
+  });
+  // Injected faults in Dataverse's shape: a 429 is its service protection limit, anything else a server error.
+  installFaults(app, faults, {
+    errorBody: (status) => ({
+      error:
+        status === 429
+          ? { code: '0x80072322', message: 'Number of requests exceeded the limit of 6000 over time window of 300 seconds.' }
+          : { code: '0x80040216', message: status === 503 ? 'Service unavailable' : 'An unexpected error occurred.' },
+    }),
   });
 
   const tenantPath = (t: string) => t === creds.tenantId || t === 'organizations' || t === 'common';

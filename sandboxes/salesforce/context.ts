@@ -4,7 +4,7 @@
  * `Sforce-Limit-Info` header, the daily request budget).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Faults } from '../shared/index.js';
+import type { FaultInjector } from '../../src/runtime/index.js';
 import { type Org, SalesforceApiError } from './org.js';
 import { SoqlError } from './soql.js';
 
@@ -21,7 +21,7 @@ export interface ServerOptions {
   certificatePem: string;
   tokenLifetimeSeconds: number;
   dailyApiLimit: number;
-  faults: Faults;
+  faults: FaultInjector;
   baseUrl: () => string;
 }
 

@@ -6,8 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { generate } from 'selfsigned';
-import { processEnv, silentLogger, type Logger } from '../../src/runtime/index.js';
-import { createFaults, faultsFromEnv, type FaultInput } from '../shared/index.js';
+import { createFaultInjector, type FaultInjector, type FaultInput, faultSettingsFromEnv, type Logger, processEnv, silentLogger } from '../../src/runtime/index.js';
 import { Org, randomToken, type Row } from './org.js';
 import { buildServer } from './server.js';
 import { seedOrg, startActivity } from './seed.js';
@@ -51,7 +50,7 @@ export interface SalesforceSandbox {
     all(object: string): Row[];
     count(object: string): number;
   };
-  faults: ReturnType<typeof createFaults>;
+  faults: FaultInjector;
   /** Calls by endpoint, API usage, and query records served (what a pull really cost). */
   stats(): { calls: number; byEndpoint: Record<string, number>; apiUsage: number; recordsServed: number };
   /** Invalidate every issued access token (tests the connector's re-authentication). */
@@ -85,9 +84,7 @@ export async function startSalesforceSandbox(opts: SandboxOptions = {}): Promise
   };
   const keys = await keyPair(opts.certDir ?? join('.cosell', 'sandbox-certs', 'salesforce'));
   let base = '';
-  const faults = createFaults(opts.faults ?? faultsFromEnv('SF_SANDBOX_FAULTS', env.SF_SANDBOX_FAULTS), (status) => [
-    { message: status === 429 ? 'Too many requests' : 'Service unavailable', errorCode: status === 429 ? 'REQUEST_LIMIT_EXCEEDED' : 'SERVER_UNAVAILABLE', fields: [] },
-  ]);
+  const faults = createFaultInjector(opts.faults ?? faultSettingsFromEnv('SF_SANDBOX_FAULTS', env.SF_SANDBOX_FAULTS));
   const { app, sessions, stats } = buildServer({
     org,
     credentials: creds,

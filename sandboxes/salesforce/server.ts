@@ -5,6 +5,7 @@
  * `routes/`; what they share is in `context.ts`.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
+import { type FaultStatus, installFaults } from '../../src/runtime/index.js';
 import { createContext, sfError, type SandboxContext, type ServerOptions } from './context.js';
 import { authRoutes } from './routes/auth.js';
 import { bulkRoutes } from './routes/bulk.js';
@@ -16,16 +17,23 @@ import { sobjectRoutes } from './routes/sobjects.js';
 export type { SandboxCredentials, ServerOptions } from './context.js';
 export { verifyAssertion } from './routes/auth.js';
 
+/** Injected faults in Salesforce's error shape. */
+const FAULT_ERRORS: Record<FaultStatus, { errorCode: string; message: string }> = {
+  429: { errorCode: 'REQUEST_LIMIT_EXCEEDED', message: 'Too many requests' },
+  503: { errorCode: 'SERVER_UNAVAILABLE', message: 'Service unavailable' },
+  500: { errorCode: 'UNKNOWN_EXCEPTION', message: 'An unexpected error occurred.' },
+};
+
 export function buildServer(o: ServerOptions): { app: FastifyInstance; sessions: SandboxContext['sessions']; stats: SandboxContext['stats'] } {
   const app = Fastify({ logger: false, bodyLimit: 10 * 1024 * 1024, routerOptions: { ignoreTrailingSlash: true } });
   const ctx = createContext(o);
 
-  app.addHook('onRequest', async (req, reply) => {
+  app.addHook('onRequest', async (req) => {
     const route = `${req.method} ${req.routeOptions.url ?? req.url.split('?')[0]}`;
     ctx.stats.calls++;
     ctx.stats.byEndpoint[route] = (ctx.stats.byEndpoint[route] ?? 0) + 1;
-    await o.faults.apply(req, reply);
   });
+  installFaults(app, o.faults, { errorBody: (status) => [{ ...FAULT_ERRORS[status], fields: [] }] });
 
   authRoutes(app, ctx);
   sobjectRoutes(app, ctx);

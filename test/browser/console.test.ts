@@ -73,7 +73,7 @@ describe.skipIf(!enabled)('the admin console in Chromium', () => {
     await Promise.all([svc.runNow('sf'), svc.runNow('d365')]);
     // Dataverse's service protection answers some calls with 429 + Retry-After: the overview shows the throttling.
     const d365 = svc.service.connections.find((c) => c.name === 'd365')!.sandbox as DynamicsSandbox;
-    d365.faults.configure({ errorRate: 0.5, statuses: [429], retryAfterSeconds: 1, seed: 4 });
+    d365.faults.configure({ rate429: 0.5, retryAfterSeconds: 1, seed: 4 });
     for (let i = 0; i < 5 && !d365.faults.injected()['429']; i++) await svc.runNow('d365');
     d365.faults.reset();
     throttled = d365.faults.injected()['429'] ?? 0;

@@ -138,7 +138,7 @@ describe('dynamics 365 connector', () => {
   });
 
   it('a 429 is honoured: the call waits for Retry-After and then succeeds', async () => {
-    sb.faults.configure({ errorRate: 1, statuses: [429], retryAfterSeconds: 1, seed: 1 });
+    sb.faults.configure({ rate429: 1, retryAfterSeconds: 1, seed: 1 });
     const t0 = Date.now();
     setTimeout(() => sb.faults.reset(), 300);
     const rows = await c.read([ids[7]!], ['name']);

@@ -1,8 +1,7 @@
 /** The environment schema (issue 16): every variable the service reads, parsed at boot with clear errors. */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseEnv } from '../../../src/runtime/index.js';
-import { faultsFromEnv } from '../../../sandboxes/shared/index.js';
+import { ConfigError, faultSettingsFromEnv, parseEnv } from '../../../src/runtime/index.js';
 
 describe('parseEnv', () => {
   it('refuses a log level it does not know, naming the variable and the allowed values', () => {
@@ -34,10 +33,10 @@ describe('parseEnv', () => {
 
 describe('sandbox fault settings from the environment', () => {
   it('are parsed against the fault schema, not cast', () => {
-    expect(faultsFromEnv('SF_SANDBOX_FAULTS', '{"errorRate":0.5}')).toMatchObject({ errorRate: 0.5 });
-    expect(() => faultsFromEnv('SF_SANDBOX_FAULTS', '{"errorRate":2}')).toThrow(/SF_SANDBOX_FAULTS: errorRate/);
-    expect(() => faultsFromEnv('D365_SANDBOX_FAULTS', 'nope')).toThrow(/D365_SANDBOX_FAULTS must be a JSON object/);
-    expect(faultsFromEnv('SF_SANDBOX_FAULTS', undefined)).toEqual({});
+    expect(faultSettingsFromEnv('SF_SANDBOX_FAULTS', '{"errorRate":0.5}')).toMatchObject({ errorRate: 0.5 });
+    expect(() => faultSettingsFromEnv('SF_SANDBOX_FAULTS', '{"errorRate":2}')).toThrow(/SF_SANDBOX_FAULTS: errorRate/);
+    expect(() => faultSettingsFromEnv('D365_SANDBOX_FAULTS', 'nope')).toThrow(/D365_SANDBOX_FAULTS must be a JSON object/);
+    expect(faultSettingsFromEnv('SF_SANDBOX_FAULTS', undefined)).toEqual({});
   });
 });
 

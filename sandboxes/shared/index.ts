@@ -1,2 +1,0 @@
-/** What both sandboxes share: fault injection. */
-export * from './faults.js';
