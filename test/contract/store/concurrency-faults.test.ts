@@ -84,6 +84,19 @@ describe('fault injection (off by default, deterministic with a seed)', () => {
     expect(a).toContain(200);
   });
 
+  it('shows over the admin API what each partner request got (admin requests are neither faulted nor logged)', async () => {
+    t.store.faults.configure({ rate503: 0.3, dropRate: 0.3, seed: 3 });
+    const seen = await statuses(20);
+    t.store.faults.reset();
+    const log = await t.admin.get('/_admin/faults/arrivals');
+    expect(log.status).toBe(200);
+    const outcome = (s: number | string) => (s === 'dropped' ? 'reset' : s === 200 ? 'pass' : String(s));
+    expect(log.body.value.slice(-20).map((a: { outcome: string }) => a.outcome)).toEqual(seen.map(outcome));
+    expect(log.body.value.at(-1)).toMatchObject({ method: 'GET', route: '/v1.0/engagements/referrals', at: expect.any(Number) });
+    expect(seen).toContain('dropped');
+    expect(log.body.injected.reset).toBeGreaterThanOrEqual(seen.filter((s) => s === 'dropped').length);
+  });
+
   it('latency and stall (held, then dropped) — set over the admin API too', async () => {
     const put = await t.admin.req('PUT', '/_admin/faults', { latencyMs: 120 });
     expect(put.status).toBe(200);
