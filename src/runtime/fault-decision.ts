@@ -26,6 +26,8 @@ export const faultSettingsSchema = z
     stallMs: z.number().int().min(0).default(30_000),
     /** Added before every faultable request, answered or not (a slow server that does answer: latency, not a stall). */
     latencyMs: z.number().int().min(0).default(0),
+    /** When above `latencyMs`: each request's latency is drawn uniformly in [latencyMs, latencyMaxMs] (answers vary). */
+    latencyMaxMs: z.number().int().min(0).optional(),
     seed: z.number().int().default(1),
     /** Path prefixes never faulted nor delayed (e.g. a token endpoint, so a test can still sign in). */
     exempt: z.array(z.string().min(1)).default([]),
@@ -51,20 +53,36 @@ export interface FaultRequest {
   path: string;
 }
 
-/** The generator's state for a seed. */
-export const faultState = (seed: number): number => seed >>> 0;
+/**
+ * The generators' state: one stream for the fault rolls, one for latencies, so setting a latency range does not
+ * shift which requests the faults hit.
+ */
+export interface FaultState {
+  roll: number;
+  latency: number;
+}
+
+export const faultState = (seed: number): FaultState => ({ roll: seed >>> 0, latency: (seed ^ 0x5bd1e995) >>> 0 });
 
 const PASS: FaultDecision = { kind: 'pass', latencyMs: 0 };
-const active = (s: FaultSettings) => s.latencyMs > 0 || s.rate429 + s.rate503 + s.errorRate + s.dropRate + s.stallRate > 0;
+const active = (s: FaultSettings) => s.latencyMs > 0 || (s.latencyMaxMs ?? 0) > 0 || s.rate429 + s.rate503 + s.errorRate + s.dropRate + s.stallRate > 0;
+
+function drawLatency(s: FaultSettings, state: number): { latencyMs: number; state: number } {
+  if (s.latencyMaxMs === undefined || s.latencyMaxMs <= s.latencyMs) return { latencyMs: s.latencyMs, state };
+  const r = mulberry32(state);
+  return { latencyMs: s.latencyMs + Math.round(r.value * (s.latencyMaxMs - s.latencyMs)), state: r.state };
+}
 
 /**
- * The next request's fate and the generator's next state. One draw per faultable request (none when faults are
+ * The next request's fate and the generators' next state. One roll per faultable request (none when faults are
  * off or the path is exempt), laid out on bands in a fixed order: reset, stall, 429, 503, 500, pass.
  */
-export function nextFault(settings: FaultSettings, state: number, request: FaultRequest): { decision: FaultDecision; state: number } {
+export function nextFault(settings: FaultSettings, state: FaultState, request: FaultRequest): { decision: FaultDecision; state: FaultState } {
   if (!active(settings) || settings.exempt.some((p) => request.path.startsWith(p))) return { decision: PASS, state };
-  const { value, state: after } = mulberry32(state);
-  const { latencyMs, retryAfterSeconds } = settings;
+  const roll = mulberry32(state.roll);
+  const { latencyMs, state: latency } = drawLatency(settings, state.latency);
+  const after = { roll: roll.state, latency };
+  const { retryAfterSeconds } = settings;
   const bands: [number, FaultDecision][] = [
     [settings.dropRate, { kind: 'reset', latencyMs }],
     [settings.stallRate, { kind: 'stall', latencyMs, stallMs: settings.stallMs }],
@@ -75,7 +93,7 @@ export function nextFault(settings: FaultSettings, state: number, request: Fault
   let edge = 0;
   for (const [share, decision] of bands) {
     edge += share;
-    if (value < edge) return { decision, state: after };
+    if (roll.value < edge) return { decision, state: after };
   }
   return { decision: { kind: 'pass', latencyMs }, state: after };
 }

@@ -70,9 +70,21 @@ describe('nextFault', () => {
 
   it('leaves exempt paths and switched-off faults alone without drawing', () => {
     const settings = faultSettingsSchema.parse({ rate429: 1, exempt: ['/services/oauth2'] });
-    expect(nextFault(settings, 42, { method: 'POST', path: '/services/oauth2/token' })).toEqual({ decision: { kind: 'pass', latencyMs: 0 }, state: 42 });
-    expect(nextFault(faultSettingsSchema.parse({}), 42, GET)).toEqual({ decision: { kind: 'pass', latencyMs: 0 }, state: 42 });
-    expect(nextFault(settings, 42, GET).state).not.toBe(42);
+    const state = faultState(42);
+    expect(nextFault(settings, state, { method: 'POST', path: '/services/oauth2/token' })).toEqual({ decision: { kind: 'pass', latencyMs: 0 }, state });
+    expect(nextFault(faultSettingsSchema.parse({}), state, GET)).toEqual({ decision: { kind: 'pass', latencyMs: 0 }, state });
+    expect(nextFault(settings, state, GET).state).not.toEqual(state);
+  });
+
+  it('draws a latency range from its own stream: within the range, and the same faults as without it', () => {
+    fc.assert(
+      fc.property(rates, fc.integer(), fc.nat(200), fc.nat(200), (r, seed, min, extra) => {
+        const ranged = draws({ ...r, seed, latencyMs: min, latencyMaxMs: min + extra }, 50);
+        expect(ranged.every((d) => d.latencyMs >= min && d.latencyMs <= min + extra)).toBe(true);
+        expect(ranged.map(faultOutcome)).toEqual(draws({ ...r, seed, latencyMs: min }, 50).map(faultOutcome));
+      }),
+    );
+    expect(new Set(draws({ latencyMs: 10, latencyMaxMs: 90 }, 50).map((d) => d.latencyMs)).size).toBeGreaterThan(10);
   });
 
   it('refuses rates above 1 or adding up to more than 1', () => {
