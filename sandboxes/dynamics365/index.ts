@@ -6,7 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
-import { createFaultInjector, type FaultInjector, type FaultInput, faultSettingsFromEnv, installFaults, type Logger, processEnv, silentLogger } from '../../src/runtime/index.js';
+import { createFaultInjector, type FaultInjector, type FaultInput, installFaults, type Logger, processEnv, silentLogger } from '../../src/runtime/index.js';
 import { runBatch } from './batch.js';
 import { sandboxCerts } from './certs.js';
 import { Dataverse, DataverseError, type Row } from './dataverse.js';
@@ -76,7 +76,7 @@ export async function startDynamicsSandbox(opts: DynamicsSandboxOptions = {}): P
   const limits = { requestsPer5Min: opts.limits?.requestsPer5Min ?? 6000, concurrent: opts.limits?.concurrent ?? 52 };
   const window: number[] = [];
   let inFlight = 0;
-  const faults = createFaultInjector(opts.faults ?? faultSettingsFromEnv('D365_SANDBOX_FAULTS', env.D365_SANDBOX_FAULTS));
+  const faults = createFaultInjector(opts.faults ?? env.D365_SANDBOX_FAULTS ?? {});
 
   const app = Fastify({ logger: false, https: { key: certs.keyPem, cert: certs.certPem }, bodyLimit: 32 * 1024 * 1024 });
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_r, body, done) => done(null, Object.fromEntries(new URLSearchParams(String(body)))));

@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { generate } from 'selfsigned';
-import { createFaultInjector, type FaultInjector, type FaultInput, faultSettingsFromEnv, type Logger, processEnv, silentLogger } from '../../src/runtime/index.js';
+import { createFaultInjector, type FaultInjector, type FaultInput, type Logger, processEnv, silentLogger } from '../../src/runtime/index.js';
 import { Org, randomToken, type Row } from './org.js';
 import { buildServer } from './server.js';
 import { seedOrg, startActivity } from './seed.js';
@@ -84,7 +84,7 @@ export async function startSalesforceSandbox(opts: SandboxOptions = {}): Promise
   };
   const keys = await keyPair(opts.certDir ?? join('.cosell', 'sandbox-certs', 'salesforce'));
   let base = '';
-  const faults = createFaultInjector(opts.faults ?? faultSettingsFromEnv('SF_SANDBOX_FAULTS', env.SF_SANDBOX_FAULTS));
+  const faults = createFaultInjector(opts.faults ?? env.SF_SANDBOX_FAULTS ?? {});
   const { app, sessions, stats } = buildServer({
     org,
     credentials: creds,

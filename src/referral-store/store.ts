@@ -10,7 +10,6 @@ import {
   createFaultInjector,
   type FaultInjector,
   type FaultInput,
-  faultSettingsFromEnv,
   faultSettingsSchema,
   type Logger,
   preparePrivateFile,
@@ -176,7 +175,7 @@ export async function startReferralStore(input: ReferralStoreOptions): Promise<R
     () => clock.now().toISOString(),
     (id) => `${origin}/webhooks/v1/registration/validationEvents/${encodeURIComponent(id)}`,
   );
-  const faults = createFaultInjector({ ...faultSettingsFromEnv('COSELL_STORE_FAULTS', env.COSELL_STORE_FAULTS), ...(opts.faults ?? {}) });
+  const faults = createFaultInjector({ ...env.COSELL_STORE_FAULTS, ...opts.faults });
   let base = '';
   const tick = async () => {
     repo.refreshStatistics();

@@ -6,11 +6,21 @@
  */
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
+import { faultSettingsSchema } from './fault-decision.js';
 import type { Env } from './secrets.js';
 
 const text = z.string().min(1);
-/** Fault settings (JSON): the text is kept, its fields parsed by the fault injector that owns their schema. */
-const faultsJson = text;
+/** Fault settings (JSON), parsed against the fault injector's schema: a bad field stops the boot, named. */
+const faultsJson = text
+  .transform((value, ctx) => {
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      ctx.addIssue({ code: 'custom', message: 'must be a JSON object, e.g. {"rate429":0.1,"seed":7}' });
+      return z.NEVER;
+    }
+  })
+  .pipe(faultSettingsSchema);
 
 const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'ALL_PROXY', 'all_proxy'] as const;
 
@@ -47,7 +57,8 @@ export function parseEnv(vars: Env): Environment {
   const known = Object.fromEntries(Object.keys(envSchema.shape).flatMap((k) => (vars[k] ? [[k, vars[k]]] : [])));
   const parsed = envSchema.safeParse(known);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `${String(i.path[0])}: ${i.message}`);
+    // The variable, then the field inside it where the value is JSON (`SF_SANDBOX_FAULTS: errorRate: …`).
+    const problems = parsed.error.issues.map((i) => [...i.path.map(String), i.message].join(': '));
     throw new ConfigError(`environment: ${problems.join('; ')}`, 'env');
   }
   return { ...parsed.data, proxied: PROXY_VARIABLES.some((v) => vars[v]), vars };
@@ -59,18 +70,4 @@ export function parseEnv(vars: Env): Environment {
  */
 export function processEnv(): Environment {
   return parseEnv(process.env);
-}
-
-/** A JSON setting in a variable (fault settings), parsed against its owner's schema: an error names the variable. */
-export function parseJsonSetting<S extends z.ZodType>(variable: string, value: string | undefined, schema: S, example: string): z.infer<S> | undefined {
-  if (!value) return undefined;
-  let json: unknown;
-  try {
-    json = JSON.parse(value);
-  } catch {
-    throw new Error(`${variable} must be a JSON object, e.g. ${example}`);
-  }
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) throw new Error(`${variable}: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ')}`);
-  return parsed.data;
 }

@@ -5,7 +5,6 @@
  * Used by the referral store and both CRM sandboxes through one fastify adapter (fault-hook.ts).
  */
 import { z } from 'zod';
-import { parseJsonSetting } from './env.js';
 import { mulberry32 } from './random.js';
 
 const rate = z.number().min(0).max(1).default(0);
@@ -101,8 +100,3 @@ export function nextFault(settings: FaultSettings, state: FaultState, request: F
 /** A decision as one word, for tallies and the arrival log: `pass`, `429`, `503`, `500`, `reset` or `stall`. */
 export type FaultOutcome = 'pass' | `${FaultStatus}` | 'reset' | 'stall';
 export const faultOutcome = (d: FaultDecision): FaultOutcome => (d.kind === 'status' ? `${d.status}` : d.kind);
-
-/** Fault settings from an environment variable (JSON), checked against the schema: an error names the variable. */
-export function faultSettingsFromEnv(variable: string, value: string | undefined): FaultInput {
-  return parseJsonSetting(variable, value, faultSettingsSchema, '{"rate429":0.1,"seed":7}') ?? {};
-}

@@ -1,7 +1,7 @@
 /** The environment schema (issue 16): every variable the service reads, parsed at boot with clear errors. */
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, faultSettingsFromEnv, parseEnv } from '../../../src/runtime/index.js';
+import { ConfigError, parseEnv } from '../../../src/runtime/index.js';
 
 describe('parseEnv', () => {
   it('refuses a log level it does not know, naming the variable and the allowed values', () => {
@@ -31,12 +31,14 @@ describe('parseEnv', () => {
   });
 });
 
-describe('sandbox fault settings from the environment', () => {
-  it('are parsed against the fault schema, not cast', () => {
-    expect(faultSettingsFromEnv('SF_SANDBOX_FAULTS', '{"errorRate":0.5}')).toMatchObject({ errorRate: 0.5 });
-    expect(() => faultSettingsFromEnv('SF_SANDBOX_FAULTS', '{"errorRate":2}')).toThrow(/SF_SANDBOX_FAULTS: errorRate/);
-    expect(() => faultSettingsFromEnv('D365_SANDBOX_FAULTS', 'nope')).toThrow(/D365_SANDBOX_FAULTS must be a JSON object/);
-    expect(faultSettingsFromEnv('SF_SANDBOX_FAULTS', undefined)).toEqual({});
+describe('fault settings from the environment', () => {
+  it('are parsed against the fault schema at boot, not cast: a bad field is named with its variable', () => {
+    expect(parseEnv({ SF_SANDBOX_FAULTS: '{"errorRate":0.5}' }).SF_SANDBOX_FAULTS).toMatchObject({ errorRate: 0.5, rate429: 0, seed: 1 });
+    expect(parseEnv({ COSELL_STORE_FAULTS: '{"rate503":0.5}' }).COSELL_STORE_FAULTS).toMatchObject({ rate503: 0.5 });
+    expect(() => parseEnv({ SF_SANDBOX_FAULTS: '{"errorRate":2}' })).toThrow(/SF_SANDBOX_FAULTS: errorRate/);
+    expect(() => parseEnv({ COSELL_STORE_FAULTS: '{"rate42":0.1}' })).toThrow(/COSELL_STORE_FAULTS: .*rate42/);
+    expect(() => parseEnv({ D365_SANDBOX_FAULTS: 'nope' })).toThrow(/D365_SANDBOX_FAULTS: must be a JSON object/);
+    expect(parseEnv({}).SF_SANDBOX_FAULTS).toBeUndefined();
   });
 });
 

@@ -2,17 +2,7 @@
 import fc from 'fast-check';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
-import {
-  createFaultInjector,
-  type FaultDecision,
-  type FaultInput,
-  faultOutcome,
-  faultSettingsFromEnv,
-  faultSettingsSchema,
-  faultState,
-  installFaults,
-  nextFault,
-} from '../../../src/runtime/index.js';
+import { createFaultInjector, type FaultDecision, type FaultInput, faultOutcome, faultSettingsSchema, faultState, installFaults, nextFault } from '../../../src/runtime/index.js';
 
 const GET = { method: 'GET', path: '/things' };
 
@@ -92,12 +82,6 @@ describe('nextFault', () => {
     expect(faultSettingsSchema.safeParse({ errorRate: 1.5 }).success).toBe(false);
     expect(faultSettingsSchema.safeParse({ rate429: 0.5, dropRate: 0.5 }).success).toBe(true);
     expect(faultSettingsSchema.safeParse({ rate42: 0.1 }).success).toBe(false);
-  });
-
-  it('reads settings from an environment variable, naming the variable in an error', () => {
-    expect(faultSettingsFromEnv('COSELL_STORE_FAULTS', '{"rate503":0.5}')).toMatchObject({ rate503: 0.5 });
-    expect(() => faultSettingsFromEnv('COSELL_STORE_FAULTS', '{"rate503":2}')).toThrow(/COSELL_STORE_FAULTS: rate503/);
-    expect(() => faultSettingsFromEnv('COSELL_STORE_FAULTS', 'nope')).toThrow(/COSELL_STORE_FAULTS must be a JSON object/);
   });
 });
 
