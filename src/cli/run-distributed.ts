@@ -1,0 +1,114 @@
+/**
+ * A distributed-mode process (runtime.mode: distributed, state.kind: postgres), by the roles it plays:
+ * `work` syncs connections from the BullMQ queue, `schedule` keeps one job scheduler per connection from its cron
+ * and queues a first cycle of each. Every role serves the HTTP surface (probes, metrics, admin API, console), where
+ * "sync now" and webhooks queue jobs instead of running them and `POST /api/v1/connections` stores and schedules a
+ * connection. `worker` works, `scheduler` schedules, `console` only serves, `start --mode distributed` does all.
+ * Connections are the config file's plus those stored in PostgreSQL. When `signal` aborts: the server stops
+ * accepting, the page in progress is finished and checkpointed, leases are released.
+ */
+import { startSyncWorker, openSyncQueue, type SyncQueue, type SyncWorker, type WorkerConnection } from '../jobs/index.js';
+import { ConfigError, readOptionalSecret, type ConnectionConfig, type LoadedConfig, type Logger } from '../runtime/index.js';
+import type { StoredConnections } from '../server/index.js';
+import { connectionConfigs, databaseUrl, openPostgresState, type PostgresState } from '../state/index.js';
+import { subscribeWebhooks } from './run-service.js';
+import { openService, type Service } from './service.js';
+import { createSurface } from './surface.js';
+
+export interface Roles {
+  schedule: boolean;
+  work: boolean;
+}
+
+export function redisUrl(config: LoadedConfig): string {
+  // A Redis URL may carry a password: read it like a secret (NAME or NAME_FILE).
+  const url = readOptionalSecret(config.runtime.redisUrlEnv);
+  if (!url) throw new ConfigError(`distributed mode: set ${config.runtime.redisUrlEnv} to the Redis URL (redis://host:6379)`, config.file);
+  return url;
+}
+
+export async function openDistributedState(config: LoadedConfig): Promise<PostgresState> {
+  if (config.state.kind !== 'postgres') {
+    throw new ConfigError('distributed mode: workers share their state, so state.kind must be postgres (state: { kind: postgres, urlEnv: COSELL_DATABASE_URL })', config.file);
+  }
+  return openPostgresState({ url: databaseUrl(config), schema: config.state.schema, max: config.state.poolSize });
+}
+
+/** The config file's connections and the stored ones (a stored one never shadows the file's). */
+async function allConnections(config: LoadedConfig, state: PostgresState): Promise<ConnectionConfig[]> {
+  const inFile = new Set(config.connections.map((c) => c.name));
+  return [...config.connections, ...(await connectionConfigs(state.db).list()).filter((c) => !inFile.has(c.name))];
+}
+
+/** Stored connections as the admin API changes them: stored, then scheduled (or unscheduled) at once. */
+export function scheduledConnections(config: LoadedConfig, state: PostgresState, queue: SyncQueue): StoredConnections {
+  const store = connectionConfigs(state.db);
+  const reschedule = async () => queue.schedule((await allConnections(config, state)).filter((c) => c.enabled));
+  return {
+    list: () => store.list(),
+    async put(c) {
+      const r = await store.put(c);
+      await reschedule();
+      if (c.enabled) await queue.syncNow(c.name);
+      return r;
+    },
+    async remove(name) {
+      const removed = await store.remove(name);
+      if (removed) await reschedule();
+      return removed;
+    },
+  };
+}
+
+/** The state shared by a process's services: closed once, by the process, not by each service. */
+const unclosed = (state: PostgresState): PostgresState => ({ ...state, close: async () => undefined });
+
+const running = (roles: Roles) => (roles.schedule ? 'scheduler running' : roles.work ? 'worker running' : 'console running');
+
+/** Runs the roles until `signal` aborts, then stops gracefully. */
+export async function runDistributed(config: LoadedConfig, log: Logger, roles: Roles, signal: AbortSignal): Promise<void> {
+  const state = await openDistributedState(config);
+  const redis = redisUrl(config);
+  const queue = openSyncQueue(redis, config.runtime.prefix);
+  const services: Service[] = [];
+  let worker: SyncWorker | null = null;
+  try {
+    const service = await openService({ ...config, connections: await allConnections(config, state) }, log, { state: unclosed(state) });
+    services.push(service);
+    const surface = config.server.enabled ? createSurface(service, config, log, { connectionConfigs: scheduledConnections(config, state, queue) }) : null;
+    if (roles.work) {
+      // A connection stored after this process started is opened on its first job.
+      const resolve = async (name: string): Promise<WorkerConnection | undefined> => {
+        const c = (await connectionConfigs(state.db).list()).find((x) => x.name === name);
+        if (!c) return undefined;
+        const s = await openService({ ...config, connections: [c] }, log, { state: unclosed(state) });
+        services.push(s);
+        return s.connections[0];
+      };
+      worker = startSyncWorker({
+        connections: service.connections,
+        resolve,
+        state,
+        redisUrl: redis,
+        runtime: config.runtime,
+        log,
+        ...(surface ? { observe: surface.runFinished } : {}),
+      });
+      await worker.ready();
+    }
+    if (roles.schedule) {
+      await queue.schedule(service.connections);
+      for (const c of service.connections) await queue.syncNow(c.name);
+    }
+    const http = surface ? await surface.listen(async (name) => void (await queue.syncNow(name))) : null;
+    if (http && config.server.webhooks.enabled && config.server.webhooks.subscribeEmbeddedStore) await subscribeWebhooks(service, `${http.url}/webhooks/partner-center`, log);
+    log.info(running(roles), { connections: service.connections.map((c) => `${c.name} (${c.schedule})`), http: http?.url ?? 'off' });
+    if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    await http?.close();
+  } finally {
+    await worker?.close();
+    await queue.close();
+    for (const s of services) await s.close();
+    await state.close();
+  }
+}
