@@ -1,9 +1,10 @@
 /**
- * Distributed mode end to end through the real commands: `cosell-sync scheduler` and two `cosell-sync worker`
- * processes on PostgreSQL and Redis, a Salesforce sandbox and the referral store as the remote APIs. The file's
- * connection syncs; a second partner added through `POST /api/v1/connections` (its own referral credentials, by
- * environment variable name) is scheduled and synced by a worker that started before it existed; SIGTERM stops
- * every process with exit 0 and no lease left behind.
+ * Distributed mode end to end through the real commands, the roles of deploy/docker-compose.yaml:
+ * `cosell-sync scheduler`, two `cosell-sync worker` and `cosell-sync console` processes on PostgreSQL and Redis, a
+ * Salesforce sandbox and the referral store as the remote APIs. The file's connection syncs; a second partner
+ * added through the console's `POST /api/v1/connections` (its own referral credentials, by environment variable
+ * name) is scheduled and synced by a worker that started before it existed; SIGTERM stops every process with exit
+ * 0 and no lease left behind.
  */
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -40,11 +41,16 @@ describe.skipIf(!up)('distributed mode through the CLI', () => {
     );
   const synced = (name: string) => async () => (await stack.state.linkCounts(name)).ok === RECORDS;
 
-  it('the scheduler and two workers sync the file connection and one added through the API, then stop cleanly', async () => {
+  it('the scheduler and two workers sync the file connection and one added through the console, then stop cleanly', async () => {
     const config = writeDistributedConfig(stack, { connections: 1, runtime: { mode: 'distributed' } });
     const scheduler = run(config, 'scheduler');
     const workers = [run(config, 'worker'), run(config, 'worker')];
-    const url = await waitFor('the scheduler to listen', () => surfaceUrl(scheduler), 120_000, scheduler.output);
+    const consoleRole = run(config, 'console');
+    await waitFor('the scheduler to listen', () => surfaceUrl(scheduler), 120_000, scheduler.output);
+    const url = await waitFor('the console to listen', () => surfaceUrl(consoleRole), 120_000, consoleRole.output);
+    expect(consoleRole.output()).toMatch(/"console running"/);
+    const page = await fetch(`${url}/`);
+    expect([page.status, page.headers.get('content-type')]).toEqual([200, 'text/html; charset=utf-8']);
     await until('conn0 synced', synced('conn0'));
 
     const res = await fetch(`${url}/api/v1/connections`, {
@@ -66,8 +72,10 @@ describe.skipIf(!up)('distributed mode through the CLI', () => {
     await stack.drained(60_000);
 
     for (const r of await stack.verify()) expect([r.name, r.referrals, r.duplicates, r.missingWriteBack]).toEqual([r.name, RECORDS, [], []]);
-    for (const p of [scheduler, ...workers]) p.child.kill('SIGTERM');
-    expect(await Promise.all([scheduler, ...workers].map((p) => p.exited))).toEqual([0, 0, 0]);
+    for (const p of [scheduler, consoleRole, ...workers]) p.child.kill('SIGTERM');
+    expect(await Promise.all([scheduler, consoleRole, ...workers].map((p) => p.exited))).toEqual([0, 0, 0, 0]);
+    // The console only serves: the cycles ran on the workers.
+    expect(consoleRole.output()).not.toMatch(/"sync job started"/);
     expect((await stack.state.db.query('SELECT * FROM leases')).rows).toEqual([]);
   }, 300_000);
 });
