@@ -8,7 +8,7 @@
  * accepting, the page in progress is finished and checkpointed, leases are released.
  */
 import { startSyncWorker, openSyncQueue, type SyncQueue, type SyncWorker, type WorkerConnection } from '../jobs/index.js';
-import { ConfigError, readOptionalSecret, type ConnectionConfig, type LoadedConfig, type Logger } from '../runtime/index.js';
+import { ConfigError, describeError, readOptionalSecret, type ConnectionConfig, type LoadedConfig, type Logger } from '../runtime/index.js';
 import type { StoredConnections } from '../server/index.js';
 import { connectionConfigs, databaseUrl, openPostgresState, type PostgresState } from '../state/index.js';
 import { subscribeWebhooks } from './run-service.js';
@@ -72,19 +72,32 @@ export async function runDistributed(config: LoadedConfig, log: Logger, roles: R
   const queue = openSyncQueue(redis, config.runtime.prefix);
   const services: Service[] = [];
   let worker: SyncWorker | null = null;
+  let learning: ReturnType<typeof setInterval> | undefined;
   try {
     const service = await openService({ ...config, connections: await allConnections(config, state) }, log, { state: unclosed(state) });
     services.push(service);
-    const surface = config.server.enabled ? createSurface(service, config, log, { connectionConfigs: scheduledConnections(config, state, queue) }) : null;
+    const scheduled = scheduledConnections(config, state, queue);
+    const put = async (c: ConnectionConfig) => {
+      const r = await scheduled.put(c);
+      await learn();
+      return r;
+    };
+    const surface = config.server.enabled ? createSurface(service, config, log, { connectionConfigs: { ...scheduled, put } }) : null;
+    // Connections stored after this process started: opened once, then synced (worker) and served (surface).
+    let learnt = Promise.resolve();
+    const learn = () =>
+      (learnt = learnt.then(async () => {
+        for (const c of await connectionConfigs(state.db).list()) {
+          if (!c.enabled || service.connections.some((x) => x.name === c.name)) continue;
+          const s = await openService({ ...config, connections: [c] }, log, { state: unclosed(state) });
+          services.push(s);
+          service.connections.push(...s.connections);
+          for (const sc of s.connections) surface?.track(sc);
+          log.info('stored connection opened', { connection: c.name });
+        }
+      }));
     if (roles.work) {
-      // A connection stored after this process started is opened on its first job.
-      const resolve = async (name: string): Promise<WorkerConnection | undefined> => {
-        const c = (await connectionConfigs(state.db).list()).find((x) => x.name === name);
-        if (!c) return undefined;
-        const s = await openService({ ...config, connections: [c] }, log, { state: unclosed(state) });
-        services.push(s);
-        return s.connections[0];
-      };
+      const resolve = async (name: string): Promise<WorkerConnection | undefined> => (await learn(), service.connections.find((c) => c.name === name));
       worker = startSyncWorker({
         connections: service.connections,
         resolve,
@@ -102,10 +115,12 @@ export async function runDistributed(config: LoadedConfig, log: Logger, roles: R
     }
     const http = surface ? await surface.listen(async (name) => void (await queue.syncNow(name))) : null;
     if (http && config.server.webhooks.enabled && config.server.webhooks.subscribeEmbeddedStore) await subscribeWebhooks(service, `${http.url}/webhooks/partner-center`, log);
+    if (surface) learning = setInterval(() => void learn().catch((err: unknown) => log.warn('stored connections not read', { error: describeError(err) })), config.runtime.connectionsRefreshSeconds * 1000);
     log.info(running(roles), { connections: service.connections.map((c) => `${c.name} (${c.schedule})`), http: http?.url ?? 'off' });
     if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
     await http?.close();
   } finally {
+    clearInterval(learning);
     await worker?.close();
     await queue.close();
     for (const s of services) await s.close();

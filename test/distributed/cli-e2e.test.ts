@@ -3,8 +3,9 @@
  * `cosell-sync scheduler`, two `cosell-sync worker` and `cosell-sync console` processes on PostgreSQL and Redis, a
  * Salesforce sandbox and the referral store as the remote APIs. The file's connection syncs; a second partner
  * added through the console's `POST /api/v1/connections` (its own referral credentials, by environment variable
- * name) is scheduled and synced by a worker that started before it existed; SIGTERM stops every process with exit
- * 0 and no lease left behind.
+ * name) is served by the console at once and by the scheduler once it reads PostgreSQL again, and is scheduled
+ * and synced by a worker that started before it existed; SIGTERM stops every process with exit 0 and no lease
+ * left behind.
  */
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -42,11 +43,11 @@ describe.skipIf(!up)('distributed mode through the CLI', () => {
   const synced = (name: string) => async () => (await stack.state.linkCounts(name)).ok === RECORDS;
 
   it('the scheduler and two workers sync the file connection and one added through the console, then stop cleanly', async () => {
-    const config = writeDistributedConfig(stack, { connections: 1, runtime: { mode: 'distributed' } });
+    const config = writeDistributedConfig(stack, { connections: 1, runtime: { mode: 'distributed', connectionsRefreshSeconds: 1 } });
     const scheduler = run(config, 'scheduler');
     const workers = [run(config, 'worker'), run(config, 'worker')];
     const consoleRole = run(config, 'console');
-    await waitFor('the scheduler to listen', () => surfaceUrl(scheduler), 120_000, scheduler.output);
+    const schedulerUrl = await waitFor('the scheduler to listen', () => surfaceUrl(scheduler), 120_000, scheduler.output);
     const url = await waitFor('the console to listen', () => surfaceUrl(consoleRole), 120_000, consoleRole.output);
     expect(consoleRole.output()).toMatch(/"console running"/);
     const page = await fetch(`${url}/`);
@@ -65,6 +66,13 @@ describe.skipIf(!up)('distributed mode through the CLI', () => {
       }),
     });
     expect([res.status, await res.json()]).toEqual([200, { name: 'conn1', created: true }]);
+    // The console serves the connection it stored at once; the scheduler learns it from PostgreSQL.
+    const listed = async (base: string) =>
+      ((await (await fetch(`${base}/api/v1/connections`, { headers: { Authorization: `Bearer ${ADMIN_TOKEN}` } })).json()) as { items: { connection: string }[] }).items.map(
+        (c) => c.connection,
+      );
+    expect(await listed(url)).toEqual(['conn0', 'conn1']);
+    await waitFor('the scheduler to serve conn1', async () => ((await listed(schedulerUrl)).includes('conn1') ? true : undefined), 30_000, scheduler.output);
     await until('conn1 synced by a worker that started before it existed', synced('conn1'));
     await stack.drained(60_000);
     // A second cycle of each settles the write-backs of records the first one created.
