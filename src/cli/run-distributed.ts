@@ -115,7 +115,8 @@ export async function runDistributed(config: LoadedConfig, log: Logger, roles: R
     }
     const http = surface ? await surface.listen(async (name) => void (await queue.syncNow(name))) : null;
     if (http && config.server.webhooks.enabled && config.server.webhooks.subscribeEmbeddedStore) await subscribeWebhooks(service, `${http.url}/webhooks/partner-center`, log);
-    if (surface) learning = setInterval(() => void learn().catch((err: unknown) => log.warn('stored connections not read', { error: describeError(err) })), config.runtime.connectionsRefreshSeconds * 1000);
+    const relearn = () => void learn().catch((err: unknown) => log.warn('stored connections not read', { error: describeError(err) }));
+    if (surface) learning = setInterval(relearn, config.runtime.connectionsRefreshSeconds * 1000);
     log.info(running(roles), { connections: service.connections.map((c) => `${c.name} (${c.schedule})`), http: http?.url ?? 'off' });
     if (!signal.aborted) await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
     await http?.close();
