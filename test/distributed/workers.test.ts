@@ -19,7 +19,7 @@ const ISSUE_SCALE = process.env.COSELL_DIST_SCALE === 'issue';
 const CONNECTIONS = ISSUE_SCALE ? 30 : 6;
 const RECORDS = ISSUE_SCALE ? 2000 : 800;
 /** Waits and timeouts grow with the work (the issue's scale is 12.5 times the default's). */
-const SLOW = ISSUE_SCALE ? 8 : 1;
+const SLOW = (CONNECTIONS * RECORDS) / (6 * 800);
 
 /** Commits of one connection in commit order must never go back to an older token: no two holders at once. */
 function interleaved(commits: { connection: string; token: number }[]): string[] {
