@@ -84,18 +84,23 @@ export async function runDistributed(config: LoadedConfig, log: Logger, roles: R
     };
     const surface = config.server.enabled ? createSurface(service, config, log, { connectionConfigs: { ...scheduled, put } }) : null;
     // Connections stored after this process started: opened once, then synced (worker) and served (surface).
-    let learnt = Promise.resolve();
-    const learn = () =>
-      (learnt = learnt.then(async () => {
-        for (const c of await connectionConfigs(state.db).list()) {
-          if (!c.enabled || service.connections.some((x) => x.name === c.name)) continue;
+    // One pass at a time (a job and the timer may ask together); a connection that fails to open spoils no other.
+    const learnPass = async () => {
+      for (const c of await connectionConfigs(state.db).list()) {
+        if (!c.enabled || service.connections.some((x) => x.name === c.name)) continue;
+        try {
           const s = await openService({ ...config, connections: [c] }, log, { state: unclosed(state) });
           services.push(s);
           service.connections.push(...s.connections);
           for (const sc of s.connections) surface?.track(sc);
           log.info('stored connection opened', { connection: c.name });
+        } catch (err) {
+          log.warn('stored connection not opened', { connection: c.name, error: describeError(err) });
         }
-      }));
+      }
+    };
+    let learnt = Promise.resolve();
+    const learn = () => (learnt = learnt.then(learnPass, learnPass));
     if (roles.work) {
       const resolve = async (name: string): Promise<WorkerConnection | undefined> => (await learn(), service.connections.find((c) => c.name === name));
       worker = startSyncWorker({
