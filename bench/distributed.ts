@@ -7,8 +7,11 @@
  *   I  the distributed overhead of one idle cycle: a no-op cycle queued, leased, fenced and released, vs the
  *      same no-op called directly; PostgreSQL statements it costs.
  *   T  throughput, 1 vs 2 worker processes: --connections × --records initial syncs from Salesforce sandboxes to
- *      the store (both in this process) until the queue drains.
+ *      the store until the queue drains; each count in a fresh process of its own (bench/dist-throughput.ts) that
+ *      hosts the servers and spawns the workers. With the wall time, the CPU each side used: on 2 cores, servers
+ *      and workers share them, so T is bounded by the CPU the servers need per record, not by the workers.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +19,6 @@ import { openSyncQueue } from '../src/jobs/index.js';
 import { startSyncWorker } from '../src/jobs/index.js';
 import { silentLogger } from '../src/runtime/index.js';
 import { emptyCounts, openPostgresState, openSqliteState, type SyncState } from '../src/state/index.js';
-import { startDistStack } from '../test/helpers/distributed-stack.js';
 import { databaseUrl, dropSchema, redisUrl, tearDown, uniqueName } from '../test/helpers/services.js';
 import { link } from '../test/helpers/state-fixtures.js';
 
@@ -95,22 +97,42 @@ async function measureIdle() {
   }
 }
 
+interface ThroughputRun {
+  workers: number;
+  seconds: number;
+  serversCpu: number;
+  workerCpu: number[];
+  linked: number;
+  issues: string[];
+}
+
 async function measureThroughput(connections: number, records: number) {
-  const seconds: number[] = [];
-  for (const workers of [1, 2]) {
-    const stack = await startDistStack({ connections, records });
-    try {
-      await Promise.all(Array.from({ length: workers }, () => stack.startWorker({ DW_CONCURRENCY: '2', DW_PAGE_SIZE: '200' })));
-      const t = performance.now();
-      for (const c of stack.connections) await stack.queue.syncNow(c.name);
-      await stack.drained(600_000);
-      seconds.push((performance.now() - t) / 1000);
-    } finally {
-      await stack.close();
-    }
-  }
+  const run = (workers: number) =>
+    JSON.parse(
+      execFileSync(process.execPath, ['--import', 'tsx', 'bench/dist-throughput.ts', String(workers), String(connections), String(records)], {
+        encoding: 'utf8',
+        maxBuffer: 64 << 20,
+      })
+        .trim()
+        .split('\n')
+        .at(-1)!,
+    ) as ThroughputRun;
+  const runs = [run(1), run(2)];
   const total = connections * records;
-  return `| T | throughput, 2 vs 1 worker processes (${connections} × ${records} records) | ${(seconds[0]! / seconds[1]!).toFixed(2)} | ≥ 1.6 | ${(total / seconds[0]!).toFixed(0)} vs ${(total / seconds[1]!).toFixed(0)} rec/s (1 vs 2 workers) |`;
+  for (const r of runs) if (r.linked !== total) process.stderr.write(`T: ${r.workers} worker(s) linked ${r.linked} of ${total} records; issues: ${r.issues.join('; ')}\n`);
+  const [one, two] = runs as [ThroughputRun, ThroughputRun];
+  // Records synced per second (a record left as an issue, said above, is not counted).
+  const rate = (r: ThroughputRun) => r.linked / r.seconds;
+  // CPU ms per record on each side, and what 2 cores allow with them: the servers are one event loop (≤ 1 core),
+  // each worker ≤ 1 core, all of them together ≤ 2 cores. On a shared machine the wall times swing with the other
+  // load; the CPU per record hardly does, so the ceiling is the figure that says whether 1.6 is reachable here.
+  const perRecord = (r: ThroughputRun) => ({ servers: (r.serversCpu * 1000) / r.linked, workers: (r.workerCpu.reduce((a, b) => a + b, 0) * 1000) / r.linked });
+  const ceiling = (r: ThroughputRun) => {
+    const c = perRecord(r);
+    return Math.min(r.workers / c.workers, 1 / c.servers, 2 / (c.servers + c.workers)) * 1000;
+  };
+  const cpu = (r: ThroughputRun) => `servers ${perRecord(r).servers.toFixed(2)} + workers ${perRecord(r).workers.toFixed(2)} ms`;
+  return `| T | throughput, 2 vs 1 worker processes (${connections} × ${records} records) | ${(rate(two) / rate(one)).toFixed(2)} | ≥ 1.6 | ${rate(one).toFixed(0)} vs ${rate(two).toFixed(0)} rec/s (1 vs 2 workers); CPU per record: ${cpu(one)} vs ${cpu(two)}; on 2 cores of their own that allows ${ceiling(one).toFixed(0)} vs ${ceiling(two).toFixed(0)} rec/s, T ≤ ${(ceiling(two) / ceiling(one)).toFixed(2)} |`;
 }
 
 const rows = [await measureState(), await measureIdle(), await measureThroughput(arg('connections', 6), arg('records', 500))];

@@ -74,7 +74,7 @@ export async function runService(config: LoadedConfig, log: Logger, opts: RunSer
   }
 }
 
-async function subscribeWebhooks(service: Service, callbackUrl: string, log: Logger): Promise<void> {
+export async function subscribeWebhooks(service: Service, callbackUrl: string, log: Logger): Promise<void> {
   for (const c of service.connections) {
     if (!c.subscribeWebhooks) continue;
     try {

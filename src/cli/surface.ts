@@ -6,15 +6,28 @@
 import { lagSeconds } from '../admin/index.js';
 import { resolveFromConfig, observeLanes, type LoadedConfig, type Logger } from '../runtime/index.js';
 import { createHealth, createMetrics, startHttpServer, type HttpServer } from '../server/index.js';
-import type { SurfaceContext } from '../server/index.js';
+import type { SurfaceConnection, SurfaceContext } from '../server/index.js';
 import type { RunCounts } from '../state/index.js';
 import { syncReferralNow } from '../sync/index.js';
-import type { Service } from './service.js';
+import type { Service, ServiceConnection } from './service.js';
 
 export interface Surface {
   runFinished(connection: string, result: 'ok' | 'failed' | 'interrupted', seconds: number, counts: RunCounts | null, error?: unknown): void;
   listen(runNow: (connection: string) => Promise<void>, nextRun?: (connection: string) => Date | null): Promise<HttpServer>;
+  /** Serve a connection opened after start (distributed mode: stored in PostgreSQL since); once per name. */
+  track(c: ServiceConnection): void;
 }
+
+const surfaceConnection = (c: ServiceConnection): SurfaceConnection => ({
+  name: c.name,
+  kind: c.kind,
+  crm: c.crm,
+  referrals: c.referrals,
+  mappingFile: c.mappingFile,
+  mapping: () => c.mappingSource(),
+  reloadMapping: (m) => c.reloadMapping(m),
+  dryRun: ({ full }) => c.runCycle({ dryRun: true, full }),
+});
 
 export function createSurface(service: Service, config: LoadedConfig, log: Logger, extra: Pick<SurfaceContext, 'connectionConfigs'> = {}): Surface {
   const { state } = service;
@@ -36,22 +49,19 @@ export function createSurface(service: Service, config: LoadedConfig, log: Logge
     },
     retryAfter: (api, seconds) => metrics.retryAfter(api, seconds),
   });
+  // The routes read this array on every request, so a connection tracked later is served at once.
+  const connections: SurfaceConnection[] = [];
+  const track = (c: ServiceConnection) => {
+    if (!connections.some((x) => x.name === c.name)) connections.push(surfaceConnection(c));
+  };
   return {
+    track,
     runFinished(connection, result, seconds, counts, error) {
       metrics.observeRun(connection, result, seconds, counts);
       health.runFinished(connection, error);
     },
     listen(runNow, nextRun) {
-      const connections = service.connections.map((c) => ({
-        name: c.name,
-        kind: c.kind,
-        crm: c.crm,
-        referrals: c.referrals,
-        mappingFile: c.mappingFile,
-        mapping: () => c.mappingSource(),
-        reloadMapping: (m: Parameters<typeof c.reloadMapping>[0]) => c.reloadMapping(m),
-        dryRun: ({ full }: { full: boolean }) => c.runCycle({ dryRun: true, full }),
-      }));
+      for (const c of service.connections) track(c);
       return startHttpServer({
         config: config.server,
         resolvePath: (p) => resolveFromConfig(config, p),

@@ -29,6 +29,8 @@ export interface SyncWorkerDeps {
   redisUrl: string;
   runtime: Pick<RuntimeConfig, 'prefix' | 'leaseSeconds' | 'concurrency' | 'sliceSeconds'>;
   log: Logger;
+  /** Each cycle's end, for the HTTP surface's run metrics and readiness (as `start` reports its runs). */
+  observe?: (connection: string, result: 'ok' | 'failed' | 'interrupted', seconds: number, counts: CycleResult['counts'] | null, error?: unknown) => void;
   /** How long a job waits before asking again for a lease another worker holds. */
   busyRetryMs?: number;
 }
@@ -81,14 +83,18 @@ export function startSyncWorker(deps: SyncWorkerDeps): SyncWorker {
     const slice = setTimeout(() => ((yielded = true), controller.abort()), deps.runtime.sliceSeconds * 1000);
     const jlog = log.child({ connection, job: job.id, token: fence.token });
     jlog.info('sync job started', { attempt: job.attemptsMade + 1, name: job.name });
+    const started = performance.now();
+    const seconds = () => (performance.now() - started) / 1000;
     try {
       const r = await conn.runCycle({ signal: controller.signal, ...(full ? { full } : {}), state: withSyncLog(state.fenced(fence)) });
       // Its slice is up: the rest of the backlog queues behind the other connections (the cursor is committed).
       const requeue = r.interrupted && yielded && !closing;
       if (requeue) await requeueQueue.syncNow(connection);
+      deps.observe?.(connection, r.interrupted ? 'interrupted' : 'ok', seconds(), r.counts);
       jlog.info('sync job finished', { interrupted: r.interrupted, yielded: requeue, created: r.counts.created, updated: r.counts.updated, writtenBack: r.counts.writtenBack });
       return { connection, result: requeue ? 'yielded' : r.interrupted ? 'interrupted' : 'ok', created: r.counts.created, updated: r.counts.updated };
     } catch (err) {
+      deps.observe?.(connection, err instanceof FencedError ? 'interrupted' : 'failed', seconds(), null, err);
       if (err instanceof FencedError) {
         // Another worker holds the connection now: its cycle does the work; retrying here would only race it.
         jlog.warn('sync job fenced off', { error: err.message });

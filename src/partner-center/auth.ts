@@ -3,6 +3,7 @@
  * production uses a service account's refresh token (rotated tokens written back atomically, mode 0600); a
  * device-code sign-in stores the first one; the password grant is legacy. The embedded store takes an API key.
  */
+import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { PublicClientApplication, type AuthenticationResult, type Configuration } from '@azure/msal-node';
@@ -11,6 +12,12 @@ import { AuthError, PRIVATE_FILE_MODE, privateDir, processEnv, registerSecret, r
 export interface TokenProvider {
   /** Who the token is for, named in errors (never a secret). */
   readonly account: string;
+  /**
+   * Whose rate limit the calls count against (never a secret): Partner Center throttles per partner tenant, the
+   * store per organization (its API key). One referrals lane per API and tenant, so one partner's 429 never
+   * pauses another's calls.
+   */
+  readonly tenant?: string;
   /** A bearer token; `force` skips any cache (after a 401). Null = send no Authorization header. */
   token(force: boolean): Promise<string | null>;
 }
@@ -19,7 +26,8 @@ export const PARTNER_CENTER_SCOPE = 'https://api.partner.microsoft.com/.default'
 
 export function apiKeyProvider(key: string, account = 'referral store API key'): TokenProvider {
   registerSecret(key);
-  return { account, token: async () => key };
+  // A digest names the key's organization without revealing the key.
+  return { account, tenant: `key-${createHash('sha256').update(key).digest('hex').slice(0, 12)}`, token: async () => key };
 }
 
 export const noAuthProvider: TokenProvider = { account: 'anonymous', token: async () => null };
@@ -57,10 +65,11 @@ function app(s: MsalSettings): PublicClientApplication {
 }
 
 /** Caches the access token until shortly before it expires. */
-function cached(account: string, acquire: (force: boolean) => Promise<AuthenticationResult>): TokenProvider {
+function cached(account: string, tenant: string, acquire: (force: boolean) => Promise<AuthenticationResult>): TokenProvider {
   let current: { token: string; expires: number } | null = null;
   return {
     account,
+    tenant,
     async token(force) {
       if (!force && current && current.expires - Date.now() > 60_000) return current.token;
       let result: AuthenticationResult;
@@ -87,7 +96,7 @@ export function refreshTokenProvider(s: MsalSettings & { refreshTokenFile?: stri
     throw new AuthError(`no refresh token for ${s.account}: run \`cosell-sync auth partner-center\` once to sign in`, s.account);
   }
   registerSecret(refreshToken);
-  return cached(s.account, async () => {
+  return cached(s.account, s.tenantId, async () => {
     const result = await pca.acquireTokenByRefreshToken({ refreshToken: refreshToken!, scopes: [s.scope], forceCache: false });
     if (!result) throw new Error('no token returned');
     const rotated = refreshTokenFromCache(pca.getTokenCache().serialize());
@@ -105,7 +114,7 @@ export function passwordProvider(s: MsalSettings & { username: string; password:
   s.log.warn('the password grant is deprecated for Partner Center (MFA is enforced); use refresh-token', { account: s.username });
   const pca = app(s);
   registerSecret(s.password);
-  return cached(s.username, async () => {
+  return cached(s.username, s.tenantId, async () => {
     const result = await pca.acquireTokenByUsernamePassword({ username: s.username, password: s.password, scopes: [s.scope] });
     if (!result) throw new Error('no token returned');
     return result;

@@ -97,13 +97,17 @@ export interface ReferralsClient {
 
 const DEFAULT_LINK = 'https://partner.microsoft.com/dashboard/v2/referrals/leads/{id}';
 
-/** Lanes are per base URL, shared by every client talking to it (one budget per remote API). */
+/**
+ * Lanes are per base URL and tenant, shared by every client of that tenant (the API's budget is the tenant's):
+ * in distributed mode the lane's name keys its Retry-After and interval cap in Redis across workers.
+ */
 const lanes = new Map<string, Lane>();
-function laneFor(baseUrl: string, rate: RateConfig, log: Logger): Lane {
-  let lane = lanes.get(baseUrl);
+function laneFor(baseUrl: string, tenant: string | undefined, rate: RateConfig, log: Logger): Lane {
+  const name = `referrals ${new URL(baseUrl).host}${tenant ? ` ${tenant}` : ''}`;
+  let lane = lanes.get(`${baseUrl} ${name}`);
   if (!lane) {
-    lane = createLane({ name: `referrals ${new URL(baseUrl).host}`, ...rate, log });
-    lanes.set(baseUrl, lane);
+    lane = createLane({ name, ...rate, log });
+    lanes.set(`${baseUrl} ${name}`, lane);
   }
   return lane;
 }
@@ -119,7 +123,7 @@ function parseReferral(data: unknown, label: string): Referral {
 export function createReferralsClient(opts: ReferralsClientOptions): ReferralsClient {
   const log = opts.log ?? silentLogger;
   const base = opts.baseUrl.replace(/\/+$/, '');
-  const lane = laneFor(base, opts.rate, log);
+  const lane = laneFor(base, opts.auth.tenant, opts.rate, log);
   const incremental = opts.incremental ?? { mode: 'auto', overlapSeconds: 300 };
   const top = opts.pageSize ?? 100;
   let callCount = 0;

@@ -278,6 +278,11 @@ export const runtimeSchema = z.strictObject({
    * queued again behind the others, so one partner's backlog never holds a worker while others wait.
    */
   sliceSeconds: z.number().min(0.1).max(3600).default(60),
+  /**
+   * How often a process looks for connections stored in PostgreSQL by another (a console's admin API, the CLI) to
+   * serve them; its own admin API's additions are served at once, and a worker opens one on its first job anyway.
+   */
+  connectionsRefreshSeconds: z.number().min(0.5).max(3600).default(30),
 });
 export type RuntimeConfig = z.infer<typeof runtimeSchema>;
 

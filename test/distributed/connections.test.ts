@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { scheduledConnections } from '../../src/cli/commands/distributed.js';
+import { scheduledConnections } from '../../src/cli/run-distributed.js';
 import { openSyncQueue, type SyncQueue } from '../../src/jobs/index.js';
 import { loadConfig, serverSchema, silentLogger } from '../../src/runtime/index.js';
 import { createHealth, createMetrics, startHttpServer, type HttpServer } from '../../src/server/index.js';

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { openSyncQueue } from '../../jobs/index.js';
 import { connectionSchema, loadYamlFile } from '../../runtime/index.js';
 import { cliContext, table } from '../context.js';
-import { openDistributedState, redisUrl, scheduledConnections } from './distributed.js';
+import { openDistributedState, redisUrl, scheduledConnections } from '../run-distributed.js';
 
 export function registerConnections(program: Command): void {
   const group = program.command('connections').description('connections stored in PostgreSQL (distributed mode)');
