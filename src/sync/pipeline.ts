@@ -1,0 +1,129 @@
+/**
+ * The page pipeline: every page, whichever phase it comes from, runs plan → referral calls → fold → CRM writes →
+ * inbound creates → commit. What happens at the end is the sink's: the commit sink writes and commits (records,
+ * links and the cursor together, so a killed process resumes at the last page); the dry-run sink records what
+ * would happen and writes nothing.
+ */
+import { AuthError, BudgetExhaustedError, describeError } from '../runtime/index.js';
+import type { RunCounts, SyncState } from '../state/index.js';
+import { createInbound, writeBack, type CrmWriteEnv } from './crm-writes.js';
+import { foldOutcomes, workKey, type Cursor, type Settled } from './fold.js';
+import { pendingCreatesOf } from './pending.js';
+import type { ReferralsPort } from './ports.js';
+import type { Action } from './plan.js';
+import { syncRecord, type RecordOutcome, type RecordWork } from './record.js';
+
+export interface Page {
+  phase: 'retries' | 'referrals' | 'crm';
+  works: RecordWork[];
+  /** The cursor this page's commit moves to (none for retries). */
+  cursor: Cursor | null;
+  /** Records read for the page (progress). */
+  read: number;
+  /** What the source counted while reading: records pulled, and those skipped as unchanged. */
+  counts: Partial<Pick<RunCounts, 'pulledCrm' | 'pulledReferrals' | 'unchanged'>>;
+}
+
+export interface PlannedRecord {
+  crmId: string | null;
+  referralId: string | null;
+  actions: Action['type'][];
+  blocked: string[];
+  conflicts: string[];
+  problems: string[];
+}
+
+export interface PageEnv extends CrmWriteEnv {
+  referrals: ReferralsPort;
+  state: SyncState;
+  now: () => Date;
+}
+
+/** Where a page's outcomes end. */
+export interface PageSink {
+  /** Whether records make their referral calls (a dry run only plans). */
+  readonly callsReferrals: boolean;
+  /** What a dry run would have done; empty when the sink writes. */
+  readonly planned: PlannedRecord[];
+  /** Before any create is sent: remember it might happen. */
+  announce(pending: string[], at: Date): Promise<void>;
+  deliver(page: Page, settled: Settled[], pending: string[], at: Date): Promise<void>;
+}
+
+export async function runPage(env: PageEnv, sink: PageSink, page: Page): Promise<void> {
+  const at = env.now();
+  const pending = pendingCreatesOf(page.works);
+  await sink.announce(pending, at);
+  const settled = await settleAll(env, sink, page.works);
+  for (const s of settled) {
+    if ('failure' in s) env.log.warn('record failed', { connection: env.connection, record: s.failure.key, error: s.failure.message });
+  }
+  await sink.deliver(page, settled, pending, at);
+}
+
+/** Failures that make the rest of the cycle pointless: stop and report, don't mark every record. */
+function isFatal(err: unknown): boolean {
+  return err instanceof AuthError || err instanceof BudgetExhaustedError;
+}
+
+/** Plan every record and make its referral calls, all at once (the rate lane paces them). */
+function settleAll(env: PageEnv, sink: PageSink, works: RecordWork[]): Promise<Settled[]> {
+  const ctx = { mapping: env.mapping, referrals: env.referrals, dryRun: !sink.callsReferrals };
+  return Promise.all(
+    works.map(async (work): Promise<Settled> => {
+      try {
+        return { work, outcome: await syncRecord(ctx, work) };
+      } catch (error) {
+        if (isFatal(error)) throw error;
+        return { work, failure: { key: workKey(work), message: describeError(error) } };
+      }
+    }),
+  );
+}
+
+/** Writes the CRM and commits each page. */
+export function commitSink(env: PageEnv): PageSink {
+  return {
+    callsReferrals: true,
+    planned: [],
+    async announce(pending, at) {
+      if (pending.length) await env.state.checkpoint(env.connection, { pending: { add: pending.map((key) => ({ key, createdAt: at.toISOString() })) } });
+    },
+    async deliver(page, settled, pending, at) {
+      const folded = foldOutcomes({ connection: env.connection, at, mapping: env.mapping, cursor: page.cursor, pending, settled });
+      env.tally.add(folded.counts);
+      for (const key of folded.issues) env.tally.issue(key);
+      for (const key of folded.conflicts) env.tally.conflict(key);
+      await writeBack(env, folded);
+      await createInbound(env, folded, at);
+      await env.state.checkpoint(env.connection, folded.checkpoint);
+    },
+  };
+}
+
+/** Plans only: records what each record would do; no call that writes, no commit. */
+export function dryRunSink(env: Pick<PageEnv, 'tally'>): PageSink {
+  const planned: PlannedRecord[] = [];
+  return {
+    callsReferrals: false,
+    planned,
+    async announce() {},
+    async deliver(_page, settled) {
+      for (const s of settled) {
+        if ('outcome' in s) planned.push(plannedOf(s.outcome));
+        else env.tally.issue(s.failure.key);
+      }
+    },
+  };
+}
+
+function plannedOf(o: RecordOutcome): PlannedRecord {
+  return {
+    crmId: o.crmId,
+    referralId: o.referralId,
+    actions: o.planned.map((a) => a.type),
+    blocked: o.blocked.map((b) => `${b.reason} (${b.keys.join(', ')})`),
+    conflicts: o.conflicts.map((c) => c.key),
+    problems: o.problems.map((p) => `${p.path}: ${p.message}`),
+  };
+}
