@@ -2,19 +2,14 @@
  * A page's CRM writes, after its referral calls: the batched write-back, then the inbound creates (healing any
  * whose create was interrupted). What the CRM answers is folded into the page's checkpoint before it commits.
  */
-import type { CrmConnector, CrmRecord, WriteResult } from '../../connectors/index.js';
-import type { Logger } from '../runtime/index.js';
+import type { CrmRecord, WriteResult } from '../../connectors/index.js';
 import { recordKey, type Link } from '../state/index.js';
 import { INBOUND_MESSAGE, pickWriteBack, type CreateToSend, type Folded, type UpdateToSend } from './fold.js';
 import { pendingCrmKey } from './pending.js';
-import type { MappingPort } from './ports.js';
+import type { ConnectionPorts } from './ports.js';
 import type { RunTally } from './tally.js';
 
-export interface CrmWriteEnv {
-  connection: string;
-  crm: CrmConnector;
-  mapping: MappingPort;
-  log: Logger;
+export interface CrmWriteEnv extends Pick<ConnectionPorts, 'connection' | 'crm' | 'mapping' | 'log'> {
   tally: RunTally;
   /** CRM fields read with a record (the healing lookup reads the same). */
   readFields: string[];

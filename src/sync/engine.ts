@@ -3,21 +3,14 @@
  * changes, then CRM changes) feed their pages, one at a time, through the page pipeline into a sink — the
  * commit sink for a sync, the dry-run sink for a plan.
  */
-import type { CrmConnector } from '../../connectors/index.js';
-import { describeError, type Logger } from '../runtime/index.js';
-import type { RunCounts, SyncState } from '../state/index.js';
+import { describeError } from '../runtime/index.js';
+import type { RunCounts } from '../state/index.js';
 import { commitSink, dryRunSink, runPage, type Page, type PageEnv, type PageSink, type PlannedRecord } from './pipeline.js';
-import type { MappingPort, ReferralsPort } from './ports.js';
+import type { ConnectionPorts } from './ports.js';
 import { crmChanges, referralChanges, retries, type SourceEnv } from './sources.js';
 import { runTally } from './tally.js';
 
-export interface CycleDeps {
-  connection: string;
-  crm: CrmConnector;
-  referrals: ReferralsPort;
-  mapping: MappingPort;
-  state: SyncState;
-  log: Logger;
+export interface CycleDeps extends ConnectionPorts {
   correlationId: string;
   pageSize?: number;
   now?: () => Date;

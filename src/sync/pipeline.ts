@@ -5,11 +5,11 @@
  * would happen and writes nothing.
  */
 import { AuthError, BudgetExhaustedError, describeError } from '../runtime/index.js';
-import type { RunCounts, SyncState } from '../state/index.js';
+import type { RunCounts } from '../state/index.js';
 import { createInbound, writeBack, type CrmWriteEnv } from './crm-writes.js';
 import { foldOutcomes, workKey, type Cursor, type Settled } from './fold.js';
 import { pendingCreatesOf } from './pending.js';
-import type { ReferralsPort } from './ports.js';
+import type { ConnectionPorts } from './ports.js';
 import type { Action } from './plan.js';
 import { syncRecord, type RecordOutcome, type RecordWork } from './record.js';
 
@@ -33,9 +33,7 @@ export interface PlannedRecord {
   problems: string[];
 }
 
-export interface PageEnv extends CrmWriteEnv {
-  referrals: ReferralsPort;
-  state: SyncState;
+export interface PageEnv extends CrmWriteEnv, ConnectionPorts {
   now: () => Date;
 }
 

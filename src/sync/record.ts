@@ -143,7 +143,7 @@ function crmSideOf(ctx: RecordContext, work: RecordWork, direction: DealDirectio
   return { deal: mapped?.deal ?? work.link?.base ?? (null as never), problems: mapped?.problems ?? [], deleted: work.crmRecord.deleted, defaulted: mapped?.defaulted ?? [] };
 }
 
-function emptyOutcome(crmId: string | null, referralId: string | null): RecordOutcome {
+export function emptyOutcome(crmId: string | null, referralId: string | null): RecordOutcome {
   return {
     crmId,
     referralId,

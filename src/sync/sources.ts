@@ -3,22 +3,15 @@
  * queue, interrupted creates, then records with an open validation issue), referral changes, CRM changes.
  * A source reads only; it is asked for its next page after the last one has committed.
  */
-import type { CrmConnector, CrmRecord } from '../../connectors/index.js';
-import type { Logger } from '../runtime/index.js';
-import { decodeRecordKey, type SyncState } from '../state/index.js';
+import type { CrmRecord } from '../../connectors/index.js';
+import { decodeRecordKey } from '../state/index.js';
 import { pendingReferralKey } from './pending.js';
 import type { Page } from './pipeline.js';
-import type { MappingPort, ReferralsPort, ReferralWithEtag } from './ports.js';
+import type { ConnectionPorts, ReferralWithEtag } from './ports.js';
 import { readAhead } from './read-ahead.js';
 import type { RecordWork } from './record.js';
 
-export interface SourceEnv {
-  connection: string;
-  crm: CrmConnector;
-  referrals: ReferralsPort;
-  mapping: MappingPort;
-  state: SyncState;
-  log: Logger;
+export interface SourceEnv extends ConnectionPorts {
   readFields: string[];
   /** Pending creates at the start of the cycle. */
   pending: ReadonlySet<string>;

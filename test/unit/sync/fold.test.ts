@@ -7,7 +7,7 @@ import type { CrmRecord } from '../../../connectors/index.js';
 import type { ReferralFacts } from '../../../src/domain/index.js';
 import { compileMapping, loadMapping } from '../../../src/mapping/index.js';
 import { foldOutcomes, type Folded, type Settled } from '../../../src/sync/fold.js';
-import type { RecordOutcome, RecordWork } from '../../../src/sync/record.js';
+import { emptyOutcome, type RecordOutcome, type RecordWork } from '../../../src/sync/record.js';
 
 const mapping = compileMapping(loadMapping('mappings/salesforce.yaml'));
 const at = new Date('2026-11-24T10:00:00.000Z');
@@ -57,21 +57,7 @@ const link = {
 };
 
 function outcome(over: Partial<RecordOutcome> = {}): RecordOutcome {
-  return {
-    crmId: '006A',
-    referralId: 'R1',
-    link: null,
-    unlink: false,
-    crmWrite: null,
-    crmCreate: null,
-    blocked: [],
-    conflicts: [],
-    problems: [],
-    status: null,
-    counters: { created: 0, updated: 0, blocked: 0 },
-    planned: [],
-    ...over,
-  };
+  return { ...emptyOutcome('006A', 'R1'), ...over };
 }
 
 const onCrm: RecordWork = { link: null, crmRecord: record, referral: null };
