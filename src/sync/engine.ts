@@ -5,7 +5,8 @@
  */
 import { describeError } from '../runtime/index.js';
 import type { RunCounts } from '../state/index.js';
-import { commitSink, dryRunSink, runPage, type Page, type PageEnv, type PageSink, type PlannedRecord } from './pipeline.js';
+import { runPage, type Page, type PageEnv, type PageSink, type PlannedRecord } from './pipeline.js';
+import { commitSink, dryRunSink } from './sinks.js';
 import type { ConnectionPorts } from './ports.js';
 import { crmChanges, referralChanges, retries, type SourceEnv } from './sources.js';
 import { runTally } from './tally.js';

@@ -1,17 +1,15 @@
 /**
- * The page pipeline: every page, whichever phase it comes from, runs plan → referral calls → fold → CRM writes →
- * inbound creates → commit. What happens at the end is the sink's: the commit sink writes and commits (records,
- * links and the cursor together, so a killed process resumes at the last page); the dry-run sink records what
- * would happen and writes nothing.
+ * The page pipeline: every page, whichever phase it comes from, is planned and makes its referral calls, then
+ * goes to a sink (`sinks.ts`): the commit sink folds, writes the CRM and commits; the dry-run sink only records.
  */
 import { AuthError, BudgetExhaustedError, describeError } from '../runtime/index.js';
 import type { RunCounts } from '../state/index.js';
-import { createInbound, writeBack, type CrmWriteEnv } from './crm-writes.js';
-import { foldOutcomes, workKey, type Cursor, type Settled } from './fold.js';
+import type { CrmWriteEnv } from './crm-writes.js';
+import { workKey, type Cursor, type Settled } from './fold.js';
 import { pendingCreatesOf } from './pending.js';
-import type { ConnectionPorts } from './ports.js';
 import type { Action } from './plan.js';
-import { syncRecord, type RecordOutcome, type RecordWork } from './record.js';
+import type { ConnectionPorts } from './ports.js';
+import { syncRecord, type RecordWork } from './record.js';
 
 export interface Page {
   phase: 'retries' | 'referrals' | 'crm';
@@ -77,51 +75,4 @@ function settleAll(env: PageEnv, sink: PageSink, works: RecordWork[]): Promise<S
       }
     }),
   );
-}
-
-/** Writes the CRM and commits each page. */
-export function commitSink(env: PageEnv): PageSink {
-  return {
-    callsReferrals: true,
-    planned: [],
-    async announce(pending, at) {
-      if (pending.length) await env.state.checkpoint(env.connection, { pending: { add: pending.map((key) => ({ key, createdAt: at.toISOString() })) } });
-    },
-    async deliver(page, settled, pending, at) {
-      const folded = foldOutcomes({ connection: env.connection, at, mapping: env.mapping, cursor: page.cursor, pending, settled });
-      env.tally.add(folded.counts);
-      for (const key of folded.issues) env.tally.issue(key);
-      for (const key of folded.conflicts) env.tally.conflict(key);
-      await writeBack(env, folded);
-      await createInbound(env, folded, at);
-      await env.state.checkpoint(env.connection, folded.checkpoint);
-    },
-  };
-}
-
-/** Plans only: records what each record would do; no call that writes, no commit. */
-export function dryRunSink(env: Pick<PageEnv, 'tally'>): PageSink {
-  const planned: PlannedRecord[] = [];
-  return {
-    callsReferrals: false,
-    planned,
-    async announce() {},
-    async deliver(_page, settled) {
-      for (const s of settled) {
-        if ('outcome' in s) planned.push(plannedOf(s.outcome));
-        else env.tally.issue(s.failure.key);
-      }
-    },
-  };
-}
-
-function plannedOf(o: RecordOutcome): PlannedRecord {
-  return {
-    crmId: o.crmId,
-    referralId: o.referralId,
-    actions: o.planned.map((a) => a.type),
-    blocked: o.blocked.map((b) => `${b.reason} (${b.keys.join(', ')})`),
-    conflicts: o.conflicts.map((c) => c.key),
-    problems: o.problems.map((p) => `${p.path}: ${p.message}`),
-  };
 }
