@@ -228,6 +228,7 @@ describe('sync cycle', () => {
     const linked = await referralFor('006A');
     crm.edit('006A', { Amount: 20000 });
     crm.put('006C', opp({ Name: 'Fabrikam' }));
+    await state.requestRetry('sf', ['crm:006A']);
     const before = { writes: crm.writes.length, runs: (await state.lastRuns('sf')).length, cursor: await state.getCursor('sf', 'crm') };
 
     const dry = await cycle({ dryRun: true });
@@ -244,6 +245,7 @@ describe('sync cycle', () => {
     expect((await state.lastRuns('sf')).length).toBe(before.runs);
     expect(await state.getCursor('sf', 'crm')).toBe(before.cursor);
     expect(await state.pendingCreates('sf')).toEqual([]);
+    expect(await state.takeRetries('sf'), 'the retry queue is left as it was').toEqual(['crm:006A']);
 
     // What it planned is still there for the real run.
     const real = await cycle();
