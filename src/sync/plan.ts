@@ -122,25 +122,57 @@ function planUnlinked(input: PlanInput): Plan {
 export function plan(input: PlanInput): Plan {
   const base = input.base;
   if (!base) return planUnlinked(input);
-
   const refDeal = input.referral?.deal ?? base;
   const terminal = isTerminalStage(refDeal.stage);
+  if (input.crm?.deleted) return planDeleted(input, refDeal, terminal);
 
-  if (input.crm?.deleted) {
-    if (input.onDelete === 'close-lost' && !terminal) {
-      const target: DealFields = { ...refDeal, stage: 'Lost', statusReason: LOST_ON_DELETE };
-      return {
-        actions: [{ type: 'patch-referral', ops: buildPatch(refDeal, target), keys: ['stage', 'statusReason'] }, { type: 'unlink' }],
-        next: target,
-        blocked: [],
-        conflicts: [],
-        problems: [],
-        echo: {},
-      };
-    }
-    return { actions: [{ type: 'unlink' }], next: refDeal, blocked: [], conflicts: [], problems: [], echo: {} };
+  const m = startMerge(input, base, refDeal, terminal);
+  const senderOwned = input.direction === 'Incoming' ? SENDER_OWNED : [];
+  for (const key of DEAL_FIELD_KEYS) mergeField(m, key, senderOwned.includes(key));
+  const keptByCrm = closeReason(m);
+
+  const actions: Action[] = [];
+  const ops = m.toReferral.length ? buildPatch(refDeal, m.desired) : [];
+  if (ops.length) actions.push({ type: 'patch-referral', ops, keys: m.toReferral });
+  if (m.toCrm.length) actions.push({ type: 'write-crm', keys: m.toCrm });
+  return { actions, next: m.next, blocked: m.blocked, conflicts: m.conflicts, problems: m.problems, echo: nextEcho(input, m.crmDeal, m.next, m.toCrm, keptByCrm) };
+}
+
+function planDeleted(input: PlanInput, refDeal: DealFields, terminal: boolean): Plan {
+  if (input.onDelete === 'close-lost' && !terminal) {
+    const target: DealFields = { ...refDeal, stage: 'Lost', statusReason: LOST_ON_DELETE };
+    return {
+      actions: [{ type: 'patch-referral', ops: buildPatch(refDeal, target), keys: ['stage', 'statusReason'] }, { type: 'unlink' }],
+      next: target,
+      blocked: [],
+      conflicts: [],
+      problems: [],
+      echo: {},
+    };
   }
+  return { actions: [{ type: 'unlink' }], next: refDeal, blocked: [], conflicts: [], problems: [], echo: {} };
+}
 
+/** A linked record's three-way merge as it goes: what goes where, what is held and why. */
+interface Merge {
+  policy: PlanInput['policy'];
+  base: DealFields;
+  refDeal: DealFields;
+  /** The CRM side as last read back, and as it is now (fields with a problem held at the read-back). */
+  crmBase: DealFields;
+  crmDeal: DealFields;
+  terminal: boolean;
+  problems: Issue[];
+  /** The base to store once every action succeeded, and what the referral should hold. */
+  next: DealFields;
+  desired: DealFields;
+  toReferral: DealFieldKey[];
+  toCrm: DealFieldKey[];
+  blocked: Blocked[];
+  conflicts: FieldConflict[];
+}
+
+function startMerge(input: PlanInput, base: DealFields, refDeal: DealFields, terminal: boolean): Merge {
   // The CRM side is compared with what it read back last time, so the sync's own writes are no change.
   const crmBase: DealFields = { ...base, ...input.crmEcho };
   // A field with an unusable CRM value is reported and keeps its last agreed value; the other fields flow.
@@ -148,93 +180,96 @@ export function plan(input: PlanInput): Plan {
   // A mapping default standing in for an empty CRM value is not an edit: it never overwrites the other side.
   const held = [...problems, ...(input.crm?.defaulted ?? []).map((path) => ({ path, message: 'default' }))];
   const crmDeal = input.crm ? withoutProblemFields(input.crm.deal, crmBase, held) : crmBase;
-
-  const next: DealFields = cloneDeal(base);
-  const desired: DealFields = cloneDeal(refDeal);
-  const toReferral: DealFieldKey[] = [];
-  const toCrm: DealFieldKey[] = [];
-  const blocked: Blocked[] = [];
-  const conflicts: FieldConflict[] = [];
-
-  const block = (key: DealFieldKey, reason: string) => {
-    const same = blocked.find((b) => b.reason === reason);
-    if (same) same.keys.push(key);
-    else blocked.push({ keys: [key], reason });
+  return {
+    policy: input.policy,
+    base,
+    refDeal,
+    crmBase,
+    crmDeal,
+    terminal,
+    problems,
+    next: cloneDeal(base),
+    desired: cloneDeal(refDeal),
+    toReferral: [],
+    toCrm: [],
+    blocked: [],
+    conflicts: [],
   };
+}
 
-  const sendToReferral = (key: DealFieldKey) => {
-    // A deal needs at least one team member and one solution: an empty list in the CRM means "not recorded
-    // there" (no owner mapped, field blank), never "remove everyone".
-    if ((key === 'team' || key === 'solutions') && crmDeal[key].length === 0) return;
-    if (terminal) {
-      block(key, `the referral is ${STAGE_WORD[refDeal.stage] ?? refDeal.stage}: no edit of any kind after Won, Lost, Declined or Expired`);
-      return;
-    }
-    if (key === 'customer' && !sameValue(crmDeal.customer.country, base.customer.country)) {
-      block(key, 'the customer location (country) cannot change after the referral is created');
-      const rest = { ...crmDeal.customer, country: refDeal.customer.country };
-      if (!sameValue(rest, refDeal.customer)) {
-        desired.customer = rest;
-        next.customer = { ...rest };
-        toReferral.push(key);
-      }
-      return;
-    }
-    if (key === 'visibleToMicrosoft' && base.visibleToMicrosoft && !crmDeal.visibleToMicrosoft) {
-      block(key, 'visibility to Microsoft sellers cannot be revoked once granted');
-      return;
-    }
-    if (key === 'stage') {
-      const why = stageMoveProblem(refDeal.stage, crmDeal.stage);
-      if (why) {
-        block(key, why);
-        return;
-      }
-    }
-    (desired as Record<DealFieldKey, unknown>)[key] = crmDeal[key];
-    (next as Record<DealFieldKey, unknown>)[key] = crmDeal[key];
-    toReferral.push(key);
-  };
-
-  const takeReferral = (key: DealFieldKey) => {
-    (next as Record<DealFieldKey, unknown>)[key] = refDeal[key];
-    toCrm.push(key);
-  };
-
-  const senderOwned = input.direction === 'Incoming' ? SENDER_OWNED : [];
-  for (const key of DEAL_FIELD_KEYS) {
-    const crmChanged = !senderOwned.includes(key) && !sameValue(crmBase[key], crmDeal[key]);
-    const refChanged = !sameValue(base[key], refDeal[key]);
-    if (!crmChanged && !refChanged) continue;
-    if (crmChanged && refChanged && sameValue(crmDeal[key], refDeal[key])) {
-      (next as Record<DealFieldKey, unknown>)[key] = refDeal[key];
-      continue;
-    }
-    if (refChanged && !crmChanged) takeReferral(key);
-    else if (crmChanged && !refChanged) sendToReferral(key);
-    else {
-      // Both sides changed the same field to different values: the field's policy decides.
-      const policy = terminal ? 'partner-center-wins' : input.policy(key);
-      if (policy === 'crm-wins') sendToReferral(key);
-      else if (policy === 'partner-center-wins') takeReferral(key);
-      else conflicts.push({ key, base: base[key], crm: crmDeal[key], referral: refDeal[key] });
-    }
+function mergeField(m: Merge, key: DealFieldKey, senderOwned: boolean): void {
+  const crmChanged = !senderOwned && !sameValue(m.crmBase[key], m.crmDeal[key]);
+  const refChanged = !sameValue(m.base[key], m.refDeal[key]);
+  if (!crmChanged && !refChanged) return;
+  if (crmChanged && refChanged && sameValue(m.crmDeal[key], m.refDeal[key])) {
+    (m.next as Record<DealFieldKey, unknown>)[key] = m.refDeal[key];
+    return;
   }
-
-  // A Lost/declined stage carries its reason in the same patch (a stand-in when the CRM gave none, which the
-  // CRM does not hold: its own empty reason is what it reads back).
-  const keptByCrm: DealFieldKey[] = [];
-  if (toReferral.includes('stage') && (desired.stage === 'Lost' || desired.stage === 'declined')) {
-    desired.statusReason = crmDeal.statusReason ?? refDeal.statusReason ?? `${desired.stage === 'Lost' ? 'Lost' : 'Declined'} in the CRM (no reason given)`;
-    next.statusReason = desired.statusReason;
-    if (crmDeal.statusReason === null) keptByCrm.push('statusReason');
+  if (refChanged && !crmChanged) takeReferral(m, key);
+  else if (crmChanged && !refChanged) sendToReferral(m, key);
+  else {
+    // Both sides changed the same field to different values: the field's policy decides.
+    const policy = m.terminal ? 'partner-center-wins' : m.policy(key);
+    if (policy === 'crm-wins') sendToReferral(m, key);
+    else if (policy === 'partner-center-wins') takeReferral(m, key);
+    else m.conflicts.push({ key, base: m.base[key], crm: m.crmDeal[key], referral: m.refDeal[key] });
   }
+}
 
-  const actions: Action[] = [];
-  const ops = toReferral.length ? buildPatch(refDeal, desired) : [];
-  if (ops.length) actions.push({ type: 'patch-referral', ops, keys: toReferral });
-  if (toCrm.length) actions.push({ type: 'write-crm', keys: toCrm });
-  return { actions, next, blocked, conflicts, problems, echo: nextEcho(input, crmDeal, next, toCrm, keptByCrm) };
+function block(m: Merge, key: DealFieldKey, reason: string): void {
+  const same = m.blocked.find((b) => b.reason === reason);
+  if (same) same.keys.push(key);
+  else m.blocked.push({ keys: [key], reason });
+}
+
+function takeReferral(m: Merge, key: DealFieldKey): void {
+  (m.next as Record<DealFieldKey, unknown>)[key] = m.refDeal[key];
+  m.toCrm.push(key);
+}
+
+function sendToReferral(m: Merge, key: DealFieldKey): void {
+  const { crmDeal, refDeal } = m;
+  // A deal needs at least one team member and one solution: an empty list in the CRM means "not recorded
+  // there" (no owner mapped, field blank), never "remove everyone".
+  if ((key === 'team' || key === 'solutions') && crmDeal[key].length === 0) return;
+  if (m.terminal) {
+    block(m, key, `the referral is ${STAGE_WORD[refDeal.stage] ?? refDeal.stage}: no edit of any kind after Won, Lost, Declined or Expired`);
+    return;
+  }
+  if (key === 'customer' && !sameValue(crmDeal.customer.country, m.base.customer.country)) {
+    block(m, key, 'the customer location (country) cannot change after the referral is created');
+    const rest = { ...crmDeal.customer, country: refDeal.customer.country };
+    if (!sameValue(rest, refDeal.customer)) {
+      m.desired.customer = rest;
+      m.next.customer = { ...rest };
+      m.toReferral.push(key);
+    }
+    return;
+  }
+  if (key === 'visibleToMicrosoft' && m.base.visibleToMicrosoft && !crmDeal.visibleToMicrosoft) {
+    block(m, key, 'visibility to Microsoft sellers cannot be revoked once granted');
+    return;
+  }
+  const why = key === 'stage' ? stageMoveProblem(refDeal.stage, crmDeal.stage) : null;
+  if (why) {
+    block(m, key, why);
+    return;
+  }
+  (m.desired as Record<DealFieldKey, unknown>)[key] = crmDeal[key];
+  (m.next as Record<DealFieldKey, unknown>)[key] = crmDeal[key];
+  m.toReferral.push(key);
+}
+
+/**
+ * A Lost/declined stage carries its reason in the same patch (a stand-in when the CRM gave none, which the
+ * CRM does not hold: its own empty reason is what it reads back). Returns the keys the CRM keeps as it has them.
+ */
+function closeReason(m: Merge): DealFieldKey[] {
+  const { desired, crmDeal } = m;
+  if (!m.toReferral.includes('stage') || (desired.stage !== 'Lost' && desired.stage !== 'declined')) return [];
+  desired.statusReason = crmDeal.statusReason ?? m.refDeal.statusReason ?? `${desired.stage === 'Lost' ? 'Lost' : 'Declined'} in the CRM (no reason given)`;
+  m.next.statusReason = desired.statusReason;
+  return crmDeal.statusReason === null ? ['statusReason'] : [];
 }
 
 /** The deal field a problem is about (`team[0].email` → team); null when it names none. */

@@ -4,6 +4,8 @@
  */
 import type { CrmConnector, CrmRecord } from '../../connectors/index.js';
 import type { DealFieldKey, DealFields, Issue, PatchOp, Referral, ReferralCreate, ReferralFacts } from '../domain/index.js';
+import type { Logger } from '../runtime/index.js';
+import type { SyncState } from '../state/index.js';
 import type { FieldPolicy } from './plan.js';
 
 export interface MappingPort {
@@ -53,6 +55,16 @@ export interface ReferralsPort {
   /** Link shown to a rep for a referral id. */
   linkFor(id: string): string | null;
   calls(): number;
+}
+
+/** One connection's collaborators, as a cycle and each of its parts get them. */
+export interface ConnectionPorts {
+  connection: string;
+  crm: CrmConnector;
+  referrals: ReferralsPort;
+  mapping: MappingPort;
+  state: SyncState;
+  log: Logger;
 }
 
 export type { CrmConnector, CrmRecord };

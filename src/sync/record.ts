@@ -20,7 +20,7 @@ import {
 } from '../domain/index.js';
 import { ConflictError, NotFoundError, StagesIncompleteError, TerminalStateError, ValidationError } from '../runtime/index.js';
 import type { Link } from '../state/index.js';
-import { plan, problemKey, SENDER_OWNED, type Blocked, type FieldConflict, type Plan } from './plan.js';
+import { plan, problemKey, SENDER_OWNED, type Blocked, type FieldConflict, type Plan, type PlanInput } from './plan.js';
 import type { MappingPort, ReferralsPort, ReferralWithEtag } from './ports.js';
 import type { StatusMark } from './status-line.js';
 
@@ -133,18 +133,20 @@ function senderOwnedIgnored<T extends { deal: DealFields; problems: Issue[] }>(m
   return { ...m, problems: m.problems.filter((p) => !owned.includes(p.path.split('.')[0]!)) };
 }
 
-export async function syncRecord(ctx: RecordContext, work: RecordWork): Promise<RecordOutcome> {
-  const crmId = work.link?.crmId ?? work.crmRecord?.id ?? null;
-  const direction = work.link?.direction ?? work.referral?.referral.direction ?? 'Outgoing';
-  const mapped = work.crmRecord && !work.crmRecord.deleted ? senderOwnedIgnored(ctx.mapping.toDeal(work.crmRecord), direction) : null;
-  const crmSide = work.crmRecord
-    ? { deal: mapped?.deal ?? work.link?.base ?? (null as never), problems: mapped?.problems ?? [], deleted: work.crmRecord.deleted, defaulted: mapped?.defaulted ?? [] }
-    : null;
-  let referral = work.referral;
+type CrmSide = PlanInput['crm'];
+type DealDirection = NonNullable<PlanInput['direction']>;
 
-  const outcome: RecordOutcome = {
+/** The CRM record as the plan sees it: mapped to deal fields, sender-owned gaps ignored on an inbound referral. */
+function crmSideOf(ctx: RecordContext, work: RecordWork, direction: DealDirection): CrmSide {
+  if (!work.crmRecord) return null;
+  const mapped = !work.crmRecord.deleted ? senderOwnedIgnored(ctx.mapping.toDeal(work.crmRecord), direction) : null;
+  return { deal: mapped?.deal ?? work.link?.base ?? (null as never), problems: mapped?.problems ?? [], deleted: work.crmRecord.deleted, defaulted: mapped?.defaulted ?? [] };
+}
+
+export function emptyOutcome(crmId: string | null, referralId: string | null): RecordOutcome {
+  return {
     crmId,
-    referralId: work.link?.referralId ?? referral?.referral.id ?? null,
+    referralId,
     link: null,
     unlink: false,
     crmWrite: null,
@@ -156,26 +158,17 @@ export async function syncRecord(ctx: RecordContext, work: RecordWork): Promise<
     counters: { created: 0, updated: 0, blocked: 0 },
     planned: [],
   };
+}
+
+export async function syncRecord(ctx: RecordContext, work: RecordWork): Promise<RecordOutcome> {
+  const crmId = work.link?.crmId ?? work.crmRecord?.id ?? null;
+  const direction: DealDirection = work.link?.direction ?? work.referral?.referral.direction ?? 'Outgoing';
+  const crmSide = crmSideOf(ctx, work, direction);
+  let referral = work.referral;
+  const outcome = emptyOutcome(crmId, work.link?.referralId ?? referral?.referral.id ?? null);
 
   for (let attempt = 0; ; attempt++) {
-    const known = referral ? referralToDealFields(referral.referral) : (work.link?.referralSnapshot ?? null);
-    const planWith = (invalid: Issue[]) =>
-      plan({
-        base: work.link?.base ?? null,
-        crm: crmSide && invalid.length ? { ...crmSide, problems: [...crmSide.problems, ...invalid] } : crmSide,
-        referral: known ? { deal: known } : null,
-        policy: (k) => ctx.mapping.policy(k),
-        onDelete: ctx.mapping.onDelete,
-        direction,
-        crmEcho: work.link?.crmEcho ?? {},
-        ...(ctx.mapping.readBack ? { readBack: (k: DealFieldKey, v: unknown) => ctx.mapping.readBack!(k, v) } : {}),
-      });
-    let p = planWith([]);
-    // The co-sell rules are checked before any call, so the rep reads the reason instead of a rejected call.
-    const invalid = ruleProblems(ctx, p, crmId);
-    const creating = p.actions.some((a) => a.type === 'create-referral');
-    // A change that would make a linked deal invalid is held (that field only) and reported; the rest flows.
-    if (invalid.length && !creating && crmSide) p = planWith(invalid);
+    const { p, invalid, creating } = planRecord(ctx, work, crmSide, referral, direction, crmId);
     outcome.planned = p.actions;
     outcome.blocked = p.blocked;
     outcome.conflicts = p.conflicts;
@@ -189,20 +182,7 @@ export async function syncRecord(ctx: RecordContext, work: RecordWork): Promise<
     if (ctx.dryRun) return outcome;
 
     try {
-      let result: ReferralWithEtag | null = referral;
-      for (const action of p.actions) {
-        if (action.type === 'create-referral') {
-          result = await createReferral(ctx, crmId!, action.deal, work.createPending === true);
-          outcome.counters.created++;
-        } else if (action.type === 'patch-referral') {
-          // The freshest ETag we hold: the referral just pulled or re-read, else the one stored with the link.
-          result = await patchReferral(ctx, work.link!.referralId, action.ops, referral ? etagOf(referral) : (work.link?.referralEtag ?? null));
-          outcome.counters.updated++;
-        } else if (action.type === 'unlink') {
-          outcome.unlink = true;
-        }
-      }
-      return finish(ctx, work, p, result, outcome);
+      return finish(ctx, work, p, await applyActions(ctx, work, p, referral, outcome), outcome);
     } catch (err) {
       if ((err instanceof ConflictError || err instanceof TerminalStateError) && attempt < MAX_REPLANS && work.link) {
         // Someone changed the referral meanwhile: read it again and plan against what is really there.
@@ -210,20 +190,65 @@ export async function syncRecord(ctx: RecordContext, work: RecordWork): Promise<
         if (!referral) throw new NotFoundError(`referral ${work.link.referralId} no longer exists`);
         continue;
       }
-      if (err instanceof ConflictError) {
-        outcome.problems.push({ path: 'referral', message: `the referral kept changing while syncing (${MAX_REPLANS} re-plans); will retry` });
-      } else if (err instanceof ValidationError) {
-        outcome.problems.push(...(err.problems.length ? err.problems : [{ path: 'referral', message: err.message }]));
-      } else if (err instanceof TerminalStateError || err instanceof NotFoundError) {
-        outcome.problems.push({ path: 'referral', message: err.message });
-      } else {
-        throw err;
-      }
-      outcome.rejected = true;
-      outcome.status = { ok: false, reason: `Partner Center rejected the change: ${issueText(outcome.problems)}` };
-      return outcome;
+      return refused(outcome, err);
     }
   }
+}
+
+/** The record's plan against the referral as known; the co-sell rules are checked before any call, so the rep reads the reason instead of a rejected call. */
+function planRecord(ctx: RecordContext, work: RecordWork, crmSide: CrmSide, referral: ReferralWithEtag | null, direction: DealDirection, crmId: string | null) {
+  const known = referral ? referralToDealFields(referral.referral) : (work.link?.referralSnapshot ?? null);
+  const planWith = (invalid: Issue[]) =>
+    plan({
+      base: work.link?.base ?? null,
+      crm: crmSide && invalid.length ? { ...crmSide, problems: [...crmSide.problems, ...invalid] } : crmSide,
+      referral: known ? { deal: known } : null,
+      policy: (k) => ctx.mapping.policy(k),
+      onDelete: ctx.mapping.onDelete,
+      direction,
+      crmEcho: work.link?.crmEcho ?? {},
+      ...(ctx.mapping.readBack ? { readBack: (k: DealFieldKey, v: unknown) => ctx.mapping.readBack!(k, v) } : {}),
+    });
+  const first = planWith([]);
+  const invalid = ruleProblems(ctx, first, crmId);
+  const creating = first.actions.some((a) => a.type === 'create-referral');
+  // A change that would make a linked deal invalid is held (that field only) and reported; the rest flows.
+  const p = invalid.length && !creating && crmSide ? planWith(invalid) : first;
+  return { p, invalid, creating };
+}
+
+/** The plan's referral calls, in order; the referral as the last call left it. */
+async function applyActions(ctx: RecordContext, work: RecordWork, p: Plan, referral: ReferralWithEtag | null, outcome: RecordOutcome): Promise<ReferralWithEtag | null> {
+  let result: ReferralWithEtag | null = referral;
+  for (const action of p.actions) {
+    if (action.type === 'create-referral') {
+      result = await createReferral(ctx, outcome.crmId!, action.deal, work.createPending === true);
+      outcome.counters.created++;
+    } else if (action.type === 'patch-referral') {
+      // The freshest ETag we hold: the referral just pulled or re-read, else the one stored with the link.
+      result = await patchReferral(ctx, work.link!.referralId, action.ops, referral ? etagOf(referral) : (work.link?.referralEtag ?? null));
+      outcome.counters.updated++;
+    } else if (action.type === 'unlink') {
+      outcome.unlink = true;
+    }
+  }
+  return result;
+}
+
+/** A refusal by the referrals API is the record's problem, told to the rep; anything else is not ours to explain. */
+function refused(outcome: RecordOutcome, err: unknown): RecordOutcome {
+  if (err instanceof ConflictError) {
+    outcome.problems.push({ path: 'referral', message: `the referral kept changing while syncing (${MAX_REPLANS} re-plans); will retry` });
+  } else if (err instanceof ValidationError) {
+    outcome.problems.push(...(err.problems.length ? err.problems : [{ path: 'referral', message: err.message }]));
+  } else if (err instanceof TerminalStateError || err instanceof NotFoundError) {
+    outcome.problems.push({ path: 'referral', message: err.message });
+  } else {
+    throw err;
+  }
+  outcome.rejected = true;
+  outcome.status = { ok: false, reason: `Partner Center rejected the change: ${issueText(outcome.problems)}` };
+  return outcome;
 }
 
 function finish(ctx: RecordContext, work: RecordWork, p: Plan, result: ReferralWithEtag | null, outcome: RecordOutcome): RecordOutcome {

@@ -64,7 +64,7 @@ afterEach(async () => {
   await store.close();
 });
 
-const cycle = (extra: { full?: boolean } = {}) =>
+const cycle = (extra: { full?: boolean; dryRun?: boolean } = {}) =>
   runCycle({ connection: 'sf', crm, referrals: client, mapping, state, log: silentLogger, correlationId: 'c', pageSize: 50, ...extra });
 
 async function referralFor(crmId: string) {
@@ -219,5 +219,37 @@ describe('sync cycle', () => {
     await cycle();
     expect(crm.rows.get('006A')!.fields.Referral_Id__c).toBeTruthy();
     expect(await state.issues('sf')).toEqual([]);
+  });
+
+  it('a dry run plans both sides and writes nothing: no call that writes, no run, no cursor moved, nothing pending', async () => {
+    crm.put('006A', opp());
+    await cycle();
+    await cycle(); // its own write-backs come back
+    const linked = await referralFor('006A');
+    crm.edit('006A', { Amount: 20000 });
+    crm.put('006C', opp({ Name: 'Fabrikam' }));
+    await state.requestRetry('sf', ['crm:006A']);
+    const before = { writes: crm.writes.length, runs: (await state.lastRuns('sf')).length, cursor: await state.getCursor('sf', 'crm') };
+
+    const dry = await cycle({ dryRun: true });
+    expect(dry.planned).toEqual(
+      expect.arrayContaining([
+        { crmId: '006A', referralId: linked.id, actions: ['patch-referral'], blocked: [], conflicts: [], problems: [] },
+        { crmId: '006C', referralId: null, actions: ['create-referral'], blocked: [], conflicts: [], problems: [] },
+      ]),
+    );
+    expect(dry.counts).toMatchObject({ created: 0, updated: 0, writtenBack: 0 });
+    expect(crm.writes.length).toBe(before.writes);
+    expect((await referralFor('006A')).details?.dealValue).toBe(12500);
+    expect(await client.findByExternalReference('006C')).toBeNull();
+    expect((await state.lastRuns('sf')).length).toBe(before.runs);
+    expect(await state.getCursor('sf', 'crm')).toBe(before.cursor);
+    expect(await state.pendingCreates('sf')).toEqual([]);
+    expect(await state.takeRetries('sf'), 'the retry queue is left as it was').toEqual(['crm:006A']);
+
+    // What it planned is still there for the real run.
+    const real = await cycle();
+    expect(real.counts).toMatchObject({ created: 1, updated: 1 });
+    expect(real.planned).toEqual([]);
   });
 });
