@@ -10,7 +10,7 @@ import { processEnv, silentLogger, type Logger } from '../../src/runtime/index.j
 import { createFaults, faultsFromEnv, type FaultInput } from '../shared/index.js';
 import { runBatch } from './batch.js';
 import { sandboxCerts } from './certs.js';
-import { Dataverse, DataverseError, type Row } from './dataverse.js';
+import { type AttrDef, Dataverse, DataverseError, type Row } from './dataverse.js';
 import { seedDataverse, startDataverseActivity } from './seed.js';
 import { createWebApi, errorResponse } from './webapi.js';
 
@@ -25,6 +25,8 @@ export interface DynamicsSandboxOptions {
   /** Delta links older than this (sandbox clock) are refused like Dataverse refuses expired ones. */
   deltaTokenMaxAgeDays?: number;
   certDir?: string;
+  /** false: an org before `setup dynamics365`, without the co-sell columns (default true). */
+  cosellColumns?: boolean;
   /** Service protection: requests per 5 minutes and concurrent requests per client. */
   limits?: { requestsPer5Min?: number; concurrent?: number };
   faults?: FaultInput;
@@ -47,6 +49,8 @@ export interface DynamicsSandbox {
     get(set: string, id: string): Row;
     all(set: string): Row[];
     count(set: string): number;
+    /** The columns of a table (by logical name) as its metadata describes them. */
+    columns(logicalName: string): AttrDef[];
   };
   clock: { now(): Date; advanceDays(n: number): void };
   faults: ReturnType<typeof createFaults>;
@@ -69,7 +73,7 @@ export async function startDynamicsSandbox(opts: DynamicsSandboxOptions = {}): P
   };
   let offsetMs = 0;
   const now = () => new Date(Date.now() + offsetMs);
-  const dv = new Dataverse(now);
+  const dv = new Dataverse(now, undefined, opts.cosellColumns ?? true);
   let origin = '';
   const webapi = createWebApi({ dv, baseUrl: () => origin, now, deltaTokenMaxAgeDays: opts.deltaTokenMaxAgeDays ?? 7, userId: '0f2b2d4c-0000-4000-8000-000000000001' });
   const tokens = new Map<string, number>();
@@ -247,6 +251,7 @@ export async function startDynamicsSandbox(opts: DynamicsSandboxOptions = {}): P
       get: (set, id) => dv.get(set, id),
       all: (set) => dv.all(set),
       count: (set) => dv.all(set).length,
+      columns: (logicalName) => structuredClone(dv.byLogicalName.get(logicalName)?.attrs ?? []),
     },
     clock: { now, advanceDays: (n) => void (offsetMs += n * 86_400_000) },
     faults,
