@@ -7,9 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { processEnv, silentLogger, type Logger } from '../../src/runtime/index.js';
-import { createFaults, faultsFromEnv, type FaultInput } from '../shared/index.js';
+import { countRequest, createFaults, faultsFromEnv, requestStats, sandboxCerts, statsSnapshot, type FaultInput } from '../shared/index.js';
 import { runBatch } from './batch.js';
-import { sandboxCerts } from './certs.js';
 import { type AttrDef, Dataverse, DataverseError, type Row } from './dataverse.js';
 import { seedDataverse, startDataverseActivity } from './seed.js';
 import { createWebApi, errorResponse } from './webapi.js';
@@ -77,7 +76,7 @@ export async function startDynamicsSandbox(opts: DynamicsSandboxOptions = {}): P
   let origin = '';
   const webapi = createWebApi({ dv, baseUrl: () => origin, now, deltaTokenMaxAgeDays: opts.deltaTokenMaxAgeDays ?? 7, userId: '0f2b2d4c-0000-4000-8000-000000000001' });
   const tokens = new Map<string, number>();
-  const stats = { calls: 0, byEndpoint: {} as Record<string, number> };
+  const stats = requestStats();
   const limits = { requestsPer5Min: opts.limits?.requestsPer5Min ?? 6000, concurrent: opts.limits?.concurrent ?? 52 };
   const window: number[] = [];
   let inFlight = 0;
@@ -119,8 +118,7 @@ export async function startDynamicsSandbox(opts: DynamicsSandboxOptions = {}): P
 
   app.addHook('onRequest', async (req, reply) => {
     const route = `${req.method} ${req.url.split('?')[0]!.replace(/\([^)]*\)/g, '(…)')}`;
-    stats.calls++;
-    stats.byEndpoint[route] = (stats.byEndpoint[route] ?? 0) + 1;
+    countRequest(stats, route);
     await faults.apply(req, reply);
   });
 
@@ -255,7 +253,7 @@ export async function startDynamicsSandbox(opts: DynamicsSandboxOptions = {}): P
     },
     clock: { now, advanceDays: (n) => void (offsetMs += n * 86_400_000) },
     faults,
-    stats: () => ({ calls: stats.calls, byEndpoint: { ...stats.byEndpoint } }),
+    stats: () => statsSnapshot(stats),
     expireTokens: () => tokens.clear(),
     describe: () =>
       [

@@ -4,7 +4,7 @@
  * `Sforce-Limit-Info` header, the daily request budget).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { Faults } from '../shared/index.js';
+import { type Faults, type RequestStats, requestStats } from '../shared/index.js';
 import { type Org, SalesforceApiError } from './org.js';
 import { SoqlError } from './soql.js';
 
@@ -25,9 +25,8 @@ export interface ServerOptions {
   baseUrl: () => string;
 }
 
-export interface SandboxStats {
-  calls: number;
-  byEndpoint: Record<string, number>;
+export interface SandboxStats extends RequestStats {
+  /** Calls against the daily API budget (a composite counts once). */
   used: number;
   recordsServed: number;
 }
@@ -69,7 +68,7 @@ export const handle = (fn: (req: FastifyRequest, reply: FastifyReply) => unknown
 
 export function createContext(o: ServerOptions): SandboxContext {
   const sessions = new Map<string, Session>();
-  const stats: SandboxStats = { calls: 0, byEndpoint: {}, used: 0, recordsServed: 0 };
+  const stats: SandboxStats = { ...requestStats(), used: 0, recordsServed: 0 };
   const authed = async (req: FastifyRequest, reply: FastifyReply) => {
     const version = (req.params as { version?: string }).version;
     if (version !== undefined && !API_VERSIONS.includes(version.replace(/^v/i, ''))) {

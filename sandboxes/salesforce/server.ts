@@ -5,6 +5,7 @@
  * `routes/`; what they share is in `context.ts`.
  */
 import Fastify, { type FastifyInstance } from 'fastify';
+import { countRequest } from '../shared/index.js';
 import { createContext, sfError, type SandboxContext, type ServerOptions } from './context.js';
 import { authRoutes } from './routes/auth.js';
 import { bulkRoutes } from './routes/bulk.js';
@@ -22,8 +23,7 @@ export function buildServer(o: ServerOptions): { app: FastifyInstance; sessions:
 
   app.addHook('onRequest', async (req, reply) => {
     const route = `${req.method} ${req.routeOptions.url ?? req.url.split('?')[0]}`;
-    ctx.stats.calls++;
-    ctx.stats.byEndpoint[route] = (ctx.stats.byEndpoint[route] ?? 0) + 1;
+    countRequest(ctx.stats, route);
     await o.faults.apply(req, reply);
   });
 

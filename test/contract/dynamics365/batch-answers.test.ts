@@ -5,29 +5,18 @@
  */
 import nock from 'nock';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import type { CrmConnector } from '../../../connectors/connector.js';
-import { createDynamicsConnector } from '../../../connectors/dynamics365/index.js';
-import { startDynamicsSandbox, type DynamicsSandbox } from '../../../sandboxes/index.js';
 import { RemoteError } from '../../../src/runtime/index.js';
+import { startDataverse, type Dataverse } from '../../helpers/dataverse.js';
 
-let sb: DynamicsSandbox;
-let c: CrmConnector;
+let dataverse: Dataverse;
 beforeAll(async () => {
-  sb = await startDynamicsSandbox({ certDir: '.cosell/test-certs/dynamics365' });
-  c = createDynamicsConnector({
-    url: sb.url,
-    apiVersion: '9.2',
-    auth: { ...sb.credentials, authority: sb.authority, caPem: sb.caPem },
-    rate: { concurrency: 2, intervalCap: 10_000, intervalMs: 1000, timeoutMs: 10_000, maxRetries: 0 },
-  });
+  dataverse = await startDataverse({}, { maxRetries: 0 });
 });
 afterEach(() => nock.cleanAll());
-afterAll(async () => {
-  await c.close();
-  await sb.close();
-});
+afterAll(async () => dataverse.close());
 
 it('a $batch answer part without a status line: the write-back is a RemoteError naming the call and the part', async () => {
+  const { sb, c } = dataverse;
   const id = sb.org.insert('opportunities', { name: 'Batch answer', estimatedvalue: 1 });
   const body = ['--batchresponse_x', 'Content-Type: application/http', 'Content-Transfer-Encoding: binary', '', 'HTTP/1.1 ??? Who knows', '', '--batchresponse_x--', ''].join(
     '\r\n',

@@ -4,25 +4,18 @@
  * its type, length and choices; a second run finds nothing missing and creates nothing; rows then take the columns.
  */
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { CrmConnector } from '../../../connectors/connector.js';
-import { COSELL_COLUMNS, COSELL_TASK_COLUMNS, createDynamicsConnector } from '../../../connectors/dynamics365/index.js';
-import { startDynamicsSandbox, type DynamicsSandbox } from '../../../sandboxes/index.js';
+import { COSELL_COLUMNS, COSELL_TASK_COLUMNS, type DynamicsConnector } from '../../../connectors/dynamics365/index.js';
+import type { DynamicsSandbox } from '../../../sandboxes/index.js';
+import { startDataverse, type Dataverse } from '../../helpers/dataverse.js';
 
+let dataverse: Dataverse;
 let sb: DynamicsSandbox;
-let c: CrmConnector & { createMissingColumns(dryRun: boolean): Promise<string[]> };
+let c: DynamicsConnector;
 beforeAll(async () => {
-  sb = await startDynamicsSandbox({ certDir: '.cosell/test-certs/dynamics365', cosellColumns: false });
-  c = createDynamicsConnector({
-    url: sb.url,
-    apiVersion: '9.2',
-    auth: { ...sb.credentials, authority: sb.authority, caPem: sb.caPem },
-    rate: { concurrency: 4, intervalCap: 10_000, intervalMs: 1000, timeoutMs: 10_000, maxRetries: 0 },
-  });
+  dataverse = await startDataverse({ cosellColumns: false }, { maxRetries: 0 });
+  ({ sb, c } = dataverse);
 });
-afterAll(async () => {
-  await c?.close();
-  await sb?.close();
-});
+afterAll(async () => dataverse?.close());
 
 const COLUMN_POSTS = 'POST /api/data/v9.2/EntityDefinitions(…)/Attributes';
 const posts = () => sb.stats().byEndpoint[COLUMN_POSTS] ?? 0;
