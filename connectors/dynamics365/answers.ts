@@ -24,6 +24,25 @@ export const attributesSchema = z.looseObject({
   ),
 });
 
+/** The row id at the end of an OData-EntityId header. */
+const ENTITY_ID = /\(([0-9a-fA-F-]{36})\)\s*$/;
+export const entityIdOf = (header: string | undefined): string | undefined => (header ? ENTITY_ID.exec(header)?.[1] : undefined);
+
+/** One answer inside a `$batch` response, as the multipart reader splits it (header names lower-cased). */
+export const batchAnswerSchema = z
+  .strictObject({
+    statusLine: z.string().regex(/^HTTP\/1\.[01] [1-5]\d\d(?: |$)/, { error: 'expected an HTTP status line like "HTTP/1.1 204 No Content"' }),
+    headers: z.record(z.string(), z.string()).check(
+      z.refine((h) => h['odata-entityid'] === undefined || ENTITY_ID.test(h['odata-entityid']), {
+        error: 'expected OData-EntityId to end with the row id, like …/opportunities(<guid>)',
+        path: ['odata-entityid'],
+      }),
+    ),
+    body: z.string(),
+  })
+  .transform(({ statusLine, headers, body }) => ({ status: Number(statusLine.slice(9, 12)), headers, body }));
+export type BatchAnswer = z.output<typeof batchAnswerSchema>;
+
 const errorBodySchema = z.looseObject({ error: z.looseObject({ code: z.string().optional(), message: z.string().optional() }) });
 
 /** The `error` of a parsed error answer (undefined when the body has none or another shape). */

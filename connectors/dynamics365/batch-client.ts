@@ -1,4 +1,8 @@
 /** Building a `$batch` request body and reading its multipart response (one answer per request). */
+import { RemoteError } from '../../src/runtime/index.js';
+import { parseAnswer } from '../shared/index.js';
+import { batchAnswerSchema, type BatchAnswer } from './answers.js';
+
 export interface BatchPart {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   /** Relative to the Web API root, e.g. `opportunities(…)`. */
@@ -21,17 +25,26 @@ export function buildBatch(boundary: string, apiPath: string, parts: BatchPart[]
   return lines.join('\r\n');
 }
 
-export interface BatchAnswer {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
+export type { BatchAnswer } from './answers.js';
+
+/**
+ * Read a multipart/mixed `$batch` response: one answer per request, change sets flattened, in order, each parsed
+ * at the boundary; a response that is not multipart, holds another count of answers or a malformed one is a
+ * RemoteError naming the call.
+ */
+export function readBatch(label: string, res: { status: number; contentType: string; body: string }, expected: number): BatchAnswer[] {
+  const boundary = boundaryOf(res.contentType);
+  if (!boundary) throw new RemoteError(`Dynamics 365 ${label}: the batch response is not multipart/mixed (Content-Type: ${res.contentType || 'none'})`, res.status);
+  const parts = splitBatch(boundary, res.body);
+  if (parts.length !== expected) throw new RemoteError(`Dynamics 365 ${label}: the batch response holds ${parts.length} answers for ${expected} requests (truncated?)`, res.status);
+  return parts.map((p, i) => parseAnswer('Dynamics 365', `${label} (batch answer ${i + 1} of ${expected})`, batchAnswerSchema, p, res.status));
 }
 
-/** Parse a multipart/mixed batch response, flattening change sets, in order. */
-export function parseBatch(contentType: string, body: string): BatchAnswer[] {
-  const boundary = /boundary="?([^";]+)"?/i.exec(contentType)?.[1];
-  if (!boundary) throw new Error('the batch response has no multipart boundary');
-  const out: BatchAnswer[] = [];
+const boundaryOf = (contentType: string) => /boundary="?([^";\r\n]+)"?/i.exec(contentType)?.[1];
+
+/** The raw parts of a multipart body, flattening change sets, in order. */
+function splitBatch(boundary: string, body: string): { statusLine: string; headers: Record<string, string>; body: string }[] {
+  const out: ReturnType<typeof splitBatch> = [];
   for (const chunk of body.split(`--${boundary}`).slice(1)) {
     if (chunk.startsWith('--')) break;
     const text = chunk.replace(/^\r?\n/, '');
@@ -39,22 +52,21 @@ export function parseBatch(contentType: string, body: string): BatchAnswer[] {
     if (!sep) continue;
     const head = text.slice(0, sep.index);
     const rest = text.slice(sep.index + sep[0].length);
-    const inner = /content-type:\s*multipart\/mixed;\s*boundary="?([^";\r\n]+)"?/i.exec(head);
+    const inner = /content-type:\s*multipart\/mixed;/i.test(head) ? boundaryOf(head) : undefined;
     if (inner) {
-      out.push(...parseBatch(`multipart/mixed; boundary=${inner[1]}`, rest));
+      out.push(...splitBatch(inner, rest));
       continue;
     }
     const sep2 = /\r?\n\r?\n/.exec(rest);
     const httpHead = sep2 ? rest.slice(0, sep2.index) : rest;
     const httpBody = sep2 ? rest.slice(sep2.index + sep2[0].length).trim() : '';
     const [statusLine = '', ...headerLines] = httpHead.split(/\r?\n/);
-    const status = Number(/HTTP\/1\.1\s+(\d{3})/.exec(statusLine)?.[1] ?? 0);
     const headers: Record<string, string> = {};
     for (const l of headerLines) {
       const i = l.indexOf(':');
       if (i > 0) headers[l.slice(0, i).trim().toLowerCase()] = l.slice(i + 1).trim();
     }
-    out.push({ status, headers, body: httpBody });
+    out.push({ statusLine, headers, body: httpBody });
   }
   return out;
 }

@@ -7,12 +7,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import { jsonCursor, RemoteError, silentLogger, ValidationError, type Logger, type RateConfig } from '../../src/runtime/index.js';
+import { jsonCursor, silentLogger, ValidationError, type Logger, type RateConfig } from '../../src/runtime/index.js';
 import type { CrmConnector, CrmCreate, CrmRecord, CrmUpdate, FieldInfo, Page, PullOptions, StageInfo, WriteResult } from '../index.js';
 import type { DynamicsAuth } from './auth.js';
 import { linkRelated } from '../shared/index.js';
-import { attributesSchema, type CollectionPage, errorField, optionSetSchema } from './answers.js';
-import { buildBatch, parseBatch, type BatchPart } from './batch-client.js';
+import { attributesSchema, type CollectionPage, entityIdOf, errorField, optionSetSchema } from './answers.js';
+import { buildBatch, readBatch, type BatchAnswer, type BatchPart } from './batch-client.js';
 import { createMissingColumns } from './setup.js';
 import { openWebApi } from './webapi-client.js';
 
@@ -136,18 +136,15 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
 
   /** Send parts in $batch requests of up to 1,000, continue-on-error; one result per part. */
   const batch = async (label: string, parts: BatchPart[], idempotent: boolean) => {
-    const out: { status: number; headers: Record<string, string>; body: string }[] = [];
+    const out: BatchAnswer[] = [];
     for (let i = 0; i < parts.length; i += BATCH_MAX) {
       const chunk = parts.slice(i, i + BATCH_MAX);
       const boundary = `batch_${randomUUID()}`;
       const headers = { 'Content-Type': `multipart/mixed; boundary=${boundary}`, Prefer: 'odata.continue-on-error' };
       const body = buildBatch(boundary, `/api/data/v${opts.apiVersion}/`, chunk);
-      const results = await request(label, 'POST', '$batch', { headers, body, idempotent }, (res) => {
-        const parsed = parseBatch(String(res.headers['content-type'] ?? ''), res.data);
-        if (parsed.length !== chunk.length)
-          throw new RemoteError(`Dynamics 365 ${label}: the batch response holds ${parsed.length} answers for ${chunk.length} requests (truncated?)`);
-        return parsed;
-      });
+      const results = await request(label, 'POST', '$batch', { headers, body, idempotent }, (res) =>
+        readBatch(label, { status: res.status, contentType: String(res.headers['content-type'] ?? ''), body: res.data }, chunk.length),
+      );
       out.push(...results);
     }
     return out;
@@ -171,7 +168,7 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
       'POST',
       set,
       { headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body), idempotent: false },
-      (res) => /\(([0-9a-fA-F-]{36})\)\s*$/.exec(String(res.headers['odata-entityid'] ?? ''))?.[1] ?? null,
+      (res) => entityIdOf(String(res.headers['odata-entityid'] ?? '')) ?? null,
     );
 
   /** A new opportunity's related row, bound by `nav@odata.bind`: the first one with the key, else a new one. */
@@ -312,7 +309,7 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
           )
         : [];
       return res.map((r, i) => {
-        const id = /\(([0-9a-fA-F-]{36})\)\s*$/.exec(r.headers['odata-entityid'] ?? '')?.[1];
+        const id = entityIdOf(r.headers['odata-entityid']);
         return r.status < 300 && id ? { id, ref: records[i]!.ref, ok: true } : { ref: records[i]!.ref, ok: false, ...errorOf(r) };
       });
     },

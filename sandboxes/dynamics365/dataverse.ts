@@ -165,9 +165,9 @@ export class Dataverse {
   /** Per table, in version order: what changed (the latest entry per id wins). */
   private readonly log = new Map<string, Change[]>();
   /** Each sandbox gets its own copy: added columns must not leak into another instance. */
-  private readonly defs: TableDef[] = structuredClone(TABLES);
-  readonly tables = new Map(this.defs.map((t) => [t.set, t]));
-  readonly byLogicalName = new Map(this.defs.map((t) => [t.logicalName, t]));
+  private readonly defs: TableDef[];
+  readonly tables: Map<string, TableDef>;
+  readonly byLogicalName: Map<string, TableDef>;
   /** Undo journal while a $batch change set runs (null otherwise). */
   private journal: { set: string; id: string; before: Stored | undefined }[] | null = null;
 
@@ -185,7 +185,13 @@ export class Dataverse {
   constructor(
     private readonly now: () => Date,
     private readonly idPrefix = 'd365a000',
+    /** false: the org as a partner has it before `setup dynamics365` (no co-sell columns). */
+    cosellColumns = true,
   ) {
+    const cosell = new Set([...COSELL_COLUMNS, ...COSELL_TASK_COLUMNS].map((a) => a.name));
+    this.defs = structuredClone(TABLES).map((t) => (cosellColumns ? t : { ...t, attrs: t.attrs.filter((a) => !cosell.has(a.name)) }));
+    this.tables = new Map(this.defs.map((t) => [t.set, t]));
+    this.byLogicalName = new Map(this.defs.map((t) => [t.logicalName, t]));
     for (const t of TABLES) {
       this.data.set(t.set, new Map());
       this.log.set(t.set, []);

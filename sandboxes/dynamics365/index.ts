@@ -7,9 +7,9 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
 import { createFaultInjector, type FaultInjector, type FaultInput, installFaults, type Logger, processEnv, silentLogger } from '../../src/runtime/index.js';
+import { countRequest, requestStats, sandboxCerts, statsSnapshot } from '../shared/index.js';
 import { runBatch } from './batch.js';
-import { sandboxCerts } from './certs.js';
-import { Dataverse, DataverseError, type Row } from './dataverse.js';
+import { type AttrDef, Dataverse, DataverseError, type Row } from './dataverse.js';
 import { seedDataverse, startDataverseActivity } from './seed.js';
 import { createWebApi, errorResponse } from './webapi.js';
 
@@ -24,6 +24,8 @@ export interface DynamicsSandboxOptions {
   /** Delta links older than this (sandbox clock) are refused like Dataverse refuses expired ones. */
   deltaTokenMaxAgeDays?: number;
   certDir?: string;
+  /** false: an org before `setup dynamics365`, without the co-sell columns (default true). */
+  cosellColumns?: boolean;
   /** Service protection: requests per 5 minutes and concurrent requests per client. */
   limits?: { requestsPer5Min?: number; concurrent?: number };
   faults?: FaultInput;
@@ -46,6 +48,8 @@ export interface DynamicsSandbox {
     get(set: string, id: string): Row;
     all(set: string): Row[];
     count(set: string): number;
+    /** The columns of a table (by logical name) as its metadata describes them. */
+    columns(logicalName: string): AttrDef[];
   };
   clock: { now(): Date; advanceDays(n: number): void };
   faults: FaultInjector;
@@ -68,11 +72,11 @@ export async function startDynamicsSandbox(opts: DynamicsSandboxOptions = {}): P
   };
   let offsetMs = 0;
   const now = () => new Date(Date.now() + offsetMs);
-  const dv = new Dataverse(now);
+  const dv = new Dataverse(now, undefined, opts.cosellColumns ?? true);
   let origin = '';
   const webapi = createWebApi({ dv, baseUrl: () => origin, now, deltaTokenMaxAgeDays: opts.deltaTokenMaxAgeDays ?? 7, userId: '0f2b2d4c-0000-4000-8000-000000000001' });
   const tokens = new Map<string, number>();
-  const stats = { calls: 0, byEndpoint: {} as Record<string, number> };
+  const stats = requestStats();
   const limits = { requestsPer5Min: opts.limits?.requestsPer5Min ?? 6000, concurrent: opts.limits?.concurrent ?? 52 };
   const window: number[] = [];
   let inFlight = 0;
@@ -109,8 +113,7 @@ export async function startDynamicsSandbox(opts: DynamicsSandboxOptions = {}): P
 
   app.addHook('onRequest', async (req) => {
     const route = `${req.method} ${req.url.split('?')[0]!.replace(/\([^)]*\)/g, '(…)')}`;
-    stats.calls++;
-    stats.byEndpoint[route] = (stats.byEndpoint[route] ?? 0) + 1;
+    countRequest(stats, route);
   });
   // Injected faults in Dataverse's shape: a 429 is its service protection limit, anything else a server error.
   installFaults(app, faults, {
@@ -249,10 +252,11 @@ export async function startDynamicsSandbox(opts: DynamicsSandboxOptions = {}): P
       get: (set, id) => dv.get(set, id),
       all: (set) => dv.all(set),
       count: (set) => dv.all(set).length,
+      columns: (logicalName) => structuredClone(dv.byLogicalName.get(logicalName)?.attrs ?? []),
     },
     clock: { now, advanceDays: (n) => void (offsetMs += n * 86_400_000) },
     faults,
-    stats: () => ({ calls: stats.calls, byEndpoint: { ...stats.byEndpoint } }),
+    stats: () => statsSnapshot(stats),
     expireTokens: () => tokens.clear(),
     describe: () =>
       [

@@ -5,6 +5,7 @@
  * Dataverse's URL resolver, so third-party clients that lower-case them are answered.
  */
 import { createHash } from 'node:crypto';
+import { z } from 'zod';
 import { DataverseError, SALES_STAGE_OPTIONS, STATUS_OPTIONS, type AttrDef, type AttrType, type Dataverse, type Row, type TableDef } from './dataverse.js';
 
 /** The derived metadata type of each attribute type (the `@odata.type` and the cast segment). */
@@ -95,6 +96,47 @@ function shape(row: Row, select: string | null, expand: Set<string>, expandable:
   }
   for (const [k, v] of Object.entries(expandable)) if (expand.has(k.toLowerCase())) out[k] = v;
   return out;
+}
+
+const labelSchema = z.looseObject({ LocalizedLabels: z.array(z.looseObject({ Label: z.string(), LanguageCode: z.number().int() })).min(1) });
+/** The column types the sandbox can create, by the `@odata.type` of the POSTed definition. */
+const CREATABLE: Record<string, AttrType> = {
+  StringAttributeMetadata: 'String',
+  MemoAttributeMetadata: 'Memo',
+  BooleanAttributeMetadata: 'Boolean',
+  PicklistAttributeMetadata: 'Picklist',
+};
+
+/** A column definition POSTed to `EntityDefinitions(…)/Attributes`, as the Web API documents it. */
+const columnSchema = z.looseObject({
+  '@odata.type': z
+    .string()
+    .transform((t) => t.replace(/^#?Microsoft\.Dynamics\.CRM\./, ''))
+    .pipe(z.enum(Object.keys(CREATABLE) as [string, ...string[]], { error: `expected Microsoft.Dynamics.CRM.<${Object.keys(CREATABLE).join(' | ')}>` }))
+    .transform((t) => CREATABLE[t]!),
+  SchemaName: z.string().regex(/^[A-Za-z]+_[A-Za-z0-9_]+$/, { error: 'a custom column needs a SchemaName with the publisher prefix, e.g. cosell_referralid' }),
+  DisplayName: labelSchema,
+  MaxLength: z.number().int().positive().optional(),
+  // A choice column's options; a yes/no column's OptionSet has TrueOption/FalseOption instead.
+  OptionSet: z.looseObject({ Options: z.array(z.looseObject({ Value: z.number().int(), Label: labelSchema })).optional() }).optional(),
+});
+
+/** The column a create request defines; a definition of another shape is Dataverse's 400 naming the field. */
+export function columnFromRequest(body: unknown): AttrDef {
+  const parsed = columnSchema.safeParse(body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new DataverseError(400, '0x80044363', `Invalid column definition: ${issue.path.join('.') || '(body)'}: ${issue.message}`);
+  }
+  const d = parsed.data;
+  const type = d['@odata.type'];
+  return {
+    name: d.SchemaName.toLowerCase(),
+    type,
+    custom: true,
+    ...(d.MaxLength && (type === 'String' || type === 'Memo') ? { maxLength: d.MaxLength } : {}),
+    ...(type === 'Picklist' ? { options: (d.OptionSet?.Options ?? []).map((o) => ({ value: o.Value, label: o.Label.LocalizedLabels[0]!.Label })) } : {}),
+  };
 }
 
 export function metadataResponse(dv: Dataverse, path: string, query: URLSearchParams, baseUrl: string): Row {

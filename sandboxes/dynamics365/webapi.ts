@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type Dataverse, DataverseError, type AttrDef, type Row, type TableDef } from './dataverse.js';
-import { isMetadataPath, metadataResponse } from './metadata.js';
+import { columnFromRequest, isMetadataPath, metadataResponse } from './metadata.js';
 import { compileFilter, compileOrderBy, ODataError } from './odata.js';
 
 export interface ApiRequest {
@@ -212,13 +212,9 @@ export function createWebApi(o: WebApiOptions) {
       if (fn === 'whoami') return json(200, { BusinessUnitId: '0b6e5a14-0000-0000-0000-000000000001', UserId: o.userId, OrganizationId: '0b6e5a14-0000-0000-0000-000000000002' });
       if (isMetadataPath(path)) {
         if (req.method === 'POST' && /\/attributes$/i.test(path)) {
-          const b = (req.body ?? {}) as { SchemaName?: string; LogicalName?: string; '@odata.type'?: string; MaxLength?: number };
-          const name = (b.LogicalName ?? b.SchemaName ?? '').toLowerCase();
-          if (!/^[a-z]+_[a-z0-9_]+$/.test(name))
-            throw new DataverseError(400, '0x80044363', 'A custom column needs a SchemaName with the publisher prefix, e.g. cosell_referralid');
-          const type = /Boolean/.test(b['@odata.type'] ?? '') ? 'Boolean' : /Picklist/.test(b['@odata.type'] ?? '') ? 'Picklist' : 'String';
-          dv.addColumn(/logicalname\s*=\s*'([^']+)'/i.exec(path)![1]!.toLowerCase(), { name, type, custom: true, ...(b.MaxLength ? { maxLength: b.MaxLength } : {}) });
-          return noContent({ 'OData-EntityId': url(`${path}(LogicalName='${name}')`) });
+          const column = columnFromRequest(req.body);
+          dv.addColumn(/logicalname\s*=\s*'([^']+)'/i.exec(path)![1]!.toLowerCase(), column);
+          return noContent({ 'OData-EntityId': url(`${path}(LogicalName='${column.name}')`) });
         }
         if (req.method !== 'GET') throw new DataverseError(405, '0x80060888', `${req.method} is not supported on '${path}'.`);
         return json(200, metadataResponse(dv, path, req.query, `${o.baseUrl()}/${API}`));

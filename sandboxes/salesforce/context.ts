@@ -5,6 +5,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { FaultInjector } from '../../src/runtime/index.js';
+import { type RequestStats, requestStats } from '../shared/index.js';
 import { type Org, SalesforceApiError } from './org.js';
 import { SoqlError } from './soql.js';
 
@@ -25,9 +26,8 @@ export interface ServerOptions {
   baseUrl: () => string;
 }
 
-export interface SandboxStats {
-  calls: number;
-  byEndpoint: Record<string, number>;
+export interface SandboxStats extends RequestStats {
+  /** Calls against the daily API budget (a composite counts once). */
   used: number;
   recordsServed: number;
 }
@@ -69,7 +69,7 @@ export const handle = (fn: (req: FastifyRequest, reply: FastifyReply) => unknown
 
 export function createContext(o: ServerOptions): SandboxContext {
   const sessions = new Map<string, Session>();
-  const stats: SandboxStats = { calls: 0, byEndpoint: {}, used: 0, recordsServed: 0 };
+  const stats: SandboxStats = { ...requestStats(), used: 0, recordsServed: 0 };
   const authed = async (req: FastifyRequest, reply: FastifyReply) => {
     const version = (req.params as { version?: string }).version;
     if (version !== undefined && !API_VERSIONS.includes(version.replace(/^v/i, ''))) {

@@ -2,11 +2,10 @@
  * A local Salesforce for the REST API subset cosell-sync and an admin's tools use: `npm start` runs with no
  * Salesforce org, and integration tests cross a real HTTP boundary with unmodified jsforce.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { generate } from 'selfsigned';
 import { createFaultInjector, type FaultInjector, type FaultInput, type Logger, processEnv, silentLogger } from '../../src/runtime/index.js';
+import { jwtKeyPair, statsSnapshot } from '../shared/index.js';
 import { Org, randomToken, type Row } from './org.js';
 import { buildServer } from './server.js';
 import { seedOrg, startActivity } from './seed.js';
@@ -60,18 +59,6 @@ export interface SalesforceSandbox {
   close(): Promise<void>;
 }
 
-async function keyPair(dir: string): Promise<{ privateKeyPem: string; certificatePem: string; certFile: string }> {
-  mkdirSync(dir, { recursive: true });
-  const keyFile = join(dir, 'jwt-private-key.pem');
-  const certFile = resolve(dir, 'jwt-certificate.pem');
-  if (!existsSync(keyFile) || !existsSync(certFile)) {
-    const pems = await generate([{ name: 'commonName', value: 'cosell-sync Salesforce sandbox (JWT bearer)' }], { keySize: 2048, algorithm: 'sha256' });
-    writeFileSync(keyFile, pems.private, { mode: 0o600 });
-    writeFileSync(certFile, pems.cert);
-  }
-  return { privateKeyPem: readFileSync(keyFile, 'utf8'), certificatePem: readFileSync(certFile, 'utf8'), certFile };
-}
-
 export async function startSalesforceSandbox(opts: SandboxOptions = {}): Promise<SalesforceSandbox> {
   const log = opts.log ?? silentLogger;
   const env = processEnv();
@@ -82,7 +69,7 @@ export async function startSalesforceSandbox(opts: SandboxOptions = {}): Promise
     username: opts.credentials?.username ?? env.SF_SANDBOX_USERNAME ?? 'integration@cosell-sandbox.example',
     password: opts.credentials?.password ?? env.SF_SANDBOX_PASSWORD ?? randomToken(),
   };
-  const keys = await keyPair(opts.certDir ?? join('.cosell', 'sandbox-certs', 'salesforce'));
+  const keys = await jwtKeyPair(opts.certDir ?? join('.cosell', 'sandbox-certs', 'salesforce'), 'cosell-sync Salesforce sandbox (JWT bearer)');
   let base = '';
   const faults = createFaultInjector(opts.faults ?? env.SF_SANDBOX_FAULTS ?? {});
   const { app, sessions, stats } = buildServer({
@@ -114,7 +101,7 @@ export async function startSalesforceSandbox(opts: SandboxOptions = {}): Promise
       count: (o) => org.count(o),
     },
     faults,
-    stats: () => ({ calls: stats.calls, byEndpoint: { ...stats.byEndpoint }, apiUsage: stats.used, recordsServed: stats.recordsServed }),
+    stats: () => ({ ...statsSnapshot(stats), apiUsage: stats.used, recordsServed: stats.recordsServed }),
     expireTokens: () => sessions.clear(),
     describe: () =>
       [
@@ -127,7 +114,7 @@ export async function startSalesforceSandbox(opts: SandboxOptions = {}): Promise
         '    method: jwt',
         `    clientId: ${creds.clientId}`,
         `    username: ${creds.username}`,
-        `    privateKeyEnv: SF_PRIVATE_KEY   # export SF_PRIVATE_KEY_FILE=${join(keys.certFile, '..', 'jwt-private-key.pem')}`,
+        `    privateKeyEnv: SF_PRIVATE_KEY   # export SF_PRIVATE_KEY_FILE=${keys.keyFile}`,
         `# certificate (JWT bearer): ${keys.certFile}`,
         `# client secret (client credentials / password flows): ${creds.clientSecret}`,
         `# password flow: username ${creds.username}, password ${creds.password}`,

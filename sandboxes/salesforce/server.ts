@@ -6,6 +6,7 @@
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import { type FaultStatus, installFaults } from '../../src/runtime/index.js';
+import { countRequest } from '../shared/index.js';
 import { createContext, sfError, type SandboxContext, type ServerOptions } from './context.js';
 import { authRoutes } from './routes/auth.js';
 import { bulkRoutes } from './routes/bulk.js';
@@ -30,8 +31,7 @@ export function buildServer(o: ServerOptions): { app: FastifyInstance; sessions:
 
   app.addHook('onRequest', async (req) => {
     const route = `${req.method} ${req.routeOptions.url ?? req.url.split('?')[0]}`;
-    ctx.stats.calls++;
-    ctx.stats.byEndpoint[route] = (ctx.stats.byEndpoint[route] ?? 0) + 1;
+    countRequest(ctx.stats, route);
   });
   installFaults(app, o.faults, { errorBody: (status) => [{ ...FAULT_ERRORS[status], fields: [] }] });
 

@@ -11,7 +11,7 @@ import { startDynamicsSandbox, type DynamicsSandbox, startSalesforceSandbox, typ
 import { compileMapping, loadMapping, type CompiledMapping, type Mapping } from '../mapping/index.js';
 import { apiKeyProvider, createReferralsClient, providerFromConfig, type ReferralsClient } from '../partner-center/index.js';
 import { startReferralStore, type ReferralStoreHandle } from '../referral-store/index.js';
-import { ConfigError, processEnv, resolveFromConfig, runLogger, type ConnectionConfig, type LoadedConfig, type Logger } from '../runtime/index.js';
+import { ConfigError, processEnv, resolveFromConfig, runLogger, type ConnectionConfig, type Env, type LoadedConfig, type Logger } from '../runtime/index.js';
 import { registerPartnerCenterWebhook } from '../server/index.js';
 import { openConfiguredState, type SyncState } from '../state/index.js';
 import { afterCycle, runCycle, withSyncLog, type CycleDeps, type CycleResult } from '../sync/index.js';
@@ -36,11 +36,17 @@ export interface ServiceConnection {
   reloadMapping(m: Mapping): void;
   sandbox: SalesforceSandbox | DynamicsSandbox | null;
   referrals: ReferralsClient;
-  /** `state` replaces the service's state for this cycle (a worker's view fenced by its lease). */
-  runCycle(opts?: Pick<CycleDeps, 'signal' | 'full' | 'dryRun' | 'onProgress'> & Partial<Pick<CycleDeps, 'state'>>): Promise<CycleResult>;
+  /**
+   * `state` replaces the service's state for this cycle (a worker's view fenced by its lease); `referrals` this
+   * run's client (a test watching the calls); `afterCycle: false` leaves registration and notifications to the
+   * caller (a test acting between the two, as a CRM assignment rule would).
+   */
+  runCycle(opts?: CycleOptions): Promise<CycleResult>;
   /** With the embedded store: subscribe this connection's organization to referral events at `callbackUrl`. */
   subscribeWebhooks?(callbackUrl: string): Promise<void>;
 }
+
+export type CycleOptions = Pick<CycleDeps, 'signal' | 'full' | 'dryRun' | 'onProgress'> & Partial<Pick<CycleDeps, 'state'>> & { referrals?: ReferralsClient; afterCycle?: boolean };
 
 export interface Service {
   connections: ServiceConnection[];
@@ -51,10 +57,18 @@ export interface Service {
 
 const randomSecret = () => randomBytes(18).toString('base64url');
 
+/** What a caller may give the factory beyond the config. */
+export interface ConnectionOptions {
+  /** The variables the config's secret names (`privateKeyEnv: X`) are read from; default: the process's. */
+  env?: Env;
+}
+
 /** A CRM connector for a connection: its embedded sandbox (with fresh in-process credentials) or the real CRM. */
-export async function openConnection(config: LoadedConfig, conn: ConnectionConfig, log: Logger): Promise<OpenConnection> {
+export async function openConnection(config: LoadedConfig, conn: ConnectionConfig, log: Logger, opts: ConnectionOptions = {}): Promise<OpenConnection> {
   const crm = conn.crm;
   const clog = log.child({ connection: conn.name });
+  const env = opts.env ?? processEnv().vars;
+  const certDir = resolveFromConfig(config, crm.sandbox?.certDir ?? `../.cosell/sandbox-certs/${conn.name}`);
   if (crm.kind === 'salesforce') {
     if (crm.sandbox) {
       const sandbox = await startSalesforceSandbox({
@@ -62,7 +76,7 @@ export async function openConnection(config: LoadedConfig, conn: ConnectionConfi
         seed: crm.sandbox.seed,
         activity: crm.sandbox.activity,
         credentials: { password: randomSecret(), clientSecret: randomSecret() },
-        certDir: resolveFromConfig(config, `../.cosell/sandbox-certs/${conn.name}`),
+        certDir,
         log: clog,
       });
       const c = sandbox.credentials;
@@ -73,6 +87,7 @@ export async function openConnection(config: LoadedConfig, conn: ConnectionConfi
         auth: { method: 'jwt', clientId: c.clientId, username: c.username, privateKeyPem: c.privateKeyPem },
         rate: crm.rate,
         budget: crm.budget,
+        ...(crm.lookbackSeconds === undefined ? {} : { lookbackSeconds: crm.lookbackSeconds }),
         log: clog,
       });
       return { crm: connector, sandbox, close: async () => (await connector.close(), await sandbox.close()) };
@@ -82,9 +97,10 @@ export async function openConnection(config: LoadedConfig, conn: ConnectionConfi
       instanceUrl: (crm.instanceUrl ?? crm.loginUrl)!,
       ...(crm.loginUrl ? { loginUrl: crm.loginUrl } : {}),
       apiVersion: crm.apiVersion,
-      auth: resolveSalesforceAuth(crm.auth, processEnv().vars),
+      auth: resolveSalesforceAuth(crm.auth, env),
       rate: crm.rate,
       budget: crm.budget,
+      ...(crm.lookbackSeconds === undefined ? {} : { lookbackSeconds: crm.lookbackSeconds }),
       log: clog,
     });
     return { crm: connector, sandbox: null, close: () => connector.close() };
@@ -95,7 +111,7 @@ export async function openConnection(config: LoadedConfig, conn: ConnectionConfi
       seed: crm.sandbox.seed,
       activity: crm.sandbox.activity,
       credentials: { clientSecret: randomSecret() },
-      certDir: resolveFromConfig(config, `../.cosell/sandbox-certs/${conn.name}`),
+      certDir,
       log: clog,
     });
     const connector = createDynamicsConnector({
@@ -111,14 +127,21 @@ export async function openConnection(config: LoadedConfig, conn: ConnectionConfi
   const connector = createDynamicsConnector({
     url: crm.url,
     apiVersion: crm.apiVersion,
-    auth: resolveDynamicsAuth(crm.auth, processEnv().vars, (p) => resolveFromConfig(config, p)),
+    auth: resolveDynamicsAuth(crm.auth, env, (p) => resolveFromConfig(config, p)),
     rate: crm.rate,
     log: clog,
   });
   return { crm: connector, sandbox: null, close: () => connector.close() };
 }
 
-export async function openService(config: LoadedConfig, log: Logger, opts: { only?: string[]; state?: SyncState } = {}): Promise<Service> {
+export interface ServiceOptions extends ConnectionOptions {
+  /** Open only these connections. */
+  only?: string[];
+  /** A state opened by the caller (a worker's shared one) instead of the config's. */
+  state?: SyncState;
+}
+
+export async function openService(config: LoadedConfig, log: Logger, opts: ServiceOptions = {}): Promise<Service> {
   const closers: (() => Promise<void>)[] = [];
   const closeAll = async () => {
     for (const c of closers.reverse()) await c().catch((err: unknown) => log.warn('close failed', { error: (err as Error).message }));
@@ -148,16 +171,17 @@ export async function openService(config: LoadedConfig, log: Logger, opts: { onl
       // In the embedded store every connection is its own partner organization, so two demo CRMs don't share inbound referrals.
       const auth = store
         ? apiKeyProvider(i === 0 ? store.apiKey : await organizationKey(store, conn.name))
-        : providerFromConfig(conn.referrals?.auth ?? r.auth, { log, resolvePath: (p) => resolveFromConfig(config, p) });
+        : providerFromConfig(conn.referrals?.auth ?? r.auth, { log, resolvePath: (p) => resolveFromConfig(config, p), ...(opts.env ? { env: opts.env } : {}) });
       const referrals = createReferralsClient({
         baseUrl,
         auth,
         rate: r.rate,
         log,
         incremental: r.incremental,
-        ...(store ? { linkTemplate: `${baseUrl}/referrals/{id}` } : {}),
+        // A store (embedded or run on its own) has no Partner Center dashboard: the rep's link is the referral itself.
+        ...(r.target === 'store' ? { linkTemplate: `${baseUrl}/referrals/{id}` } : {}),
       });
-      const open = await openConnection(config, conn, log);
+      const open = await openConnection(config, conn, log, opts);
       closers.push(() => open.close());
       const mappingFile = resolveFromConfig(config, conn.mapping);
       let source = loadMapping(mappingFile);
@@ -185,9 +209,9 @@ export async function openService(config: LoadedConfig, log: Logger, opts: { onl
               },
             }
           : {}),
-        runCycle: async (o = {}) => {
+        runCycle: async ({ referrals: client, afterCycle: after = true, ...o } = {}) => {
           const { log: rlog, correlationId } = runLogger(log, { connection: conn.name });
-          const run = referrals.forRun(correlationId);
+          const run = client ?? referrals.forRun(correlationId);
           const result = await runCycle({
             connection: conn.name,
             crm: open.crm,
@@ -200,7 +224,7 @@ export async function openService(config: LoadedConfig, log: Logger, opts: { onl
             state: o.state ?? state,
           });
           // Registration and notifications act on deals the cycle has just linked, won or closed.
-          if (!o.dryRun && !result.interrupted) await afterCycle({ connection: conn.name, crm: open.crm, referrals: run, mapping: source, log: rlog });
+          if (after && !o.dryRun && !result.interrupted) await afterCycle({ connection: conn.name, crm: open.crm, referrals: run, mapping: source, log: rlog });
           return result;
         },
       });

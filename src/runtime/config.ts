@@ -4,7 +4,8 @@
  */
 import { resolve, dirname, isAbsolute } from 'node:path';
 import { z } from 'zod';
-import { loadYamlFile } from './yaml-file.js';
+import { ConfigError } from './errors.js';
+import { loadYamlFile, pathToString } from './yaml-file.js';
 import { processEnv, type Environment } from './env.js';
 
 const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { error: 'expected the NAME of an environment variable (secrets are never written in config)' });
@@ -118,6 +119,8 @@ const sandboxSchema = z.strictObject({
   /** Light ongoing edits by simulated sales reps. */
   activity: z.boolean().default(true),
   db: z.string().optional(),
+  /** Where the sandbox keeps its self-signed certificate and keys (default: ../.cosell/sandbox-certs/<connection>). */
+  certDir: z.string().optional(),
 });
 
 const budgetSchema = z.strictObject({
@@ -162,6 +165,8 @@ export const salesforceCrmSchema = z.strictObject({
   sandbox: sandboxSchema.optional(),
   rate: rateSchema.prefault({ concurrency: 4, intervalCap: 100, intervalMs: 1000 }),
   budget: budgetSchema.prefault({}),
+  /** Seconds each incremental pull reaches back before the SystemModstamp cursor (the connector's default when unset). */
+  lookbackSeconds: z.number().int().min(0).optional(),
 });
 
 export const dynamicsCrmSchema = z.strictObject({
@@ -340,8 +345,23 @@ function applyEnv(config: Config, env: Environment): Config {
 
 export function loadConfig(file: string, env: Environment = processEnv()): LoadedConfig {
   const abs = resolve(file);
-  const parsed = loadYamlFile(abs, configSchema, 'config');
-  return { ...applyEnv(parsed, env), file: abs, baseDir: dirname(abs) };
+  return loaded(loadYamlFile(abs, configSchema, 'config'), abs, env);
+}
+
+/**
+ * A config given as a value rather than a file (the test stacks build theirs this way): the same schema and
+ * environment overrides; `file` names it in errors and its folder is where relative paths resolve.
+ */
+export function parseConfig(value: unknown, file: string, env: Environment = processEnv()): LoadedConfig {
+  const abs = resolve(file);
+  const result = configSchema.safeParse(value);
+  if (result.success) return loaded(result.data, abs, env);
+  const problems = result.error.issues.map((i) => ({ path: pathToString(i.path), message: i.message }));
+  throw new ConfigError(`config ${abs} is invalid:\n${problems.map((p) => `  ${p.path || '(root)'}: ${p.message}`).join('\n')}`, abs, problems);
+}
+
+function loaded(config: Config, file: string, env: Environment): LoadedConfig {
+  return { ...applyEnv(config, env), file, baseDir: dirname(file) };
 }
 
 /** Resolve a path written in the config relative to the config file's folder. */

@@ -1,15 +1,13 @@
 /**
- * A worker process the distributed tests can kill and freeze: `startSyncWorker` over connections to Salesforce
- * sandboxes and a referral store that live in the test process. Everything comes from the environment.
+ * A worker process the distributed tests can kill and freeze: `startSyncWorker` over the connections the
+ * service's own factory opens to Salesforce sandboxes and a referral store that live in the test process.
+ * Everything comes from the environment.
  * Prints `page <connection>` as each page starts and `ready` once it takes jobs; SIGTERM closes gracefully.
  */
-import { createSalesforceConnector } from '../../connectors/salesforce/index.js';
+import { openService } from '../../src/cli/index.js';
 import { startSyncWorker } from '../../src/jobs/index.js';
-import { compileMapping, loadMapping } from '../../src/mapping/index.js';
-import { apiKeyProvider, createReferralsClient } from '../../src/partner-center/index.js';
-import { createLogger, onShutdownSignal } from '../../src/runtime/index.js';
+import { createLogger, onShutdownSignal, parseConfig } from '../../src/runtime/index.js';
 import { openPostgresState } from '../../src/state/index.js';
-import { runCycle } from '../../src/sync/index.js';
 
 interface Conn {
   name: string;
@@ -25,36 +23,47 @@ const env = (name: string): string => {
   return v;
 };
 const rate = { concurrency: 8, intervalCap: 100_000, intervalMs: 1000, timeoutMs: 10_000, maxRetries: 4 };
-const mapping = compileMapping(loadMapping('mappings/salesforce.yaml'));
+const conns = JSON.parse(env('DW_CONNECTIONS')) as Conn[];
+// Each connection's secrets by name, as a config names them.
+const secrets = Object.fromEntries(
+  conns.flatMap((c, i) => [
+    [`DW_SF_KEY_${i}`, c.key],
+    [`DW_STORE_KEY_${i}`, c.storeKey],
+  ]),
+);
+const config = parseConfig(
+  {
+    referrals: { target: 'store', baseUrl: env('DW_STORE_URL'), auth: { method: 'none' }, rate, incremental: { mode: 'filter', overlapSeconds: 5 } },
+    connections: conns.map((c, i) => ({
+      name: c.name,
+      crm: {
+        kind: 'salesforce',
+        instanceUrl: c.sfUrl,
+        auth: { method: 'jwt', clientId: c.clientId, username: c.username, privateKeyEnv: `DW_SF_KEY_${i}` },
+        rate,
+        budget: { warnAt: 0.9, pauseAt: 0.99 },
+        lookbackSeconds: 0,
+      },
+      mapping: 'mappings/salesforce.yaml',
+      pageSize: Number(process.env.DW_PAGE_SIZE ?? 50),
+      // One partner organization of the store per connection.
+      referrals: { auth: { method: 'api-key', apiKeyEnv: `DW_STORE_KEY_${i}` } },
+    })),
+    server: { enabled: false },
+  },
+  'dist-worker.yaml',
+);
 // Debug: job start, delays and finish land in the output a timed-out wait prints.
 const log = createLogger({ level: 'debug', format: 'json' });
 const state = await openPostgresState({ url: env('DW_DATABASE_URL'), schema: env('DW_SCHEMA') });
-const connections = (JSON.parse(env('DW_CONNECTIONS')) as Conn[]).map((c) => {
-  const crm = createSalesforceConnector({
-    instanceUrl: c.sfUrl,
-    apiVersion: '62.0',
-    auth: { method: 'jwt', clientId: c.clientId, username: c.username, privateKeyPem: c.key },
-    rate,
-    budget: { warnAt: 0.9, pauseAt: 0.99 },
-    lookbackSeconds: 0,
-  });
-  const referrals = createReferralsClient({ baseUrl: env('DW_STORE_URL'), auth: apiKeyProvider(c.storeKey), rate, incremental: { mode: 'filter', overlapSeconds: 5 } });
-  return {
-    name: c.name,
-    runCycle: (o: { signal: AbortSignal; full?: boolean; state: Parameters<typeof runCycle>[0]['state'] }) =>
-      runCycle({
-        connection: c.name,
-        crm,
-        referrals: referrals.forRun('dist'),
-        mapping,
-        log,
-        correlationId: 'dist',
-        pageSize: Number(process.env.DW_PAGE_SIZE ?? 50),
-        ...o,
-        onProgress: () => process.stdout.write(`page ${c.name}\n`),
-      }),
-  };
-});
+// The worker closes the shared state once, after the service.
+const service = await openService(config, log, { env: secrets, state: { ...state, close: async () => undefined } });
+// The cycle alone, as these tests have always run it: what they time and kill is pages, not the registration and
+// notification pass after them (with 800 new referrals per connection it would hold the worker for long).
+const connections = service.connections.map((c) => ({
+  name: c.name,
+  runCycle: (o: Parameters<typeof c.runCycle>[0]) => c.runCycle({ ...o, afterCycle: false, onProgress: () => process.stdout.write(`page ${c.name}\n`) }),
+}));
 const worker = startSyncWorker({
   connections,
   state,
@@ -73,6 +82,7 @@ process.stdout.write('ready\n');
 onShutdownSignal(() => {
   void worker
     .close()
+    .then(() => service.close())
     .then(() => state.close())
     .then(() => process.exit(0));
 });

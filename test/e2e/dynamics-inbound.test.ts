@@ -4,7 +4,7 @@
  * the deal fields, the on-hold step and the write-backs.
  */
 import { afterEach, expect, it } from 'vitest';
-import { compileMapping, loadMapping } from '../../src/mapping/index.js';
+import { loadMapping } from '../../src/mapping/index.js';
 import { startStack, type Stack } from './stack.js';
 
 let s: Stack;
@@ -23,7 +23,7 @@ it('inbound.fields binds the owner and currency lookups of a new Dataverse oppor
     'transactioncurrencyid@odata.bind': `/transactioncurrencies(${EUR})`,
     cosell_syncwithpartnercenter: true,
   };
-  s = await startStack('dynamics365', { mapping: compileMapping(mapping) });
+  s = await startStack('dynamics365', { mapping });
   const referral = await s.admin('microsoft/referrals', { name: 'Inbound from Microsoft', dealValue: 42_000, currency: 'EUR', closeDate: '2027-06-30' });
   await s.sync();
   const id = s.crm.withReferral(String(referral.id));

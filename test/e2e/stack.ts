@@ -1,22 +1,22 @@
 /**
- * An end-to-end stack on loopback: the referral store, one CRM sandbox, the real connector, client, mapping and
- * state, with a small CRM adapter so the same scenarios run against Salesforce and Dynamics 365.
+ * An end-to-end stack on loopback: the referral store, and one CRM sandbox with the real connector, client,
+ * mapping and state as the service's own factory (`openService`) wires them, with a small CRM adapter so the
+ * same scenarios run against Salesforce and Dynamics 365.
  */
 import { mkdtempSync } from 'node:fs';
 import { afterEach, beforeEach } from 'vitest';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { CrmConnector } from '../../connectors/connector.js';
-import { createDynamicsConnector } from '../../connectors/dynamics365/index.js';
-import { createSalesforceConnector } from '../../connectors/salesforce/index.js';
-import { compileMapping, loadMapping, type CompiledMapping } from '../../src/mapping/index.js';
-import { apiKeyProvider, createReferralsClient, type ReferralsClient } from '../../src/partner-center/index.js';
-import { startReferralStore, type ReferralStoreHandle } from '../../src/referral-store/index.js';
-import { silentLogger, type Logger } from '../../src/runtime/index.js';
-import { openSqliteState, type SyncState } from '../../src/state/index.js';
-import { afterCycle, runCycle, syncRegistrations } from '../../src/sync/index.js';
+import type { DynamicsSandbox, SalesforceSandbox } from '../../sandboxes/index.js';
+import { openService } from '../../src/cli/index.js';
 import type { Referral } from '../../src/domain/index.js';
-import { startDynamicsSandbox, type DynamicsSandbox, startSalesforceSandbox, type SalesforceSandbox } from '../../sandboxes/index.js';
+import type { CompiledMapping, Mapping } from '../../src/mapping/index.js';
+import type { ReferralsClient } from '../../src/partner-center/index.js';
+import { startReferralStore, type ReferralStoreHandle } from '../../src/referral-store/index.js';
+import { parseConfig, silentLogger, type Logger } from '../../src/runtime/index.js';
+import type { SyncState } from '../../src/state/index.js';
+import { afterCycle, syncRegistrations, type CycleResult } from '../../src/sync/index.js';
 
 export type CrmKind = 'salesforce' | 'dynamics365';
 type RegistrationRole = 'registrationStatus' | 'registrationReason' | 'registrationActionRequired' | 'registrationLine';
@@ -85,9 +85,9 @@ export interface Stack {
   client: ReferralsClient;
   crm: CrmAdapter;
   connector: CrmConnector;
-  mapping: CompiledMapping;
+  readonly mapping: CompiledMapping;
   state: SyncState;
-  sync(): ReturnType<typeof runCycle>;
+  sync(): Promise<CycleResult>;
   /** The deal-registration step of a cycle (the mapping's `registration:` section). */
   registrations(): ReturnType<typeof syncRegistrations>;
   /** Registration and notifications, as the service runs them after each cycle. */
@@ -278,7 +278,7 @@ function dynamicsAdapter(sb: DynamicsSandbox): CrmAdapter {
   };
 }
 
-export async function startStack(kind: CrmKind, opts: { log?: Logger; mapping?: CompiledMapping; referralsUrl?: (storeUrl: string) => Promise<string> } = {}): Promise<Stack> {
+export async function startStack(kind: CrmKind, opts: { log?: Logger; mapping?: Mapping; referralsUrl?: (storeUrl: string) => Promise<string> } = {}): Promise<Stack> {
   const dir = mkdtempSync(join(tmpdir(), `cosell-e2e-${kind}-`));
   const log = opts.log ?? silentLogger;
   const store = await startReferralStore({
@@ -288,52 +288,56 @@ export async function startStack(kind: CrmKind, opts: { log?: Logger; mapping?: 
     now: '2026-11-24T09:00:00Z',
     microsoftActor: { enabled: false, acceptRate: 1, decisionDays: 2, seed: 3 },
   });
-  const client = createReferralsClient({
-    baseUrl: opts.referralsUrl ? await opts.referralsUrl(store.url) : store.url,
-    auth: apiKeyProvider(store.apiKey),
-    rate,
-    incremental: { mode: 'filter', overlapSeconds: 5 },
-    linkTemplate: `${store.url}/referrals/{id}`,
-  });
-  let connector: CrmConnector;
-  let crm: CrmAdapter;
-  let closeSandbox: () => Promise<void>;
-  if (kind === 'salesforce') {
-    const sb = await startSalesforceSandbox({ certDir: '.cosell/test-certs/salesforce' });
-    connector = createSalesforceConnector({
-      instanceUrl: sb.url,
-      apiVersion: '62.0',
-      auth: { method: 'jwt', clientId: sb.credentials.clientId, username: sb.credentials.username, privateKeyPem: sb.credentials.privateKeyPem },
-      rate,
-      budget: { warnAt: 0.8, pauseAt: 0.95 },
-      lookbackSeconds: 0,
-    });
-    crm = salesforceAdapter(sb);
-    closeSandbox = () => sb.close();
-  } else {
-    const sb = await startDynamicsSandbox({ certDir: '.cosell/test-certs/dynamics365' });
-    connector = createDynamicsConnector({ url: sb.url, apiVersion: '9.2', auth: { ...sb.credentials, authority: sb.authority, caPem: sb.caPem }, rate });
-    crm = dynamicsAdapter(sb);
-    closeSandbox = () => sb.close();
-  }
-  const mapping = opts.mapping ?? compileMapping(loadMapping(`mappings/${kind}.yaml`));
-  const state = openSqliteState(join(dir, 'state.db'));
+  // The service's own factory wires the sandbox, connector, referrals client and state from this config.
+  const config = parseConfig(
+    {
+      state: { path: 'state.db' },
+      referrals: {
+        target: 'store',
+        baseUrl: opts.referralsUrl ? await opts.referralsUrl(store.url) : store.url,
+        auth: { method: 'api-key', apiKeyEnv: 'E2E_STORE_KEY' },
+        rate,
+        incremental: { mode: 'filter', overlapSeconds: 5 },
+      },
+      connections: [
+        {
+          name: kind,
+          crm: {
+            kind,
+            sandbox: { seed: 0, activity: false, certDir: resolve(`.cosell/test-certs/${kind}`) },
+            rate,
+            ...(kind === 'salesforce' ? { budget: { warnAt: 0.8, pauseAt: 0.95 }, lookbackSeconds: 0 } : {}),
+          },
+          mapping: resolve(`mappings/${kind}.yaml`),
+          pageSize: 100,
+        },
+      ],
+    },
+    join(dir, 'config.yaml'),
+  );
+  const service = await openService(config, log, { env: { E2E_STORE_KEY: store.apiKey } });
+  const conn = service.connections[0]!;
+  if (opts.mapping) conn.reloadMapping(opts.mapping);
+  const crm = kind === 'salesforce' ? salesforceAdapter(conn.sandbox as SalesforceSandbox) : dynamicsAdapter(conn.sandbox as DynamicsSandbox);
   const stack: Stack = {
     store,
-    client,
+    client: conn.referrals,
     crm,
-    connector,
-    mapping,
-    state,
-    sync: () => runCycle({ connection: kind, crm: connector, referrals: client, mapping, state, log, correlationId: 'e2e', pageSize: 100 }),
-    registrations: () => {
-      const spec = loadMapping(`mappings/${kind}.yaml`).registration;
-      if (!spec) throw new Error(`mappings/${kind}.yaml has no registration section`);
-      return syncRegistrations({ connection: kind, crm: connector, referrals: client, spec, referralIdField: mapping.referralIdField, log });
+    connector: conn.crm,
+    get mapping() {
+      return conn.mapping;
     },
-    afterCycle: () => afterCycle({ connection: kind, crm: connector, referrals: client, mapping: loadMapping(`mappings/${kind}.yaml`), log }),
+    state: service.state,
+    // The cycle alone: the tests run registration and notifications when they choose (`afterCycle`).
+    sync: () => conn.runCycle({ referrals: conn.referrals, afterCycle: false }),
+    registrations: () => {
+      const spec = conn.mappingSource().registration;
+      if (!spec) throw new Error(`mappings/${kind}.yaml has no registration section`);
+      return syncRegistrations({ connection: kind, crm: conn.crm, referrals: conn.referrals, spec, referralIdField: conn.mapping.referralIdField, log });
+    },
+    afterCycle: () => afterCycle({ connection: kind, crm: conn.crm, referrals: conn.referrals, mapping: conn.mappingSource(), log }),
     async referralFor(crmId) {
-      const found = await client.findByExternalReference(crmId);
+      const found = await conn.referrals.findByExternalReference(crmId);
       if (!found) throw new Error(`no referral for ${crmId}`);
       return found.referral;
     },
@@ -348,9 +352,7 @@ export async function startStack(kind: CrmKind, opts: { log?: Logger; mapping?: 
       return json;
     },
     async close() {
-      await connector.close();
-      await closeSandbox();
-      await state.close();
+      await service.close();
       await store.close();
     },
   };

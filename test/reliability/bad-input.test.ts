@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { compileMapping, mappingSchema, validateMappingText } from '../../src/mapping/index.js';
+import { mappingSchema, validateMappingText } from '../../src/mapping/index.js';
 import { ConfigError, loadConfig } from '../../src/runtime/index.js';
 import { parse } from 'yaml';
 import { startStack, type Stack } from '../e2e/stack.js';
@@ -59,7 +59,7 @@ describe('bad CRM records among good ones', () => {
   it('invalid e-mails and phones, missing values, unmapped stages and hostile strings: clear ✖ lines, the rest syncs', async () => {
     const base = parse(readFileSync('mappings/salesforce.yaml', 'utf8')) as { stages: { map: Record<string, string> } };
     delete base.stages.map['Perception Analysis'];
-    s = await startStack('salesforce', { mapping: compileMapping(mappingSchema.parse(base)) });
+    s = await startStack('salesforce', { mapping: mappingSchema.parse(base) });
     const sb = s.crm;
     const good = sb.create({ name: 'Good deal' });
     const hostile = sb.create({ name: `O'Brien's "Deal" \\ ' OR 1=1 --`, notes: `'; DROP TABLE referrals; --` });

@@ -4,10 +4,11 @@
  */
 import https from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDynamicsConnector } from '../../../connectors/dynamics365/index.js';
 import type { CrmConnector, CrmRecord } from '../../../connectors/connector.js';
-import { startDynamicsSandbox, type DynamicsSandbox } from '../../../sandboxes/index.js';
+import type { DynamicsSandbox } from '../../../sandboxes/index.js';
+import { startDataverse, type Dataverse } from '../../helpers/dataverse.js';
 
+let dataverse: Dataverse;
 let sb: DynamicsSandbox;
 let c: CrmConnector;
 const FIELDS = [
@@ -23,17 +24,11 @@ const FIELDS = [
 const elig = { flagField: 'cosell_syncwithpartnercenter', linkedField: 'cosell_referralid' };
 
 beforeAll(async () => {
-  sb = await startDynamicsSandbox({ certDir: '.cosell/test-certs/dynamics365' });
-  c = createDynamicsConnector({
-    url: sb.url,
-    apiVersion: '9.2',
-    auth: { ...sb.credentials, authority: sb.authority, caPem: sb.caPem },
-    rate: { concurrency: 4, intervalCap: 10_000, intervalMs: 1000, timeoutMs: 10_000, maxRetries: 3 },
-  });
+  dataverse = await startDataverse();
+  ({ sb, c } = dataverse);
 });
 afterAll(async () => {
-  await c.close();
-  await sb.close();
+  await dataverse.close();
 });
 
 async function pull(cursor: string | null, pageSize = 700) {

@@ -3,9 +3,8 @@
  * registration fields on the opportunity and the event-key field on tasks.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDynamicsConnector } from '../../../connectors/dynamics365/index.js';
 import { buildDeployPackage, CUSTOM_OPPORTUNITY_FIELDS } from '../../../connectors/salesforce/index.js';
-import { startDynamicsSandbox, type DynamicsSandbox } from '../../../sandboxes/index.js';
+import { startDataverse, type Dataverse } from '../../helpers/dataverse.js';
 
 describe('setup salesforce', () => {
   it('packages the registration fields on Opportunity and the event key on Activity (Task), with field access', () => {
@@ -28,23 +27,13 @@ describe('setup salesforce', () => {
 });
 
 describe('setup dynamics365', () => {
-  let sb: DynamicsSandbox;
+  let dataverse: Dataverse;
   beforeAll(async () => {
-    sb = await startDynamicsSandbox({ certDir: '.cosell/test-certs/dynamics365' });
+    dataverse = await startDataverse();
   });
-  afterAll(async () => sb.close());
+  afterAll(async () => dataverse.close());
 
   it('checks the task table as well as the opportunity table: nothing missing on an org that has both', async () => {
-    const c = createDynamicsConnector({
-      url: sb.url,
-      apiVersion: '9.2',
-      auth: { ...sb.credentials, authority: sb.authority, caPem: sb.caPem },
-      rate: { concurrency: 4, intervalCap: 10_000, intervalMs: 1000, timeoutMs: 10_000, maxRetries: 3 },
-    });
-    try {
-      expect(await c.createMissingColumns(true)).toEqual([]);
-    } finally {
-      await c.close();
-    }
+    expect(await dataverse.c.createMissingColumns(true)).toEqual([]);
   });
 });

@@ -2,7 +2,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../../src/runtime/index.js';
+import { parse } from 'yaml';
+import { ConfigError, loadConfig, parseConfig, parseEnv } from '../../../src/runtime/index.js';
 
 function write(text: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'cosell-config-'));
@@ -84,5 +85,21 @@ describe('config loading', () => {
   it('reports YAML syntax errors with a position', () => {
     const err = problemsOf('referrals: [unclosed\n');
     expect(err.message).toMatch(/config\.yaml:\d+:\d+ .*YAML syntax/);
+  });
+
+  it('a config given as a value (the test stacks) goes through the same schema and resolves paths against its file', () => {
+    const c = parseConfig(parse(valid), '/srv/cosell/config.yaml', parseEnv({}));
+    expect(c.baseDir).toBe('/srv/cosell');
+    expect(c.connections[0]?.crm.rate.concurrency).toBe(4);
+    const err = (() => {
+      try {
+        parseConfig({ ...parse(valid), connections: [{ name: 'sf', crm: { kind: 'salesforce', sandbox: {}, lookbackSeconds: -1 }, mapping: 'm.yaml' }] }, '/srv/x.yaml');
+      } catch (e) {
+        return e as ConfigError;
+      }
+      throw new Error('expected a ConfigError');
+    })();
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err.message).toMatch(/^config \/srv\/x\.yaml is invalid:\n {2}connections\.0\.crm\.lookbackSeconds: /);
   });
 });
