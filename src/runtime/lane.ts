@@ -167,7 +167,7 @@ export function createLane(opts: LaneOptions): Lane {
             // Published before this worker retries, so no other worker's call slips in meanwhile.
             await shared?.pause(opts.name, stats.pausedUntil).catch((e: unknown) => log.warn('shared lane pause not published', { lane: opts.name, error: (e as Error).message }));
             if (after !== undefined) observer?.retryAfter(api, after);
-            log.warn('lane throttled', { lane: opts.name, call: label, waitMs, status: (err as RateLimitedError).status });
+            log.warn('lane throttled', { lane: opts.name, call: label, waitMs, until: new Date(stats.pausedUntil).toISOString(), status: (err as RateLimitedError).status });
           } else {
             const waitMs = backoff(attempt);
             log.debug('lane retry', { lane: opts.name, call: label, waitMs, error: (err as Error).message });
