@@ -6,7 +6,7 @@
 import https from 'node:https';
 import { jwtAssertion } from '../connectors/salesforce/index.js';
 import { loadCompiledMapping } from '../src/mapping/index.js';
-import type { Env } from './run.js';
+import type { Env } from './setup.js';
 
 export interface FloorResult {
   ms: number;

@@ -15,15 +15,15 @@
  * Options: --scale N (default 100000), --skip-2n, --crm salesforce|dynamics365|both (default both), --skip-surface.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync, mkdtempSync, writeFileSync, existsSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
 import { openService } from '../src/cli/index.js';
 import { loadConfig, silentLogger } from '../src/runtime/index.js';
 import { apiFloor, type FloorResult } from './floor.js';
 import { engineCpu, mappingRatio } from './cpu.js';
-import { startServerThread, type CrmKind, type ServerInfo } from './servers.js';
+import type { CrmKind } from './servers.js';
+import { CONCURRENCY, type Env, measured, ROOT, setUp } from './setup.js';
 import { measureSurface } from './surface.js';
 
 const args = process.argv.slice(2);
@@ -34,9 +34,7 @@ const arg = (name: string, fallback: string) => {
 const SCALE = Number(arg('scale', '100000'));
 const CRMS: CrmKind[] = arg('crm', 'both') === 'both' ? ['salesforce', 'dynamics365'] : [arg('crm', 'salesforce') as CrmKind];
 const SKIP_2N = args.includes('--skip-2n');
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
-const CONCURRENCY = 16;
 /**
  * The service's V8 flags, taken from `npm start` so B4 measures what users run: a capped old space (V8 otherwise
  * grows the heap lazily on a large machine) and a larger young generation (fewer scavenges at high allocation).
@@ -52,40 +50,6 @@ interface Row {
 }
 const rows: Row[] = [];
 const fmt = (n: number, d = 2) => n.toFixed(d);
-
-export interface Env extends ServerInfo {
-  kind: CrmKind;
-  config: string;
-  /** The mapping file the sync uses (the floor reads the same fields). */
-  mapping: string;
-  env: NodeJS.ProcessEnv;
-  /** Change the amount of the first n opportunities in the CRM (untimed setup for B3). */
-  touch(n: number): Promise<void>;
-  close(): Promise<void>;
-}
-
-async function setUp(kind: CrmKind, n: number): Promise<Env> {
-  const dir = mkdtempSync(join(tmpdir(), `cosell-bench-${kind}-`));
-  const servers = await startServerThread(kind, n, dir, join(ROOT, '.cosell', 'bench-certs'));
-  const { store, sf, d365 } = servers.info;
-  const env: NodeJS.ProcessEnv = { ...process.env, BENCH_STORE_KEY: store.apiKey, COSELL_LOG_LEVEL: 'warn' };
-  let crmYaml: string;
-  if (sf) {
-    env.BENCH_SF_KEY = sf.credentials.privateKeyPem;
-    crmYaml = `kind: salesforce\n      instanceUrl: ${sf.url}\n      loginUrl: ${sf.url}\n      auth: { method: jwt, clientId: ${sf.credentials.clientId}, username: ${sf.credentials.username}, privateKeyEnv: BENCH_SF_KEY }\n      rate: { concurrency: ${CONCURRENCY}, intervalCap: 1000000, intervalMs: 1000 }`;
-  } else {
-    const d = d365!;
-    env.BENCH_D365_SECRET = d.credentials.clientSecret;
-    crmYaml = `kind: dynamics365\n      url: ${d.url}\n      auth: { method: client-credentials, tenantId: ${d.credentials.tenantId}, authority: ${d.authority}, clientId: ${d.credentials.clientId}, clientSecretEnv: BENCH_D365_SECRET, caFile: ${d.caFile} }\n      rate: { concurrency: ${CONCURRENCY}, intervalCap: 1000000, intervalMs: 1000 }`;
-  }
-  const config = join(dir, 'config.yaml');
-  const mapping = join(ROOT, 'mappings', `${kind}.yaml`);
-  writeFileSync(
-    config,
-    `state: { path: ${join(dir, 'state.db')} }\nlog: { level: warn }\nreferrals:\n  target: store\n  baseUrl: ${store.url}\n  auth: { method: api-key, apiKeyEnv: BENCH_STORE_KEY }\n  rate: { concurrency: ${CONCURRENCY}, intervalCap: 1000000, intervalMs: 1000 }\n  incremental: { mode: filter, overlapSeconds: 0 }\nconnections:\n  - name: bench\n    crm:\n      ${crmYaml}\n    mapping: ${mapping}\n    pageSize: 1000\n`,
-  );
-  return { kind, ...servers.info, config, mapping, env, touch: servers.touch, close: servers.close };
-}
 
 interface SyncRun {
   ms: number;

@@ -5,7 +5,7 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { parseJsonSetting, seededRandom } from '../../src/runtime/index.js';
+import { latencyDraw, parseJsonSetting, seededRandom } from '../../src/runtime/index.js';
 
 export const faultConfigSchema = z.strictObject({
   /** Share of requests that get an error status. */
@@ -19,6 +19,8 @@ export const faultConfigSchema = z.strictObject({
   stallRate: z.number().min(0).max(1).default(0),
   stallMs: z.number().int().min(0).default(0),
   latencyMs: z.number().int().min(0).default(0),
+  /** When above `latencyMs`: each request's latency is drawn uniformly in [latencyMs, latencyMaxMs]. */
+  latencyMaxMs: z.number().int().min(0).optional(),
   seed: z.number().int().default(1),
   /** Paths never faulted (e.g. the token endpoint, so a test can still log in). */
   exempt: z.array(z.string()).default([]),
@@ -45,6 +47,7 @@ export function faultsFromEnv(variable: string, value: string | undefined): Faul
 export function createFaults(initial: FaultInput = {}, errorBody: (status: number) => unknown = (s) => ({ error: { code: String(s), message: 'injected fault' } })): Faults {
   let config = faultConfigSchema.parse(initial);
   let random = seededRandom(config.seed);
+  let latency = latencyDraw(config.latencyMs, config.latencyMaxMs, config.seed);
   const counts: Record<string, number> = {};
   const bump = (k: string) => (counts[k] = (counts[k] ?? 0) + 1);
   const active = () => config.errorRate + config.dropRate + config.stallRate > 0 || config.latencyMs > 0;
@@ -52,16 +55,18 @@ export function createFaults(initial: FaultInput = {}, errorBody: (status: numbe
     configure(input) {
       config = faultConfigSchema.parse(input);
       random = seededRandom(config.seed);
+      latency = latencyDraw(config.latencyMs, config.latencyMaxMs, config.seed);
       return config;
     },
     reset() {
       config = faultConfigSchema.parse({});
+      latency = latencyDraw(config.latencyMs, config.latencyMaxMs, config.seed);
     },
     current: () => config,
     injected: () => ({ ...counts }),
     async apply(req, reply) {
       if (!active() || config.exempt.some((p) => req.url.startsWith(p))) return;
-      if (config.latencyMs) await sleep(config.latencyMs);
+      if (config.latencyMs) await sleep(latency());
       const roll = random();
       if (roll < config.dropRate) {
         bump('drop');

@@ -4,7 +4,7 @@
  * the same shape). A seeded PRNG makes a run repeatable: the same seed and request order give the same faults.
  */
 import { z } from 'zod';
-import { parseJsonSetting, seededRandom } from '../runtime/index.js';
+import { latencyDraw, parseJsonSetting, seededRandom } from '../runtime/index.js';
 
 export const faultConfigSchema = z.strictObject({
   /** Share of requests answered 500 `internalError`. */
@@ -16,6 +16,8 @@ export const faultConfigSchema = z.strictObject({
   retryAfterSeconds: z.number().int().min(0).default(1),
   /** Added to every API request, in milliseconds. */
   latencyMs: z.number().int().min(0).default(0),
+  /** When above `latencyMs`: each request's latency is drawn uniformly in [latencyMs, latencyMaxMs]. */
+  latencyMaxMs: z.number().int().min(0).optional(),
   /** Share of requests whose connection is destroyed without an answer. */
   dropRate: z.number().min(0).max(1).default(0),
   /** Share of requests held for `stallMs` and then dropped (a hung server). */
@@ -42,15 +44,17 @@ const active = (c: FaultConfig) => c.latencyMs > 0 || c.errorRate + c.rate429 + 
 export function createFaults(initial: FaultInput = {}): Faults {
   let config = faultConfigSchema.parse(initial);
   let random = seededRandom(config.seed);
+  let latency = latencyDraw(config.latencyMs, config.latencyMaxMs, config.seed);
+  const set = (c: FaultConfig) => {
+    config = c;
+    random = seededRandom(c.seed);
+    latency = latencyDraw(c.latencyMs, c.latencyMaxMs, c.seed);
+    return c;
+  };
   return {
-    configure(input) {
-      config = faultConfigSchema.parse(input);
-      random = seededRandom(config.seed);
-      return config;
-    },
+    configure: (input) => set(faultConfigSchema.parse(input)),
     reset() {
-      config = faultConfigSchema.parse({});
-      random = seededRandom(config.seed);
+      set(faultConfigSchema.parse({}));
     },
     current: () => config,
     next() {
@@ -65,7 +69,7 @@ export function createFaults(initial: FaultInput = {}): Faults {
       else if (hit(c.rate429)) action = { kind: 'error', status: 429, code: 'tooManyRequests', retryAfter: c.retryAfterSeconds };
       else if (hit(c.rate503)) action = { kind: 'error', status: 503, code: 'serviceUnavailable', retryAfter: c.retryAfterSeconds };
       else if (hit(c.errorRate)) action = { kind: 'error', status: 500, code: 'internalError' };
-      return { latencyMs: c.latencyMs, action };
+      return { latencyMs: latency(), action };
     },
   };
 }

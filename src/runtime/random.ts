@@ -9,3 +9,14 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/**
+ * An added latency for the fault injectors: `min` ms, or when `max` is above it a draw uniform in [min, max] (a
+ * remote API's answers vary; the bench's realistic profile). Its own seeded stream, so a range does not shift
+ * which requests the fault rolls hit.
+ */
+export function latencyDraw(min: number, max: number | undefined, seed: number): () => number {
+  if (max === undefined || max <= min) return () => min;
+  const random = seededRandom(seed ^ 0x5bd1e995);
+  return () => min + Math.round(random() * (max - min));
+}
