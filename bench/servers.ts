@@ -31,6 +31,7 @@ type Command =
   | { cmd: 'start'; kind: CrmKind; n: number; dir: string; certRoot: string }
   | { cmd: 'touch'; n: number }
   | { cmd: 'latency'; latency: Latency | null }
+  | { cmd: 'cpu' }
   | { cmd: 'close' };
 
 /** The child side: owns the servers and answers commands in order. */
@@ -99,7 +100,9 @@ function serve(port: { on(event: 'message', fn: (m: Command & { id: number }) =>
               ? touch(m.n)
               : m.cmd === 'latency'
                 ? latency(m.latency)
-                : await Promise.all([sf?.close(), d365?.close(), store?.close()]).then(() => undefined);
+                : m.cmd === 'cpu'
+                  ? process.cpuUsage()
+                  : await Promise.all([sf?.close(), d365?.close(), store?.close()]).then(() => undefined);
         port.postMessage({ id: m.id, ok: true, value });
       } catch (err) {
         port.postMessage({ id: m.id, ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
@@ -112,6 +115,8 @@ export interface ServerProcess {
   info: ServerInfo;
   touch(n: number): Promise<void>;
   latency(l: Latency | null): Promise<void>;
+  /** The server process's CPU so far (user + system µs): where a run's time goes when the client is not the cost. */
+  cpu(): Promise<NodeJS.CpuUsage>;
   close(): Promise<void>;
 }
 
@@ -148,6 +153,7 @@ export async function startServerProcess(kind: CrmKind, n: number, dir: string, 
     info,
     touch: (count) => send<void>({ cmd: 'touch', n: count }),
     latency: (l) => send<void>({ cmd: 'latency', latency: l }),
+    cpu: () => send<NodeJS.CpuUsage>({ cmd: 'cpu' }),
     async close() {
       await send<void>({ cmd: 'close' });
       child.disconnect();

@@ -3,6 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { openService, type Service } from '../src/cli/index.js';
+import { loadConfig, silentLogger } from '../src/runtime/index.js';
 import { type CrmKind, type Latency, type ServerInfo, startServerProcess } from './servers.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -19,6 +21,8 @@ export interface Env extends ServerInfo {
   touch(n: number): Promise<void>;
   /** Answer every request after a delay drawn from these ranges (null: at once); restarts the seeded draw. */
   latency(l: Latency | null): Promise<void>;
+  /** CPU ms the servers spent so far. */
+  serverCpuMs(): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -42,7 +46,20 @@ export async function setUp(kind: CrmKind, n: number): Promise<Env> {
     config,
     `state: { path: ${join(dir, 'state.db')} }\nlog: { level: warn }\nreferrals:\n  target: store\n  baseUrl: ${store.url}\n  auth: { method: api-key, apiKeyEnv: BENCH_STORE_KEY }\n  rate: { concurrency: ${CONCURRENCY}, intervalCap: 1000000, intervalMs: 1000 }\n  incremental: { mode: filter, overlapSeconds: 0 }\nconnections:\n  - name: bench\n    crm:\n      ${crmYaml}\n    mapping: ${mapping}\n    pageSize: 1000\n`,
   );
-  return { kind, ...servers.info, config, mapping, env, touch: servers.touch, latency: servers.latency, close: servers.close };
+  return {
+    kind,
+    ...servers.info,
+    config,
+    mapping,
+    env,
+    touch: servers.touch,
+    latency: servers.latency,
+    serverCpuMs: async () => {
+      const u = await servers.cpu();
+      return (u.user + u.system) / 1000;
+    },
+    close: servers.close,
+  };
 }
 
 /** Wall time and this process's CPU (user + system, every thread: the servers run in another process) of `fn`. */
@@ -53,4 +70,10 @@ export async function measured<T>(fn: () => Promise<T>): Promise<{ value: T; ms:
   const ms = performance.now() - t;
   const used = process.cpuUsage(cpu);
   return { value, ms, cpuMs: (used.user + used.system) / 1000 };
+}
+
+/** The sync service of an environment, opened in this process (its secrets come from the environment). */
+export async function openSync(e: Env): Promise<Service> {
+  Object.assign(process.env, e.env);
+  return openService(loadConfig(e.config), silentLogger);
 }
