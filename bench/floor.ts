@@ -1,15 +1,20 @@
 /**
  * The API floor: a minimal script issuing exactly the calls a perfect sync needs — query pages, one create per
  * deal (or one PATCH per changed deal), write-backs in collections of 200 (Salesforce) or $batch (Dataverse) —
- * with the same concurrency as the sync. Its time and call count are the baselines of B1 and B3.
+ * with the same concurrency as the sync. Its time, CPU and call count are the baselines of B1 and B3. Every
+ * call is a bare `http(s).request` on Node's keep-alive agent: the cheapest client Node offers (fetch costs
+ * about three times its CPU per call here), so the floor's CPU is a floor too.
  */
+import http from 'node:http';
 import https from 'node:https';
 import { jwtAssertion } from '../connectors/salesforce/index.js';
 import { loadCompiledMapping } from '../src/mapping/index.js';
-import type { Env } from './run.js';
+import type { Env } from './setup.js';
 
 export interface FloorResult {
   ms: number;
+  /** This process's CPU (user + system) over the timed part, ms. */
+  cpuMs: number;
   calls: number;
 }
 
@@ -35,16 +40,17 @@ function referralBody(id: string, amount: number) {
   };
 }
 
-/** A JSON request over https trusting the sandbox CA (fetch cannot take a CA). */
-function httpsJson(
+/** One request (https trusting the sandbox CA when given one); the answer as text. */
+function request(
   url: string,
   method: string,
   headers: Record<string, string>,
-  body: string | undefined,
-  ca: string,
+  body?: string,
+  ca?: string,
 ): Promise<{ status: number; headers: Record<string, string>; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = https.request(url, { method, headers: { ...headers, ...(body ? { 'Content-Length': Buffer.byteLength(body) } : {}) }, ca }, (res) => {
+    const send = url.startsWith('https:') ? https.request : http.request;
+    const req = send(url, { method, headers: { ...headers, ...(body ? { 'Content-Length': Buffer.byteLength(body) } : {}) }, ...(ca ? { ca } : {}) }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers as Record<string, string>, body: Buffer.concat(chunks).toString('utf8') }));
@@ -63,19 +69,18 @@ async function d365Token(e: Env): Promise<string> {
     client_secret: d.credentials.clientSecret,
     scope: `${d.url}/.default`,
   }).toString();
-  const res = await httpsJson(`${d.authority}/oauth2/v2.0/token`, 'POST', { 'Content-Type': 'application/x-www-form-urlencoded' }, form, d.caPem);
+  const res = await request(`${d.authority}/oauth2/v2.0/token`, 'POST', { 'Content-Type': 'application/x-www-form-urlencoded' }, form, d.caPem);
   return (JSON.parse(res.body) as { access_token: string }).access_token;
 }
 
 async function sfToken(e: Env): Promise<string> {
   const c = e.sf!.credentials;
-  const res = await fetch(`${c.loginUrl}/services/oauth2/token`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: jwtAssertion(c, c.loginUrl) }),
-  });
-  return ((await res.json()) as { access_token: string }).access_token;
+  const form = new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:jwt-bearer', assertion: jwtAssertion(c, c.loginUrl) }).toString();
+  const res = await request(`${c.loginUrl}/services/oauth2/token`, 'POST', { 'Content-Type': 'application/x-www-form-urlencoded' }, form);
+  return (JSON.parse(res.body) as { access_token: string }).access_token;
 }
+
+const getJson = async <T>(url: string, headers: Record<string, string>): Promise<T> => JSON.parse((await request(url, 'GET', headers)).body) as T;
 
 /** The CRM fields a perfect sync must read: exactly those the sync reads (the mapping's, the referral id, the status line). */
 function fieldsToRead(e: Env): string[] {
@@ -112,29 +117,28 @@ export async function apiFloor(e: Env, n: number, concurrency: number, opts: { c
     // Untimed too: the referral ids a perfect sync would have in its state.
     let url: string | null = `${e.store.url}/referrals?$top=100`;
     while (url) {
-      const page = (await (await fetch(url, { headers: storeHeaders(e) })).json()) as { value: { id: string; externalReferenceId: string }[]; '@odata.nextLink'?: string };
+      const page = (await getJson(url, storeHeaders(e))) as { value: { id: string; externalReferenceId: string }[]; '@odata.nextLink'?: string };
       for (const r of page.value) refIds.set(r.externalReferenceId, r.id);
       url = page['@odata.nextLink'] ?? null;
     }
   }
   const fields = fieldsToRead(e);
+  const cpu = process.cpuUsage();
   const start = performance.now();
   if (e.sf) {
     const token = await sfToken(e);
     calls++;
     const auth = { Authorization: `Bearer ${token}` };
     const where = opts.changesOnly ? `WHERE SystemModstamp >= ${since}` : 'WHERE Sync_with_Partner_Center__c = true';
-    let res = (await (
-      await fetch(
-        `${e.sf.url}/services/data/v62.0/queryAll?q=${encodeURIComponent(`SELECT ${['Id', 'SystemModstamp', 'IsDeleted', ...fields].join(', ')} FROM Opportunity ${where} ORDER BY SystemModstamp, Id`)}`,
-        { headers: auth },
-      )
-    ).json()) as { records: { Id: string; Amount: number }[]; nextRecordsUrl?: string };
+    let res = await getJson<{ records: { Id: string; Amount: number }[]; nextRecordsUrl?: string }>(
+      `${e.sf.url}/services/data/v62.0/queryAll?q=${encodeURIComponent(`SELECT ${['Id', 'SystemModstamp', 'IsDeleted', ...fields].join(', ')} FROM Opportunity ${where} ORDER BY SystemModstamp, Id`)}`,
+      auth,
+    );
     calls++;
     for (;;) {
       ids.push(...res.records.map((r) => ({ id: r.Id, amount: r.Amount })));
       if (!res.nextRecordsUrl) break;
-      res = (await (await fetch(`${e.sf.url}${res.nextRecordsUrl}`, { headers: auth })).json()) as typeof res;
+      res = await getJson<typeof res>(`${e.sf.url}${res.nextRecordsUrl}`, auth);
       calls++;
     }
   } else {
@@ -145,7 +149,7 @@ export async function apiFloor(e: Env, n: number, concurrency: number, opts: { c
     const filter = opts.changesOnly ? `&$filter=${encodeURIComponent(`modifiedon ge ${since.slice(0, 19)}Z`)}` : '';
     let url: string | null = `${d.url}/api/data/v9.2/opportunities?${dataverseQuery(fields)}${filter}`;
     while (url) {
-      const res = await httpsJson(url, 'GET', headers, undefined, d.caPem);
+      const res = await request(url, 'GET', headers, undefined, d.caPem);
       calls++;
       const page = JSON.parse(res.body) as { value: { opportunityid: string; estimatedvalue: number }[]; '@odata.nextLink'?: string };
       ids.push(...page.value.map((r) => ({ id: r.opportunityid, amount: r.estimatedvalue })));
@@ -158,14 +162,10 @@ export async function apiFloor(e: Env, n: number, concurrency: number, opts: { c
     if (opts.changesOnly) {
       const refId = refIds.get(id);
       if (!refId) return;
-      await fetch(`${e.store.url}/referrals/${refId}`, {
-        method: 'PATCH',
-        headers: storeHeaders(e),
-        body: JSON.stringify([{ op: 'replace', path: '/details/dealValue', value: amount }]),
-      });
+      await request(`${e.store.url}/referrals/${refId}`, 'PATCH', storeHeaders(e), JSON.stringify([{ op: 'replace', path: '/details/dealValue', value: amount }]));
     } else {
-      const res = await fetch(`${e.store.url}/referrals`, { method: 'POST', headers: storeHeaders(e), body: JSON.stringify(referralBody(id, amount)) });
-      created.set(id, ((await res.json()) as { id: string }).id);
+      const res = await request(`${e.store.url}/referrals`, 'POST', storeHeaders(e), JSON.stringify(referralBody(id, amount)));
+      created.set(id, (JSON.parse(res.body) as { id: string }).id);
     }
     calls++;
   });
@@ -179,14 +179,15 @@ export async function apiFloor(e: Env, n: number, concurrency: number, opts: { c
       const token = await sfToken(e);
       calls++;
       await pool(chunks, concurrency, async (chunk) => {
-        await fetch(`${e.sf!.url}/services/data/v62.0/composite/sobjects`, {
-          method: 'PATCH',
-          headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-          body: JSON.stringify({
+        await request(
+          `${e.sf!.url}/services/data/v62.0/composite/sobjects`,
+          'PATCH',
+          { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+          JSON.stringify({
             allOrNone: false,
             records: chunk.map((c) => ({ attributes: { type: 'Opportunity' }, id: c.id, Referral_Id__c: c.ref, Referral_Status__c: 'Active' })),
           }),
-        });
+        );
         calls++;
       });
     } else {
@@ -201,7 +202,7 @@ export async function apiFloor(e: Env, n: number, concurrency: number, opts: { c
               `--${boundary}\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\nPATCH /api/data/v9.2/opportunities(${c.id}) HTTP/1.1\r\nContent-Type: application/json\r\nIf-Match: *\r\n\r\n${JSON.stringify({ cosell_referralid: c.ref, cosell_referralstatus: 'Active' })}`,
           )
           .join('\r\n')}\r\n--${boundary}--\r\n`;
-        await httpsJson(
+        await request(
           `${d.url}/api/data/v9.2/$batch`,
           'POST',
           { Authorization: `Bearer ${token}`, 'Content-Type': `multipart/mixed; boundary=${boundary}`, Prefer: 'odata.continue-on-error' },
@@ -212,5 +213,7 @@ export async function apiFloor(e: Env, n: number, concurrency: number, opts: { c
       });
     }
   }
-  return { ms: performance.now() - start, calls };
+  const ms = performance.now() - start;
+  const used = process.cpuUsage(cpu);
+  return { ms, cpuMs: (used.user + used.system) / 1000, calls };
 }

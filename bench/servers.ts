@@ -1,27 +1,41 @@
 /**
- * The bench's servers — one CRM sandbox and one referral store — in a worker thread of their own, so the clients
- * under test (the sync and the API floor) run on the bench's main thread and the servers on the other core, the
- * way a deployed sync and the remote APIs never share a CPU. The main thread drives the worker with a few
- * commands: seed, touch (change the first n opportunities), close.
+ * The bench's servers — one CRM sandbox and one referral store — in a child process of their own, so the clients
+ * under test (the sync and the API floor) run in the bench's process and the servers on the other core, the way
+ * a deployed sync and the remote APIs never share a CPU. A process, not a worker thread: `process.cpuUsage()` of
+ * the bench is then the client's CPU alone (GC helper threads included), which is what B1 reports per record.
+ * The bench drives the child with a few commands: seed, touch (change the first n opportunities), latency, close.
  */
+import { type ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
-import { parentPort, Worker } from 'node:worker_threads';
+import { fileURLToPath } from 'node:url';
 import { startReferralStore, type ReferralStoreHandle } from '../src/referral-store/index.js';
 import { startDynamicsSandbox, type DynamicsSandbox, insertBulkOpportunities, startSalesforceSandbox, type SalesforceSandbox } from '../sandboxes/index.js';
 
 export type CrmKind = 'salesforce' | 'dynamics365';
 
-/** What the clients need to reach the servers: plain data, copied across the thread boundary. */
+/** What the clients need to reach the servers: plain data, copied across the process boundary. */
 export interface ServerInfo {
   store: { url: string; apiKey: string };
   sf?: { url: string; credentials: { loginUrl: string; clientId: string; username: string; privateKeyPem: string } };
   d365?: { url: string; authority: string; credentials: { tenantId: string; clientId: string; clientSecret: string }; caPem: string; caFile: string };
 }
 
-type Command = { cmd: 'start'; kind: CrmKind; n: number; dir: string; certRoot: string } | { cmd: 'touch'; n: number } | { cmd: 'close' };
+/** Per-request answer delays in ms, [min, max] drawn uniformly from a seeded stream (a timer: no CPU spent waiting). */
+export interface Latency {
+  crm: [number, number];
+  referrals: [number, number];
+  seed: number;
+}
 
-/** The worker side: owns the servers and answers commands in order. */
-function serve(port: NonNullable<typeof parentPort>): void {
+type Command =
+  | { cmd: 'start'; kind: CrmKind; n: number; dir: string; certRoot: string }
+  | { cmd: 'touch'; n: number }
+  | { cmd: 'latency'; latency: Latency | null }
+  | { cmd: 'cpu' }
+  | { cmd: 'close' };
+
+/** The child side: owns the servers and answers commands in order. */
+function serve(port: { on(event: 'message', fn: (m: Command & { id: number }) => void): void; postMessage(m: unknown): void }): void {
   let store: ReferralStoreHandle | undefined;
   let sf: SalesforceSandbox | undefined;
   let d365: DynamicsSandbox | undefined;
@@ -69,6 +83,12 @@ function serve(port: NonNullable<typeof parentPort>): void {
       for (const o of d365.org.all('opportunities').slice(0, n)) d365.org.update('opportunities', String(o.opportunityid), { estimatedvalue: Number(o.estimatedvalue) + 1 });
   };
 
+  const latency = (l: Latency | null) => {
+    const range = (r: [number, number] | undefined) => ({ latencyMs: r?.[0] ?? 0, latencyMaxMs: r?.[1] ?? 0, seed: l?.seed ?? 1 });
+    store?.faults.configure(range(l?.referrals));
+    (sf ?? d365)?.faults.configure(range(l?.crm));
+  };
+
   let queue = Promise.resolve();
   port.on('message', (m: Command & { id: number }) => {
     queue = queue.then(async () => {
@@ -78,7 +98,11 @@ function serve(port: NonNullable<typeof parentPort>): void {
             ? await start(m.kind, m.n, m.dir, m.certRoot)
             : m.cmd === 'touch'
               ? touch(m.n)
-              : await Promise.all([sf?.close(), d365?.close(), store?.close()]).then(() => undefined);
+              : m.cmd === 'latency'
+                ? latency(m.latency)
+                : m.cmd === 'cpu'
+                  ? process.cpuUsage()
+                  : await Promise.all([sf?.close(), d365?.close(), store?.close()]).then(() => undefined);
         port.postMessage({ id: m.id, ok: true, value });
       } catch (err) {
         port.postMessage({ id: m.id, ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
@@ -87,44 +111,57 @@ function serve(port: NonNullable<typeof parentPort>): void {
   });
 }
 
-export interface ServerThread {
+export interface ServerProcess {
   info: ServerInfo;
   touch(n: number): Promise<void>;
+  latency(l: Latency | null): Promise<void>;
+  /** The server process's CPU so far (user + system µs): where a run's time goes when the client is not the cost. */
+  cpu(): Promise<NodeJS.CpuUsage>;
   close(): Promise<void>;
 }
 
-/** Start a server thread with a seeded CRM of `n` opportunities and an empty store. */
-export async function startServerThread(kind: CrmKind, n: number, dir: string, certRoot: string): Promise<ServerThread> {
-  const worker = new Worker(new URL(import.meta.url));
+/** Start the server process with a seeded CRM of `n` opportunities and an empty store. */
+export async function startServerProcess(kind: CrmKind, n: number, dir: string, certRoot: string): Promise<ServerProcess> {
+  // The bench's own V8 flags apply to the servers too; a CPU profile of the client is not theirs to write.
+  const child: ChildProcess = fork(fileURLToPath(import.meta.url), [], {
+    env: { ...process.env, COSELL_BENCH_SERVERS: '1' },
+    execArgv: process.execArgv.filter((a) => !a.startsWith('--cpu-prof')),
+    serialization: 'advanced',
+  });
   const waiting = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
   let next = 0;
   const fail = (err: Error) => {
     for (const w of waiting.values()) w.reject(err);
     waiting.clear();
   };
-  worker.on('message', (m: { id: number; ok: boolean; value?: unknown; error?: string }) => {
+  child.on('message', (m: { id: number; ok: boolean; value?: unknown; error?: string }) => {
     const w = waiting.get(m.id);
     waiting.delete(m.id);
     if (m.ok) w?.resolve(m.value);
     else w?.reject(new Error(`bench servers: ${m.error}`));
   });
-  worker.on('error', fail);
-  worker.on('exit', (code) => fail(new Error(`bench servers exited (${code})`)));
+  child.on('error', fail);
+  child.on('exit', (code) => fail(new Error(`bench servers exited (${code})`)));
   const send = <T>(c: Command): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       const id = next++;
       waiting.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      worker.postMessage({ ...c, id });
+      child.send({ ...c, id });
     });
   const info = await send<ServerInfo>({ cmd: 'start', kind, n, dir, certRoot });
   return {
     info,
     touch: (count) => send<void>({ cmd: 'touch', n: count }),
+    latency: (l) => send<void>({ cmd: 'latency', latency: l }),
+    cpu: () => send<NodeJS.CpuUsage>({ cmd: 'cpu' }),
     async close() {
       await send<void>({ cmd: 'close' });
-      await worker.terminate();
+      child.disconnect();
     },
   };
 }
 
-if (parentPort) serve(parentPort);
+if (process.env.COSELL_BENCH_SERVERS === '1' && process.send) {
+  const send = process.send.bind(process);
+  serve({ on: (event, fn) => process.on(event, fn), postMessage: (m) => send(m) });
+}

@@ -2,12 +2,14 @@
 import type { Agent } from 'node:https';
 import axios, { type AxiosInstance } from 'axios';
 import { processEnv } from './env.js';
+import { textAdapter } from './http-adapter.js';
 
 /**
  * Every status is returned (the caller maps it to a typed error), bodies go out and come back as text (so a
  * truncated one is a clear error, not a half-parsed object), and redirects are not followed: a bearer token
  * must never travel to another host — and without them axios skips its redirect wrapper. axios reads the proxy
- * variables on every request; when none is set (`proxied`, from the env schema) the instance says so once.
+ * variables on every request; when none is set (`proxied`, from the env schema) the instance says so once and
+ * sends through the lean text adapter (http-adapter.ts); behind a proxy axios's own adapter does the proxying.
  */
 export function createTextAxios(opts: { timeoutMs: number; maxContentLength: number; httpsAgent?: Agent; proxied?: boolean }): AxiosInstance {
   return axios.create({
@@ -18,6 +20,6 @@ export function createTextAxios(opts: { timeoutMs: number; maxContentLength: num
     maxRedirects: 0,
     maxContentLength: opts.maxContentLength,
     ...(opts.httpsAgent ? { httpsAgent: opts.httpsAgent } : {}),
-    ...((opts.proxied ?? processEnv().proxied) ? {} : { proxy: false as const }),
+    ...((opts.proxied ?? processEnv().proxied) ? {} : { proxy: false as const, adapter: textAdapter }),
   });
 }
