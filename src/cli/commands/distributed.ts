@@ -7,15 +7,16 @@
  * finished and checkpointed, leases are released, exit 0.
  */
 import type { Command } from 'commander';
-import { openSyncQueue, type SyncQueue } from '../../jobs/index.js';
-import { startSyncWorker, type WorkerConnection } from '../../jobs/index.js';
+import type { SyncQueue, WorkerConnection } from '../../jobs/index.js';
 import { ConfigError, onShutdownSignal, readOptionalSecret, type ConnectionConfig, type LoadedConfig, type Logger } from '../../runtime/index.js';
 import type { StoredConnections } from '../../server/index.js';
 import { databaseUrl, openPostgresState, type PostgresState } from '../../state/index.js';
 import { connectionConfigs } from '../../state/index.js';
 import { cliContext } from '../context.js';
-import { openService, type Service } from '../service.js';
-import { createSurface } from '../surface.js';
+import type { Service } from '../service.js';
+
+/** The queue (bullmq, ioredis), the service and the HTTP surface load when a distributed command runs, not with the CLI. */
+const modules = () => Promise.all([import('../../jobs/index.js'), import('../service.js')]);
 
 export function redisUrl(config: LoadedConfig): string {
   // A Redis URL may carry a password: read it like a secret (NAME or NAME_FILE).
@@ -63,6 +64,7 @@ const unclosed = (state: PostgresState): PostgresState => ({ ...state, close: as
 /** The HTTP surface where "sync now" (and so a webhook's targeted sync) queues a job instead of running it. */
 async function serveSurface(service: Service, config: LoadedConfig, log: Logger, queue: SyncQueue, state: PostgresState) {
   if (!config.server.enabled) return null;
+  const { createSurface } = await import('../surface.js');
   return createSurface(service, config, log, { connectionConfigs: scheduledConnections(config, state, queue) }).listen(async (name) => void (await queue.syncNow(name)));
 }
 
@@ -74,6 +76,7 @@ export function registerDistributed(program: Command): void {
     .description('sync connections from the shared queue (distributed mode; run as many as you like)')
     .action(async (_opts: unknown, cmd: Command) => {
       const { config, log } = cliContext(cmd);
+      const [{ openSyncQueue, startSyncWorker }, { openService }] = await modules();
       const state = await openDistributedState(config);
       const redis = redisUrl(config);
       const service = await openService({ ...config, connections: await allConnections(config, state) }, log, { state: unclosed(state) });
@@ -109,6 +112,7 @@ export function registerDistributed(program: Command): void {
     .description('keep the job schedulers of the connections, queue a first cycle of each, serve the HTTP surface (distributed mode)')
     .action(async (_opts: unknown, cmd: Command) => {
       const { config, log } = cliContext(cmd);
+      const [{ openSyncQueue }, { openService }] = await modules();
       const state = await openDistributedState(config);
       const queue = openSyncQueue(redisUrl(config), config.runtime.prefix);
       const service = await openService({ ...config, connections: await allConnections(config, state) }, log, { state: unclosed(state) });

@@ -8,7 +8,6 @@
 import type { Command } from 'commander';
 import { onShutdownSignal } from '../../runtime/index.js';
 import { cliContext } from '../context.js';
-import { runService } from '../run-service.js';
 
 export function registerStart(program: Command): void {
   program
@@ -17,6 +16,7 @@ export function registerStart(program: Command): void {
     .option('--once', 'run one cycle of every connection and exit (0 when every record synced or was reported)')
     .action(async (opts: { once?: boolean }, cmd: Command) => {
       const { config, log } = cliContext(cmd);
+      const { runService } = await import('../run-service.js');
       const stopController = new AbortController();
       const unhook = onShutdownSignal((sig) => {
         log.info('shutting down', { signal: sig });
