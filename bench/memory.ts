@@ -1,12 +1,14 @@
 /**
  * Memory of the sync as users run it — the real CLI as its own process, peak RSS sampled from /proc — and the
  * picture of how cost grows with work. Rows of `npm run bench`, or on their own (after `npm run build`):
- * `node dist/bench/memory.js [--scales 20000,100000,200000] [--connections 20] [--per-connection 5000]`.
+ * `node dist/bench/memory.js [--scales 20000,100000,200000] [--connections 20] [--per-connection 5000]` (`--scales none`
+ * or `--connections 0` leaves that part out).
  *
  *   B4  `cosell-sync status` (the CLI's baseline), then `cosell-sync sync` at each scale: peak RSS, the ratio of
  *       the two largest scales, and the modules a sync loads (none of fastify, the sandboxes or the store).
  *   B6  --connections × --per-connection records synced by one process (`start --once`), vs one connection of
- *       the same size in the same run: peak RSS and the cost of each further connection.
+ *       the same size in the same run: peak RSS and the cost of each further connection. B4 reads pages of 1,000
+ *       (as B1); B6 the default page size, as a platform's many small connections would.
  *   bench/results.svg: sync and API-floor time, and the sync's peak RSS, against the number of records.
  */
 import { spawn } from 'node:child_process';
@@ -25,6 +27,7 @@ const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 const MODULE_LIST = join(ROOT, 'dist', 'bench', 'loaded-modules.js');
 const MAPPING = join(ROOT, 'mappings', 'salesforce.yaml');
 const CONCURRENCY = 16;
+const PAGE_SIZE = 1000;
 /** The V8 flags of the `cosell-sync` bin (its `env -S` shebang), so the bench measures what users run. */
 const heapFlags = () =>
   readFileSync(CLI, 'utf8')
@@ -101,7 +104,7 @@ async function organizationKey(store: ServerThread['info']['store'], name: strin
  * A store and `connections` Salesforce orgs of `records` opportunities each, in a server thread, and a config
  * naming them: every connection its own org and its own store organization, as on a platform of many partners.
  */
-async function fixture(connections: number, records: number): Promise<Fixture> {
+async function fixture(connections: number, records: number, pageSize?: number): Promise<Fixture> {
   const dir = mkdtempSync(join(tmpdir(), 'cosell-bench-memory-'));
   const certRoot = join(ROOT, '.cosell', 'bench-certs');
   const servers = await startServerThread('salesforce', records, dir, certRoot);
@@ -119,7 +122,8 @@ async function fixture(connections: number, records: number): Promise<Fixture> {
       `  - name: ${name}\n    crm:\n      kind: salesforce\n      instanceUrl: ${sf.url}\n      loginUrl: ${sf.url}\n` +
         `      auth: { method: jwt, clientId: ${c.clientId}, username: ${c.username}, privateKeyEnv: BENCH_SF_KEY_${i} }\n` +
         `      rate: { concurrency: ${CONCURRENCY}, intervalCap: 1000000, intervalMs: 1000 }\n` +
-        `    referrals: { auth: { method: api-key, apiKeyEnv: BENCH_STORE_KEY_${i} } }\n    mapping: ${MAPPING}\n    pageSize: 1000\n`,
+        `    referrals: { auth: { method: api-key, apiKeyEnv: BENCH_STORE_KEY_${i} } }\n    mapping: ${MAPPING}\n` +
+        (pageSize ? `    pageSize: ${pageSize}\n` : ''),
     );
   }
   const config = join(dir, 'config.yaml');
@@ -141,7 +145,7 @@ async function fixture(connections: number, records: number): Promise<Fixture> {
 
 /** The API floor (bench/floor.ts) for `records` opportunities, on servers of its own. */
 async function floorMs(records: number): Promise<number> {
-  const f = await fixture(1, records);
+  const f = await fixture(1, records, PAGE_SIZE);
   try {
     const env: Env = { kind: 'salesforce', ...f.servers.info, config: f.config, mapping: MAPPING, env: f.env, touch: f.servers.touch, close: f.close };
     return (await apiFloor(env, records, CONCURRENCY)).ms;
@@ -152,7 +156,7 @@ async function floorMs(records: number): Promise<number> {
 
 /** The modules `sync` loads, as the loaded-modules preload records them (its own two files left out). */
 async function syncModules(): Promise<string[]> {
-  const f = await fixture(1, 1000);
+  const f = await fixture(1, 1000, PAGE_SIZE);
   const list = join(f.dir, 'modules.txt');
   try {
     await runCli(['-c', f.config, 'sync', '--connection', 'bench-0'], { ...f.env, COSELL_MODULE_LIST: list }, ['--import', MODULE_LIST]);
@@ -171,7 +175,7 @@ export async function measureMemory(o: MemoryBenchOptions): Promise<{ rows: Benc
   let statusMb = 0;
   for (const records of o.scales) {
     const floor = await floorMs(records);
-    const f = await fixture(1, records);
+    const f = await fixture(1, records, PAGE_SIZE);
     try {
       const sync = await runCli(['-c', f.config, 'sync', '--connection', 'bench-0'], f.env);
       if (!/created \d+/.test(sync.out)) throw new Error(`sync printed no summary: ${sync.out}`);
@@ -190,7 +194,7 @@ export async function measureMemory(o: MemoryBenchOptions): Promise<{ rows: Benc
     }
   }
   const [n, twoN] = points.slice(-2);
-  if (n && twoN)
+  if (n && twoN && points.length > 1)
     rows.push({
       id: 'B4',
       what: `peak RSS ${thousands(twoN.records)} / ${thousands(n.records)}`,
@@ -198,6 +202,7 @@ export async function measureMemory(o: MemoryBenchOptions): Promise<{ rows: Benc
       target: '≤ 1.1',
       raw: `${fmt(twoN.peakRssMb)} MB / ${fmt(n.peakRssMb)} MB`,
     });
+  if (points.length === 0) return { rows: o.connections > 0 ? await perConnection(o.connections, o.perConnection) : [], points };
   const modules = await syncModules();
   const server = serverModules(modules);
   rows.push({
@@ -207,7 +212,7 @@ export async function measureMemory(o: MemoryBenchOptions): Promise<{ rows: Benc
     target: 'no server code',
     raw: `${modules.length} modules; server modules: ${server.length ? server.slice(0, 3).join(', ') : 'none'}`,
   });
-  rows.push(...(await perConnection(o.connections, o.perConnection)));
+  if (o.connections > 0) rows.push(...(await perConnection(o.connections, o.perConnection)));
   return { rows, points };
 }
 
@@ -217,7 +222,18 @@ async function perConnection(connections: number, records: number): Promise<Benc
   for (const count of [1, connections]) {
     const f = await fixture(count, records);
     try {
-      const r = await runCli(['-c', f.config, 'start', '--once'], f.env);
+      const r = await runCli(['-c', f.config, 'start', '--once'], f.env).catch((err: Error) => err);
+      // Out of heap is a result to print, not a reason to lose the rows before it.
+      if (r instanceof Error)
+        return [
+          {
+            id: 'B6',
+            what: `${count} connections × ${thousands(records)} records in one process`,
+            ratio: '—',
+            target: '',
+            raw: /heap out of memory/.test(r.message) ? `JavaScript heap out of memory at the bin's cap (${heapFlags().join(' ')})` : r.message.slice(-300),
+          },
+        ];
       const synced = r.out.match(/created \d+/g) ?? [];
       if (synced.length !== count) throw new Error(`start --once: ${synced.length} of ${count} connections reported: ${r.out}`);
       peaks.push(r.peakRssMb);
@@ -303,10 +319,13 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     return i >= 0 ? args[i + 1]! : fallback;
   };
   const { rows, points } = await measureMemory({
-    scales: arg('scales', '20000,100000,200000').split(',').map(Number),
+    scales: arg('scales', '20000,100000,200000')
+      .split(',')
+      .map(Number)
+      .filter((n) => n > 0),
     connections: Number(arg('connections', '20')),
     perConnection: Number(arg('per-connection', '5000')),
   });
-  writeResultsSvg(points, `cosell-sync: cost against records (${new Date().toISOString().slice(0, 10)})`);
+  if (points.length > 1) writeResultsSvg(points, `cosell-sync, Salesforce → store: cost against records (${new Date().toISOString().slice(0, 10)})`);
   process.stdout.write(`${rows.map((r) => `| ${r.id} | ${r.what} | ${r.ratio} | ${r.target} | ${r.raw} |`).join('\n')}\n`);
 }
