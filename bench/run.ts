@@ -2,12 +2,14 @@
  * `npm run bench`: every figure as a ratio against a baseline measured in the same run, with the raw numbers
  * beside it. The CRM sandbox and the referral store run in a process of their own (bench/servers.ts), so the
  * clients — the sync's connection and the API floor, both in this process — never share a CPU with them, as in a
- * real deployment. B4 runs the real CLI (`cosell-sync sync`) as a child process and samples its peak RSS.
+ * real deployment. B4 and B6 (bench/memory.ts) run the real CLI as a child process and sample its peak RSS; they
+ * also draw bench/results.svg.
  *
  *   B1 initial sync vs the API floor (the calls a perfect sync needs, same concurrency)
  *   B2 idle cycle: calls per side, and time vs one empty query round-trip
  *   B3 1 % changed vs the floor for those changes
- *   B4 peak RSS of the sync at N and 2N records
+ *   B4 peak RSS of `cosell-sync sync` at N/5, N and 2N records (N/5, N/2, N with --skip-2n), vs `status`
+ *   B6 peak RSS of 20 connections × 5,000 records in one process
  *   B5 engine CPU: map + plan in process
  *   M  mapping: compiled mapping vs a hand-written one
  *   W, L, A  the HTTP surface (bench/surface.ts): webhook → CRM latency, CRM → referral lag, admin API lists
@@ -17,14 +19,14 @@
  * Options: --scale N (default 100000), --skip-2n, --crm salesforce|dynamics365|both (default both), --skip-surface,
  * --skip-latency.
  */
-import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { apiFloor, type FloorResult } from './floor.js';
 import { withBenchSection } from './results-file.js';
 import { engineCpu, mappingRatio } from './cpu.js';
 import type { Service } from '../src/cli/index.js';
+import { measureMemory, writeResultsSvg } from './memory.js';
 import type { CrmKind, Latency } from './servers.js';
 import { CONCURRENCY, type Env, measured, openSync, ROOT, setUp } from './setup.js';
 import { measureSurface } from './surface.js';
@@ -38,11 +40,6 @@ const SCALE = Number(arg('scale', '100000'));
 const CRMS: CrmKind[] = arg('crm', 'both') === 'both' ? ['salesforce', 'dynamics365'] : [arg('crm', 'salesforce') as CrmKind];
 const SKIP_2N = args.includes('--skip-2n');
 const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
-/**
- * The service's V8 flags, taken from `npm start` so B4 measures what users run: a capped old space (V8 otherwise
- * grows the heap lazily on a large machine) and a larger young generation (fewer scavenges at high allocation).
- */
-const HEAP = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: { start: string } }).scripts.start.match(/--max-[a-z-]+=\d+/g) ?? [];
 
 interface Row {
   id: string;
@@ -53,43 +50,6 @@ interface Row {
 }
 const rows: Row[] = [];
 const fmt = (n: number, d = 2) => n.toFixed(d);
-
-interface SyncRun {
-  ms: number;
-  peakRssMb: number;
-  crmCalls: number;
-  referralCalls: number;
-  summary: string;
-}
-
-/** Run `cosell-sync sync` as a child process; sample its peak RSS from /proc while it runs. */
-function runSync(e: Env): Promise<SyncRun> {
-  return new Promise((resolveRun, reject) => {
-    const start = performance.now();
-    const child = spawn(process.execPath, [...HEAP, CLI, '-c', e.config, 'sync', '--connection', 'bench'], { env: e.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    let peak = 0;
-    const statusFile = `/proc/${child.pid}/status`;
-    const sample = setInterval(() => {
-      try {
-        const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(statusFile, 'utf8'));
-        if (m) peak = Math.max(peak, Number(m[1]));
-      } catch {
-        // the process has just ended
-      }
-    }, 25);
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('exit', (code) => {
-      clearInterval(sample);
-      const ms = performance.now() - start;
-      if (code !== 0) return reject(new Error(`sync exited ${code}: ${err.slice(-2000)}`));
-      const m = /\((?:read [^;]*; )?(\d+) CRM \+ (\d+) referral API calls\)/.exec(out);
-      resolveRun({ ms, peakRssMb: peak / 1024, crmCalls: Number(m?.[1] ?? NaN), referralCalls: Number(m?.[2] ?? NaN), summary: out.trim() });
-    });
-  });
-}
 
 /** B1c: client CPU (this process, user + system: the servers run in their own) per 1,000 records, sync vs floor. */
 function cpuRow(label: string, n: number, syncCpuMs: number, floorCpuMs: number): Row {
@@ -223,35 +183,6 @@ async function withEnvs(kind: CrmKind, n: number, fn: (floor: Env, sync: Env, co
   }
 }
 
-/** B4: the sync as its own process (`cosell-sync sync`), peak RSS at N and 2N opportunities. */
-async function measureMemory(): Promise<void> {
-  const peaks: number[] = [];
-  for (const n of SKIP_2N ? [SCALE] : [SCALE, SCALE * 2]) {
-    const e = await setUp('salesforce', n);
-    try {
-      const r = await runSync(e);
-      peaks.push(r.peakRssMb);
-      rows.push({
-        id: 'B4',
-        what: `peak RSS of the sync process, ${n.toLocaleString('en')} opportunities`,
-        ratio: '—',
-        target: '≤ 300 MB',
-        raw: `${fmt(r.peakRssMb, 0)} MB (${fmt(r.ms / 1000, 1)} s)`,
-      });
-    } finally {
-      await e.close();
-    }
-  }
-  if (peaks.length === 2)
-    rows.push({
-      id: 'B4',
-      what: `peak RSS ${(SCALE * 2).toLocaleString('en')} / ${SCALE.toLocaleString('en')}`,
-      ratio: fmt(peaks[1]! / peaks[0]!),
-      target: '≤ 1.2',
-      raw: `${fmt(peaks[1]!, 0)} MB / ${fmt(peaks[0]!, 0)} MB`,
-    });
-}
-
 function table(): string {
   const head = ['', 'measure', 'ratio', 'target', 'raw'];
   const data = rows.map((r) => [r.id, r.what, r.ratio, r.target, r.raw]);
@@ -280,7 +211,12 @@ async function main(): Promise<void> {
   });
   for (const kind of CRMS) await measureCrm(kind);
   if (!args.includes('--skip-latency')) for (const kind of CRMS) await measureLatency(kind);
-  if (CRMS.includes('salesforce')) await measureMemory();
+  if (CRMS.includes('salesforce')) {
+    const scales = SKIP_2N ? [SCALE / 5, SCALE / 2, SCALE] : [SCALE / 5, SCALE, SCALE * 2];
+    const memory = await measureMemory({ scales, connections: 20, perConnection: 5000 });
+    rows.push(...memory.rows);
+    writeResultsSvg(memory.points, `cosell-sync, Salesforce → store: cost against records (${new Date().toISOString().slice(0, 10)})`);
+  }
   if (!args.includes('--skip-surface')) rows.push(...(await measureSurface({ edits: 200, lagEdits: 40, records: SCALE })));
   const header = `cosell-sync benchmarks — ${new Date().toISOString().slice(0, 10)}, ${cpus().length} cores, Node ${process.version}, scale ${SCALE.toLocaleString('en')}`;
   const text = `${header}\n\n${table()}\n`;

@@ -13,10 +13,15 @@ import { startDynamicsSandbox, type DynamicsSandbox, insertBulkOpportunities, st
 
 export type CrmKind = 'salesforce' | 'dynamics365';
 
+export interface SalesforceInfo {
+  url: string;
+  credentials: { loginUrl: string; clientId: string; username: string; privateKeyPem: string };
+}
+
 /** What the clients need to reach the servers: plain data, copied across the process boundary. */
 export interface ServerInfo {
-  store: { url: string; apiKey: string };
-  sf?: { url: string; credentials: { loginUrl: string; clientId: string; username: string; privateKeyPem: string } };
+  store: { url: string; apiKey: string; adminKey: string };
+  sf?: SalesforceInfo;
   d365?: { url: string; authority: string; credentials: { tenantId: string; clientId: string; clientSecret: string }; caPem: string; caFile: string };
 }
 
@@ -29,6 +34,7 @@ export interface Latency {
 
 type Command =
   | { cmd: 'start'; kind: CrmKind; n: number; dir: string; certRoot: string }
+  | { cmd: 'addSalesforce'; n: number; certRoot: string }
   | { cmd: 'touch'; n: number }
   | { cmd: 'latency'; latency: Latency | null }
   | { cmd: 'cpu' }
@@ -39,6 +45,15 @@ function serve(port: { on(event: 'message', fn: (m: Command & { id: number }) =>
   let store: ReferralStoreHandle | undefined;
   let sf: SalesforceSandbox | undefined;
   let d365: DynamicsSandbox | undefined;
+  /** More Salesforce orgs, one per connection of a many-connection bench. */
+  const more: SalesforceSandbox[] = [];
+
+  const salesforce = async (n: number, certRoot: string): Promise<{ sandbox: SalesforceSandbox; info: SalesforceInfo }> => {
+    const sandbox = await startSalesforceSandbox({ certDir: join(certRoot, 'salesforce') });
+    insertBulkOpportunities(sandbox.org, n);
+    const c = sandbox.credentials;
+    return { sandbox, info: { url: sandbox.url, credentials: { loginUrl: c.loginUrl, clientId: c.clientId, username: c.username, privateKeyPem: c.privateKeyPem } } };
+  };
 
   const start = async (kind: CrmKind, n: number, dir: string, certRoot: string): Promise<ServerInfo> => {
     store = await startReferralStore({
@@ -47,12 +62,11 @@ function serve(port: { on(event: 'message', fn: (m: Command & { id: number }) =>
       adminKey: 'bench-admin-1234567',
       microsoftActor: { enabled: false, acceptRate: 1, decisionDays: 2, seed: 1 },
     });
-    const info: ServerInfo = { store: { url: store.url, apiKey: store.apiKey } };
+    const info: ServerInfo = { store: { url: store.url, apiKey: store.apiKey, adminKey: store.adminKey } };
     if (kind === 'salesforce') {
-      sf = await startSalesforceSandbox({ certDir: join(certRoot, 'salesforce') });
-      insertBulkOpportunities(sf.org, n);
-      const c = sf.credentials;
-      info.sf = { url: sf.url, credentials: { loginUrl: c.loginUrl, clientId: c.clientId, username: c.username, privateKeyPem: c.privateKeyPem } };
+      const s = await salesforce(n, certRoot);
+      sf = s.sandbox;
+      info.sf = s.info;
     } else {
       d365 = await startDynamicsSandbox({ certDir: join(certRoot, 'dynamics365'), limits: { requestsPer5Min: 10_000_000, concurrent: 1000 } });
       const owner = d365.org.insert('systemusers', { firstname: 'Ann', lastname: 'Lee', internalemailaddress: 'ann@partner.example', address1_telephone1: '+31 20 555 0100' });
@@ -96,13 +110,15 @@ function serve(port: { on(event: 'message', fn: (m: Command & { id: number }) =>
         const value =
           m.cmd === 'start'
             ? await start(m.kind, m.n, m.dir, m.certRoot)
-            : m.cmd === 'touch'
-              ? touch(m.n)
-              : m.cmd === 'latency'
-                ? latency(m.latency)
-                : m.cmd === 'cpu'
-                  ? process.cpuUsage()
-                  : await Promise.all([sf?.close(), d365?.close(), store?.close()]).then(() => undefined);
+            : m.cmd === 'addSalesforce'
+              ? await salesforce(m.n, m.certRoot).then((s) => (more.push(s.sandbox), s.info))
+              : m.cmd === 'touch'
+                ? touch(m.n)
+                : m.cmd === 'latency'
+                  ? latency(m.latency)
+                  : m.cmd === 'cpu'
+                    ? process.cpuUsage()
+                    : await Promise.all([sf?.close(), d365?.close(), store?.close(), ...more.map((s) => s.close())]).then(() => undefined);
         port.postMessage({ id: m.id, ok: true, value });
       } catch (err) {
         port.postMessage({ id: m.id, ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
@@ -117,6 +133,8 @@ export interface ServerProcess {
   latency(l: Latency | null): Promise<void>;
   /** The server process's CPU so far (user + system µs): where a run's time goes when the client is not the cost. */
   cpu(): Promise<NodeJS.CpuUsage>;
+  /** Another Salesforce org with `n` opportunities, served by this process. */
+  addSalesforce(n: number): Promise<SalesforceInfo>;
   close(): Promise<void>;
 }
 
@@ -154,6 +172,7 @@ export async function startServerProcess(kind: CrmKind, n: number, dir: string, 
     touch: (count) => send<void>({ cmd: 'touch', n: count }),
     latency: (l) => send<void>({ cmd: 'latency', latency: l }),
     cpu: () => send<NodeJS.CpuUsage>({ cmd: 'cpu' }),
+    addSalesforce: (count) => send<SalesforceInfo>({ cmd: 'addSalesforce', n: count, certRoot }),
     async close() {
       await send<void>({ cmd: 'close' });
       child.disconnect();

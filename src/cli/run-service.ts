@@ -9,7 +9,6 @@ import { startScheduler, type LoadedConfig, type Logger } from '../runtime/index
 import type { HttpServer } from '../server/index.js';
 import { progressReporter, summaryLine } from './progress.js';
 import { openService, type Service, type ServiceConnection } from './service.js';
-import { createSurface } from './surface.js';
 
 export interface RunServiceOptions {
   /** One cycle of every connection, then return (no HTTP surface). */
@@ -25,7 +24,8 @@ export interface RunServiceOptions {
 export async function runService(config: LoadedConfig, log: Logger, opts: RunServiceOptions): Promise<number> {
   const write = opts.write ?? ((line: string) => void process.stdout.write(line));
   const service = await openService(config, log);
-  const surface = config.server.enabled && !opts.once ? createSurface(service, config, log) : null;
+  // The HTTP surface (fastify, prom-client) loads only when it is served.
+  const surface = config.server.enabled && !opts.once ? (await import('./surface.js')).createSurface(service, config, log) : null;
   let failed = false;
   const cycle = async (c: ServiceConnection, signal: AbortSignal) => {
     if ((await service.state.pausedConnections()).includes(c.name)) {

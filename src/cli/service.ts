@@ -2,17 +2,17 @@
  * The composition root of the service: from a config, start what is embedded (the referral store, the CRM
  * sandboxes), build the referrals client, the connectors, the compiled mappings and the state, and hand out one
  * `runCycle` per connection. Nothing else in the project knows how these pieces are wired.
+ *
+ * What only some configs need — a sandbox, the embedded store, one CRM's connector, the webhook registration — is
+ * imported when the config asks for it, so a sync process holds no server code it does not run.
  */
 import { randomBytes } from 'node:crypto';
 import type { CrmConnector } from '../../connectors/index.js';
-import { createDynamicsConnector, resolveDynamicsAuth } from '../../connectors/dynamics365/index.js';
-import { createSalesforceConnector, resolveSalesforceAuth } from '../../connectors/salesforce/index.js';
-import { startDynamicsSandbox, type DynamicsSandbox, startSalesforceSandbox, type SalesforceSandbox } from '../../sandboxes/index.js';
+import type { DynamicsSandbox, SalesforceSandbox } from '../../sandboxes/index.js';
 import { compileMapping, loadMapping, type CompiledMapping, type Mapping } from '../mapping/index.js';
 import { apiKeyProvider, createReferralsClient, providerFromConfig, type ReferralsClient } from '../partner-center/index.js';
-import { startReferralStore, type ReferralStoreHandle } from '../referral-store/index.js';
+import type { ReferralStoreHandle } from '../referral-store/index.js';
 import { ConfigError, processEnv, resolveFromConfig, runLogger, type ConnectionConfig, type Env, type LoadedConfig, type Logger } from '../runtime/index.js';
-import { registerPartnerCenterWebhook } from '../server/index.js';
 import { openConfiguredState, type SyncState } from '../state/index.js';
 import { afterCycle, runCycle, withSyncLog, type CycleDeps, type CycleResult } from '../sync/index.js';
 
@@ -70,7 +70,9 @@ export async function openConnection(config: LoadedConfig, conn: ConnectionConfi
   const env = opts.env ?? processEnv().vars;
   const certDir = resolveFromConfig(config, crm.sandbox?.certDir ?? `../.cosell/sandbox-certs/${conn.name}`);
   if (crm.kind === 'salesforce') {
+    const { createSalesforceConnector, resolveSalesforceAuth } = await import('../../connectors/salesforce/index.js');
     if (crm.sandbox) {
+      const { startSalesforceSandbox } = await import('../../sandboxes/index.js');
       const sandbox = await startSalesforceSandbox({
         port: crm.sandbox.port,
         seed: crm.sandbox.seed,
@@ -105,7 +107,9 @@ export async function openConnection(config: LoadedConfig, conn: ConnectionConfi
     });
     return { crm: connector, sandbox: null, close: () => connector.close() };
   }
+  const { createDynamicsConnector, resolveDynamicsAuth } = await import('../../connectors/dynamics365/index.js');
   if (crm.sandbox) {
+    const { startDynamicsSandbox } = await import('../../sandboxes/index.js');
     const sandbox = await startDynamicsSandbox({
       port: crm.sandbox.port,
       seed: crm.sandbox.seed,
@@ -151,6 +155,7 @@ export async function openService(config: LoadedConfig, log: Logger, opts: Servi
     let store: ReferralStoreHandle | null = null;
     let baseUrl = r.baseUrl ?? 'https://api.partner.microsoft.com/v1.0/engagements';
     if (r.target === 'store' && r.embedded) {
+      const { startReferralStore } = await import('../referral-store/index.js');
       store = await startReferralStore({
         port: r.embedded.port,
         host: r.embedded.host,
@@ -205,6 +210,7 @@ export async function openService(config: LoadedConfig, log: Logger, opts: Servi
         ...(store
           ? {
               subscribeWebhooks: async (callbackUrl: string) => {
+                const { registerPartnerCenterWebhook } = await import('../server/index.js');
                 await registerPartnerCenterWebhook({ apiBase: store!.origin, token: async () => (await auth.token(false)) ?? '', callbackUrl });
               },
             }

@@ -3,7 +3,8 @@
  * understands; none throws. Country names and codes go through i18n-iso-countries, phones through
  * libphonenumber-js.
  */
-import countries from 'i18n-iso-countries';
+// The library's own entry, not the package's Node entry, which registers all 80 locales (English is the only one used).
+import countries from 'i18n-iso-countries/index.js';
 import en from 'i18n-iso-countries/langs/en.json' with { type: 'json' };
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { isEmail, isIsoCurrency } from '../domain/index.js';

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { PublicClientApplication, type AuthenticationResult, type Configuration } from '@azure/msal-node';
+import type { AuthenticationResult, Configuration, PublicClientApplication } from '@azure/msal-node';
 import { AuthError, PRIVATE_FILE_MODE, privateDir, processEnv, registerSecret, readSecret, type Env, type Logger, type ReferralsConfig, silentLogger } from '../runtime/index.js';
 
 export interface TokenProvider {
@@ -57,7 +57,9 @@ interface MsalSettings {
   msal?: Partial<Configuration>;
 }
 
-function app(s: MsalSettings): PublicClientApplication {
+/** msal-node loads with the first Entra sign-in: a sync on a store API key never loads it. */
+async function app(s: MsalSettings): Promise<PublicClientApplication> {
+  const { PublicClientApplication } = await import('@azure/msal-node');
   return new PublicClientApplication({
     ...s.msal,
     auth: { clientId: s.clientId, authority: s.authority ?? `https://login.microsoftonline.com/${s.tenantId}`, ...s.msal?.auth },
@@ -97,9 +99,10 @@ export function refreshTokenProvider(s: MsalSettings & { refreshTokenFile?: stri
   }
   registerSecret(refreshToken);
   return cached(s.account, s.tenantId, async () => {
-    const result = await pca.acquireTokenByRefreshToken({ refreshToken: refreshToken!, scopes: [s.scope], forceCache: false });
+    const client = await pca;
+    const result = await client.acquireTokenByRefreshToken({ refreshToken: refreshToken!, scopes: [s.scope], forceCache: false });
     if (!result) throw new Error('no token returned');
-    const rotated = refreshTokenFromCache(pca.getTokenCache().serialize());
+    const rotated = refreshTokenFromCache(client.getTokenCache().serialize());
     if (rotated && rotated !== refreshToken) {
       refreshToken = rotated;
       registerSecret(rotated);
@@ -115,7 +118,7 @@ export function passwordProvider(s: MsalSettings & { username: string; password:
   const pca = app(s);
   registerSecret(s.password);
   return cached(s.username, s.tenantId, async () => {
-    const result = await pca.acquireTokenByUsernamePassword({ username: s.username, password: s.password, scopes: [s.scope] });
+    const result = await (await pca).acquireTokenByUsernamePassword({ username: s.username, password: s.password, scopes: [s.scope] });
     if (!result) throw new Error('no token returned');
     return result;
   });
@@ -123,7 +126,7 @@ export function passwordProvider(s: MsalSettings & { username: string; password:
 
 /** Sign in once with a device code; returns the refresh token to store. */
 export async function deviceCodeSignIn(s: MsalSettings & { refreshTokenFile: string; print: (message: string) => void }): Promise<string> {
-  const pca = app(s);
+  const pca = await app(s);
   const result = await pca.acquireTokenByDeviceCode({ scopes: [s.scope, 'offline_access'], deviceCodeCallback: (r) => s.print(r.message) });
   if (!result) throw new AuthError('device-code sign-in returned no token');
   const refresh = refreshTokenFromCache(pca.getTokenCache().serialize());

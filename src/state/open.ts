@@ -1,6 +1,6 @@
 /** The state the config names: a SQLite file, or PostgreSQL at the URL held by the named environment variable. */
 import { ConfigError, readOptionalSecret, resolveFromConfig, type LoadedConfig } from '../runtime/index.js';
-import { openPostgresState } from './postgres/index.js';
+import { openPostgresState } from './load-postgres.js';
 import { openSqliteState } from './sqlite.js';
 import type { SyncState } from './types.js';
 

@@ -23,7 +23,7 @@ describe.skipIf(!(await servicesUp({ postgres: true })))('postgres state', () =>
   it('runs each migration once, also when several processes start at once', async () => {
     const schema = uniqueName('migrate');
     schemas.push(schema);
-    const pools = [1, 2, 3].map(() => openPool({ url: databaseUrl, schema }));
+    const pools = await Promise.all([1, 2, 3].map(() => openPool({ url: databaseUrl, schema })));
     const ran = await Promise.all(pools.map((p) => migrate(p)));
     expect(ran.flat().sort((a, b) => a - b)).toEqual(PG_MIGRATIONS.map((_, i) => i + 1));
     expect(await migrate(pools[0]!)).toEqual([]);

@@ -1,6 +1,5 @@
 /** `cosell-sync auth partner-center`: sign in once with a device code and store the refresh token (mode 0600). */
 import type { Command } from 'commander';
-import { deviceCodeSignIn, PARTNER_CENTER_SCOPE } from '../../partner-center/index.js';
 import { ConfigError, resolveFromConfig } from '../../runtime/index.js';
 import { cliContext } from '../context.js';
 
@@ -12,6 +11,7 @@ export function registerAuth(program: Command): void {
     .description('device-code sign-in for the Partner Center service account; stores its refresh token')
     .action(async (_opts: unknown, cmd: Command) => {
       const { config, log } = cliContext(cmd);
+      const { deviceCodeSignIn, PARTNER_CENTER_SCOPE } = await import('../../partner-center/index.js');
       const auth = config.referrals.auth;
       if (auth.method !== 'refresh-token' && auth.method !== 'device-code') {
         throw new ConfigError(`referrals.auth.method is '${auth.method}': device-code sign-in needs method refresh-token or device-code`, config.file);

@@ -4,7 +4,6 @@
  * change is scheduled at once on the shared queue.
  */
 import type { Command } from 'commander';
-import { openSyncQueue } from '../../jobs/index.js';
 import { connectionSchema, loadYamlFile } from '../../runtime/index.js';
 import { cliContext, table } from '../context.js';
 import { openDistributedState, redisUrl, scheduledConnections } from '../run-distributed.js';
@@ -14,6 +13,7 @@ export function registerConnections(program: Command): void {
   const withStored = async <T>(cmd: Command, fn: (c: ReturnType<typeof scheduledConnections>) => Promise<T>): Promise<T> => {
     const { config } = cliContext(cmd);
     const state = await openDistributedState(config);
+    const { openSyncQueue } = await import('../../jobs/index.js');
     const queue = openSyncQueue(redisUrl(config), config.runtime.prefix);
     try {
       return await fn(scheduledConnections(config, state, queue));

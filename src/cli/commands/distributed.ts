@@ -7,7 +7,7 @@
 import type { Command } from 'commander';
 import { onShutdownSignal } from '../../runtime/index.js';
 import { cliContext } from '../context.js';
-import { runDistributed, type Roles } from '../run-distributed.js';
+import type { Roles } from '../run-distributed.js';
 
 /** Runs the roles until SIGINT/SIGTERM. */
 export async function runUntilSignal(cmd: Command, roles: Roles): Promise<void> {
@@ -18,6 +18,8 @@ export async function runUntilSignal(cmd: Command, roles: Roles): Promise<void> 
     stop.abort();
   });
   try {
+    // The queue (bullmq, ioredis), PostgreSQL, the service and the HTTP surface load when a role runs, not with the CLI.
+    const { runDistributed } = await import('../run-distributed.js');
     await runDistributed(config, log, roles, stop.signal);
     process.exitCode = 0;
   } finally {

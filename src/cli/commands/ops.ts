@@ -1,8 +1,9 @@
 /** Operator commands over the sync state: status, issues, conflicts, reset. */
 import type { Command } from 'commander';
-import { connectionStatus, fullResync, resolveConflict, retryIssues, setPaused } from '../../admin/index.js';
 import type { SyncState } from '../../state/index.js';
 import { cliContext, connectionNamed, table } from '../context.js';
+
+const admin = () => import('../../admin/index.js');
 
 export function registerOps(program: Command): void {
   program
@@ -13,6 +14,7 @@ export function registerOps(program: Command): void {
       const { config, openState } = cliContext(cmd);
       const state = await openState();
       try {
+        const { connectionStatus } = await admin();
         const rows: Record<string, unknown>[] = [];
         for (const c of config.connections) {
           const st = await connectionStatus(state, { name: c.name, kind: c.crm.kind });
@@ -75,7 +77,7 @@ export function registerOps(program: Command): void {
       connectionNamed(config, opts.connection);
       const state = await openState();
       try {
-        const n = await retryIssues(state, opts.connection, records);
+        const n = await (await admin()).retryIssues(state, opts.connection, records);
         process.stdout.write(`${n} record(s) queued for the next cycle of ${opts.connection}\n`);
       } finally {
         await state.close();
@@ -115,7 +117,7 @@ export function registerOps(program: Command): void {
       if (opts.take !== 'crm' && opts.take !== 'referral') throw new Error("--take must be 'crm' or 'referral'");
       const state = await openState();
       try {
-        const c = await resolveConflict(state, Number(id), opts.take);
+        const c = await (await admin()).resolveConflict(state, Number(id), opts.take);
         process.stdout.write(`conflict ${id} on ${c.field}: the ${opts.take} value will be synced on the next cycle of ${c.connection}\n`);
       } finally {
         await state.close();
@@ -123,13 +125,13 @@ export function registerOps(program: Command): void {
     });
 
   connectionCommand(program, 'reset', 'forget the cursors of a connection: the next cycle reads everything and reconciles (no duplicates)', async (state, name) => {
-    await fullResync(state, name);
+    await (await admin()).fullResync(state, name);
     return `${name}: cursors cleared; the next cycle is a full, reconciled resync`;
   });
   for (const paused of [true, false]) {
     const what = paused ? 'pause a connection: the running service skips its scheduled, triggered and webhook cycles' : 'resume a paused connection';
     connectionCommand(program, paused ? 'pause' : 'resume', what, async (state, name) => {
-      await setPaused(state, name, paused);
+      await (await admin()).setPaused(state, name, paused);
       return `${name}: ${paused ? 'paused' : 'resumed'}`;
     });
   }

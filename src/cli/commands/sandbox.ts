@@ -4,7 +4,6 @@
  */
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
-import { startDynamicsSandbox, startSalesforceSandbox } from '../../../sandboxes/index.js';
 import { createLogger, onShutdownSignal } from '../../runtime/index.js';
 
 interface SandboxFlags {
@@ -43,6 +42,7 @@ export function registerSandbox(program: Command): void {
   flags(sandbox.command('salesforce').description('a local Salesforce REST API (OAuth, SOQL, sObjects, collections, describe, limits)')).action(async (o: SandboxFlags) => {
     const log = createLogger();
     const certDir = certDirOf(o, 'salesforce');
+    const { startSalesforceSandbox } = await import('../../../sandboxes/index.js');
     const sb = await startSalesforceSandbox({ port: Number(o.port), seed: Number(o.seed), activity: o.activity, certDir, log });
     await runUntilStopped(`Salesforce sandbox on ${sb.url} (keys in ${certDir})\n\n${sb.describe()}\n\nCtrl-C to stop.\n`, () => sb.close());
   });
@@ -50,6 +50,7 @@ export function registerSandbox(program: Command): void {
   flags(sandbox.command('dynamics365').description('a local Dataverse Web API v9.2 and Entra ID token endpoint over HTTPS')).action(async (o: SandboxFlags) => {
     const log = createLogger();
     const certDir = certDirOf(o, 'dynamics365');
+    const { startDynamicsSandbox } = await import('../../../sandboxes/index.js');
     const sb = await startDynamicsSandbox({ port: Number(o.port), seed: Number(o.seed), activity: o.activity, certDir, log });
     await runUntilStopped(`Dynamics 365 sandbox on ${sb.url} (keys and CA in ${certDir})\n\n${sb.describe()}\n\nCtrl-C to stop.\n`, () => sb.close());
   });

@@ -4,10 +4,8 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import type { DynamicsConnector } from '../../../connectors/dynamics365/index.js';
-import { buildDeployPackage, checkFields, CUSTOM_OPPORTUNITY_FIELDS, writeDeployPackage } from '../../../connectors/salesforce/index.js';
 import { ConfigError } from '../../runtime/index.js';
 import { cliContext, connectionNamed } from '../context.js';
-import { openConnection } from '../service.js';
 
 export function registerSetup(program: Command): void {
   const setup = program.command('setup').description('create the co-sell fields a mapping writes back to');
@@ -21,6 +19,10 @@ export function registerSetup(program: Command): void {
       const { config, log } = cliContext(cmd);
       const conn = connectionNamed(config, o.connection);
       if (conn.crm.kind !== 'salesforce') throw new ConfigError(`connection ${o.connection} is not a Salesforce connection`, config.file);
+      const [{ buildDeployPackage, checkFields, CUSTOM_OPPORTUNITY_FIELDS, writeDeployPackage }, { openConnection }] = await Promise.all([
+        import('../../../connectors/salesforce/index.js'),
+        import('../service.js'),
+      ]);
       const open = await openConnection(config, conn, log);
       try {
         const check = checkFields(CUSTOM_OPPORTUNITY_FIELDS, await open.crm.describeFields());
@@ -47,6 +49,7 @@ export function registerSetup(program: Command): void {
       const { config, log } = cliContext(cmd);
       const conn = connectionNamed(config, o.connection);
       if (conn.crm.kind !== 'dynamics365') throw new ConfigError(`connection ${o.connection} is not a Dynamics 365 connection`, config.file);
+      const { openConnection } = await import('../service.js');
       const open = await openConnection(config, conn, log);
       try {
         const names = await (open.crm as DynamicsConnector).createMissingColumns(o.dryRun === true);

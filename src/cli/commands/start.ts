@@ -9,7 +9,6 @@
 import type { Command } from 'commander';
 import { ConfigError, onShutdownSignal } from '../../runtime/index.js';
 import { cliContext } from '../context.js';
-import { runService } from '../run-service.js';
 import { runUntilSignal } from './distributed.js';
 
 export function registerStart(program: Command): void {
@@ -30,6 +29,7 @@ export function registerStart(program: Command): void {
           );
         return runUntilSignal(cmd, { schedule: true, work: true });
       }
+      const { runService } = await import('../run-service.js');
       const stopController = new AbortController();
       const unhook = onShutdownSignal((sig) => {
         log.info('shutting down', { signal: sig });

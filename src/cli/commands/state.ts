@@ -21,7 +21,7 @@ export function registerState(program: Command): void {
         log.info('state migrated', { kind: 'sqlite', path: config.state.path });
         return;
       }
-      const db = openPool({ url: databaseUrl(config), schema: config.state.schema });
+      const db = await openPool({ url: databaseUrl(config), schema: config.state.schema });
       try {
         const ran = await migrate(db);
         log.info('state migrated', { kind: 'postgres', schema: config.state.schema, applied: ran });

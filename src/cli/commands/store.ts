@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { createLogger } from '../../runtime/index.js';
-import { seedReferralStore, startReferralStore, type KeySource } from '../../referral-store/index.js';
+import type { KeySource } from '../../referral-store/index.js';
 
 const DEFAULT_DB = '.cosell/store.db';
 
@@ -45,6 +45,7 @@ export function registerStore(program: Command): void {
     .action(async (raw: Record<string, unknown>) => {
       const o = parseOptions(serveOptions, raw);
       const log = createLogger({ level: 'info' });
+      const { startReferralStore } = await import('../../referral-store/index.js');
       const handle = await startReferralStore({
         port: o.port,
         host: o.host,
@@ -80,8 +81,9 @@ export function registerStore(program: Command): void {
     .command('seed')
     .description('fill a store file with demo data (all deal types and stages, inbound from Microsoft, a P2P pair)')
     .option('--db <file>', 'SQLite file', DEFAULT_DB)
-    .action((raw: Record<string, unknown>) => {
+    .action(async (raw: Record<string, unknown>) => {
       const o = parseOptions(z.strictObject({ db: z.string().min(1) }), raw);
+      const { seedReferralStore } = await import('../../referral-store/index.js');
       const r = seedReferralStore(o.db);
       process.stdout.write(r.seeded ? `seeded ${o.db}: ${r.referrals} referrals\n` : `${o.db} already holds ${r.referrals} referrals; nothing seeded\n`);
     });

@@ -1,9 +1,9 @@
 /** `cosell-sync sync` (one cycle of one connection) and `cosell-sync plan` (a dry run: what a cycle would do). */
 import type { Command } from 'commander';
-import { plannedChanges } from '../../admin/index.js';
 import { cliContext, connectionNamed, table } from '../context.js';
-import { progressReporter, summaryLine } from '../progress.js';
-import { openService } from '../service.js';
+
+/** The sync's code loads only when a cycle runs: `status` and the other state commands never pay for it. */
+const service = () => import('../service.js');
 
 export function registerSync(program: Command): void {
   program
@@ -14,15 +14,16 @@ export function registerSync(program: Command): void {
     .action(async (o: { connection: string; full?: boolean }, cmd: Command) => {
       const { config, log } = cliContext(cmd);
       connectionNamed(config, o.connection);
-      const service = await openService(config, log, { only: [o.connection] });
+      const [{ openService }, { progressReporter, summaryLine }] = await Promise.all([service(), import('../progress.js')]);
+      const svc = await openService(config, log, { only: [o.connection] });
       try {
-        const c = service.connections[0]!;
+        const c = svc.connections[0]!;
         const progress = progressReporter(c.name);
         const result = await c.runCycle({ ...(o.full ? { full: true } : {}), onProgress: progress.update });
         progress.done();
         process.stdout.write(`${summaryLine(c.name, result)}\n`);
       } finally {
-        await service.close();
+        await svc.close();
       }
     });
 
@@ -35,9 +36,10 @@ export function registerSync(program: Command): void {
     .action(async (o: { connection: string; full?: boolean; json?: boolean }, cmd: Command) => {
       const { config, log } = cliContext(cmd);
       connectionNamed(config, o.connection);
-      const service = await openService(config, log, { only: [o.connection] });
+      const [{ openService }, { plannedChanges }] = await Promise.all([service(), import('../../admin/index.js')]);
+      const svc = await openService(config, log, { only: [o.connection] });
       try {
-        const result = await service.connections[0]!.runCycle({ dryRun: true, ...(o.full ? { full: true } : {}) });
+        const result = await svc.connections[0]!.runCycle({ dryRun: true, ...(o.full ? { full: true } : {}) });
         const rows = plannedChanges(result);
         if (o.json) process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
         else {
@@ -56,7 +58,7 @@ export function registerSync(program: Command): void {
           process.stdout.write(`${rows.length} record(s) would change; nothing was written\n`);
         }
       } finally {
-        await service.close();
+        await svc.close();
       }
     });
 }

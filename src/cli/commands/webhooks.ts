@@ -3,9 +3,7 @@
  * (PUT when a registration exists, POST otherwise) for the four referral events, then ask for a validation event.
  */
 import type { Command } from 'commander';
-import { providerFromConfig } from '../../partner-center/index.js';
 import { resolveFromConfig } from '../../runtime/index.js';
-import { registerPartnerCenterWebhook } from '../../server/index.js';
 import { cliContext } from '../context.js';
 
 /** The Partner Center API (webhook registration lives there, not on the referrals API's host). */
@@ -20,6 +18,7 @@ export function registerWebhookSetup(program: Command): void {
     .description('register the webhook receiver for referral events and send a validation event')
     .action(async (o: { url: string; api: string }, cmd: Command) => {
       const { config, log } = cliContext(cmd);
+      const [{ providerFromConfig }, { registerPartnerCenterWebhook }] = await Promise.all([import('../../partner-center/index.js'), import('../../server/index.js')]);
       const auth = providerFromConfig(config.referrals.auth, { log, resolvePath: (p) => resolveFromConfig(config, p), scope: `${PARTNER_CENTER_API}/.default` });
       const r = await registerPartnerCenterWebhook({
         apiBase: o.api,
