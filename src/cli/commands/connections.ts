@@ -6,14 +6,15 @@
 import type { Command } from 'commander';
 import { connectionSchema, loadYamlFile } from '../../runtime/index.js';
 import { cliContext, table } from '../context.js';
-import { openDistributedState, redisUrl, scheduledConnections } from '../run-distributed.js';
+import type { scheduledConnections } from '../run-distributed.js';
 
 export function registerConnections(program: Command): void {
   const group = program.command('connections').description('connections stored in PostgreSQL (distributed mode)');
   const withStored = async <T>(cmd: Command, fn: (c: ReturnType<typeof scheduledConnections>) => Promise<T>): Promise<T> => {
     const { config } = cliContext(cmd);
+    // PostgreSQL, the queue and the surface's stored-connections load with this command, not with the CLI.
+    const [{ openDistributedState, redisUrl, scheduledConnections }, { openSyncQueue }] = await Promise.all([import('../run-distributed.js'), import('../../jobs/index.js')]);
     const state = await openDistributedState(config);
-    const { openSyncQueue } = await import('../../jobs/index.js');
     const queue = openSyncQueue(redisUrl(config), config.runtime.prefix);
     try {
       return await fn(scheduledConnections(config, state, queue));
