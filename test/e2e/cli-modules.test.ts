@@ -10,8 +10,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { serverModules } from '../../bench/server-modules.js';
-import { startReferralStore, type ReferralStoreHandle } from '../../src/referral-store/index.js';
-import { insertBulkOpportunities, startSalesforceSandbox, type SalesforceSandbox } from '../../sandboxes/index.js';
+import type { ReferralStoreHandle } from '../../src/referral-store/index.js';
+import type { SalesforceSandbox } from '../../sandboxes/index.js';
+import { startBulkPair } from '../helpers/bulk-pair.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'cosell-modules-'));
 const MAPPING = resolve('mappings/salesforce.yaml');
@@ -19,14 +20,7 @@ let sb: SalesforceSandbox;
 let store: ReferralStoreHandle;
 
 beforeAll(async () => {
-  sb = await startSalesforceSandbox({ certDir: '.cosell/test-certs/salesforce' });
-  store = await startReferralStore({
-    dbFile: join(dir, 'store.db'),
-    apiKey: 'modules-test-key-1',
-    adminKey: 'modules-admin-key-1',
-    microsoftActor: { enabled: false, acceptRate: 1, decisionDays: 2, seed: 1 },
-  });
-  insertBulkOpportunities(sb.org, 20);
+  ({ sb, store } = await startBulkPair(dir, 'modules', 20));
 }, 60_000);
 afterAll(async () => {
   await sb?.close();

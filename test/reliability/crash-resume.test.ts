@@ -11,9 +11,10 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { apiKeyProvider, createReferralsClient } from '../../src/partner-center/index.js';
-import { startReferralStore, type ReferralStoreHandle } from '../../src/referral-store/index.js';
+import type { ReferralStoreHandle } from '../../src/referral-store/index.js';
 import { seededRandom as prng } from '../../src/runtime/index.js';
-import { insertBulkOpportunities, startSalesforceSandbox, type SalesforceSandbox } from '../../sandboxes/index.js';
+import type { SalesforceSandbox } from '../../sandboxes/index.js';
+import { startBulkPair } from '../helpers/bulk-pair.js';
 
 const RECORDS = 10_000;
 const KILLS = 20;
@@ -46,14 +47,7 @@ interface WorkerRun {
 }
 
 beforeAll(async () => {
-  sb = await startSalesforceSandbox({ certDir: '.cosell/test-certs/salesforce' });
-  store = await startReferralStore({
-    dbFile: join(dir, 'store.db'),
-    apiKey: 'crash-test-key-1',
-    adminKey: 'crash-admin-key-1',
-    microsoftActor: { enabled: false, acceptRate: 1, decisionDays: 2, seed: 1 },
-  });
-  insertBulkOpportunities(sb.org, RECORDS);
+  ({ sb, store } = await startBulkPair(dir, 'crash', RECORDS));
 }, 120_000);
 afterAll(async () => {
   await sb?.close();

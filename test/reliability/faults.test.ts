@@ -12,11 +12,12 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createSalesforceConnector } from '../../connectors/salesforce/index.js';
 import { compileMapping, loadMapping } from '../../src/mapping/index.js';
 import { apiKeyProvider, createReferralsClient } from '../../src/partner-center/index.js';
-import { startReferralStore, type ReferralStoreHandle } from '../../src/referral-store/index.js';
+import type { ReferralStoreHandle } from '../../src/referral-store/index.js';
 import { createLogger, silentLogger } from '../../src/runtime/index.js';
 import { openSqliteState } from '../../src/state/index.js';
 import { runCycle } from '../../src/sync/index.js';
-import { insertBulkOpportunities, startSalesforceSandbox, type SalesforceSandbox } from '../../sandboxes/index.js';
+import type { SalesforceSandbox } from '../../sandboxes/index.js';
+import { startBulkPair } from '../helpers/bulk-pair.js';
 
 const RECORDS = 2000;
 let sb: SalesforceSandbox;
@@ -24,15 +25,8 @@ let store: ReferralStoreHandle;
 const dir = mkdtempSync(join(tmpdir(), 'cosell-faults-'));
 
 beforeAll(async () => {
-  sb = await startSalesforceSandbox({ certDir: '.cosell/test-certs/salesforce' });
-  store = await startReferralStore({
-    dbFile: join(dir, 'store.db'),
-    apiKey: 'fault-test-key-1',
-    adminKey: 'fault-admin-key-1',
-    microsoftActor: { enabled: false, acceptRate: 1, decisionDays: 2, seed: 1 },
-  });
+  ({ sb, store } = await startBulkPair(dir, 'fault', RECORDS));
   store.faults.configure({ rate429: 0.025, rate503: 0.025, dropRate: 0.025, stallRate: 0.025, stallMs: 2500, retryAfterSeconds: 1, seed: 99 });
-  insertBulkOpportunities(sb.org, RECORDS);
   sb.faults.configure({ rate429: 0.025, rate503: 0.025, retryAfterSeconds: 1, dropRate: 0.03, stallRate: 0.02, stallMs: 2500, seed: 5, exempt: ['/services/oauth2'] });
 });
 afterAll(async () => {
