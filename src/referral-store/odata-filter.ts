@@ -90,9 +90,27 @@ interface Scope {
 
 const isNode = (v: unknown): v is Node => v !== null && typeof v === 'object' && typeof (v as Node).type === 'string';
 
+/**
+ * Where a JSON array or object literal (`[`, `{`, or their percent-encoded forms) starts outside a quoted string,
+ * or -1. The parser loops forever on an unterminated JSON string inside one (`["a`), and the store translates
+ * neither, so they are refused before parsing.
+ */
+function jsonLiteralAt(text: string): number {
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === "'")
+      quoted = !quoted; // OData's '' escape toggles out and straight back in
+    else if (!quoted && (c === '[' || c === '{' || /^%(5b|7b)/i.test(text.slice(i, i + 3)))) return i;
+  }
+  return -1;
+}
+
 export function compileFilter(text: string): CompiledFilter {
   if (text.length > MAX_FILTER_LENGTH) throw new FilterError(`longer than ${MAX_FILTER_LENGTH} characters`, MAX_FILTER_LENGTH, 'invalidRequest');
   if (nestedDeeperThan(text, MAX_FILTER_DEPTH, ODATA_NESTING)) throw new FilterError(`nested deeper than ${MAX_FILTER_DEPTH} levels`, 0, 'invalidRequest');
+  const json = jsonLiteralAt(text);
+  if (json >= 0) throw new FilterError('JSON array and object literals are not supported', json, 'unsupportedFilter');
   let ast: Node;
   try {
     ast = odata.filter(text) as Node;

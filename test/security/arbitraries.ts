@@ -181,7 +181,24 @@ export function filterArb(victimId: string): fc.Arbitrary<string> {
   const lit = fc.oneof(
     fc.string({ maxLength: 8 }).map((s) => `'${s.replace(/'/g, "''")}'`),
     fc.integer().map(String),
-    fc.constantFrom('null', 'true', 'false', '2026-01-01', '2026-01-01T00:00:00Z', '1.5e400', "'2026-13-45'", `'${victimId}'`, "'VICTIM-FUZZ'", "duration'P1D'", '-0', "'"),
+    fc.constantFrom(
+      'null',
+      'true',
+      'false',
+      '2026-01-01',
+      '2026-01-01T00:00:00Z',
+      '1.5e400',
+      "'2026-13-45'",
+      `'${victimId}'`,
+      "'VICTIM-FUZZ'",
+      "duration'P1D'",
+      '-0',
+      "'",
+      '["x"]',
+      '["x',
+      '{"a":1}',
+      '%5B%22x',
+    ),
   );
   const cmp = fc.constantFrom('eq', 'ne', 'gt', 'ge', 'lt', 'le', 'has', 'add', 'in', 'mul');
   const fn = fc.constantFrom(

@@ -189,6 +189,15 @@ describe('§7 no input crashes the server', () => {
     refused(await t.api.get(`/referrals?$orderby=constructor`), 400, '$orderby');
     expect((await t.api.get('/referrals?$top=1')).status).toBe(200);
   });
+
+  it('$filter with a JSON array or object literal → 400 unsupportedFilter at once (an unterminated string in one hung the parser forever)', async () => {
+    for (const f of ['["a', ' ["C@k', '{"a', 'name in ["x"]', 'status eq %5B%22a', "name eq 'x' or [\"y"]) {
+      const res = await t.api.get(`/referrals?$filter=${encodeURIComponent(f)}`);
+      expect(res.status, f).toBe(400);
+      expect(res.body.error, f).toMatchObject({ code: 'unsupportedFilter', target: '$filter' });
+    }
+    expect((await t.api.get(`/referrals?$filter=${encodeURIComponent("name eq 'x' or status eq 'New'")}`)).status).toBe(200);
+  });
 });
 
 describe('§8 bad values are refused, not silently taken', () => {
