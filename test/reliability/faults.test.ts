@@ -6,16 +6,13 @@
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createSalesforceConnector } from '../../connectors/salesforce/index.js';
-import { compileMapping, loadMapping } from '../../src/mapping/index.js';
+import { openService } from '../../src/cli/index.js';
 import { apiKeyProvider, createReferralsClient } from '../../src/partner-center/index.js';
 import type { ReferralStoreHandle } from '../../src/referral-store/index.js';
-import { createLogger, silentLogger } from '../../src/runtime/index.js';
-import { openSqliteState } from '../../src/state/index.js';
-import { runCycle } from '../../src/sync/index.js';
+import { createLogger, parseConfig, silentLogger } from '../../src/runtime/index.js';
 import type { SalesforceSandbox } from '../../sandboxes/index.js';
 import { startBulkPair } from '../helpers/bulk-pair.js';
 
@@ -36,14 +33,30 @@ afterAll(async () => {
 
 it('completes a 2,000-record sync through 10 % faults on both APIs with nothing lost or duplicated, honouring Retry-After', async () => {
   const rate = { concurrency: 16, intervalCap: 100_000, intervalMs: 1000, timeoutMs: 1500, maxRetries: 8 };
-  const crm = createSalesforceConnector({
-    instanceUrl: sb.url,
-    apiVersion: '62.0',
-    auth: { method: 'jwt', clientId: sb.credentials.clientId, username: sb.credentials.username, privateKeyPem: sb.credentials.privateKeyPem },
-    rate,
-    budget: { warnAt: 0.9, pauseAt: 0.99 },
-    lookbackSeconds: 0,
-  });
+  // The service's own factory wires the connector, the mapping and the state from a config, as a deployment's would.
+  const config = parseConfig(
+    {
+      state: { path: 'state.db' },
+      referrals: { target: 'store', baseUrl: store.url, auth: { method: 'api-key', apiKeyEnv: 'FAULTS_STORE_KEY' }, rate },
+      connections: [
+        {
+          name: 'sf',
+          crm: {
+            kind: 'salesforce',
+            instanceUrl: sb.url,
+            loginUrl: sb.url,
+            auth: { method: 'jwt', clientId: sb.credentials.clientId, username: sb.credentials.username, privateKeyEnv: 'FAULTS_SF_KEY' },
+            rate,
+            budget: { warnAt: 0.9, pauseAt: 0.99 },
+            lookbackSeconds: 0,
+          },
+          mapping: resolve('mappings/salesforce.yaml'),
+          pageSize: 200,
+        },
+      ],
+    },
+    join(dir, 'config.yaml'),
+  );
   // When the client learnt of each 429 (its lane logs the pause), on the same clock as the sends below.
   const pauses: { at: number; waitMs: number; until: number }[] = [];
   const laneLog = createLogger({
@@ -68,20 +81,21 @@ it('completes a 2,000-record sync through 10 % faults on both APIs with nothing 
       return token;
     },
   };
+  // The referrals client is the run's own (a cycle takes a caller's client) only so each send can be timed.
   const referrals = createReferralsClient({ baseUrl: store.url, auth: stamping, rate, incremental: { mode: 'filter', overlapSeconds: 5 }, log: laneLog });
-  const state = openSqliteState(join(dir, 'state.db'));
-  const mapping = compileMapping(loadMapping('mappings/salesforce.yaml'));
+  const service = await openService(config, silentLogger, { env: { FAULTS_STORE_KEY: store.apiKey, FAULTS_SF_KEY: sb.credentials.privateKeyPem } });
+  const conn = service.connections[0]!;
   let clean = 0;
   for (let cycle = 0; cycle < 30 && clean < 2; cycle++) {
     try {
-      const r = await runCycle({ connection: 'sf', crm, referrals, mapping, state, log: silentLogger, correlationId: `faults-${cycle}`, pageSize: 200 });
-      clean = r.counts.issues === 0 && (await state.issues('sf')).length === 0 ? clean + 1 : 0;
+      const r = await conn.runCycle({ referrals, afterCycle: false });
+      clean = r.counts.issues === 0 && (await service.state.issues('sf')).length === 0 ? clean + 1 : 0;
     } catch {
       clean = 0; // a page that failed after all retries is simply resumed by the next cycle
     }
   }
   expect(clean).toBe(2);
-  await state.close();
+  await service.close();
   const storeInjected = store.faults.injected();
   const storeCalls = store.stats().requests;
   store.faults.reset();
@@ -120,5 +134,4 @@ it('completes a 2,000-record sync through 10 % faults on both APIs with nothing 
   expect(sentAt.length).toBeGreaterThanOrEqual(storeCalls);
   const violations = pauses.flatMap((p) => sentAt.filter((at) => at > p.at + 150 && at < p.until).map((at) => `a call sent at +${at - p.at} ms`));
   expect(violations).toEqual([]);
-  await crm.close();
 }, 400_000);
