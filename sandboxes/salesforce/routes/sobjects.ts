@@ -213,17 +213,22 @@ export function sobjectRoutes(app: FastifyInstance, ctx: SandboxContext): void {
   };
   const multiple = (reply: FastifyReply, object: string, rows: Row[], version: string) =>
     reply.code(300).send(rows.map((r) => `/services/data/${version}/sobjects/${object}/${String(r.Id)}`));
+  /** The one row an external id names, or the answer already sent: 404 for none, 300 listing them for several. */
+  const oneByExternalId = (req: FastifyRequest, reply: FastifyReply): { object: string; row: Row; version: string } | { answered: FastifyReply } => {
+    const { field, value, version, object: name } = params(req);
+    const object = knownObject(name);
+    const { rows } = byExternalId(object, field, value);
+    if (rows.length === 0) return { answered: sfError(reply, 404, 'NOT_FOUND', 'The requested resource does not exist') };
+    if (rows.length > 1) return { answered: multiple(reply, object, rows, version) };
+    return { object, row: rows[0]!, version };
+  };
 
   app.get(
     `${v}/sobjects/:object/:field/:value`,
     { preHandler: authed },
     handle((req, reply) => {
-      const { field, value, version } = params(req);
-      const object = knownObject(params(req).object);
-      const { rows } = byExternalId(object, field, value);
-      if (rows.length === 0) return sfError(reply, 404, 'NOT_FOUND', 'The requested resource does not exist');
-      if (rows.length > 1) return multiple(reply, object, rows, version);
-      return renderRow(org, object, rows[0]!, fieldList(req, object), version);
+      const one = oneByExternalId(req, reply);
+      return 'row' in one ? renderRow(org, one.object, one.row, fieldList(req, one.object), one.version) : one.answered;
     }),
   );
   app.patch(
@@ -249,12 +254,9 @@ export function sobjectRoutes(app: FastifyInstance, ctx: SandboxContext): void {
     `${v}/sobjects/:object/:field/:value`,
     { preHandler: authed },
     handle((req, reply) => {
-      const { field, value, version } = params(req);
-      const object = knownObject(params(req).object);
-      const { rows } = byExternalId(object, field, value);
-      if (rows.length === 0) return sfError(reply, 404, 'NOT_FOUND', 'The requested resource does not exist');
-      if (rows.length > 1) return multiple(reply, object, rows, version);
-      org.remove(object, String(rows[0]!.Id));
+      const one = oneByExternalId(req, reply);
+      if (!('row' in one)) return one.answered;
+      org.remove(one.object, String(one.row.Id));
       return reply.code(204).send();
     }),
   );
