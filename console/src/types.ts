@@ -3,6 +3,7 @@
  * imports, nothing of the server is bundled), the rest as the routes in src/server/console-api.ts answer.
  */
 import type { ConnectionStatus } from '../../src/admin/operations.js';
+import type { StageRow } from '../../src/mapping/admin.js';
 import type { Conflict, RecordIssue as Issue, Run, SyncLogEntry as LogEntry, SyncOutcome as Outcome } from '../../src/state/types.js';
 
 export type { Conflict, ConnectionStatus, Issue, LogEntry, Outcome, Run };
@@ -28,16 +29,7 @@ export interface Comparison {
 export interface StageTable {
   field: string;
   targets: string[];
-  stages: {
-    value: string;
-    label: string;
-    probability: number | null;
-    closed: boolean;
-    won: boolean;
-    mapped: string | null;
-    by: 'rule' | 'map' | 'probability' | null;
-    suggested: string;
-  }[];
+  stages: StageRow[];
 }
 
 export interface Problem {
