@@ -39,6 +39,9 @@ export const DOCUMENTED_CONSENT_KEY = 'consentToToShareInfoWithOthers';
  * `ExternalReferenceID`) read as `id`/`…Id`, and the misspelled consent key mapped to its plain form.
  */
 export function normalizeKey(key: string): string {
+  // Fast path for the keys every answer is made of (already camelCase): no string is built for them.
+  const first = key.charCodeAt(0);
+  if (first >= 97 && first <= 122 && !key.endsWith('ID') && key !== DOCUMENTED_CONSENT_KEY) return key;
   let k = key === 'ID' ? 'id' : key.length > 2 && key.endsWith('ID') ? `${key.slice(0, -2)}Id` : key;
   k = k.length > 0 && k[0] !== k[0]!.toLowerCase() ? k[0]!.toLowerCase() + k.slice(1) : k;
   return k === DOCUMENTED_CONSENT_KEY ? 'consentToShareInfoWithOthers' : k;

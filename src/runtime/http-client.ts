@@ -12,7 +12,7 @@ import { textAdapter } from './http-adapter.js';
  * sends through the lean text adapter (http-adapter.ts); behind a proxy axios's own adapter does the proxying.
  */
 export function createTextAxios(opts: { timeoutMs: number; maxContentLength: number; httpsAgent?: Agent; proxied?: boolean }): AxiosInstance {
-  return axios.create({
+  const instance = axios.create({
     timeout: opts.timeoutMs,
     validateStatus: () => true,
     transformRequest: (data: unknown) => data,
@@ -22,4 +22,8 @@ export function createTextAxios(opts: { timeoutMs: number; maxContentLength: num
     ...(opts.httpsAgent ? { httpsAgent: opts.httpsAgent } : {}),
     ...((opts.proxied ?? processEnv().proxied) ? {} : { proxy: false as const, adapter: textAdapter }),
   });
+  // No default headers: every caller sends its own Accept and content type, and axios merges the default
+  // common and per-method header sets on every request — a quarter of its own CPU per call (bench/RESULTS.md).
+  instance.defaults.headers = {} as never;
+  return instance;
 }

@@ -28,7 +28,7 @@ export function openSqliteState(file: string): SyncState {
   const now = () => new Date().toISOString();
   const upsertLink = db.prepare(`
     INSERT INTO links (connection, crm_id, referral_id, base, referral_snapshot, referral_etag, crm_version, state, message, written, crm_echo, direction, updated_at)
-    VALUES (@connection, @crmId, @referralId, @base, @referralSnapshot, @referralEtag, @crmVersion, @state, @message, @written, @crmEcho, @direction, @updatedAt)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (connection, crm_id) DO UPDATE SET referral_id = excluded.referral_id, base = excluded.base, referral_snapshot = excluded.referral_snapshot,
       referral_etag = excluded.referral_etag, crm_version = excluded.crm_version, state = excluded.state,
       message = excluded.message, written = excluded.written, crm_echo = excluded.crm_echo, direction = excluded.direction, updated_at = excluded.updated_at`);
@@ -49,19 +49,28 @@ export function openSqliteState(file: string): SyncState {
   const addPending = db.prepare('INSERT OR IGNORE INTO pending_creates (connection, key, created_at) VALUES (?, ?, ?)');
   const removePending = db.prepare('DELETE FROM pending_creates WHERE connection = ? AND key = ?');
   const addRetry = db.prepare('INSERT OR IGNORE INTO retries (connection, record_key) VALUES (?, ?)');
+  const insertSyncLog = db.prepare(`
+    INSERT INTO sync_log (run_id, connection, at, crm_id, referral_id, name, outcome, reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`);
+  const logLine = (e: Omit<SyncLogEntry, 'id'>) => insertSyncLog.run(e.runId, e.connection, e.at, e.crmId, e.referralId, e.name, e.outcome, e.reason);
 
   const checkpoint = db.transaction((connection: string, cp: Checkpoint) => {
     const t = now();
     for (const l of cp.links ?? []) {
-      upsertLink.run({
-        ...l,
+      upsertLink.run(
         connection,
-        base: JSON.stringify(l.base),
-        referralSnapshot: l.referralSnapshot ? JSON.stringify(l.referralSnapshot) : null,
-        written: JSON.stringify(l.written),
-        crmEcho: JSON.stringify(l.crmEcho ?? {}),
-        updatedAt: t,
-      });
+        l.crmId,
+        l.referralId,
+        JSON.stringify(l.base),
+        l.referralSnapshot ? JSON.stringify(l.referralSnapshot) : null,
+        l.referralEtag,
+        l.crmVersion,
+        l.state,
+        l.message,
+        JSON.stringify(l.written),
+        JSON.stringify(l.crmEcho ?? {}),
+        l.direction,
+        t,
+      );
     }
     for (const id of cp.unlink ?? []) deleteLink.run(connection, id);
     if (cp.cursor) upsertCursor.run(connection, cp.cursor.direction, cp.cursor.value, t);
@@ -82,6 +91,7 @@ export function openSqliteState(file: string): SyncState {
     for (const p of cp.pending?.add ?? []) addPending.run(connection, p.key, p.createdAt);
     for (const k of cp.pending?.remove ?? []) removePending.run(connection, k);
     for (const k of cp.retry ?? []) addRetry.run(connection, k);
+    for (const e of cp.log ?? []) logLine(e);
   });
 
   // One prepared statement per key column: the ids travel as one JSON array, so no IN list is rebuilt per page.
@@ -100,11 +110,8 @@ export function openSqliteState(file: string): SyncState {
     const where = [connection ? 'connection = ?' : '1=1', includeResolved ? '1=1' : 'resolved_at IS NULL'].join(' AND ');
     return db.prepare(`SELECT ${select} FROM conflicts WHERE ${where} ORDER BY id LIMIT ? OFFSET ?`).all(...(connection ? [connection] : []), limit, offset) as ConflictRow[];
   };
-  const insertSyncLog = db.prepare(`
-    INSERT INTO sync_log (run_id, connection, at, crm_id, referral_id, name, outcome, reason)
-    VALUES (@runId, @connection, @at, @crmId, @referralId, @name, @outcome, @reason)`);
   const appendSyncLog = db.transaction((entries: Omit<SyncLogEntry, 'id'>[]) => {
-    for (const e of entries) insertSyncLog.run(e);
+    for (const e of entries) logLine(e);
   });
   const count = (sql: string, ...args: unknown[]) => (db.prepare(sql).get(...args) as { n: number }).n;
 

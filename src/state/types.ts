@@ -102,6 +102,8 @@ export interface Checkpoint {
   retry?: string[];
   /** Creates that are about to be sent / have been settled (crash healing). */
   pending?: { add?: PendingCreate[]; remove?: string[] };
+  /** Sync-log lines of this page, committed with it: a page's log is never lost or doubled apart from its records. */
+  log?: Omit<SyncLogEntry, 'id'>[];
 }
 
 export interface PendingCreate {

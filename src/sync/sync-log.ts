@@ -1,7 +1,8 @@
 /**
  * The sync log, recorded without touching the engine: a SyncState wrapper that reads each page's checkpoint
  * (links, issues, conflicts) against the links as they were before it, and appends one line per record that
- * changed — created, updated, written back, created in CRM, blocked, conflict or issue — under the current run.
+ * changed — created, updated, written back, created in CRM, blocked, conflict or issue — under the current run,
+ * committed in the page's own transaction.
  */
 import type { Checkpoint, Link, SyncLogEntry, SyncState } from '../state/index.js';
 
@@ -72,10 +73,9 @@ export function withSyncLog(state: SyncState, now: () => Date = () => new Date()
               links.map((l) => l.crmId),
             )
           : new Map<string, Link>();
-      await state.checkpoint(connection, cp);
-      if (runId === undefined) return;
+      if (runId === undefined) return state.checkpoint(connection, cp);
       const entries = entriesFor(connection, runId, now().toISOString(), cp, before);
-      if (entries.length) await state.appendSyncLog(entries);
+      await state.checkpoint(connection, entries.length ? { ...cp, log: entries } : cp);
     },
   };
 }

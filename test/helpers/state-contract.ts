@@ -147,6 +147,16 @@ export function stateContract(name: string, backend: StateBackend): void {
       expect(await outcomes(s, r3), 'a link still blocked for the same reason').toEqual([]);
     });
 
+    it("commits a page's log lines with the page: a page that fails to commit leaves no line behind", async () => {
+      const s = await logged();
+      const run = await s.startRun('sf', 'c1');
+      await s.checkpoint('sf', { links: [named('A')] });
+      // B claims A's referral: the unique link refuses it, so neither B's link nor its "created" line may land.
+      await expect(s.checkpoint('sf', { links: [named('B', { referralId: 'ref-A' })] })).rejects.toThrow();
+      expect(await outcomes(s, run)).toEqual([['A', 'created', null]]);
+      expect((await s.getLinks('sf', ['B'])).size).toBe(0);
+    });
+
     it('is searchable by CRM id, referral id or a part of the name (wildcards are literal), newest first, paged', async () => {
       const s = await logged();
       const run = await s.startRun('sf', 'c1');

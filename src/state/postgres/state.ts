@@ -4,7 +4,7 @@
  * transaction, that the lease is still held (distributed mode).
  */
 import { pageOf, rowToRun, toConflict, toIssue, toLink, toSyncLog, type ConflictRow, type IssueRow, type LinkRow, type RunRow, type SyncLogRow } from '../rows.js';
-import type { Checkpoint, Link, LinkState, SyncState } from '../types.js';
+import type { Checkpoint, Link, LinkState, SyncLogEntry, SyncState } from '../types.js';
 import { recordKey } from '../record-key.js';
 import { checkFence, type Fence } from './lease.js';
 import { inTx, migrate, openPool, type Db, type PoolOptions, type Tx } from './pool.js';
@@ -40,6 +40,16 @@ const linkJson = (l: Link) => ({
   crm_echo: JSON.stringify(l.crmEcho ?? {}),
   direction: l.direction,
 });
+
+async function insertSyncLog(c: Query, entries: Omit<SyncLogEntry, 'id'>[]): Promise<void> {
+  if (!entries.length) return;
+  await c.query(
+    `INSERT INTO sync_log (run_id, connection, at, crm_id, referral_id, name, outcome, reason)
+     SELECT (e->>'runId')::bigint, e->>'connection', e->>'at', e->>'crmId', e->>'referralId', e->>'name', e->>'outcome', e->>'reason'
+     FROM json_array_elements($1::json) WITH ORDINALITY AS x(e, n) ORDER BY n`,
+    [JSON.stringify(entries)],
+  );
+}
 
 async function writeCheckpoint(c: Tx, connection: string, cp: Checkpoint): Promise<void> {
   const t = now();
@@ -77,6 +87,7 @@ async function writeCheckpoint(c: Tx, connection: string, cp: Checkpoint): Promi
   }
   if (cp.pending?.remove?.length) await c.query('DELETE FROM pending_creates WHERE connection = $1 AND key = ANY($2::text[])', [connection, cp.pending.remove]);
   await addRetries(c, connection, cp.retry ?? []);
+  await insertSyncLog(c, cp.log ?? []);
 }
 
 const addRetries = (c: Query, connection: string, keys: string[]) =>
@@ -213,13 +224,7 @@ export async function openPostgresState(opts: PoolOptions): Promise<PostgresStat
       await db.query('DELETE FROM cursors WHERE connection = $1', [connection]);
     },
     async appendSyncLog(entries) {
-      if (!entries.length) return;
-      await db.query(
-        `INSERT INTO sync_log (run_id, connection, at, crm_id, referral_id, name, outcome, reason)
-         SELECT (e->>'runId')::bigint, e->>'connection', e->>'at', e->>'crmId', e->>'referralId', e->>'name', e->>'outcome', e->>'reason'
-         FROM json_array_elements($1::json) WITH ORDINALITY AS x(e, n) ORDER BY n`,
-        [JSON.stringify(entries)],
-      );
+      await insertSyncLog(db, entries);
     },
     async syncLog(q) {
       const conds: Cond[] = [];

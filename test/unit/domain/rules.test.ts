@@ -1,6 +1,7 @@
 /**
  * One named case per rule of cosell-rules.md (§ numbers follow the document), positive and negative.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   buildPatch,
@@ -28,6 +29,7 @@ import {
   type DealFields,
   type Referral,
   type ReferralCreate,
+  normalizeKey,
 } from '../../../src/domain/index.js';
 
 const member = { firstName: 'Ann', lastName: 'Lee', phoneNumber: '+31201234567', email: 'ann@partner.example' };
@@ -291,6 +293,21 @@ describe('the wire contract (referrals-api.md)', () => {
     expect(r.customerProfile?.ids?.[0]?.id).toBe('123');
     expect(r.team?.[0]?.email).toBe('ann@partner.example');
     expect(JSON.stringify(answer)).toBe(before);
+  });
+  it('normalises any key as the rule says: first letter lower-cased, a trailing ID read as Id, the misspelled consent key mapped', () => {
+    // The rule spelled out the slow way; normalizeKey skips work for keys already in camelCase and must agree.
+    const rule = (key: string) => {
+      let k = key === 'ID' ? 'id' : key.length > 2 && key.endsWith('ID') ? `${key.slice(0, -2)}Id` : key;
+      k = k.length > 0 ? k[0]!.toLowerCase() + k.slice(1) : k;
+      return k === 'consentToToShareInfoWithOthers' ? 'consentToShareInfoWithOthers' : k;
+    };
+    const keys = fc.oneof(fc.string(), fc.constantFrom('ID', 'EngagementID', 'xID', 'ConsentToToShareInfoWithOthers', 'consentToToShareInfoWithOthers', 'Éclair', 'ÉID', '', 'id'));
+    fc.assert(
+      fc.property(keys, (k) => {
+        expect(normalizeKey(k)).toBe(rule(k));
+      }),
+      { numRuns: 5000 },
+    );
   });
   it("accepts the docs' PATCH example (a numeric string for dealValue, add to /team/-) and refuses other ops", () => {
     expect(
