@@ -83,17 +83,26 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
     return { direct: [...direct], related };
   };
 
-  /** Fetch the related rows a page needs and nest them under their navigation property. */
+  /**
+   * Fetch the related rows a page needs and nest them under their navigation property. Every set and chunk is
+   * read at once (the lane paces them): a delta query cannot `$expand`, so these reads are round trips the page
+   * would otherwise wait out one after another.
+   */
   const attachRelated = async (rows: Record<string, unknown>[], related: Map<string, Set<string>>) => {
-    for (const [navName, fields] of related) {
+    const readNav = async ([navName, fields]: [string, Set<string>]) => {
       const nav = NAVS[navName]!;
       const ids = [...new Set(rows.map((r) => r[nav.lookup]).filter((v): v is string => typeof v === 'string'))];
+      const chunks: string[][] = [];
+      for (let i = 0; i < ids.length; i += IN_CHUNK) chunks.push(ids.slice(i, i + IN_CHUNK));
       const found = new Map<string, Record<string, unknown>>();
-      for (let i = 0; i < ids.length; i += IN_CHUNK) {
-        const chunk = ids.slice(i, i + IN_CHUNK);
+      const readChunk = async (chunk: string[]) => {
         const q = `${nav.set}?$select=${[nav.key, ...fields].join(',')}&$filter=${encodeURIComponent(inFilter(nav.key, chunk))}`;
         for await (const page of pages(`read ${nav.set}`, q)) for (const r of page.value) found.set(String(r[nav.key]).toLowerCase(), r);
-      }
+      };
+      await Promise.all(chunks.map(readChunk));
+      return { navName, nav, found };
+    };
+    for (const { navName, nav, found } of await Promise.all([...related].map(readNav))) {
       for (const r of rows) {
         const id = r[nav.lookup];
         r[navName] = typeof id === 'string' ? (found.get(id.toLowerCase()) ?? null) : null;

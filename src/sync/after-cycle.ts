@@ -30,39 +30,50 @@ export async function afterCycle(deps: AfterCycleDeps): Promise<void> {
     }
   };
   const registration = mapping.registration;
+  // Registration and the notification scans read different records and raise different events (each task has
+  // its own event key), so they run at once: each is a CRM query round trip the cycle would otherwise wait out.
+  const steps: Promise<void>[] = [];
   if (registration) {
-    await guarded('deal registration', () =>
-      syncRegistrations({ connection, crm, referrals, spec: registration, referralIdField: mapping.writeBack.referralId, log, ...(send ? { notify: send } : {}) }),
+    steps.push(
+      guarded('deal registration', () =>
+        syncRegistrations({ connection, crm, referrals, spec: registration, referralIdField: mapping.writeBack.referralId, log, ...(send ? { notify: send } : {}) }),
+      ),
     );
   }
   if (spec && send) {
-    await guarded('notifications', async () => {
-      const events = Object.keys(spec) as NotifyEvent[];
-      const wb = mapping.writeBack;
-      const notes = await referralNotifications(
-        { crm, referrals, referralIdField: wb.referralId, ...(wb.status ? { statusField: wb.status } : {}), ...(wb.substatus ? { substatusField: wb.substatus } : {}), log },
-        events,
-      );
-      const help = mapping.dealType.helpType;
-      if (help && wb.engagementId) {
-        // "Help requested" values: the mapped ones other than None, or the help types themselves when unmapped.
-        const helpValues = help.map
-          ? Object.entries(help.map)
-              .filter(([, t]) => t !== 'None')
-              .map(([v]) => v)
-          : [...HELP_TYPES];
-        const src = {
-          crm,
-          referrals,
-          helpField: help.field,
-          helpValues,
-          referralIdField: wb.referralId,
-          engagementIdField: wb.engagementId,
-          ...(wb.microsoftCrmId ? { microsoftCrmIdField: wb.microsoftCrmId } : {}),
-        };
-        notes.push(...(await invitationNotifications(src, events)));
-      }
-      await send(notes);
-    });
+    steps.push(
+      guarded('notifications', async () => {
+        const events = Object.keys(spec) as NotifyEvent[];
+        const wb = mapping.writeBack;
+        const fromReferrals = referralNotifications(
+          { crm, referrals, referralIdField: wb.referralId, ...(wb.status ? { statusField: wb.status } : {}), ...(wb.substatus ? { substatusField: wb.substatus } : {}), log },
+          events,
+        );
+        const help = mapping.dealType.helpType;
+        let invitations: Promise<Notification[]> = Promise.resolve([]);
+        if (help && wb.engagementId) {
+          // "Help requested" values: the mapped ones other than None, or the help types themselves when unmapped.
+          const helpValues = help.map
+            ? Object.entries(help.map)
+                .filter(([, t]) => t !== 'None')
+                .map(([v]) => v)
+            : [...HELP_TYPES];
+          const src = {
+            crm,
+            referrals,
+            helpField: help.field,
+            helpValues,
+            referralIdField: wb.referralId,
+            engagementIdField: wb.engagementId,
+            ...(wb.microsoftCrmId ? { microsoftCrmIdField: wb.microsoftCrmId } : {}),
+          };
+          invitations = invitationNotifications(src, events);
+        }
+        // Promise.all reports the first failure and still handles the other scan's: none is left unhandled.
+        const [notes, invited] = await Promise.all([fromReferrals, invitations]);
+        await send([...notes, ...invited]);
+      }),
+    );
   }
+  await Promise.all(steps);
 }

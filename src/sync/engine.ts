@@ -8,7 +8,8 @@ import type { RunCounts } from '../state/index.js';
 import { runPage, type Page, type PageEnv, type PageSink, type PlannedRecord } from './pipeline.js';
 import { commitSink, dryRunSink } from './sinks.js';
 import type { ConnectionPorts } from './ports.js';
-import { crmChanges, referralChanges, retries, type SourceEnv } from './sources.js';
+import { prefetchFirst } from './read-ahead.js';
+import { crmChanges, crmPages, referralChanges, retries, type SourceEnv } from './sources.js';
 import { runTally } from './tally.js';
 
 export interface CycleDeps extends ConnectionPorts {
@@ -77,11 +78,17 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
     const usage = crm.usage();
     counts.crmBudget = usage ? `${usage.used}/${usage.max}` : null;
   };
+  // The CRM's first page is read while retries and referral changes run; it is used only if those phases sent
+  // the CRM no write (else it may predate our own write-back, and is read again) — one round trip saved per cycle.
+  const crmEarly = prefetchFirst(crmPages(env));
   try {
-    for (const source of [retries(env, deps.dryRun === true), referralChanges(env), crmChanges(env)]) {
+    for (const source of [retries(env, deps.dryRun === true), referralChanges(env)]) {
       if (env.stopped()) break;
       await drain(env, sink, source, deps.onProgress);
     }
+    const crmFresh = sink.crmWrites() > 0 || env.stopped();
+    if (crmFresh) crmEarly.discard();
+    if (!env.stopped()) await drain(env, sink, crmChanges(env, crmFresh ? crmPages(env) : crmEarly), deps.onProgress);
     tally();
     if (runId !== null) await state.finishRun(runId, env.stopped() ? 'interrupted' : 'ok', counts);
     const openIssues = (await state.issuesPage({ connection, offset: 0, limit: 0 })).total; // a count, not every row
@@ -89,6 +96,7 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
     log.debug('sync run finished', { connection, interrupted: env.stopped(), openIssues, ...counts });
     return { counts, openIssues, planned: sink.planned, interrupted: env.stopped() };
   } catch (err) {
+    crmEarly.discard();
     tally();
     if (runId !== null) await state.finishRun(runId, 'failed', counts, describeError(err));
     throw err;

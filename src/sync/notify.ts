@@ -85,10 +85,12 @@ export async function referralNotifications(src: ReferralEventSources, events: r
     { event: 'inbound', field: src.statusField, value: 'New' },
     { event: 'expired', field: src.substatusField, value: 'Expired' },
   ];
+  // The queries are independent: sent at once, their results kept in the order above.
+  const found = await Promise.all(
+    queries.map(async (q) => (events.includes(q.event) && q.field ? { q, records: await src.crm.findBy(q.field, [q.value], [src.referralIdField]) } : null)),
+  );
   const out: Notification[] = [];
-  for (const q of queries) {
-    if (!events.includes(q.event) || !q.field) continue;
-    const records = await src.crm.findBy(q.field, [q.value], [src.referralIdField]);
+  for (const { q, records } of found.flatMap((f) => (f ? [f] : []))) {
     for (const r of records) {
       const referralId = r.fields[src.referralIdField];
       if (r.deleted || typeof referralId !== 'string' || !referralId) continue;

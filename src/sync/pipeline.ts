@@ -2,6 +2,7 @@
  * The page pipeline: every page, whichever phase it comes from, is planned and makes its referral calls, then
  * goes to a sink (`sinks.ts`): the commit sink folds, writes the CRM and commits; the dry-run sink only records.
  */
+import { setImmediate } from 'node:timers/promises';
 import { AuthError, BudgetExhaustedError, describeError } from '../runtime/index.js';
 import type { RunCounts } from '../state/index.js';
 import type { CrmWriteEnv } from './crm-writes.js';
@@ -41,6 +42,8 @@ export interface PageSink {
   readonly callsReferrals: boolean;
   /** What a dry run would have done; empty when the sink writes. */
   readonly planned: PlannedRecord[];
+  /** Pages that sent the CRM a write (write-back or create) so far. */
+  crmWrites(): number;
   /** Before any create is sent: remember it might happen. */
   announce(pending: string[], at: Date): Promise<void>;
   deliver(page: Page, settled: Settled[], pending: string[], at: Date): Promise<void>;
@@ -62,17 +65,36 @@ function isFatal(err: unknown): boolean {
   return err instanceof AuthError || err instanceof BudgetExhaustedError;
 }
 
-/** Plan every record and make its referral calls, all at once (the rate lane paces them). */
-function settleAll(env: PageEnv, sink: PageSink, works: RecordWork[]): Promise<Settled[]> {
+/** Records planned between two turns of the event loop while a page starts its calls. */
+const START_BATCH = 32;
+
+/**
+ * Plan every record and make its referral calls, all at once (the rate lane paces them). The event loop gets a
+ * turn every START_BATCH records, so the first calls are on the wire while the rest of the page is planned
+ * instead of after it (with a remote latency that is a page's planning time saved); after a fatal failure
+ * (credentials, budget) no further record is started.
+ */
+async function settleAll(env: PageEnv, sink: PageSink, works: RecordWork[]): Promise<Settled[]> {
   const ctx = { mapping: env.mapping, referrals: env.referrals, dryRun: !sink.callsReferrals };
-  return Promise.all(
-    works.map(async (work): Promise<Settled> => {
-      try {
-        return { work, outcome: await syncRecord(ctx, work) };
-      } catch (error) {
-        if (isFatal(error)) throw error;
-        return { work, failure: { key: workKey(work), message: describeError(error) } };
+  let fatal = false;
+  const settle = async (work: RecordWork): Promise<Settled> => {
+    try {
+      return { work, outcome: await syncRecord(ctx, work) };
+    } catch (error) {
+      if (isFatal(error)) {
+        fatal = true;
+        throw error;
       }
-    }),
-  );
+      return { work, failure: { key: workKey(work), message: describeError(error) } };
+    }
+  };
+  const started: Promise<Settled>[] = [];
+  for (let i = 0; i < works.length && !fatal; i++) {
+    if (i > 0 && i % START_BATCH === 0) await setImmediate();
+    const p = settle(works[i]!);
+    // Handled at once (Promise.all below reports it): a fatal failure must not be an unhandled rejection meanwhile.
+    p.catch(() => undefined);
+    started.push(p);
+  }
+  return Promise.all(started);
 }

@@ -19,3 +19,38 @@ export async function* readAhead<T>(source: AsyncIterable<T>): AsyncGenerator<T>
     await it.return?.(undefined);
   }
 }
+
+export interface Prefetched<T> extends AsyncIterable<T> {
+  /**
+   * Give the pages up unread. The read in flight is not waited for (a slow or failing remote must not hold up
+   * the cycle that no longer needs it): once it settles, the source cleans up.
+   */
+  discard(): void;
+}
+
+/** Ask a source for its first item now, before anyone iterates it; iterated once, it yields that item first. */
+export function prefetchFirst<T>(source: AsyncIterable<T>): Prefetched<T> {
+  const it = source[Symbol.asyncIterator]();
+  const first = it.next();
+  // Nobody may ever await it (a discarded or never-reached read): its failure is reported when it is taken.
+  first.catch(() => undefined);
+  let taken = false;
+  return {
+    [Symbol.asyncIterator]: () => ({
+      next: () => {
+        if (taken) return it.next();
+        taken = true;
+        return first;
+      },
+      return: async (value?: unknown) => (await it.return?.(value)) ?? { done: true, value: undefined },
+    }),
+    discard() {
+      if (taken) return;
+      taken = true;
+      void first.then(
+        () => it.return?.(undefined),
+        () => undefined,
+      );
+    },
+  };
+}

@@ -3,7 +3,9 @@
  * queue, interrupted creates, then records with an open validation issue), referral changes, CRM changes.
  * A source reads only; it is asked for its next page after the last one has committed.
  */
-import type { CrmRecord } from '../../connectors/index.js';
+import type { CrmRecord, Page as ConnectorPage } from '../../connectors/index.js';
+
+type CrmPage = ConnectorPage<CrmRecord>;
 import { decodeRecordKey } from '../state/index.js';
 import { pendingReferralKey } from './pending.js';
 import type { Page } from './pipeline.js';
@@ -121,16 +123,23 @@ export async function* referralChanges(env: SourceEnv): AsyncGenerator<Page> {
   }
 }
 
-/** CRM changes since the cursor: linked records whose version moved, and eligible unlinked ones. */
-export async function* crmChanges(env: SourceEnv): AsyncGenerator<Page> {
+/** The CRM's pages of changes since its cursor, as the connector reads them (nothing of the state but the cursor). */
+export async function* crmPages(env: SourceEnv): AsyncGenerator<CrmPage> {
   const cursor = env.full ? null : await env.state.getCursor(env.connection, 'crm');
-  const pages = env.crm.pull(cursor, {
+  yield* env.crm.pull(cursor, {
     fields: env.readFields,
     eligibility: env.mapping.eligibility,
     full: env.full,
     pageSize: env.pageSize,
     ...(env.signal ? { signal: env.signal } : {}),
   });
+}
+
+/**
+ * CRM changes since the cursor: linked records whose version moved, and eligible unlinked ones. Links are read
+ * when a page is taken, so a page read early still meets the links as the phases before it left them.
+ */
+export async function* crmChanges(env: SourceEnv, pages: AsyncIterable<CrmPage>): AsyncGenerator<Page> {
   for await (const page of readAhead(pages)) {
     if (page.fullResync) env.log.info('crm full resync', { connection: env.connection, reason: 'the change cursor expired; reconciling against existing links' });
     const links = await env.state.getLinks(

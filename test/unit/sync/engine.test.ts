@@ -106,6 +106,27 @@ describe('sync cycle', () => {
     expect([r.details?.dealValue, r.details?.closingDateTime?.slice(0, 10), r.details?.notes]).toEqual([20000, '2027-05-01', 'bigger']);
   });
 
+  it("a referral change written back to the CRM is not read back as the rep's edit in the same cycle", async () => {
+    crm.put('006A', opp());
+    await cycle();
+    await cycle();
+    const r = await referralFor('006A');
+    // Microsoft's side moves the amount; the cycle writes it to the CRM. Its CRM phase must read the record after
+    // that write: a page read before it (the cycle reads the CRM's first page early) would show the old amount
+    // as a rep's change and send it back.
+    // The rep edits the notes meanwhile, so the record is among the CRM's changes too.
+    await client.patch(r.id, [{ op: 'replace', path: '/details/dealValue', value: 30000 }], r.eTag ?? null);
+    crm.edit('006A', { Description: 'rep notes' });
+    await cycle();
+    expect([crm.rows.get('006A')?.fields.Amount, crm.rows.get('006A')?.fields.Description]).toEqual([30000, 'rep notes']);
+    const merged = await referralFor('006A');
+    expect([merged.details?.dealValue, merged.details?.notes]).toEqual([30000, 'rep notes']);
+    // Our own write-back and patch come back once as echoes, then nothing moves.
+    await cycle();
+    const after = await cycle();
+    expect([after.counts.updated, after.counts.writtenBack]).toEqual([0, 0]);
+  });
+
   it('a target that refuses a stage jump (a solution assessment) gets one update per stage, then the Won', async () => {
     // Partner Center and the store refuse a jump on an assessment with 409 stagesIncomplete; this port does so for every deal.
     const refused: number[] = [];

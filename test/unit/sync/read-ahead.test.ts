@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readAhead } from '../../../src/sync/read-ahead.js';
+import { prefetchFirst, readAhead } from '../../../src/sync/read-ahead.js';
 
 const tick = () => new Promise((r) => setTimeout(r, 5));
 
@@ -56,5 +56,63 @@ describe('readAhead', () => {
       })(),
     ).rejects.toThrow('page 2 failed');
     expect(seen).toEqual([1]);
+  });
+});
+
+describe('prefetchFirst', () => {
+  it('asks for the first page at once; iterated later, it yields that page and then the rest, in order', async () => {
+    const log: string[] = [];
+    async function* pages() {
+      for (let i = 1; i <= 3; i++) {
+        log.push(`read ${i}`);
+        yield i;
+      }
+    }
+    const early = prefetchFirst(pages());
+    await tick();
+    expect(log).toEqual(['read 1']);
+    const seen: number[] = [];
+    for await (const p of readAhead(early)) seen.push(p);
+    expect(seen).toEqual([1, 2, 3]);
+    expect(log).toEqual(['read 1', 'read 2', 'read 3']);
+  });
+
+  it('discarded, the source cleans up once its read settles, and a failed read is no unhandled rejection', async () => {
+    let cleaned = false;
+    let release: () => void = () => undefined;
+    async function* slow() {
+      try {
+        await new Promise<void>((r) => {
+          release = r;
+        });
+        yield 1;
+        yield 2;
+      } finally {
+        cleaned = true;
+      }
+    }
+    const early = prefetchFirst(slow());
+    early.discard();
+    await tick();
+    expect(cleaned).toBe(false);
+    release();
+    await tick();
+    expect(cleaned).toBe(true);
+
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      async function* failing(): AsyncGenerator<number> {
+        await tick();
+        throw new Error('CRM down');
+      }
+      prefetchFirst(failing()).discard();
+      await tick();
+      await tick();
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    expect(unhandled).toEqual([]);
   });
 });
