@@ -90,8 +90,23 @@ export function toTypedError(label: string, res: { status: number; data: unknown
 
 function headersOf(res: AxiosResponse): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(res.headers ?? {})) if (v !== undefined && v !== null) out[k.toLowerCase()] = String(v);
+  const given = (res.headers ?? {}) as Record<string, unknown>;
+  for (const k of Object.keys(given)) {
+    const v = given[k];
+    if (v !== undefined && v !== null) out[k.toLowerCase()] = String(v);
+  }
   return out;
+}
+
+/** Partner Center's request headers; a caller's own (If-Match) last. Built in place: one object per call. */
+function headersFor(req: HttpRequest, token: string | null, correlationId: string): Record<string, string> {
+  const h: Record<string, string> = { Accept: 'application/json' };
+  if (req.body !== undefined) h['Content-Type'] = 'application/json';
+  if (token) h.Authorization = `Bearer ${token}`;
+  h['client-request-id'] = randomUUID();
+  h['MS-CorrelationId'] = correlationId;
+  if (req.headers) Object.assign(h, req.headers);
+  return h;
 }
 
 export interface HttpClient {
@@ -112,14 +127,7 @@ export function createHttpClient(opts: { auth: TokenProvider; timeoutMs: number;
           url: req.url,
           data: req.body === undefined ? undefined : JSON.stringify(req.body),
           signal,
-          headers: {
-            Accept: 'application/json',
-            ...(req.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
-            ...(token ? { Authorization: `Bearer ${token}` } : {}),
-            'client-request-id': randomUUID(),
-            'MS-CorrelationId': correlationId,
-            ...req.headers,
-          },
+          headers: headersFor(req, token, correlationId),
         });
       } catch (err) {
         const e = err as AxiosError;

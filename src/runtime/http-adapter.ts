@@ -29,8 +29,15 @@ export const textAdapter: AxiosAdapter = (config) =>
     const secure = url.protocol === 'https:';
     const body = bodyOf(config);
     const headers: Record<string, string | number> = {};
-    for (const [k, v] of Object.entries(config.headers.toJSON(true))) if (v !== undefined && v !== null) headers[k] = String(v);
-    if (!Object.keys(headers).some((k) => k.toLowerCase() === 'accept-encoding')) headers['Accept-Encoding'] = 'gzip, deflate, br';
+    let encodings = false;
+    const given = config.headers.toJSON(true) as Record<string, unknown>;
+    for (const k of Object.keys(given)) {
+      const v = given[k];
+      if (v === undefined || v === null) continue;
+      headers[k] = String(v);
+      encodings ||= k.length === 15 && k.toLowerCase() === 'accept-encoding';
+    }
+    if (!encodings) headers['Accept-Encoding'] = 'gzip, deflate, br';
     if (body !== undefined) headers['Content-Length'] = Buffer.byteLength(body);
     const signal = config.signal as AbortSignal | undefined;
     let settled = false;

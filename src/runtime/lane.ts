@@ -133,10 +133,19 @@ export function createLane(opts: LaneOptions): Lane {
     // The cap across every worker (the local queue keeps this worker's own share under it too).
     if (shared) await shared.slot(opts.name, opts.intervalCap, opts.intervalMs);
     const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(new TransportError(`${opts.name}: ${label} timed out after ${opts.timeoutMs} ms`, 'timeout')), opts.timeoutMs);
+    let timer: NodeJS.Timeout | undefined;
+    // The timer both aborts the call (a call that honours its signal stops at once) and settles the race (one
+    // that does not is given up on); no abort listener per call — EventTarget listeners cost more than the rest.
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const err = new TransportError(`${opts.name}: ${label} timed out after ${opts.timeoutMs} ms`, 'timeout');
+        reject(err); // first, so the race reports the timeout rather than how the call took its abort
+        controller.abort(err);
+      }, opts.timeoutMs);
+    });
     stats.calls++;
     try {
-      return await Promise.race([call(controller.signal), new Promise<never>((_, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason)))]);
+      return await Promise.race([call(controller.signal), timedOut]);
     } finally {
       clearTimeout(timer);
     }
