@@ -16,8 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { referralSchema } from '../src/domain/index.js';
-import { apiKeyProvider, createReferralsClient } from '../src/partner-center/index.js';
-import { createHttpClient } from '../src/partner-center/http.js';
+import { apiKeyProvider, createHttpClient, createReferralsClient } from '../src/partner-center/index.js';
 import { startReferralStore } from '../src/referral-store/index.js';
 import { createLane, createTextAxios } from '../src/runtime/index.js';
 

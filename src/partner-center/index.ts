@@ -12,5 +12,5 @@ export {
   PARTNER_CENTER_SCOPE,
   type TokenProvider,
 } from './auth.js';
-export { retryAfterSeconds, toTypedError } from './http.js';
+export { createHttpClient, retryAfterSeconds, toTypedError, type HttpClient } from './http.js';
 export { decodeCursor, encodeCursor } from './cursor.js';
