@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiKeyProvider, createReferralsClient } from '../../../src/partner-center/index.js';
+import { observeLanes } from '../../../src/runtime/index.js';
 import { waitFor } from '../../helpers/wait-for.js';
 
 const RETRY_AFTER = 3;
@@ -34,8 +35,13 @@ describe('referrals lanes per tenant', () => {
   const client = (key: string) => createReferralsClient({ baseUrl: url, auth: apiKeyProvider(key), rate });
 
   it("a 429 on tenant A pauses A's calls from every client, not tenant B's", async () => {
+    // Wait until A's lane has taken the 429 in (paused), not merely until the server sent it: a call issued in
+    // between would rightly go out before the pause exists.
+    let paused = false;
+    observeLanes({ call: () => undefined, retryAfter: () => (paused = true) });
     const a1 = client('key-tenant-a').findByExternalReference('x');
-    await waitFor('the 429', () => (arrived.length > 0 ? true : undefined));
+    await waitFor('the 429 taken in by the lane', () => (paused ? true : undefined));
+    observeLanes(null);
     // Another client of A (another run, another connection with the same credentials) and one of B.
     const [, a2, b] = await Promise.all([a1, client('key-tenant-a').findByExternalReference('y'), client('key-tenant-b').findByExternalReference('z')]);
     expect([a2, b]).toEqual([null, null]);
