@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openPostgresState } from '../../src/state/index.js';
 import { migrate, openPool } from '../../src/state/index.js';
 import { PG_MIGRATIONS } from '../../src/state/postgres/migrations.js';
+import { inTx } from '../../src/state/postgres/pool.js';
 import { databaseUrl, dropSchema, servicesUp, uniqueName } from '../helpers/services.js';
 import { stateContract } from '../helpers/state-contract.js';
 
@@ -28,5 +29,34 @@ describe.skipIf(!(await servicesUp({ postgres: true })))('postgres state', () =>
     expect(ran.flat().sort((a, b) => a - b)).toEqual(PG_MIGRATIONS.map((_, i) => i + 1));
     expect(await migrate(pools[0]!)).toEqual([]);
     for (const p of pools) await p.end();
+  });
+
+  it('a transaction left idle by a stalled process is ended by the server, so its row locks block no other worker', async () => {
+    const schema = uniqueName('stall');
+    schemas.push(schema);
+    const stalled = await openPool({ url: databaseUrl, schema, idleInTransactionMs: 300 });
+    const other = await openPool({ url: databaseUrl, schema });
+    await migrate(other);
+    await other.query("INSERT INTO leases (connection, token, holder, acquired_at, expires_at) VALUES ('c', 1, 'a', now(), now())");
+    // The stalled worker holds the lease row as a page commit does (FOR UPDATE), then stops sending anything.
+    let wake: () => void = () => undefined;
+    let locked: () => void = () => undefined;
+    const isLocked = new Promise<void>((r) => (locked = r));
+    const commit = inTx(stalled, async (c) => {
+      await c.query("SELECT 1 FROM leases WHERE connection = 'c' FOR UPDATE");
+      locked();
+      await new Promise<void>((r) => (wake = r));
+      await c.query("UPDATE leases SET holder = 'a-again' WHERE connection = 'c'");
+    });
+    await isLocked;
+    const started = Date.now();
+    await other.query("UPDATE leases SET token = 2, holder = 'b' WHERE connection = 'c'");
+    expect(Date.now() - started, 'the takeover waited for the server to end the idle transaction, not forever').toBeLessThan(10_000);
+    // Woken up, the stalled one finds its transaction gone: nothing of it commits, and the process lives on.
+    wake();
+    await expect(commit).rejects.toThrow();
+    expect((await other.query('SELECT holder FROM leases')).rows).toEqual([{ holder: 'b' }]);
+    await stalled.end();
+    await other.end();
   });
 });
