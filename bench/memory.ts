@@ -1,14 +1,15 @@
 /**
  * Memory of the sync as users run it — the real CLI as its own process, peak RSS sampled from /proc — and the
  * picture of how cost grows with work. Rows of `npm run bench`, or on their own (after `npm run build`):
- * `node dist/bench/memory.js [--scales 20000,100000,200000] [--connections 20] [--per-connection 5000]` (`--scales none`
+ * `node dist/bench/memory.js [--scales 20000,100000,200000] [--connections 20] [--per-connection 5000] [--concurrency N]` (`--scales none`
  * or `--connections 0` leaves that part out).
  *
  *   B4  `cosell-sync status` (the CLI's baseline), then `cosell-sync sync` at each scale: peak RSS, the ratio of
  *       the two largest scales, and the modules a sync loads (none of fastify, the sandboxes or the store).
  *   B6  --connections × --per-connection records synced by one process (`start --once`), vs one connection of
- *       the same size in the same run: peak RSS and the cost of each further connection. B4 reads pages of 1,000
- *       (as B1); B6 the default page size, as a platform's many small connections would.
+ *       the same size in the same run: peak RSS, the cost of each further connection and the time of the whole.
+ *       B4 reads pages of 1,000 (as B1); B6 the default page size, as a platform's many small connections would,
+ *       and the default `runtime.concurrency` (cycles at once) unless `--concurrency N` sets it.
  *   bench/results.svg: sync and API-floor time, and the sync's peak RSS, against the number of records.
  */
 import { spawn } from 'node:child_process';
@@ -27,16 +28,17 @@ const CLI = join(ROOT, 'dist', 'src', 'cli', 'main.js');
 const MODULE_LIST = join(ROOT, 'dist', 'bench', 'loaded-modules.js');
 const MAPPING = join(ROOT, 'mappings', 'salesforce.yaml');
 const PAGE_SIZE = 1000;
-/** The V8 flags of the `cosell-sync` bin (its `env -S` shebang), so the bench measures what users run. */
-const heapFlags = () =>
-  readFileSync(CLI, 'utf8')
-    .split('\n', 1)[0]!
-    .match(/--max-[a-z-]+=\d+/g) ?? [];
+/** The `cosell-sync` bin's `env -S` shebang: its V8 flags and environment settings, so the bench measures what users run. */
+const shebang = () => readFileSync(CLI, 'utf8').split('\n', 1)[0]!;
+const heapFlags = () => shebang().match(/--max-[a-z-]+=\d+/g) ?? [];
+const binEnv = () => Object.fromEntries([...shebang().matchAll(/ ([A-Z_]+)=(\S+)/g)].map((m) => [m[1]!, m[2]!]));
 
 export interface MemoryBenchOptions {
   scales: number[];
   connections: number;
   perConnection: number;
+  /** B6's `runtime.concurrency`; the config's default when absent. */
+  concurrency?: number;
 }
 
 /** One sync of a scale: its time, the floor's for the same work, its peak RSS. */
@@ -57,7 +59,7 @@ interface CliRun {
 function runCli(args: string[], env: NodeJS.ProcessEnv, preload: string[] = []): Promise<CliRun> {
   return new Promise((resolveRun, reject) => {
     const start = performance.now();
-    const child = spawn(process.execPath, [...heapFlags(), ...preload, CLI, ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...heapFlags(), ...preload, CLI, ...args], { env: { ...env, ...binEnv() }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     let peak = 0;
@@ -103,7 +105,7 @@ async function organizationKey(store: ServerProcess['info']['store'], name: stri
  * A store and `connections` Salesforce orgs of `records` opportunities each, in a server thread, and a config
  * naming them: every connection its own org and its own store organization, as on a platform of many partners.
  */
-async function fixture(connections: number, records: number, pageSize?: number): Promise<Fixture> {
+async function fixture(connections: number, records: number, pageSize?: number, concurrency?: number): Promise<Fixture> {
   const dir = mkdtempSync(join(tmpdir(), 'cosell-bench-memory-'));
   const certRoot = join(ROOT, '.cosell', 'bench-certs');
   const servers = await startServerProcess('salesforce', records, dir, certRoot);
@@ -129,6 +131,7 @@ async function fixture(connections: number, records: number, pageSize?: number):
   writeFileSync(
     config,
     `state: { path: ${join(dir, 'state.db')} }\nlog: { level: warn }\nserver: { enabled: false }\n` +
+      (concurrency ? `runtime: { concurrency: ${concurrency} }\n` : '') +
       `referrals:\n  target: store\n  baseUrl: ${store.url}\n  auth: { method: api-key, apiKeyEnv: BENCH_STORE_KEY }\n` +
       `  rate: { concurrency: ${CONCURRENCY}, intervalCap: 1000000, intervalMs: 1000 }\n  incremental: { mode: filter, overlapSeconds: 0 }\n` +
       `connections:\n${entries.join('')}`,
@@ -211,7 +214,7 @@ export async function measureMemory(o: MemoryBenchOptions): Promise<{ rows: Benc
       target: '≤ 1.1',
       raw: `${fmt(twoN.peakRssMb)} MB / ${fmt(n.peakRssMb)} MB`,
     });
-  if (points.length === 0) return { rows: o.connections > 0 ? await perConnection(o.connections, o.perConnection) : [], points };
+  if (points.length === 0) return { rows: o.connections > 0 ? await perConnection(o.connections, o.perConnection, o.concurrency) : [], points };
   const modules = await syncModules();
   const server = serverModules(modules);
   rows.push({
@@ -221,15 +224,16 @@ export async function measureMemory(o: MemoryBenchOptions): Promise<{ rows: Benc
     target: 'no server code',
     raw: `${modules.length} modules; server modules: ${server.length ? server.slice(0, 3).join(', ') : 'none'}`,
   });
-  if (o.connections > 0) rows.push(...(await perConnection(o.connections, o.perConnection)));
+  if (o.connections > 0) rows.push(...(await perConnection(o.connections, o.perConnection, o.concurrency)));
   return { rows, points };
 }
 
 /** B6: `start --once` over `connections` partners vs over one, same records per connection, in this run. */
-async function perConnection(connections: number, records: number): Promise<BenchRow[]> {
+async function perConnection(connections: number, records: number, concurrency?: number): Promise<BenchRow[]> {
   const peaks: number[] = [];
+  let ms = 0;
   for (const count of [1, connections]) {
-    const f = await fixture(count, records);
+    const f = await fixture(count, records, undefined, concurrency);
     try {
       const r = await runCli(['-c', f.config, 'start', '--once'], f.env).catch((err: Error) => err);
       // Out of heap is a result to print, not a reason to lose the rows before it.
@@ -246,6 +250,7 @@ async function perConnection(connections: number, records: number): Promise<Benc
       const synced = r.out.match(/created \d+/g) ?? [];
       if (synced.length !== count) throw new Error(`start --once: ${synced.length} of ${count} connections reported: ${r.out}`);
       peaks.push(r.peakRssMb);
+      ms = r.ms;
     } finally {
       await f.close();
     }
@@ -255,10 +260,10 @@ async function perConnection(connections: number, records: number): Promise<Benc
   return [
     {
       id: 'B6',
-      what: `peak RSS, ${connections} connections × ${thousands(records)} records in one process, vs 1 connection`,
+      what: `peak RSS, ${connections} connections × ${thousands(records)} records in one process, vs 1 connection${concurrency ? ` (runtime.concurrency ${concurrency})` : ''}`,
       ratio: fmt(many / one, 2),
       target: `≤ ${limit} MB (150 + 5 per connection)`,
-      raw: `${fmt(many)} MB vs ${fmt(one)} MB: ${fmt((many - one) / (connections - 1), 1)} MB per further connection`,
+      raw: `${fmt(many)} MB vs ${fmt(one)} MB: ${fmt((many - one) / (connections - 1), 1)} MB per further connection; all ${connections} in ${fmt(ms / 1000, 1)} s`,
     },
   ];
 }
@@ -334,6 +339,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       .filter((n) => n > 0),
     connections: Number(arg('connections', '20')),
     perConnection: Number(arg('per-connection', '5000')),
+    ...(args.includes('--concurrency') ? { concurrency: Number(arg('concurrency', '')) } : {}),
   });
   if (points.length > 1) writeResultsSvg(points, `cosell-sync, Salesforce → store: cost against records (${new Date().toISOString().slice(0, 10)})`);
   process.stdout.write(`${rows.map((r) => `| ${r.id} | ${r.what} | ${r.ratio} | ${r.target} | ${r.raw} |`).join('\n')}\n`);

@@ -4,7 +4,10 @@
  * Sforce-Limit-Info, every call through one rate lane.
  */
 import { createSign } from 'node:crypto';
-import jsforce from 'jsforce';
+// jsforce's core: the connection, OAuth2, query and sobject calls the connector makes. The package's main entry
+// also registers analytics, apex, bulk, bulk2, chatter, metadata, SOAP, streaming and tooling (faye, xml2js,
+// csv…), ~9 MB of RSS this connector never uses (bench/RESULTS.md, goal 3).
+import jsforce from 'jsforce/lib/core.js';
 import { AuthError, BudgetExhaustedError, createLane, RateLimitedError, RemoteError, TransportError, registerSecret, type Logger } from '../../src/runtime/index.js';
 import type { ApiUsage } from '../index.js';
 import type { SalesforceAuth, SalesforceConnectorOptions } from './connector.js';

@@ -4,6 +4,7 @@
  * server stops accepting and the running cycles finish their page. `start` runs this; so do the browser tests,
  * which need the running service's sandboxes in the same process.
  */
+import PQueue from 'p-queue';
 import { pruneSyncLog } from '../admin/index.js';
 import { startScheduler, type LoadedConfig, type Logger } from '../runtime/index.js';
 import type { HttpServer } from '../server/index.js';
@@ -27,7 +28,7 @@ export async function runService(config: LoadedConfig, log: Logger, opts: RunSer
   // The HTTP surface (fastify, prom-client) loads only when it is served.
   const surface = config.server.enabled && !opts.once ? (await import('./surface.js')).createSurface(service, config, log) : null;
   let failed = false;
-  const cycle = async (c: ServiceConnection, signal: AbortSignal) => {
+  const runCycle = async (c: ServiceConnection, signal: AbortSignal) => {
     if ((await service.state.pausedConnections()).includes(c.name)) {
       log.info('connection paused; cycle skipped', { connection: c.name });
       return;
@@ -49,6 +50,12 @@ export async function runService(config: LoadedConfig, log: Logger, opts: RunSer
     }
     await pruneSyncLog(service.state, config.server.syncLogDays);
   };
+  // At most `runtime.concurrency` cycles run at once in this process, the rest wait their turn in order: each
+  // running cycle holds its pages in work, its requests in flight and its sockets, so 20 connections started
+  // together held all of theirs at once (bench/RESULTS.md, goal 4). A cycle whose turn comes after shutdown
+  // began does not start.
+  const turns = new PQueue({ concurrency: config.runtime.concurrency });
+  const cycle = (c: ServiceConnection, signal: AbortSignal) => turns.add(async () => (signal.aborted ? undefined : runCycle(c, signal)));
   const jobs = service.connections.map((c) => ({ name: c.name, schedule: c.schedule, run: (signal: AbortSignal) => cycle(c, signal) }));
   try {
     if (opts.once) {

@@ -276,7 +276,11 @@ export const runtimeSchema = z.strictObject({
     .default('cosell'),
   /** A connection's lease in PostgreSQL; renewed every third of it while its sync runs. */
   leaseSeconds: z.number().int().min(5).max(3600).default(60),
-  /** Connections one worker process syncs at once. */
+  /**
+   * Connections one process syncs at once: the embedded scheduler's cycles (`start`, `start --once`) or a
+   * worker's jobs. Each running cycle holds its pages, requests and sockets, so a process with many connections
+   * runs a few at a time and the others wait their turn.
+   */
   concurrency: z.number().int().min(1).max(64).default(2),
   /**
    * Fairness: a cycle yields its worker after this long (at a page boundary, checkpointed) and its connection is

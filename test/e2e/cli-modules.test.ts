@@ -59,6 +59,10 @@ it('`sync` against a remote CRM and store loads no fastify, sandbox, store, surf
   expect(serverModules(run.modules)).toEqual([]);
   // Nor the other CRM's client library, or an Entra sign-in a store API key does not use.
   expect(run.modules.filter((m) => m.includes('/node_modules/@azure/msal-node/'))).toEqual([]);
+  // Nor jsforce's APIs the connector never calls (bulk, metadata, SOAP, streaming…), nor country names in
+  // languages no mapping reads: each was megabytes of RSS in every sync process (bench/RESULTS.md, goal 3).
+  expect(run.modules.filter((m) => m.includes('/node_modules/jsforce/lib/api/'))).toEqual([]);
+  expect(run.modules.filter((m) => m.includes('/node_modules/i18n-iso-countries/langs/')).map((m) => m.replace(/.*\/langs\//, ''))).toEqual(['en.json']);
 }, 120_000);
 
 it('with a config that embeds the store and a CRM sandbox, `sync` loads them', async () => {
