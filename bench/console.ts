@@ -43,7 +43,7 @@ async function fill(file: string): Promise<void> {
         reason: n % 5 === 4 ? 'stage: not mapped' : null,
       };
     });
-    await state.appendSyncLog(batch);
+    await state.checkpoint('sf', { log: batch });
   }
   await state.finishRun(big, 'ok', { ...emptyCounts(), created: scale });
   await state.close();

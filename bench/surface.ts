@@ -186,9 +186,7 @@ async function apiLists(RECORDS: number): Promise<{ routes: Record<string, numbe
       conflicts: links
         .filter((_, j) => j % 50 === 0)
         .map((l) => ({ connection: 'bench', crmId: l.crmId, referralId: l.referralId, field: 'notes', baseValue: 'a', crmValue: 'b', referralValue: 'c' })),
-    });
-    await state.appendSyncLog(
-      links.map((l) => ({
+      log: links.map((l) => ({
         runId,
         connection: 'bench',
         at: new Date().toISOString(),
@@ -198,7 +196,7 @@ async function apiLists(RECORDS: number): Promise<{ routes: Record<string, numbe
         outcome: 'created',
         reason: null,
       })),
-    );
+    });
     await state.finishRun(runId, 'ok', { ...emptyCounts(), pulledCrm: n, created: n });
   }
   const conn = { name: 'bench', kind: 'salesforce' as const } as never;

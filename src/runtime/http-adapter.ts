@@ -35,7 +35,7 @@ export const textAdapter: AxiosAdapter = (config) =>
       const v = given[k];
       if (v === undefined || v === null) continue;
       headers[k] = String(v);
-      encodings ||= k.length === 15 && k.toLowerCase() === 'accept-encoding';
+      encodings ||= k.toLowerCase() === 'accept-encoding';
     }
     if (!encodings) headers['Accept-Encoding'] = 'gzip, deflate, br';
     if (body !== undefined) headers['Content-Length'] = Buffer.byteLength(body);

@@ -110,9 +110,6 @@ export function openSqliteState(file: string): SyncState {
     const where = [connection ? 'connection = ?' : '1=1', includeResolved ? '1=1' : 'resolved_at IS NULL'].join(' AND ');
     return db.prepare(`SELECT ${select} FROM conflicts WHERE ${where} ORDER BY id LIMIT ? OFFSET ?`).all(...(connection ? [connection] : []), limit, offset) as ConflictRow[];
   };
-  const appendSyncLog = db.transaction((entries: Omit<SyncLogEntry, 'id'>[]) => {
-    for (const e of entries) logLine(e);
-  });
   const count = (sql: string, ...args: unknown[]) => (db.prepare(sql).get(...args) as { n: number }).n;
 
   return {
@@ -214,9 +211,6 @@ export function openSqliteState(file: string): SyncState {
     },
     async resetCursors(connection) {
       db.prepare('DELETE FROM cursors WHERE connection = ?').run(connection);
-    },
-    async appendSyncLog(entries) {
-      appendSyncLog(entries);
     },
     async syncLog(q) {
       const where: string[] = [];

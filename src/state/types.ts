@@ -171,7 +171,6 @@ export interface SyncState {
   linkCounts(connection: string): Promise<Record<LinkState, number>>;
   /** Forget cursors (full resync); links stay so the resync reconciles instead of duplicating. */
   resetCursors(connection: string): Promise<void>;
-  appendSyncLog(entries: Omit<SyncLogEntry, 'id'>[]): Promise<void>;
   syncLog(q: SyncLogQuery): Promise<Page<SyncLogEntry>>;
   /** Drop sync log lines older than this ISO time; returns how many. */
   pruneSyncLog(olderThan: string): Promise<number>;

@@ -78,15 +78,16 @@ export async function runCycle(deps: CycleDeps): Promise<CycleResult> {
     const usage = crm.usage();
     counts.crmBudget = usage ? `${usage.used}/${usage.max}` : null;
   };
-  // The CRM's first page is read while retries and referral changes run; it is used only if those phases sent
-  // the CRM no write (else it may predate our own write-back, and is read again) — one round trip saved per cycle.
+  // The CRM's first page is read while retries and referral changes run; it is used only if those phases changed
+  // no CRM record (else it may predate our own write-back, and is read again) — one round trip saved per cycle.
+  // A write the CRM refused changed nothing, so the run's counts of writes that landed are the test.
   const crmEarly = prefetchFirst(crmPages(env));
   try {
     for (const source of [retries(env, deps.dryRun === true), referralChanges(env)]) {
       if (env.stopped()) break;
       await drain(env, sink, source, deps.onProgress);
     }
-    const crmFresh = sink.crmWrites() > 0 || env.stopped();
+    const crmFresh = counts.writtenBack + counts.createdInCrm > 0 || env.stopped();
     if (crmFresh) crmEarly.discard();
     if (!env.stopped()) await drain(env, sink, crmChanges(env, crmFresh ? crmPages(env) : crmEarly), deps.onProgress);
     tally();

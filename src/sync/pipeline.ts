@@ -42,8 +42,6 @@ export interface PageSink {
   readonly callsReferrals: boolean;
   /** What a dry run would have done; empty when the sink writes. */
   readonly planned: PlannedRecord[];
-  /** Pages that sent the CRM a write (write-back or create) so far. */
-  crmWrites(): number;
   /** Before any create is sent: remember it might happen. */
   announce(pending: string[], at: Date): Promise<void>;
   deliver(page: Page, settled: Settled[], pending: string[], at: Date): Promise<void>;

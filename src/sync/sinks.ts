@@ -10,11 +10,9 @@ import type { RecordOutcome } from './record.js';
 
 /** Writes the CRM and commits each page. */
 export function commitSink(env: PageEnv): PageSink {
-  let crmWrites = 0;
   return {
     callsReferrals: true,
     planned: [],
-    crmWrites: () => crmWrites,
     async announce(pending, at) {
       if (pending.length) await env.state.checkpoint(env.connection, { pending: { add: pending.map((key) => ({ key, createdAt: at.toISOString() })) } });
     },
@@ -23,7 +21,6 @@ export function commitSink(env: PageEnv): PageSink {
       env.tally.add(folded.counts);
       for (const key of folded.issues) env.tally.issue(key);
       for (const key of folded.conflicts) env.tally.conflict(key);
-      if (folded.updates.length || folded.creates.length) crmWrites++;
       await writeBack(env, folded);
       await createInbound(env, folded, at);
       await env.state.checkpoint(env.connection, folded.checkpoint);
@@ -37,7 +34,6 @@ export function dryRunSink(env: Pick<PageEnv, 'tally'>): PageSink {
   return {
     callsReferrals: false,
     planned,
-    crmWrites: () => 0,
     async announce() {},
     async deliver(_page, settled) {
       for (const s of settled) {

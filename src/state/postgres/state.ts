@@ -223,9 +223,6 @@ export async function openPostgresState(opts: PoolOptions): Promise<PostgresStat
     async resetCursors(connection) {
       await db.query('DELETE FROM cursors WHERE connection = $1', [connection]);
     },
-    async appendSyncLog(entries) {
-      await insertSyncLog(db, entries);
-    },
     async syncLog(q) {
       const conds: Cond[] = [];
       if (q.connection) conds.push(['connection = $?', q.connection]);
