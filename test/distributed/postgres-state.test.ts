@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { openPostgresState } from '../../src/state/index.js';
 import { migrate, openPool } from '../../src/state/index.js';
 import { PG_MIGRATIONS } from '../../src/state/postgres/migrations.js';
+import { acquireLease } from '../../src/state/postgres/lease.js';
 import { inTx } from '../../src/state/postgres/pool.js';
 import { databaseUrl, dropSchema, servicesUp, uniqueName } from '../helpers/services.js';
 import { stateContract } from '../helpers/state-contract.js';
@@ -34,7 +35,7 @@ describe.skipIf(!(await servicesUp({ postgres: true })))('postgres state', () =>
   it('a transaction left idle by a stalled process is ended by the server, so its row locks block no other worker', async () => {
     const schema = uniqueName('stall');
     schemas.push(schema);
-    const stalled = await openPool({ url: databaseUrl, schema, idleInTransactionMs: 300 });
+    const stalled = await openPool({ url: databaseUrl, schema, idleInTransactionMs: 600 });
     const other = await openPool({ url: databaseUrl, schema });
     await migrate(other);
     await other.query("INSERT INTO leases (connection, token, holder, acquired_at, expires_at) VALUES ('c', 1, 'a', now(), now())");
@@ -50,8 +51,11 @@ describe.skipIf(!(await servicesUp({ postgres: true })))('postgres state', () =>
     });
     await isLocked;
     const started = Date.now();
-    await other.query("UPDATE leases SET token = 2, holder = 'b' WHERE connection = 'c'");
+    const lease = await acquireLease(other, 'c', 'b', 200);
     expect(Date.now() - started, 'the takeover waited for the server to end the idle transaction, not forever').toBeLessThan(10_000);
+    expect(lease?.holder).toBe('b');
+    // Its 200 ms count from when it took the row, not from when it asked (≥ 600 ms before): the lease is valid.
+    expect((await other.query('SELECT expires_at > clock_timestamp() AS valid FROM leases')).rows).toEqual([{ valid: true }]);
     // Woken up, the stalled one finds its transaction gone: nothing of it commits, and the process lives on.
     wake();
     await expect(commit).rejects.toThrow();

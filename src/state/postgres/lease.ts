@@ -25,7 +25,9 @@ export async function acquireLease(db: Db, connection: string, holder: string, t
   const r = await db.query<{ token: string }>(
     `INSERT INTO leases (connection, token, holder, acquired_at, expires_at)
      VALUES ($1, nextval('lease_tokens'), $2, clock_timestamp(), clock_timestamp() + make_interval(secs => $3::float8 / 1000))
-     ON CONFLICT (connection) DO UPDATE SET token = excluded.token, holder = excluded.holder, acquired_at = excluded.acquired_at, expires_at = excluded.expires_at
+     -- The expiry counts from when the row is taken: the statement may have waited on a stalled holder's lock.
+     ON CONFLICT (connection) DO UPDATE SET token = excluded.token, holder = excluded.holder, acquired_at = clock_timestamp(),
+       expires_at = clock_timestamp() + make_interval(secs => $3::float8 / 1000)
      WHERE leases.expires_at < clock_timestamp() OR leases.holder = excluded.holder
      RETURNING token`,
     [connection, holder, ttlMs],
