@@ -10,9 +10,9 @@ import { silentLogger, type Logger, type RateConfig } from '../../src/runtime/in
 import type { CrmConnector, CrmCreate, CrmRecord, CrmUpdate, FieldInfo, Page, PullOptions, StageInfo, WriteResult } from '../index.js';
 import { linkRelated, parseAnswer } from '../shared/index.js';
 import { describeSchema, queryPageSchema, saveResultsSchema } from './answers.js';
-import { capOf, ModstampWindow } from './modstamp-cursor.js';
+import { advance, capOf, completed, resumeAfter } from './modstamp-cursor.js';
 import { openSession, type Connection } from './session.js';
-import { decodeSfCursor, encodeSfCursor, soqlDateTime, soqlString, parseSfDateTime } from './soql-text.js';
+import { decodeSfCursor, encodeSfCursor, soqlString, parseSfDateTime } from './soql-text.js';
 
 export type SalesforceAuth =
   | { method: 'jwt'; clientId: string; username: string; privateKeyPem: string }
@@ -133,18 +133,19 @@ export function createSalesforceConnector(opts: SalesforceConnectorOptions): Crm
     kind: 'salesforce',
     async *pull(cursor: string | null, o: PullOptions): AsyncIterable<Page<CrmRecord>> {
       const start = o.full ? null : decodeSfCursor(cursor);
-      const window = new ModstampWindow(start, capOf(Date.now(), lookbackMs));
-      const where: string[] = [];
-      if (start) where.push(`SystemModstamp >= ${soqlDateTime(start.ts)}`);
+      const cap = capOf(Date.now(), lookbackMs);
+      let pos = start;
+      const where = start ? resumeAfter(start) : [];
       const elig = o.eligibility;
       const either = [...(elig?.flagField ? [`${elig.flagField} = true`] : []), ...(elig?.linkedField ? [`${elig.linkedField} != null`] : [])];
       if (either.length) where.push(`(${either.join(' OR ')})`);
       const soql = `SELECT ${selectList(o.fields)} FROM ${object}${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY SystemModstamp, Id`;
       const size = o.pageSize ?? COLLECTION;
       let buffer: CrmRecord[] = [];
+      const cursorNow = () => encodeSfCursor(pos ?? { ts: 0 });
       let last = start ? encodeSfCursor(start) : null;
       const flush = (): Page<CrmRecord> => {
-        last = encodeSfCursor(window.cursor());
+        last = cursorNow();
         const page = { records: buffer, cursor: last };
         buffer = [];
         return page;
@@ -153,7 +154,7 @@ export function createSalesforceConnector(opts: SalesforceConnectorOptions): Crm
       for await (const batch of queryAllPages(soql, 'pull opportunities', true)) {
         for (const raw of batch) {
           const rec = toRecord(raw);
-          if (!window.admit(`${rec.id}#${rec.version}`, parseSfDateTime(String(rec.fields.SystemModstamp)))) continue;
+          pos = advance(pos, rec.id, parseSfDateTime(String(rec.fields.SystemModstamp)), cap);
           buffer.push(rec);
           if (buffer.length >= size) yield flush();
         }
@@ -162,8 +163,8 @@ export function createSalesforceConnector(opts: SalesforceConnectorOptions): Crm
           break;
         }
       }
-      if (complete) window.completed();
-      if (buffer.length || encodeSfCursor(window.cursor()) !== last) yield flush();
+      if (complete) pos = completed(pos, cap);
+      if (buffer.length || cursorNow() !== last) yield flush();
     },
     read: (ids, fields) => byIn('Id', ids, fields, 'read opportunities'),
     findBy: (field, values, fields) => byIn(field, values, fields, `find opportunities by ${field}`),

@@ -1,58 +1,32 @@
 /**
- * The SystemModstamp cursor of a pull, pure (no HTTP): the last second applied and the records (`id#version`)
- * already applied at exactly that second, since ties are normal at second precision. A transaction can commit
- * with a SystemModstamp a little in the past, so the cursor never moves past the cap ("now minus the
- * lookback"): such late writes are read on the next pull, and what was already applied is skipped.
+ * The SystemModstamp cursor of a pull, pure (no HTTP). The pull reads in (SystemModstamp, Id) order, and a
+ * second is final once it lies before the cap ("now minus the lookback": a transaction can commit with a
+ * SystemModstamp a little in the past). So the cursor is a keyset position — the last final second read and the
+ * Id the read stopped after — and never passes the cap: what lies beyond it is read again on the next pull.
+ * The position is two values however many records share a second: a bulk load stamps thousands at once, and a
+ * cursor that listed them (as this one once did) grew with every page of it.
  */
 import type { SfCursor } from './soql-text.js';
+import { soqlDateTime, soqlString } from './soql-text.js';
 
-/** The cap: the start of the second `lookbackMs` before `now`. */
+/** The cap: the start of the second `lookbackMs` before `now`; every second before it is final. */
 export const capOf = (now: number, lookbackMs: number): number => Math.floor((now - lookbackMs) / 1000) * 1000;
 
-export class ModstampWindow {
-  private ts: number;
-  private idsAtTs: Set<string>;
-  private readonly idsAtCap: Set<string>;
-  private readonly boundary: Set<string>;
-  /** Past the cap, the checkpoint stays at the cap (or an older cursor beyond it) with the ids seen there. */
-  private readonly held: number;
+/** The position after a record read in order: only a record of a final second moves it. */
+export const advance = (pos: SfCursor | null, id: string, stamp: number, cap: number): SfCursor | null => (stamp < cap ? { ts: stamp, after: id } : pos);
 
-  constructor(
-    private readonly start: SfCursor | null,
-    private readonly cap: number,
-  ) {
-    this.ts = start?.ts ?? 0;
-    this.idsAtTs = new Set(start?.ids ?? []);
-    this.idsAtCap = new Set(start?.ts === cap ? start.ids : []);
-    this.boundary = new Set(start?.ids ?? []);
-    this.held = Math.max(cap, start?.ts ?? 0);
-  }
+/**
+ * A complete read has seen every final second: the cursor moves up to the cap, so idle pulls re-read only the
+ * lookback window. A position already at or past the cap (a longer lookback than the one that wrote it) stays.
+ */
+export const completed = (pos: SfCursor | null, cap: number): SfCursor => (pos && pos.ts >= cap ? pos : { ts: cap });
 
-  /** Take a record read in SystemModstamp order; false when the last checkpoint already covered it (same second, id and content). */
-  admit(key: string, stamp: number): boolean {
-    if (this.start && stamp === this.start.ts && this.boundary.has(key)) return false;
-    if (stamp > this.ts) {
-      this.ts = stamp;
-      this.idsAtTs = new Set();
-    }
-    this.idsAtTs.add(key);
-    if (stamp === this.cap) this.idsAtCap.add(key);
-    return true;
-  }
-
-  /**
-   * The read was complete: every second before the cap is complete too (no commit can still land there), so the
-   * cursor moves up to the cap and idle pulls re-read only the lookback window, not the last busy second.
-   */
-  completed(): void {
-    if (this.ts < this.cap) {
-      this.ts = this.cap;
-      this.idsAtTs = new Set();
-    }
-  }
-
-  cursor(): SfCursor {
-    if (this.ts > this.cap) return { ts: this.held, ids: [...(this.held === this.cap ? this.idsAtCap : this.idsAtTs)] };
-    return { ts: this.ts, ids: [...this.idsAtTs] };
-  }
+/**
+ * The SOQL conditions that resume strictly after a cursor. The first is the plain SystemModstamp floor (an
+ * indexed range); the Id comparison is Salesforce's own, the one its ORDER BY Id follows (PK chunking pages on it
+ * too), so no client-side ordering of Ids is assumed.
+ */
+export function resumeAfter(c: SfCursor): string[] {
+  const from = soqlDateTime(c.ts);
+  return c.after === undefined ? [`SystemModstamp >= ${from}`] : [`SystemModstamp >= ${from}`, `(SystemModstamp > ${from} OR Id > ${soqlString(c.after)})`];
 }

@@ -17,8 +17,12 @@ export function parseSfDateTime(s: string): number {
   return Date.parse(s.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
 }
 
-/** The last SystemModstamp applied and the records (`id#version`) already applied at exactly that second (ties are normal). */
-const sfCursor = jsonCursor(z.object({ ts: z.number(), ids: z.array(z.string()) }));
+/**
+ * The pull's keyset position (modstamp-cursor.ts): the last final SystemModstamp second read and, when the read
+ * stopped inside it, the Id it stopped after. A cursor written before this form listed that second's `ids`
+ * instead; it decodes as `{ ts }` and that one second is read again, which applying records tolerates.
+ */
+const sfCursor = jsonCursor(z.object({ ts: z.number(), after: z.string().optional() }));
 export type SfCursor = NonNullable<ReturnType<typeof sfCursor.decode>>;
 export const encodeSfCursor = sfCursor.encode;
 export const decodeSfCursor = sfCursor.decode;

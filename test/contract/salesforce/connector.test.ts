@@ -29,6 +29,9 @@ afterAll(async () => {
   await sb.close();
 });
 
+/** Until the current second is over: with no lookback, only seconds before the current one are final. */
+const nextSecond = () => new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 5));
+
 async function collect(c: CrmConnector, cursor: string | null, pageSize = 700) {
   const pages = [];
   for await (const p of c.pull(cursor, { fields: FIELDS, eligibility: { flagField: 'Sync_with_Partner_Center__c', linkedField: 'Referral_Id__c' }, pageSize })) pages.push(p);
@@ -45,6 +48,7 @@ describe('salesforce connector', () => {
       );
     }
     const c = connector({ lookbackSeconds: 0 });
+    await nextSecond();
     const pages = await collect(c, null);
     const seen = pages.flatMap((p) => p.records.map((r) => r.id));
     expect(seen.length).toBe(4500);
@@ -68,6 +72,26 @@ describe('salesforce connector', () => {
     const last = pages.at(-1)!.cursor;
     const after = (await collect(c, last)).flatMap((p) => p.records);
     expect(after.find((r) => r.id === ids[2])?.deleted).toBe(true);
+  });
+
+  it('a bulk load — thousands of records in one second — keeps every page cursor small, and resuming from any page reads exactly the rest', async () => {
+    const account = sb.org.insert('Account', { Name: 'Bulk Loaded', BillingCountry: 'NL' });
+    const from = Date.now();
+    const ids = Array.from({ length: 3000 }, (_, i) =>
+      sb.org.insert('Opportunity', { Name: `Bulk ${i}`, StageName: 'Prospecting', CloseDate: '2027-01-01', AccountId: account, Sync_with_Partner_Center__c: true }),
+    );
+    const stamps = new Set(ids.map((id) => sb.org.get('Opportunity', id).SystemModstamp));
+    expect(stamps.size).toBeLessThanOrEqual(3);
+    await nextSecond();
+    const c = connector({ lookbackSeconds: 0 });
+    const pages = await collect(c, JSON.stringify({ ts: Math.floor(from / 1000) * 1000 }));
+    const order = pages.flatMap((p) => p.records.map((r) => r.id));
+    expect(order.filter((id) => ids.includes(id))).toEqual(ids);
+    for (const [i, page] of pages.entries()) {
+      expect(page.cursor!.length).toBeLessThan(80);
+      const rest = (await collect(c, page.cursor)).flatMap((p) => p.records.map((r) => r.id));
+      expect(rest).toEqual(order.slice(pages.slice(0, i + 1).reduce((n, p) => n + p.records.length, 0)));
+    }
   });
 
   it('the lookback re-reads recent changes once (late commits), then an idle pull reads nothing at all', async () => {

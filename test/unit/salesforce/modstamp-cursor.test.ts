@@ -1,44 +1,39 @@
-/** The SystemModstamp cursor, without HTTP: ties at one second, the checkpoint boundary, the lookback cap. */
+/** The SystemModstamp keyset cursor, without HTTP: ties at one second, the cap, a complete read, resuming. */
 import { describe, expect, it } from 'vitest';
-import { capOf, ModstampWindow } from '../../../connectors/salesforce/modstamp-cursor.js';
+import { advance, capOf, completed, resumeAfter } from '../../../connectors/salesforce/modstamp-cursor.js';
+import { decodeSfCursor, encodeSfCursor } from '../../../connectors/salesforce/soql-text.js';
 
 const S = 1_000;
 const CAP = 100 * S;
 
-describe('ModstampWindow', () => {
-  it('keeps every record applied at the last second (ties are normal at second precision)', () => {
-    const w = new ModstampWindow(null, CAP);
-    expect([w.admit('a#1', 50 * S), w.admit('b#1', 60 * S), w.admit('c#1', 60 * S)]).toEqual([true, true, true]);
-    expect(w.cursor()).toEqual({ ts: 60 * S, ids: ['b#1', 'c#1'] });
+describe('the modstamp cursor', () => {
+  it('is the last final second read and the Id the read stopped after, however many records share that second', () => {
+    let pos = advance(null, '006A', 50 * S, CAP);
+    for (let i = 0; i < 20_000; i++) pos = advance(pos, `006B${i}`, 60 * S, CAP);
+    expect(pos).toEqual({ ts: 60 * S, after: '006B19999' });
+    expect(encodeSfCursor(pos!).length).toBeLessThan(40);
   });
 
-  it('skips what the last checkpoint covered (same second, id and content), but not a new write in that second', () => {
-    const w = new ModstampWindow({ ts: 60 * S, ids: ['b#1'] }, CAP);
-    expect(w.admit('b#1', 60 * S)).toBe(false);
-    expect(w.admit('b#2', 60 * S)).toBe(true);
-    expect(w.admit('d#1', 70 * S)).toBe(true);
-    expect(w.cursor()).toEqual({ ts: 70 * S, ids: ['d#1'] });
+  it('never moves past the cap: records from the cap on are read, the position stays at the last final one', () => {
+    const pos = advance(advance(null, 'a', CAP - S, CAP), 'b', CAP, CAP);
+    expect(advance(pos, 'c', CAP + 5 * S, CAP)).toEqual({ ts: CAP - S, after: 'a' });
+    expect(advance(null, 'b', CAP, CAP)).toBeNull();
   });
 
-  it('never moves past the cap: records beyond it are read, the checkpoint holds at the cap with the ids seen there', () => {
-    const w = new ModstampWindow(null, CAP);
-    w.admit('a#1', CAP);
-    w.admit('b#1', CAP + 5 * S);
-    expect(w.cursor()).toEqual({ ts: CAP, ids: ['a#1'] });
+  it('after a complete read moves up to the cap with no Id (idle pulls re-read only the lookback window)', () => {
+    expect(completed({ ts: 40 * S, after: 'a' }, CAP)).toEqual({ ts: CAP });
+    expect(completed(null, CAP)).toEqual({ ts: CAP });
+    // A position past the cap (written under a longer lookback) does not move back.
+    expect(completed({ ts: CAP + 30 * S, after: 'z' }, CAP)).toEqual({ ts: CAP + 30 * S, after: 'z' });
   });
 
-  it('after a complete read moves up to the cap (idle pulls re-read only the lookback window)', () => {
-    const w = new ModstampWindow({ ts: 40 * S, ids: ['a#1'] }, CAP);
-    w.admit('b#1', 50 * S);
-    w.completed();
-    expect(w.cursor()).toEqual({ ts: CAP, ids: [] });
+  it('resumes strictly after the position, the second floor first (an indexed range) and the Id escaped', () => {
+    expect(resumeAfter({ ts: 60 * S })).toEqual(['SystemModstamp >= 1970-01-01T00:01:00.000Z']);
+    expect(resumeAfter({ ts: 60 * S, after: "006'x" })).toEqual(['SystemModstamp >= 1970-01-01T00:01:00.000Z', "(SystemModstamp > 1970-01-01T00:01:00.000Z OR Id > '006\\'x')"]);
   });
 
-  it('an older cursor beyond the cap does not move further; the next pull re-reads from it (at least once, nothing skipped)', () => {
-    const w = new ModstampWindow({ ts: CAP + 30 * S, ids: ['z#1'] }, CAP);
-    w.admit('y#1', CAP + 40 * S);
-    // The ids are the newest second's; the boundary of the next pull (at ts) matches none of them, so it skips nothing.
-    expect(w.cursor()).toEqual({ ts: CAP + 30 * S, ids: ['y#1'] });
+  it('reads a cursor of the earlier form (the ids of its second) as that second, read again', () => {
+    expect(decodeSfCursor(JSON.stringify({ ts: 60 * S, ids: ['b#1', 'c#1'] }))).toEqual({ ts: 60 * S });
   });
 });
 
