@@ -1,11 +1,11 @@
 /** The shapes of the Dataverse Web API answers the connector reads (only the fields it uses; the rest passes). */
 import { z } from 'zod';
+import { answerRow } from '../shared/index.js';
 
-const row = z.record(z.string(), z.unknown());
 const localized = z.looseObject({ UserLocalizedLabel: z.looseObject({ Label: z.string().optional() }).nullish() }).nullish();
 
 /** A collection page; with `Prefer: odata.track-changes` the last one carries the delta link. */
-export const collectionSchema = z.looseObject({ value: z.array(row), '@odata.nextLink': z.string().optional(), '@odata.deltaLink': z.string().optional() });
+export const collectionSchema = z.looseObject({ value: z.array(answerRow), '@odata.nextLink': z.string().optional(), '@odata.deltaLink': z.string().optional() });
 export type CollectionPage = z.infer<typeof collectionSchema>;
 
 export const optionSetSchema = z.looseObject({

@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { jsonCursor, silentLogger, ValidationError, type Logger, type RateConfig } from '../../src/runtime/index.js';
 import type { CrmConnector, CrmCreate, CrmRecord, CrmUpdate, FieldInfo, Page, PullOptions, StageInfo, WriteResult } from '../index.js';
 import type { DynamicsAuth } from './auth.js';
-import { linkRelated } from '../shared/index.js';
+import { linkRelated, textOf } from '../shared/index.js';
 import { attributesSchema, type CollectionPage, entityIdOf, errorField, optionSetSchema } from './answers.js';
 import { buildBatch, readBatch, type BatchAnswer, type BatchPart } from './batch-client.js';
 import { createMissingColumns } from './setup.js';
@@ -111,7 +111,7 @@ export function createDynamicsConnector(opts: DynamicsConnectorOptions): Dynamic
   };
 
   const toRecord = (r: Record<string, unknown>): CrmRecord => ({
-    id: String(r[KEY]),
+    id: textOf('Dynamics 365', r, KEY),
     version: String(r['@odata.etag'] ?? ''),
     modifiedAt: String(r.modifiedon ?? ''),
     deleted: false,

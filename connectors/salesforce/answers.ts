@@ -1,9 +1,8 @@
 /** The shapes of the Salesforce REST answers the connector reads (only the fields it uses; the rest passes). */
 import { z } from 'zod';
+import { answerRow } from '../shared/index.js';
 
-const row = z.record(z.string(), z.unknown());
-
-export const queryPageSchema = z.looseObject({ records: z.array(row), done: z.boolean(), nextRecordsUrl: z.string().optional() });
+export const queryPageSchema = z.looseObject({ records: z.array(answerRow), done: z.boolean(), nextRecordsUrl: z.string().optional() });
 
 export const describeSchema = z.looseObject({
   fields: z.array(

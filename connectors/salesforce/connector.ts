@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import { silentLogger, type Logger, type RateConfig } from '../../src/runtime/index.js';
 import type { CrmConnector, CrmCreate, CrmRecord, CrmUpdate, FieldInfo, Page, PullOptions, StageInfo, WriteResult } from '../index.js';
-import { linkRelated, parseAnswer } from '../shared/index.js';
+import { linkRelated, parseAnswer, textOf } from '../shared/index.js';
 import { describeSchema, queryPageSchema, saveResultsSchema } from './answers.js';
 import { advance, capOf, completed, resumeAfter } from './modstamp-cursor.js';
 import { openSession, type Connection } from './session.js';
@@ -71,8 +71,14 @@ export function createSalesforceConnector(opts: SalesforceConnectorOptions): Crm
 
   const toRecord = (raw: Record<string, unknown>): CrmRecord => {
     const { attributes: _a, ...fields } = raw;
-    const stamp = String(fields.SystemModstamp ?? '');
-    return { id: String(fields.Id), version: versionOf(fields), modifiedAt: new Date(parseSfDateTime(stamp)).toISOString(), deleted: fields.IsDeleted === true, fields };
+    const stamp = textOf('Salesforce', fields, 'SystemModstamp');
+    return {
+      id: textOf('Salesforce', fields, 'Id'),
+      version: versionOf(fields),
+      modifiedAt: new Date(parseSfDateTime(stamp)).toISOString(),
+      deleted: fields.IsDeleted === true,
+      fields,
+    };
   };
 
   const selectList = (fields: string[]) => [...new Set(['Id', 'SystemModstamp', 'IsDeleted', ...fields])].join(', ');

@@ -1,3 +1,3 @@
 /** What both connectors share: linking the activities created with a record. */
 export { linkRelated } from './related.js';
-export { parseAnswer } from './answer.js';
+export { answerRow, parseAnswer, textOf } from './answer.js';

@@ -85,6 +85,25 @@ describe('salesforce connector: odd answers', () => {
     expect(c.usage()).toEqual({ used: 10, max: 15000 });
   });
 
+  it('a query answer whose records are not objects, or lack their Id, is a RemoteError, not a record with id "undefined"', async () => {
+    const pull = async () => {
+      for await (const _ of connector().pull(null, { fields: ['Name'] }));
+    };
+    const stamp = '2026-01-01T00:00:00.000+0000';
+    token();
+    nock(ORG)
+      .get(/\/services\/data\/v62\.0\/queryAll/)
+      .reply(200, { totalSize: 1, done: true, records: ['0065g00000AbCdEAAA'] });
+    await expect(pull()).rejects.toThrow(/^Salesforce pull opportunities: unexpected response \(records\.0: expected a record/);
+    token();
+    nock(ORG)
+      .get(/\/services\/data\/v62\.0\/queryAll/)
+      .reply(200, { totalSize: 1, done: true, records: [{ attributes: { type: 'Opportunity' }, SystemModstamp: stamp, Name: 'No id' }] });
+    const err = await pull().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RemoteError);
+    expect((err as Error).message).toBe('Salesforce: unexpected response (a record without Id: undefined)');
+  });
+
   it('a truncated JSON body is a clear error', async () => {
     token();
     nock(ORG).get(describeUrl).times(2).reply(200, '{"name":"Opportunity","fie', { 'Content-Type': 'application/json' });
