@@ -4,7 +4,8 @@
  * limits, a pinned CA) still holds.
  */
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import https from 'node:https';
+import net, { type AddressInfo } from 'node:net';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import type { AxiosError } from 'axios';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -218,5 +219,24 @@ describe('createTextAxios over TLS with a pinned CA', () => {
     await pinned.close();
     const err = await failure(client().get(pki.certUrl('valid')));
     expect(err.code).toMatch(/SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT_LOCALLY/);
+  });
+
+  it('a call that times out while its connection is still being set up is never sent', async () => {
+    let received = 0;
+    const tls = https.createServer(pki.tls, (_req, res) => (received++, res.end('sent')));
+    // The TLS handshake starts 300 ms after the connection: undici only has the request on a connection then.
+    const slow = net.createServer((socket) => void setTimeout(() => tls.emit('connection', socket), 300));
+    await new Promise<void>((r) => slow.listen(0, '127.0.0.1', r));
+    const pinned = createTextAxios({ timeoutMs: 100, maxContentLength: 1_000, ca: pki.caPem, proxied: false });
+    try {
+      const err = await failure(pinned.get(`https://127.0.0.1:${(slow.address() as AddressInfo).port}/`));
+      expect(err.code).toBe('ECONNABORTED');
+      await new Promise((r) => setTimeout(r, 600));
+      expect(received).toBe(0);
+    } finally {
+      await pinned.close();
+      tls.closeAllConnections();
+      await new Promise((r) => slow.close(r));
+    }
   });
 });
