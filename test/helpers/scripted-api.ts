@@ -22,26 +22,28 @@ export interface ScriptedApi {
   close(): Promise<void>;
 }
 
+/** A request's body as text, and parsed (`json`) when it is JSON. */
+export async function readBody(req: http.IncomingMessage): Promise<{ raw: string; json?: unknown }> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  const raw = Buffer.concat(chunks).toString('utf8');
+  try {
+    return { raw, json: JSON.parse(raw) };
+  } catch {
+    return { raw };
+  }
+}
+
 export async function startScriptedApi(answer: (req: ScriptedRequest) => ScriptedAnswer): Promise<ScriptedApi> {
   const requests: ScriptedRequest[] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks).toString('utf8');
-      let body: unknown = raw;
-      try {
-        body = raw ? JSON.parse(raw) : raw;
-      } catch {
-        // not JSON: the raw text
-      }
-      const r: ScriptedRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, body };
-      requests.push(r);
-      const [status, out, headers = {}] = answer(r);
-      const json = out !== undefined && typeof out !== 'string';
-      res.writeHead(status, { ...(json ? { 'Content-Type': 'application/json' } : {}), ...headers });
-      res.end(json ? JSON.stringify(out) : (out ?? ''));
-    });
+  const server = http.createServer(async (req, res) => {
+    const { raw, json } = await readBody(req);
+    const r: ScriptedRequest = { method: req.method ?? 'GET', path: req.url ?? '/', headers: req.headers, body: json ?? raw };
+    requests.push(r);
+    const [status, out, headers = {}] = answer(r);
+    const asJson = out !== undefined && typeof out !== 'string';
+    res.writeHead(status, { ...(asJson ? { 'Content-Type': 'application/json' } : {}), ...headers });
+    res.end(asJson ? JSON.stringify(out) : (out ?? ''));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
