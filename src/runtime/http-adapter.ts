@@ -1,5 +1,5 @@
 /**
- * A lean axios adapter for text-in, text-out JSON APIs: one `request` on the instance's undici dispatcher, the
+ * A lean axios adapter for text-in, text-out JSON APIs: one `dispatch` on the instance's undici Agent, the
  * body collected as a string. axios's own Node adapter wraps every call in progress and transform streams,
  * redirect and proxy handling and decompression pipes, and `http.request` itself costs about twice undici's
  * client CPU per call; a sync sends one call per record, so both were a large share of the client's CPU per
