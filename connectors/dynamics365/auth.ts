@@ -1,6 +1,7 @@
 /**
  * Entra ID client credentials through msal-node. A private CA (the local sandbox's, or a corporate proxy's) is
- * trusted explicitly through msal's network client and the same https agent axios uses; TLS checks stay on.
+ * trusted explicitly through msal's network client on an https agent (the Web API client passes the same PEM to
+ * createTextAxios); TLS checks stay on.
  */
 import https from 'node:https';
 import { ConfidentialClientApplication, type INetworkModule, type NetworkRequestOptions, type NetworkResponse } from '@azure/msal-node';

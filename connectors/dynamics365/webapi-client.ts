@@ -3,7 +3,7 @@
  * bearer token (refreshed once on a 401), one rate lane, HTTP errors mapped to the project's typed errors,
  * answers parsed at the boundary, and collections read page by page.
  */
-import type { AxiosError, AxiosInstance, AxiosResponse } from 'axios';
+import type { AxiosError, AxiosResponse } from 'axios';
 import type { z } from 'zod';
 import { AuthError, createLane, createTextAxios, RateLimitedError, RemoteError, TransportError, ValidationError, type Logger } from '../../src/runtime/index.js';
 import { parseAnswer } from '../shared/index.js';
@@ -36,7 +36,7 @@ export function openWebApi(opts: DynamicsConnectorOptions, log: Logger): WebApi 
   const agent = httpsAgent(opts.auth.caPem);
   const tokens = clientCredentialTokens(opts.auth, org, agent);
   const lane = createLane({ name: `dynamics365 ${new URL(org).host}`, ...opts.rate, log });
-  const http: AxiosInstance = createTextAxios({ httpsAgent: agent, timeoutMs: opts.rate.timeoutMs, maxContentLength: 200 * 1024 * 1024 });
+  const http = createTextAxios({ ca: opts.auth.caPem, timeoutMs: opts.rate.timeoutMs, maxContentLength: 200 * 1024 * 1024 });
   let calls = 0;
 
   const typed = (label: string, res: AxiosResponse): Error => {
@@ -153,6 +153,7 @@ export function openWebApi(opts: DynamicsConnectorOptions, log: Logger): WebApi 
     async close() {
       await lane.onIdle();
       agent.destroy();
+      await http.close();
     },
   };
 }

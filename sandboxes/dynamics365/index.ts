@@ -53,6 +53,11 @@ export interface DynamicsSandbox {
   };
   clock: { now(): Date; advanceDays(n: number): void };
   faults: FaultInjector;
+  /**
+   * The next Web API request to `method path` (no query) is answered with `answer` instead of the org's, once its
+   * token has passed: a test's stand-in for an answer Dataverse could give and the sandbox never does.
+   */
+  answerNext(method: string, path: string, answer: { status: number; headers: Record<string, string>; body: string }): { done(): boolean };
   stats(): { calls: number; byEndpoint: Record<string, number> };
   expireTokens(): void;
   describe(): string;
@@ -81,6 +86,7 @@ export async function startDynamicsSandbox(opts: DynamicsSandboxOptions = {}): P
   const window: number[] = [];
   let inFlight = 0;
   const faults = createFaultInjector(opts.faults ?? env.D365_SANDBOX_FAULTS ?? {});
+  const scripted: { method: string; path: string; answer: Parameters<DynamicsSandbox['answerNext']>[2]; done: boolean }[] = [];
 
   const app = Fastify({ logger: false, https: { key: certs.keyPem, cert: certs.certPem }, bodyLimit: 32 * 1024 * 1024 });
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_r, body, done) => done(null, Object.fromEntries(new URLSearchParams(String(body)))));
@@ -191,6 +197,11 @@ export async function startDynamicsSandbox(opts: DynamicsSandboxOptions = {}): P
   };
 
   app.all(`/${API_PREFIX}/*`, { onRequest: requireToken }, async (req, reply) => {
+    const script = scripted.find((s) => !s.done && s.method === req.method && s.path === req.url.split('?')[0]);
+    if (script) {
+      script.done = true;
+      return reply.code(script.answer.status).headers(script.answer.headers).send(script.answer.body);
+    }
     const t = Date.now();
     while (window.length && window[0]! < t - 300_000) window.shift();
     if (window.length >= limits.requestsPer5Min || inFlight >= limits.concurrent) {
@@ -256,6 +267,11 @@ export async function startDynamicsSandbox(opts: DynamicsSandboxOptions = {}): P
     },
     clock: { now, advanceDays: (n) => void (offsetMs += n * 86_400_000) },
     faults,
+    answerNext(method, path, answer) {
+      const script = { method, path, answer, done: false };
+      scripted.push(script);
+      return { done: () => script.done };
+    },
     stats: () => statsSnapshot(stats),
     expireTokens: () => tokens.clear(),
     describe: () =>

@@ -1,17 +1,29 @@
 /** The one way this project makes an axios instance for an API whose answers it parses and types itself. */
-import type { Agent } from 'node:https';
+import https from 'node:https';
 import axios, { type AxiosInstance } from 'axios';
+import { Agent } from 'undici';
 import { processEnv } from './env.js';
 import { textAdapter } from './http-adapter.js';
+
+/** An axios instance and the end of its connections (a one-shot process needs no close: idle sockets are unref'd). */
+export type TextAxios = AxiosInstance & { close(): Promise<void> };
 
 /**
  * Every status is returned (the caller maps it to a typed error), bodies go out and come back as text (so a
  * truncated one is a clear error, not a half-parsed object), and redirects are not followed: a bearer token
  * must never travel to another host — and without them axios skips its redirect wrapper. axios reads the proxy
  * variables on every request; when none is set (`proxied`, from the env schema) the instance says so once and
- * sends through the lean text adapter (http-adapter.ts); behind a proxy axios's own adapter does the proxying.
+ * sends through the lean text adapter (http-adapter.ts) on an undici Agent of its own; behind a proxy axios's own
+ * adapter does the proxying. `ca` (PEM) is the only CA trusted, as Node's `ca` option means.
  */
-export function createTextAxios(opts: { timeoutMs: number; maxContentLength: number; httpsAgent?: Agent; proxied?: boolean }): AxiosInstance {
+export function createTextAxios(opts: { timeoutMs: number; maxContentLength: number; ca?: string | undefined; proxied?: boolean }): TextAxios {
+  const proxied = opts.proxied ?? processEnv().proxied;
+  const httpsAgent = proxied && opts.ca ? new https.Agent({ keepAlive: true, ca: opts.ca }) : undefined;
+  // Connections per origin are left unlimited (undici's default), as http.Agent's were: the rate lane already caps
+  // what is in flight (16–64), and a cap here would queue calls inside undici, where the lane's timeout and
+  // metrics cannot see them. Idle sockets close after 4 s (undici's default, under Node servers' 5 s keep-alive),
+  // or sooner when the server's Keep-Alive header says so.
+  const dispatcher = proxied ? undefined : new Agent({ keepAliveTimeout: 4_000, ...(opts.ca ? { connect: { ca: opts.ca } } : {}) });
   const instance = axios.create({
     timeout: opts.timeoutMs,
     validateStatus: () => true,
@@ -19,11 +31,16 @@ export function createTextAxios(opts: { timeoutMs: number; maxContentLength: num
     transformResponse: (raw: unknown) => raw,
     maxRedirects: 0,
     maxContentLength: opts.maxContentLength,
-    ...(opts.httpsAgent ? { httpsAgent: opts.httpsAgent } : {}),
-    ...((opts.proxied ?? processEnv().proxied) ? {} : { proxy: false as const, adapter: textAdapter }),
+    ...(httpsAgent ? { httpsAgent } : {}),
+    ...(dispatcher ? { proxy: false as const, adapter: textAdapter(dispatcher) } : {}),
   });
   // No default headers: every caller sends its own Accept and content type, and axios merges the default
   // common and per-method header sets on every request — a quarter of its own CPU per call (bench/RESULTS.md).
   instance.defaults.headers = {} as never;
-  return instance;
+  return Object.assign(instance, {
+    async close() {
+      httpsAgent?.destroy();
+      await dispatcher?.close();
+    },
+  });
 }

@@ -13,6 +13,8 @@ export interface Pki {
   /** Base URL of the certificate server, e.g. https://127.0.0.1:1234 */
   url: string;
   host: string;
+  /** The certificate server's own key and certificate (for 127.0.0.1, signed by the CA), for other TLS servers in a test. */
+  tls: { key: string; cert: string };
   certUrl(name: CertName): string;
   keyOf(name: CertName): string;
   fetches(): number;
@@ -88,6 +90,7 @@ export async function startPki(): Promise<Pki> {
     caPem: ca.cert,
     url: `https://${host}`,
     host,
+    tls: { key: tls.private, cert: tls.cert },
     certUrl: (name) => `https://${host}/cert/${name}.cer`,
     keyOf: (name) => certs[name].private,
     fetches: () => fetches,

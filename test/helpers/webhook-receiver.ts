@@ -4,6 +4,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readBody } from './scripted-api.js';
 
 export interface Received {
   at: number;
@@ -26,26 +27,16 @@ export interface Receiver {
 export async function startReceiver(stallMs = 2_000): Promise<Receiver> {
   const received: Received[] = [];
   let decide: (r: Omit<Received, 'answered'>, n: number) => Answer = () => 200;
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const raw = Buffer.concat(chunks).toString('utf8');
-      let body: unknown = null;
-      try {
-        body = JSON.parse(raw);
-      } catch {
-        /* keep raw */
-      }
-      const r = { at: Date.now(), raw, body, headers: req.headers };
-      const answered = decide(r, received.length);
-      received.push({ ...r, answered });
-      if (answered === 'stall') {
-        setTimeout(() => res.destroy(), stallMs).unref();
-        return;
-      }
-      res.writeHead(answered, { 'content-type': 'text/plain' }).end(answered < 300 ? 'ok' : 'receiver says no');
-    });
+  const server = http.createServer(async (req, res) => {
+    const { raw, json } = await readBody(req);
+    const r = { at: Date.now(), raw, body: json ?? null, headers: req.headers };
+    const answered = decide(r, received.length);
+    received.push({ ...r, answered });
+    if (answered === 'stall') {
+      setTimeout(() => res.destroy(), stallMs).unref();
+      return;
+    }
+    res.writeHead(answered, { 'content-type': 'text/plain' }).end(answered < 300 ? 'ok' : 'receiver says no');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;

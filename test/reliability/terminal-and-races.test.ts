@@ -106,8 +106,19 @@ describe('races', () => {
     // Watch the sync's own calls: every 412 the store answers it must be followed by a re-read of that referral
     // (the re-plan), and then by a patch of it that the store accepted.
     const calls: { kind: '412' | 'read' | 'patched'; id: string }[] = [];
+    const edit = (i: number) =>
+      editReferral(refs[i]!.id, [
+        { op: 'replace', path: '/details/closingDateTime', value: '2027-09-30T00:00:00Z' },
+        { op: 'replace', path: '/details/dealValue', value: 1_000 + i },
+      ]);
     const { patch, read } = s.client;
+    let raced = false;
     s.client.patch = async (id, ops, etag) => {
+      // However fast the cycle runs, its first patch finds its referral edited in the store since the cycle read it.
+      if (!raced) {
+        raced = true;
+        await edit(refs.findIndex((r) => r.id === id));
+      }
       try {
         const out = await patch(id, ops, etag);
         calls.push({ kind: 'patched', id });
@@ -122,12 +133,7 @@ describe('races', () => {
       return read(id);
     };
     const storeEdits = (async () => {
-      for (const [i, r] of refs.entries()) {
-        await editReferral(r.id, [
-          { op: 'replace', path: '/details/closingDateTime', value: '2027-09-30T00:00:00Z' },
-          { op: 'replace', path: '/details/dealValue', value: 1_000 + i },
-        ]);
-      }
+      for (const i of refs.keys()) await edit(i);
     })();
     ids.forEach((id, i) => s.crm.setAmount(id, 50_000 + i));
     await Promise.all([s.sync(), storeEdits]);

@@ -1,6 +1,6 @@
 /**
- * One contract suite for the referrals client, run twice: against nock answering like the documented Partner
- * Center examples, and against a live embedded referral store on loopback. The same assertions pass on both.
+ * One contract suite for the referrals client, run twice: against a scripted API on loopback answering like the
+ * documented Partner Center examples, and against a live embedded referral store. The same assertions pass on both.
  */
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -8,15 +8,15 @@ import { mkdtempSync, statSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import nock from 'nock';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { dealFieldsToCreate, emptyDealFields, type DealFields, type Referral } from '../../../src/domain/index.js';
 import { apiKeyProvider, createReferralsClient, refreshTokenFromCache, writeSecretFile, type ReferralsClient, type TokenProvider } from '../../../src/partner-center/index.js';
 import { startReferralStore, type ReferralStoreHandle } from '../../../src/referral-store/index.js';
 import { AuthError, ConflictError, RemoteError } from '../../../src/runtime/index.js';
+import { type ScriptedAnswer, type ScriptedApi, type ScriptedRequest, startScriptedApi } from '../../helpers/scripted-api.js';
 
 const rate = { concurrency: 4, intervalCap: 10_000, intervalMs: 1000, timeoutMs: 5000, maxRetries: 2 };
-const PC = 'https://api.partner.microsoft.com/v1.0/engagements';
+const ENGAGEMENTS = '/v1.0/engagements';
 
 function deal(i = 0): DealFields {
   return {
@@ -34,11 +34,11 @@ function deal(i = 0): DealFields {
 }
 
 /**
- * A nock responder shaped like the Partner Center docs: POST → 201 + body + ETag; GET by id with ETag; PATCH
- * with If-Match → 412 `resourceModified` when stale, 204 or 200 with `Prefer: return=representation`; a list
- * paged by `@odata.nextLink`. The consent flag comes back under the docs' spelling.
+ * Answers shaped like the Partner Center docs: POST → 201 + body + ETag; GET by id with ETag; PATCH with
+ * If-Match → 412 `resourceModified` when stale, 204 or 200 with `Prefer: return=representation`; a list paged
+ * by `@odata.nextLink` (absolute, on `base`). The consent flag comes back under the docs' spelling.
  */
-function partnerCenterNock(seen: { headers: http.IncomingHttpHeaders[]; bodies: unknown[] }) {
+function partnerCenterAnswers(seen: { headers: http.IncomingHttpHeaders[]; bodies: unknown[] }, base: () => string) {
   const items = new Map<string, Referral & Record<string, unknown>>();
   let version = 1;
   const wire = (r: Referral & Record<string, unknown>) => {
@@ -46,9 +46,7 @@ function partnerCenterNock(seen: { headers: http.IncomingHttpHeaders[]; bodies: 
     const { consentToShareInfoWithOthers, ...c } = (consent ?? {}) as Record<string, unknown>;
     return { ...rest, consent: consentToShareInfoWithOthers === undefined ? c : { ...c, consentToToShareInfoWithOthers: consentToShareInfoWithOthers } };
   };
-  const scope = nock(PC).persist();
-  scope.post('/referrals').reply(function (_uri, body) {
-    seen.headers.push(this.req.headers as never);
+  const create = (body: unknown): ScriptedAnswer => {
     seen.bodies.push(body);
     const id = randomUUID();
     const r = {
@@ -63,35 +61,32 @@ function partnerCenterNock(seen: { headers: http.IncomingHttpHeaders[]; bodies: 
     } as never;
     items.set(id, r);
     return [201, wire(r), { ETag: (r as Referral).eTag!, 'Content-Type': 'application/json' }];
-  });
-  scope.get(/\/referrals\/[^?]+$/).reply(function (uri) {
-    seen.headers.push(this.req.headers as never);
-    const r = items.get(uri.split('/').pop()!);
+  };
+  const read = (id: string): ScriptedAnswer => {
+    const r = items.get(id);
     if (!r) return [404, { error: { code: 'itemNotFound', message: 'The referral was not found.' } }];
     return [200, wire(r), { ETag: r.eTag!, 'Content-Type': 'application/json' }];
-  });
-  scope.patch(/\/referrals\/.+$/).reply(function (uri, body) {
-    seen.headers.push(this.req.headers as never);
-    const r = items.get(uri.split('/').pop()!);
+  };
+  const patch = (id: string, req: ScriptedRequest): ScriptedAnswer => {
+    const r = items.get(id);
     if (!r) return [404, { error: { code: 'itemNotFound', message: 'not found' } }];
-    const ifMatch = this.req.headers['if-match'];
+    const ifMatch = req.headers['if-match'];
     if (ifMatch && ifMatch !== r.eTag) {
       return [412, { error: { code: 'resourceModified', message: 'The resource has been modified since it was last retrieved.', target: 'If-Match' } }, { ETag: r.eTag! }];
     }
-    for (const op of body as { path: string; value: unknown }[]) {
+    for (const op of req.body as { path: string; value: unknown }[]) {
       const parts = op.path.split('/').filter(Boolean);
       let node: Record<string, unknown> = r;
       for (const p of parts.slice(0, -1)) node = (node[p] ??= {}) as Record<string, unknown>;
       node[parts.at(-1)!] = op.value;
     }
     r.eTag = `"${version++}"`;
-    const prefer = String(this.req.headers.prefer ?? '');
+    const prefer = String(req.headers.prefer ?? '');
     if (/return=representation/.test(prefer)) return [200, wire(r), { ETag: r.eTag, 'Content-Type': 'application/json' }];
     return [204, '', { ETag: r.eTag }];
-  });
-  scope.get(/\/referrals(\?.*)?$/).reply(function (uri) {
-    seen.headers.push(this.req.headers as never);
-    const url = new URL(uri, 'https://x');
+  };
+  const list = (path: string): ScriptedAnswer => {
+    const url = new URL(path, 'https://x');
     const filter = url.searchParams.get('$filter') ?? '';
     let all = [...items.values()];
     const ext = /externalReferenceId eq '((?:[^']|'')*)'/.exec(filter);
@@ -100,10 +95,19 @@ function partnerCenterNock(seen: { headers: http.IncomingHttpHeaders[]; bodies: 
     const top = Number(url.searchParams.get('$top') ?? 100);
     const skip = Number(url.searchParams.get('$skiptoken') ?? 0);
     const page = all.slice(skip, skip + top);
-    const next = skip + top < all.length ? `${PC}/referrals?$top=${top}&$skiptoken=${skip + top}` : undefined;
+    const next = skip + top < all.length ? `${base()}/referrals?$top=${top}&$skiptoken=${skip + top}` : undefined;
     return [200, { value: page.map(wire), ...(next ? { '@odata.nextLink': next } : {}) }, { 'Content-Type': 'application/json' }];
-  });
-  return scope;
+  };
+  return (req: ScriptedRequest): ScriptedAnswer => {
+    seen.headers.push(req.headers);
+    const path = req.path.startsWith(ENGAGEMENTS) ? req.path.slice(ENGAGEMENTS.length) : req.path;
+    const id = /^\/referrals\/([^?]+)$/.exec(path)?.[1];
+    if (req.method === 'POST' && path === '/referrals') return create(req.body);
+    if (req.method === 'GET' && id) return read(id);
+    if (req.method === 'PATCH' && id) return patch(id, req);
+    if (req.method === 'GET' && /^\/referrals(\?.*)?$/.test(path)) return list(path);
+    return [501, { error: { code: 'notScripted', message: `${req.method} ${req.path}` } }];
+  };
 }
 
 interface Target {
@@ -115,26 +119,27 @@ interface Target {
 }
 
 let store: ReferralStoreHandle;
+let api: ScriptedApi;
 const dir = mkdtempSync(join(tmpdir(), 'cosell-client-'));
 const seen = { headers: [] as http.IncomingHttpHeaders[], bodies: [] as unknown[] };
 
 const targets: Target[] = [
   {
-    name: 'nock (documented Partner Center answers)',
+    name: 'scripted API (documented Partner Center answers)',
     seen,
     client: (o = {}) =>
       createReferralsClient({
-        baseUrl: PC,
-        auth: apiKeyProvider('nock-token-123'),
+        baseUrl: `${api.url}${ENGAGEMENTS}`,
+        auth: apiKeyProvider('scripted-token-123'),
         rate,
         incremental: { mode: 'auto', overlapSeconds: 0 },
         ...(o.correlationId ? { correlationId: o.correlationId } : {}),
       }),
     async setUp() {
-      partnerCenterNock(seen);
+      api = await startScriptedApi(partnerCenterAnswers(seen, () => `${api.url}${ENGAGEMENTS}`));
     },
     async tearDown() {
-      nock.cleanAll();
+      await api.close();
     },
   },
   {
@@ -208,7 +213,7 @@ describe.each(targets)('referrals client contract — $name', (t) => {
     expect(pages).toBeGreaterThanOrEqual(3);
   });
 
-  // The store does not expose request headers; nock does.
+  // The store does not expose request headers; the scripted API does.
   it.skipIf(!t.seen)('sends a new client-request-id per call and one MS-CorrelationId per sync run', async () => {
     const seen = t.seen!;
     const before = seen.headers.length;
@@ -223,19 +228,28 @@ describe.each(targets)('referrals client contract — $name', (t) => {
 });
 
 describe('rate lane and retries', () => {
-  afterEach(() => nock.cleanAll());
+  const apis: ScriptedApi[] = [];
+  const scripted = async (answer: (req: ScriptedRequest) => ScriptedAnswer) => {
+    const a = await startScriptedApi(answer);
+    apis.push(a);
+    return a;
+  };
+  afterEach(async () => {
+    for (const a of apis.splice(0)) await a.close();
+  });
 
   it('a 429 with Retry-After: 2 holds every request on the lane for 2 s', async () => {
-    const base = 'https://lane-test.example/v1.0/engagements';
     const times: number[] = [];
-    nock(base)
-      .get(/\/referrals\/a$/)
-      .reply(() => (times.push(Date.now()), [429, { error: { code: 'tooManyRequests', message: 'slow down' } }, { 'Retry-After': '2' }]));
-    nock(base)
-      .get(/\/referrals\/[ab]$/)
-      .times(2)
-      .reply((uri) => (times.push(Date.now()), [200, { id: uri.split('/').pop(), status: 'Active' }, { 'Content-Type': 'application/json' }]));
-    const c = createReferralsClient({ baseUrl: base, auth: apiKeyProvider('lane-token-1'), rate });
+    let refused = false;
+    const api = await scripted((req) => {
+      times.push(Date.now());
+      if (!refused && req.path.endsWith('/referrals/a')) {
+        refused = true;
+        return [429, { error: { code: 'tooManyRequests', message: 'slow down' } }, { 'Retry-After': '2' }];
+      }
+      return [200, { id: req.path.split('/').pop(), status: 'Active' }, { 'Content-Type': 'application/json' }];
+    });
+    const c = createReferralsClient({ baseUrl: `${api.url}${ENGAGEMENTS}`, auth: apiKeyProvider('lane-token-1'), rate });
     const a = c.read('a');
     await new Promise((r) => setTimeout(r, 100));
     const b = c.read('b'); // sent while the lane is paused: must wait too
@@ -279,36 +293,33 @@ describe('rate lane and retries', () => {
   });
 
   it('a 401 refreshes the token exactly once; a second 401 is an AuthError naming the account', async () => {
-    const base = 'https://auth-test.example/v1.0/engagements';
     const forced: boolean[] = [];
     const auth: TokenProvider = { account: 'svc-cosell@partner.example', token: async (force) => (forced.push(force), force ? 'fresh-token-123' : 'old-token-123') };
-    nock(base)
-      .get('/referrals/x')
-      .matchHeader('authorization', 'Bearer old-token-123')
-      .reply(401, { error: { code: 'unauthenticated', message: 'expired' } });
-    nock(base).get('/referrals/x').matchHeader('authorization', 'Bearer fresh-token-123').reply(200, { id: 'x', status: 'Active' }, { 'Content-Type': 'application/json' });
-    const c = createReferralsClient({ baseUrl: base, auth, rate });
+    // x is answered for the fresh token only; y never.
+    const api = await scripted((req) =>
+      req.path.endsWith('/referrals/x') && req.headers.authorization === 'Bearer fresh-token-123'
+        ? [200, { id: 'x', status: 'Active' }, { 'Content-Type': 'application/json' }]
+        : [401, { error: { code: 'unauthenticated', message: 'expired' } }],
+    );
+    const c = createReferralsClient({ baseUrl: `${api.url}${ENGAGEMENTS}`, auth, rate });
     expect((await c.read('x'))?.referral.id).toBe('x');
     expect(forced).toEqual([false, true]);
-    nock(base)
-      .get('/referrals/y')
-      .times(2)
-      .reply(401, { error: { code: 'unauthenticated', message: 'no' } });
+    expect(api.requests.map((r) => r.headers.authorization)).toEqual(['Bearer old-token-123', 'Bearer fresh-token-123']);
     const err = await c.read('y').catch((e: unknown) => e);
+    expect(api.requests.filter((r) => r.path.endsWith('/referrals/y'))).toHaveLength(2);
     expect(err).toBeInstanceOf(AuthError);
     expect((err as Error).message).toMatch(/svc-cosell@partner\.example/);
     expect((err as Error).message).toMatch(/cosell-sync auth partner-center/);
   });
 
   it('a redirect is not followed: the bearer token never goes to another host, and the call fails clearly', async () => {
-    const base = 'https://redirect-test.example/v1.0/engagements';
-    nock(base).get('/referrals/r').reply(302, '', { Location: 'https://elsewhere.example/steal' });
-    const elsewhere = nock('https://elsewhere.example').get('/steal').reply(200, { id: 'r' });
-    const c = createReferralsClient({ baseUrl: base, auth: apiKeyProvider('redirect-token-1'), rate });
+    const elsewhere = await scripted(() => [200, { id: 'r' }]);
+    const api = await scripted(() => [302, '', { Location: `${elsewhere.url}/steal` }]);
+    const c = createReferralsClient({ baseUrl: `${api.url}${ENGAGEMENTS}`, auth: apiKeyProvider('redirect-token-1'), rate });
     const err = await c.read('r').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RemoteError);
     expect((err as Error).message).toMatch(/read referral|referral r/i);
-    expect(elsewhere.isDone()).toBe(false);
+    expect(elsewhere.requests).toHaveLength(0);
   });
 
   it('rotated refresh tokens are written atomically with mode 0600 and read from the msal cache', () => {
