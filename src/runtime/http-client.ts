@@ -1,7 +1,9 @@
 /** The one way this project makes an axios instance for an API whose answers it parses and types itself. */
 import https from 'node:https';
 import axios, { type AxiosInstance } from 'axios';
-import { Agent } from 'undici';
+// The Agent alone: undici's main entry also loads fetch, WebSocket, caches and mocks — ~90 modules and ~9 MB of
+// RSS in every sync process that sends only through this adapter (bench/RESULTS.md, goal 3).
+import Agent from 'undici/lib/dispatcher/agent.js';
 import { processEnv } from './env.js';
 import { textAdapter } from './http-adapter.js';
 

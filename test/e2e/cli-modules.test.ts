@@ -63,6 +63,9 @@ it('`sync` against a remote CRM and store loads no fastify, sandbox, store, surf
   // languages no mapping reads: each was megabytes of RSS in every sync process (bench/RESULTS.md, goal 3).
   expect(run.modules.filter((m) => m.includes('/node_modules/jsforce/lib/api/'))).toEqual([]);
   expect(run.modules.filter((m) => m.includes('/node_modules/i18n-iso-countries/langs/')).map((m) => m.replace(/.*\/langs\//, ''))).toEqual(['en.json']);
+  // undici's Agent sends the referral calls; its main entry (fetch, WebSocket, caches, mocks) is not loaded.
+  expect(run.modules.some((m) => m.includes('/node_modules/undici/lib/dispatcher/agent.js'))).toBe(true);
+  expect(run.modules.filter((m) => m.endsWith('/node_modules/undici/index.js') || m.includes('/node_modules/undici/lib/web/'))).toEqual([]);
 }, 120_000);
 
 it('with a config that embeds the store and a CRM sandbox, `sync` loads them', async () => {
