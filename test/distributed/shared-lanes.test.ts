@@ -5,6 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { redisLanePauses } from '../../src/jobs/index.js';
@@ -86,12 +87,17 @@ describe.skipIf(!up)('shared Retry-After', () => {
     const cap = { intervalCap: 5, intervalMs: 500 };
     const [a, b] = [worker(cap), worker(cap)];
     const started = Date.now();
+    const lag = monitorEventLoopDelay({ resolution: 5 });
+    lag.enable();
     await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).call()));
-    // The most calls sent within any 500 ms window (sliding, the strictest reading of the cap), less 20 ms for
-    // the gap between taking a slot in Redis and the send, which varies a little from call to call.
+    lag.disable();
+    // The most calls sent within any 500 ms window (sliding, the strictest reading of the cap), less the gap
+    // between taking a slot in Redis and the send: 20 ms, or the event loop's worst delay in this run when the
+    // machine is loaded (a slot taken on time but sent late bunches with the next window's sends).
+    const slack = Math.min(200, Math.max(20, Math.ceil(lag.max / 1e6)));
     const at = [...sent].sort((x, y) => x - y);
-    const most = Math.max(...at.map((t, i) => at.slice(i).filter((u) => u < t + 480).length));
-    console.log(`shared cap: 20 calls by 2 workers in ${Date.now() - started} ms; most sent in any 480 ms: ${most} (cap 5 per 500 ms)`);
+    const most = Math.max(...at.map((t, i) => at.slice(i).filter((u) => u < t + 500 - slack).length));
+    console.log(`shared cap: 20 calls by 2 workers in ${Date.now() - started} ms; most sent in any ${500 - slack} ms: ${most} (cap 5 per 500 ms)`);
     expect(calls).toHaveLength(20);
     expect(most).toBeLessThanOrEqual(5);
   });
