@@ -1,3 +1,4 @@
+/// <reference path="./undici-agent.d.ts" />
 /** The one way this project makes an axios instance for an API whose answers it parses and types itself. */
 import https from 'node:https';
 import axios, { type AxiosInstance } from 'axios';
