@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { z } from 'zod';
-import { silentLogger, type Logger, type RateConfig } from '../../src/runtime/index.js';
+import { RemoteError, silentLogger, type Logger, type RateConfig } from '../../src/runtime/index.js';
 import type { CrmConnector, CrmCreate, CrmRecord, CrmUpdate, FieldInfo, Page, PullOptions, StageInfo, WriteResult } from '../index.js';
 import { linkRelated, parseAnswer, textOf } from '../shared/index.js';
 import { describeSchema, queryPageSchema, saveResultsSchema } from './answers.js';
@@ -71,11 +71,12 @@ export function createSalesforceConnector(opts: SalesforceConnectorOptions): Crm
 
   const toRecord = (raw: Record<string, unknown>): CrmRecord => {
     const { attributes: _a, ...fields } = raw;
-    const stamp = textOf('Salesforce', fields, 'SystemModstamp');
+    const stamp = parseSfDateTime(textOf('Salesforce', fields, 'SystemModstamp'));
+    if (Number.isNaN(stamp)) throw new RemoteError(`Salesforce: unexpected response (SystemModstamp ${JSON.stringify(fields.SystemModstamp)} is not a date-time)`);
     return {
       id: textOf('Salesforce', fields, 'Id'),
       version: versionOf(fields),
-      modifiedAt: new Date(parseSfDateTime(stamp)).toISOString(),
+      modifiedAt: new Date(stamp).toISOString(),
       deleted: fields.IsDeleted === true,
       fields,
     };
@@ -160,7 +161,7 @@ export function createSalesforceConnector(opts: SalesforceConnectorOptions): Crm
       for await (const batch of queryAllPages(soql, 'pull opportunities', true)) {
         for (const raw of batch) {
           const rec = toRecord(raw);
-          pos = advance(pos, rec.id, parseSfDateTime(String(rec.fields.SystemModstamp)), cap);
+          pos = advance(pos, rec.id, Date.parse(rec.modifiedAt), cap);
           buffer.push(rec);
           if (buffer.length >= size) yield flush();
         }

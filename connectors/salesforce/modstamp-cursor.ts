@@ -28,5 +28,6 @@ export const completed = (pos: SfCursor | null, cap: number): SfCursor => (pos &
  */
 export function resumeAfter(c: SfCursor): string[] {
   const from = soqlDateTime(c.ts);
-  return c.after === undefined ? [`SystemModstamp >= ${from}`] : [`SystemModstamp >= ${from}`, `(SystemModstamp > ${from} OR Id > ${soqlString(c.after)})`];
+  const floor = `SystemModstamp >= ${from}`;
+  return c.after === undefined ? [floor] : [floor, `(SystemModstamp > ${from} OR Id > ${soqlString(c.after)})`];
 }

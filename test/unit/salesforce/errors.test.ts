@@ -85,7 +85,7 @@ describe('salesforce connector: odd answers', () => {
     expect(c.usage()).toEqual({ used: 10, max: 15000 });
   });
 
-  it('a query answer whose records are not objects, or lack their Id, is a RemoteError, not a record with id "undefined"', async () => {
+  it('a query answer whose records are not objects, lack their Id or carry no date-time stamp is a RemoteError, not a record with id "undefined"', async () => {
     const pull = async () => {
       for await (const _ of connector().pull(null, { fields: ['Name'] }));
     };
@@ -102,6 +102,11 @@ describe('salesforce connector: odd answers', () => {
     const err = await pull().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RemoteError);
     expect((err as Error).message).toBe('Salesforce: unexpected response (a record without Id: undefined)');
+    token();
+    nock(ORG)
+      .get(/\/services\/data\/v62\.0\/queryAll/)
+      .reply(200, { totalSize: 1, done: true, records: [{ attributes: { type: 'Opportunity' }, Id: '0065g00000AbCdEAAA', SystemModstamp: 'yesterday' }] });
+    await expect(pull()).rejects.toThrow('Salesforce: unexpected response (SystemModstamp "yesterday" is not a date-time)');
   });
 
   it('a truncated JSON body is a clear error', async () => {
