@@ -30,8 +30,9 @@ export function createTextAxios(opts: { timeoutMs: number; maxContentLength: num
   const instance = axios.create({
     timeout: opts.timeoutMs,
     validateStatus: () => true,
-    transformRequest: (data: unknown) => data,
-    transformResponse: (raw: unknown) => raw,
+    // No transforms (not identity ones): axios normalizes the headers once per transform and once more.
+    transformRequest: [],
+    transformResponse: [],
     maxRedirects: 0,
     maxContentLength: opts.maxContentLength,
     ...(httpsAgent ? { httpsAgent } : {}),
