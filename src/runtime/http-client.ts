@@ -1,12 +1,22 @@
 /// <reference path="./undici-agent.d.ts" />
 /** The one way this project makes an axios instance for an API whose answers it parses and types itself. */
 import https from 'node:https';
+import v8 from 'node:v8';
 import axios, { type AxiosInstance } from 'axios';
 // The Agent alone: undici's main entry also loads fetch, WebSocket, caches and mocks — ~90 modules and ~9 MB of
 // RSS in every sync process that sends only through this adapter (bench/RESULTS.md, goal 3).
 import Agent from 'undici/lib/dispatcher/agent.js';
 import { processEnv } from './env.js';
 import { textAdapter } from './http-adapter.js';
+
+// undici parses HTTP with llhttp compiled to WebAssembly, on the first connection. V8 compiles it with Liftoff,
+// then, once hot, again with TurboFan on a background thread, whose compile zones for llhttp's one large
+// state-machine function (15–35 MB) are malloc'd and stay resident after they are freed: a third of a sync
+// process's peak RSS above its baseline. Liftoff's code parses the answers at the same client CPU per call
+// (bench/client-path.ts, within ±3 µs), so the process keeps it (heaptrack and the numbers: bench/RESULTS.md).
+// Both flags: without dynamic tiering V8 would tier every function up eagerly instead.
+v8.setFlagsFromString('--no-wasm-dynamic-tiering');
+v8.setFlagsFromString('--no-wasm-tier-up');
 
 /** An axios instance and the end of its connections (a one-shot process needs no close: idle sockets are unref'd). */
 export type TextAxios = AxiosInstance & { close(): Promise<void> };
