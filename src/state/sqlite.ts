@@ -15,6 +15,10 @@ export function openSqliteState(file: string): SyncState {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
+  // SQLite's own default page cache (2 MB): better-sqlite3 builds with 16 MB per connection, which a sync's state
+  // fills within 100,000 records — RSS the process keeps (bench/RESULTS.md, B4). A page's reads are index probes
+  // and its writes append, so the interior pages that matter stay cached; the rest is the OS's file cache.
+  db.pragma('cache_size = -2000');
   db.exec('CREATE TABLE IF NOT EXISTS migrations (id INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)');
   const applied = new Set((db.prepare('SELECT id FROM migrations').all() as { id: number }[]).map((r) => r.id));
   MIGRATIONS.forEach((sql, i) => {
