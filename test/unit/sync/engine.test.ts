@@ -230,6 +230,26 @@ describe('sync cycle', () => {
     expect(crm.rows.get('006A')!.fields.Referral_Id__c).toBe(all[0]);
   });
 
+  it('a page whose commit fails ends the cycle; the next cycle heals that page without a second referral', async () => {
+    const ids = ['006A', '006B', '006C', '006D'];
+    for (const id of ids) crm.put(id, opp());
+    const checkpoint = state.checkpoint.bind(state);
+    state.checkpoint = async (connection, cp) => {
+      if (cp.links?.some((l) => l.crmId === '006A')) throw new Error('disk full');
+      return checkpoint(connection, cp);
+    };
+    await expect(runCycle({ connection: 'sf', crm, referrals: client, mapping, state, log: silentLogger, correlationId: 'c', pageSize: 2 })).rejects.toThrow(/disk full/);
+    state.checkpoint = checkpoint;
+    await cycle();
+    for (const id of ids) {
+      const all: string[] = [];
+      for await (const p of client.pull(null)) all.push(...p.referrals.filter((r) => r.externalReferenceId === id).map((r) => r.id));
+      expect(all, id).toHaveLength(1);
+      expect(crm.rows.get(id)!.fields.Referral_Id__c).toBe(all[0]);
+    }
+    expect(await state.pendingCreates('sf')).toEqual([]);
+  });
+
   it('a failed CRM write-back is an issue and is retried next cycle', async () => {
     crm.put('006A', opp());
     crm.failWritesFor.add('006A');
